@@ -1,0 +1,20 @@
+//! paygate: typed bindings, the signing engine and a client for African
+//! mobile-money gateways.
+//!
+//! The models, enums, provider tables and operation table are generated at
+//! build time from `spec/` by `paygate-codegen`; the runtime beside them is
+//! hand-written.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod signing;
+
+/// `#[derive(Signable)]`: writes a struct's fields, in declaration order and
+/// under their serde names, into the signing engine.
+pub use paygate_derive::Signable;
+pub use signing::{SecretKey, Signature, SigningKey};
+// pending codegen: pub mod callback; pub mod client;
+pub mod money;
+pub mod operation;
+pub mod rules;
+pub mod validate;

@@ -1,0 +1,254 @@
+//! The gateway's canonical "string for signature", written as a stream.
+//!
+//! The documented algorithm (Payment API Gateway v5.7.2, PHP
+//! `calculateSignature`) walks the payload in the order it is sent and, for
+//! every scalar, appends `prefix + key + value`; a nested object or list
+//! contributes its entries under the prefix `parent.` (lists by index, so
+//! `items.0.sku`). Scalars whose key is `signature` are skipped at every
+//! level; a nested object or list named `signature` is *not* skipped, because
+//! the PHP checks `is_array` first. Recursion level 16 is an error.
+//!
+//! The published PHP returns `$StringForSignature` (capital S, an undefined
+//! variable) from nested levels, which raises a `TypeError` on any nested
+//! payload. paygate implements the evidently intended behaviour: nested
+//! levels return the string they built.
+//!
+//! [`Canonicalizer`] never builds that string: it keeps the current prefix as
+//! a fixed stack of segments and streams every piece straight into a
+//! [`ByteSink`] (the HMAC, or a `Vec<u8>` when the string itself is wanted).
+
+use core::fmt;
+
+/// The recursion limit of the documented algorithm: the top-level object is
+/// level 0, and opening a nested object or list at level 16 is an error.
+pub const MAX_DEPTH: usize = 16;
+
+/// Where the canonical bytes go.
+pub trait ByteSink {
+    /// Appends bytes to the canonical string.
+    fn write(&mut self, bytes: &[u8]);
+}
+
+impl ByteSink for Vec<u8> {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+impl<S: ByteSink + ?Sized> ByteSink for &mut S {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        (**self).write(bytes);
+    }
+}
+
+/// A key in the payload: a field name, a list index, or a field name still
+/// in its JSON-escaped form (written out decoded, without allocating).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Segment<'a> {
+    /// A field name, as sent.
+    Name(&'a str),
+    /// The contents of a JSON string literal (between the quotes) that
+    /// contains escapes; it has been validated by the JSON reader.
+    Escaped(&'a [u8]),
+    /// A list position.
+    Index(usize),
+}
+
+impl Segment<'_> {
+    /// Writes the key as PHP would print it.
+    #[inline]
+    pub fn write_to<S: ByteSink + ?Sized>(&self, sink: &mut S) {
+        match *self {
+            Segment::Name(name) => sink.write(name.as_bytes()),
+            Segment::Escaped(raw) => super::json_string::write_unescaped(raw, sink),
+            Segment::Index(i) => {
+                let mut buf = itoa::Buffer::new();
+                sink.write(buf.format(i).as_bytes());
+            }
+        }
+    }
+
+    /// Whether this key is `signature`, the one scalar key the algorithm skips.
+    #[inline]
+    pub fn is_signature(&self) -> bool {
+        match *self {
+            Segment::Name(name) => name == "signature",
+            Segment::Escaped(raw) => super::json_string::unescaped_eq(raw, b"signature"),
+            Segment::Index(_) => false,
+        }
+    }
+}
+
+impl fmt::Display for Segment<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut buf = Vec::new();
+        self.write_to(&mut buf);
+        f.write_str(&String::from_utf8_lossy(&buf))
+    }
+}
+
+/// Why a payload cannot be signed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignError {
+    /// The payload nests deeper than the algorithm allows.
+    #[error("`{path}` is nested {depth} levels deep; the signature algorithm allows at most {max} (recursion level exceeded)", max = MAX_DEPTH - 1)]
+    TooDeep {
+        /// Dotted path of the object or list that went too deep.
+        path: String,
+        /// Its nesting level (the top-level object is 0).
+        depth: usize,
+    },
+}
+
+/// Streams the canonical string of one payload into a [`ByteSink`].
+pub struct Canonicalizer<'a, S: ByteSink> {
+    sink: S,
+    prefix: [Segment<'a>; MAX_DEPTH],
+    depth: usize,
+}
+
+impl<'a, S: ByteSink> Canonicalizer<'a, S> {
+    /// Starts at the top-level object (level 0).
+    #[inline]
+    pub fn new(sink: S) -> Self {
+        Canonicalizer {
+            sink,
+            prefix: [Segment::Index(0); MAX_DEPTH],
+            depth: 0,
+        }
+    }
+
+    /// The current nesting level (0 at the top-level object).
+    #[inline]
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// Opens the nested object or list `key`; its fields are then written
+    /// under the prefix `key.`. Fails like the PHP does when the new level
+    /// reaches [`MAX_DEPTH`], even if the nested value is empty.
+    #[inline]
+    pub fn enter(&mut self, key: Segment<'a>) -> Result<(), SignError> {
+        if self.depth + 1 >= MAX_DEPTH {
+            return Err(self.too_deep(key));
+        }
+        self.prefix[self.depth] = key;
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// Closes the innermost nested object or list.
+    #[inline]
+    pub fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    /// Appends `prefix + key + value` for a scalar (skipped if the key is
+    /// `signature`).
+    #[inline]
+    pub fn scalar(&mut self, key: Segment<'_>, value: &[u8]) {
+        if self.write_key(key) {
+            self.sink.write(value);
+        }
+    }
+
+    /// Like [`Canonicalizer::scalar`], for a value that writes itself in
+    /// pieces (an escaped string, a number rendered on the stack).
+    #[inline]
+    pub fn scalar_with(&mut self, key: Segment<'_>, value: impl FnOnce(&mut S)) {
+        if self.write_key(key) {
+            value(&mut self.sink);
+        }
+    }
+
+    /// Writes `prefix + key`; returns false (writing nothing) for `signature`.
+    #[inline]
+    fn write_key(&mut self, key: Segment<'_>) -> bool {
+        if key.is_signature() {
+            return false;
+        }
+        for segment in &self.prefix[..self.depth] {
+            segment.write_to(&mut self.sink);
+            self.sink.write(b".");
+        }
+        key.write_to(&mut self.sink);
+        true
+    }
+
+    /// The sink, once the payload is written.
+    #[inline]
+    pub fn into_sink(self) -> S {
+        self.sink
+    }
+
+    #[cold]
+    fn too_deep(&self, key: Segment<'_>) -> SignError {
+        let mut path = String::new();
+        for segment in &self.prefix[..self.depth] {
+            path.push_str(&segment.to_string());
+            path.push('.');
+        }
+        path.push_str(&key.to_string());
+        SignError::TooDeep {
+            path,
+            depth: self.depth + 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn canonical(f: impl FnOnce(&mut Canonicalizer<'_, Vec<u8>>) -> Result<(), SignError>) -> String {
+        let mut c = Canonicalizer::new(Vec::new());
+        f(&mut c).unwrap();
+        String::from_utf8(c.into_sink()).unwrap()
+    }
+
+    #[test]
+    fn nested_fields_carry_their_dotted_prefix() {
+        let s = canonical(|c| {
+            c.scalar(Segment::Name("a"), b"1");
+            c.enter(Segment::Name("items"))?;
+            c.enter(Segment::Index(0))?;
+            c.scalar(Segment::Name("sku"), b"x");
+            c.leave();
+            c.leave();
+            c.scalar(Segment::Name("b"), b"2");
+            Ok(())
+        });
+        assert_eq!(s, "a1items.0.skuxb2");
+    }
+
+    #[test]
+    fn signature_scalars_are_skipped_at_every_level() {
+        let s = canonical(|c| {
+            c.scalar(Segment::Name("signature"), b"top");
+            c.enter(Segment::Name("signature"))?;
+            c.scalar(Segment::Name("signature"), b"nested");
+            c.scalar(Segment::Name("k"), b"v");
+            c.leave();
+            Ok(())
+        });
+        assert_eq!(s, "signature.kv");
+    }
+
+    #[test]
+    fn level_sixteen_is_rejected_with_its_path() {
+        let mut c = Canonicalizer::new(Vec::new());
+        for _ in 0..15 {
+            c.enter(Segment::Name("n")).unwrap();
+        }
+        let err = c.enter(Segment::Name("n")).unwrap_err();
+        assert_eq!(
+            err,
+            SignError::TooDeep {
+                path: "n.n.n.n.n.n.n.n.n.n.n.n.n.n.n.n".into(),
+                depth: 16
+            }
+        );
+    }
+}

@@ -1,0 +1,34 @@
+//! The signing engine: one streaming HMAC-SHA512 over the gateway's
+//! canonical string, fed either by a typed value (`#[derive(Signable)]`) or
+//! by the raw bytes of a received JSON payload, in document order.
+//!
+//! Both paths produce the same bytes for the same payload; see
+//! [`canonical`] for the algorithm and [`raw`] for the PHP rendering rules
+//! applied to received JSON.
+
+pub mod canonical;
+mod json_string;
+mod key;
+pub mod php_number;
+pub mod raw;
+mod value;
+
+pub use canonical::{ByteSink, Canonicalizer, Segment, SignError, MAX_DEPTH};
+pub use key::{MacSink, SecretKey, Signature, SigningKey};
+pub use raw::{canonical_json, sign_json, verify_json, JsonError, VerifyError};
+pub use value::{SignValue, Signable};
+
+/// Signs a typed payload: its fields in declaration order, `signature`
+/// excluded. Allocates nothing.
+pub fn sign<T: Signable + ?Sized>(key: &SigningKey, payload: &T) -> Result<Signature, SignError> {
+    let mut out = Canonicalizer::new(key.mac());
+    payload.write_fields(&mut out)?;
+    Ok(out.into_sink().finish())
+}
+
+/// The canonical string of a typed payload, for debugging and tests.
+pub fn canonical_string<T: Signable + ?Sized>(payload: &T) -> Result<Vec<u8>, SignError> {
+    let mut out = Canonicalizer::new(Vec::new());
+    payload.write_fields(&mut out)?;
+    Ok(out.into_sink())
+}
