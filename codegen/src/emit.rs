@@ -1,0 +1,564 @@
+//! From the model to Rust tokens.
+
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::model::{Api, Field, Item, Kind, Operation, Ty, Variant};
+use crate::names;
+use crate::rules::{Direction, Phone, PhoneToken, Provider, Rules};
+
+/// An identifier, raw if it needs to be.
+fn ident(name: &str) -> Ident {
+    match name.strip_prefix("r#") {
+        Some(raw) => Ident::new_raw(raw, Span::call_site()),
+        None => Ident::new(name, Span::call_site()),
+    }
+}
+
+/// `///` lines, wrapped at about 90 columns.
+fn docs(text: &str) -> TokenStream {
+    let mut lines = Vec::new();
+    for paragraph in text.lines() {
+        let mut line = String::new();
+        for word in paragraph.split(' ').filter(|w| !w.is_empty()) {
+            // Never start a line with something Markdown reads as a block.
+            if !line.is_empty() && line.len() + word.len() > 88 && !crate::doc::starts_block(word) {
+                lines.push(std::mem::take(&mut line));
+            }
+            line.push(' ');
+            line.push_str(word);
+        }
+        lines.push(line);
+    }
+    quote! { #( #[doc = #lines] )* }
+}
+
+fn ty_tokens(ty: &Ty) -> TokenStream {
+    match ty {
+        Ty::String => quote!(String),
+        Ty::Amount => quote!(crate::money::Amount),
+        Ty::Decimal => quote!(crate::money::Decimal),
+        Ty::I64 => quote!(i64),
+        Ty::Bool => quote!(bool),
+        Ty::TextOrNumber => quote!(crate::money::TextOrNumber),
+        Ty::Vec(inner) => {
+            let inner = ty_tokens(inner);
+            quote!(Vec<#inner>)
+        }
+        Ty::Named(name) => {
+            let name = ident(name);
+            quote!(#name)
+        }
+    }
+}
+
+pub(crate) struct Emitter<'a> {
+    pub(crate) api: &'a Api,
+    pub(crate) rules: Option<&'a Rules>,
+    pub(crate) rules_origin: Option<&'a str>,
+}
+
+impl Emitter<'_> {
+    pub(crate) fn file(&self) -> TokenStream {
+        let items = self.api.items.iter().map(|item| self.item(item));
+        let needs_codes = self.rules.is_some_and(|r| !r.providers.is_empty())
+            || self.api.items.iter().any(|i| matches!(i.kind, Kind::IntEnum(_)));
+        let support = if needs_codes { code_visitor() } else { quote!() };
+        let operations = self.operations();
+        let rules = self.rules.map(|r| self.rules(r)).unwrap_or_default();
+        quote! {
+            #support
+            #(#items)*
+            #operations
+            #rules
+        }
+    }
+
+    fn item(&self, item: &Item) -> TokenStream {
+        match &item.kind {
+            Kind::Struct(fields) => struct_item(item, fields),
+            Kind::StrEnum(variants) => str_enum(item, variants),
+            Kind::IntEnum(variants) => int_enum(&item.name, &item.doc, variants, quote!()),
+        }
+    }
+
+    fn operations(&self) -> TokenStream {
+        let ops = &self.api.operations;
+        let count = Literal::usize_unsuffixed(ops.len());
+        let infos = ops.iter().map(operation_info);
+        let markers = ops
+            .iter()
+            .enumerate()
+            .filter_map(|(i, op)| self.marker(i, op));
+        let marker_doc = docs(&format!(
+            "Marker types, one per operation of {} {}, tying each to its request and response types.",
+            self.api.title, self.api.version
+        ));
+        let table_doc = docs(&format!("Every operation of {} {}, in spec order.", self.api.title, self.api.version));
+        let markers: Vec<TokenStream> = markers.collect();
+        let module = if markers.is_empty() {
+            quote!()
+        } else {
+            quote! {
+                #marker_doc
+                pub mod operations {
+                    #(#markers)*
+                }
+            }
+        };
+        quote! {
+            const OPERATION_INFOS: [crate::operation::OperationInfo; #count] = [ #(#infos),* ];
+
+            #table_doc
+            pub static OPERATIONS: &[crate::operation::OperationInfo] = &OPERATION_INFOS;
+
+            #module
+        }
+    }
+
+    /// A marker type for an operation whose request is a generated struct
+    /// and which has a success response type.
+    fn marker(&self, index: usize, op: &Operation) -> Option<TokenStream> {
+        let Some(Ty::Named(request)) = &op.request else { return None };
+        let is_struct = self
+            .api
+            .item(request)
+            .is_some_and(|i| matches!(i.kind, Kind::Struct(_)));
+        let response = op.response.as_ref()?;
+        if !is_struct {
+            return None;
+        }
+        let name = ident(&op.marker);
+        let request = ident(request);
+        let response = match response {
+            Ty::Named(n) => {
+                let n = ident(n);
+                quote!(super::#n)
+            }
+            other => ty_tokens(other),
+        };
+        let index = Literal::usize_unsuffixed(index);
+        let mut doc = format!("`{} {}`", op.method, op.path);
+        if !op.summary.is_empty() {
+            doc = format!("{}: `{} {}`.", op.summary.trim_end_matches('.'), op.method, op.path);
+        }
+        let doc = docs(&doc);
+        Some(quote! {
+            #doc
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+            pub struct #name;
+
+            impl crate::operation::Operation for #name {
+                type Request = super::#request;
+                type Response = #response;
+                const INFO: &'static crate::operation::OperationInfo = &super::OPERATION_INFOS[#index];
+            }
+        })
+    }
+
+    fn rules(&self, rules: &Rules) -> TokenStream {
+        let countries = rules.countries.iter().map(|c| {
+            let (code, name, currency) = (&c.code, &c.name, &c.currency);
+            let phone = phone(&c.phone);
+            quote! {
+                crate::rules::CountryRule { code: #code, name: #name, currency: #currency, phone: #phone }
+            }
+        });
+        let providers = rules.providers.iter().map(provider);
+        let origin = self.rules_origin.unwrap_or("the provider rules");
+        let mut doc = format!(
+            "The provider table of `{origin}`: {} countries (sorted by code) and {} providers (sorted by id).",
+            rules.countries.len(),
+            rules.providers.len()
+        );
+        if rules.unassigned_tables > 0 {
+            doc.push_str(&format!(
+                "\n\n{} limit tables of the documentation could not be tied to provider ids; they are listed under `unassigned_tables` in the rules file.",
+                rules.unassigned_tables
+            ));
+        }
+        let provider_id = self.provider_id(rules);
+        let doc = docs(&doc);
+        quote! {
+            #doc
+            pub static PROVIDER_TABLE: crate::rules::ProviderTable = crate::rules::ProviderTable {
+                countries: &[ #(#countries),* ],
+                providers: &[ #(#providers),* ],
+            };
+
+            #provider_id
+        }
+    }
+
+    fn provider_id(&self, rules: &Rules) -> TokenStream {
+        if rules.providers.is_empty() {
+            return quote!();
+        }
+        let mut namer = names::Namer::default();
+        namer.reserve("Unknown", "");
+        let variants: Vec<Variant<i64>> = rules
+            .providers
+            .iter()
+            .map(|p| {
+                let country = p.country.as_deref().unwrap_or("");
+                let base = names::pascal(&format!("{} {} {}", p.name, country, p.id), "P");
+                let (ident, _) = namer.unique(&base, "", "_");
+                let place = match &p.country {
+                    Some(c) => format!(" ({c})"),
+                    None => " (any country)".to_owned(),
+                };
+                Variant {
+                    ident,
+                    value: i64::from(p.id),
+                    doc: format!("{}{place}, provider id `{}`.", p.name, p.id),
+                }
+            })
+            .collect();
+        let extra = quote! {
+            /// This provider's rules in [`PROVIDER_TABLE`], if it is listed there.
+            pub fn rule(&self) -> Option<&'static crate::rules::ProviderRule> {
+                u32::try_from(self.code()).ok().and_then(|id| PROVIDER_TABLE.provider(id))
+            }
+        };
+        int_enum(
+            "ProviderId",
+            "A provider id of the gateway. Open: ids not in the rules deserialize as `Unknown`.",
+            &variants,
+            extra,
+        )
+    }
+}
+
+fn operation_info(op: &Operation) -> TokenStream {
+    let opt = |t: &Option<Ty>| match t {
+        Some(t) => {
+            let s = t.rust();
+            quote!(Some(#s))
+        }
+        None => quote!(None),
+    };
+    let (id, method, path, summary) = (&op.id, &op.method, &op.path, &op.summary);
+    let (request, response, callback) = (opt(&op.request), opt(&op.response), opt(&op.callback));
+    quote! {
+        crate::operation::OperationInfo {
+            id: #id,
+            method: #method,
+            path: #path,
+            request: #request,
+            response: #response,
+            callback: #callback,
+            summary: #summary,
+        }
+    }
+}
+
+fn amount(minor: Option<u64>) -> TokenStream {
+    match minor {
+        Some(m) => {
+            let m = Literal::u64_unsuffixed(m);
+            quote!(Some(crate::money::Amount::from_minor(#m)))
+        }
+        None => quote!(None),
+    }
+}
+
+fn opt_str(s: &Option<String>) -> TokenStream {
+    match s {
+        Some(s) => quote!(Some(#s)),
+        None => quote!(None),
+    }
+}
+
+fn phone(p: &Phone) -> TokenStream {
+    let tokens = p.tokens.iter().map(|t| match t {
+        PhoneToken::Literal(l) => quote!(crate::rules::PhoneToken::Literal(#l)),
+        PhoneToken::Digits { allowed, min, max } => {
+            let (min, max) = (Literal::u8_unsuffixed(*min), Literal::u8_unsuffixed(*max));
+            quote!(crate::rules::PhoneToken::Digits { allowed: #allowed, min: #min, max: #max })
+        }
+    });
+    let (pattern, example) = (&p.pattern, &p.example);
+    quote! {
+        crate::rules::PhoneFormat { pattern: #pattern, example: #example, tokens: &[ #(#tokens),* ] }
+    }
+}
+
+fn direction(d: &Option<Direction>) -> TokenStream {
+    let Some(d) = d else { return quote!(None) };
+    let (min, max, step, daily_max) = (amount(d.min), amount(d.max), amount(d.step), amount(d.daily_max));
+    let extras = &d.extras;
+    let flow = format_ident!("{}", d.flow.variant());
+    let note = opt_str(&d.note);
+    quote! {
+        Some(crate::rules::DirectionRule {
+            min: #min,
+            max: #max,
+            step: #step,
+            daily_max: #daily_max,
+            extras: &[ #(#extras),* ],
+            flow: crate::rules::Flow::#flow,
+            note: #note,
+        })
+    }
+}
+
+fn provider(p: &Provider) -> TokenStream {
+    let id = Literal::u32_unsuffixed(p.id);
+    let name = &p.name;
+    let (country, currency) = (opt_str(&p.country), opt_str(&p.currency));
+    let phone = match &p.phone {
+        Some(ph) => {
+            let ph = phone(ph);
+            quote!(Some(#ph))
+        }
+        None => quote!(None),
+    };
+    let (c2b, b2c) = (direction(&p.c2b), direction(&p.b2c));
+    let (note, ambiguity) = (opt_str(&p.note), opt_str(&p.ambiguity));
+    quote! {
+        crate::rules::ProviderRule {
+            id: #id,
+            name: #name,
+            country: #country,
+            currency: #currency,
+            phone: #phone,
+            c2b: #c2b,
+            b2c: #b2c,
+            note: #note,
+            ambiguity: #ambiguity,
+        }
+    }
+}
+
+fn struct_item(item: &Item, fields: &[Field]) -> TokenStream {
+    let name = ident(&item.name);
+    let doc = docs(&item.doc);
+    let fields = fields.iter().map(|f| {
+        let ident = ident(&f.ident);
+        let doc = docs(&f.doc);
+        let mut ty = ty_tokens(&f.ty);
+        if f.boxed {
+            ty = quote!(Box<#ty>);
+        }
+        let mut attrs = Vec::new();
+        if f.rename {
+            let json = &f.json;
+            attrs.push(quote!(rename = #json));
+        }
+        if f.optional {
+            ty = quote!(Option<#ty>);
+            attrs.push(quote!(default, skip_serializing_if = "Option::is_none"));
+        }
+        let serde = if attrs.is_empty() {
+            quote!()
+        } else {
+            quote!(#[serde(#(#attrs),*)])
+        };
+        quote! {
+            #doc
+            #serde
+            pub #ident: #ty,
+        }
+    });
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, crate::Signable)]
+        pub struct #name {
+            #(#fields)*
+        }
+    }
+}
+
+/// The private visitor integer enums deserialize through.
+fn code_visitor() -> TokenStream {
+    quote! {
+        /// Helpers for the generated open enums.
+        mod codegen_support {
+            /// Reads an integer code, from a JSON integer or a string holding one
+            /// (the gateway sends `"9209"` as well as `9209`).
+            pub(super) struct CodeVisitor;
+
+            impl serde::de::Visitor<'_> for CodeVisitor {
+                type Value = i64;
+
+                fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                    f.write_str("an integer code")
+                }
+
+                fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<i64, E> {
+                    Ok(v)
+                }
+
+                fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<i64, E> {
+                    i64::try_from(v).map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+                }
+
+                fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<i64, E> {
+                    v.trim().parse().map_err(|_| E::invalid_value(serde::de::Unexpected::Str(v), &self))
+                }
+            }
+        }
+    }
+}
+
+fn int_enum(name: &str, doc: &str, variants: &[Variant<i64>], extra: TokenStream) -> TokenStream {
+    let name = ident(name);
+    let doc = docs(doc);
+    let idents: Vec<Ident> = variants.iter().map(|v| ident(&v.ident)).collect();
+    let variant_docs = variants.iter().map(|v| docs(&v.doc));
+    // A negative code is a minus sign and a literal (`-1`), valid as an
+    // expression and as a pattern.
+    let code_pats: Vec<TokenStream> = variants
+        .iter()
+        .map(|v| {
+            let abs = Literal::u64_unsuffixed(v.value.unsigned_abs());
+            if v.value < 0 {
+                quote!(-#abs)
+            } else {
+                quote!(#abs)
+            }
+        })
+        .collect();
+    quote! {
+        #doc
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum #name {
+            #( #variant_docs #idents, )*
+            /// A code this version of the spec does not list, kept as received.
+            Unknown(i64),
+        }
+
+        impl #name {
+            /// Every code the spec lists, in spec order.
+            pub const ALL: &'static [Self] = &[ #( Self::#idents ),* ];
+
+            /// The code on the wire.
+            pub const fn code(&self) -> i64 {
+                match *self {
+                    #( Self::#idents => #code_pats, )*
+                    Self::Unknown(code) => code,
+                }
+            }
+
+            #extra
+        }
+
+        impl From<i64> for #name {
+            fn from(code: i64) -> Self {
+                match code {
+                    #( #code_pats => Self::#idents, )*
+                    other => Self::Unknown(other),
+                }
+            }
+        }
+
+        impl core::fmt::Display for #name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                core::fmt::Display::fmt(&self.code(), f)
+            }
+        }
+
+        impl serde::Serialize for #name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_i64(self.code())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                deserializer.deserialize_any(codegen_support::CodeVisitor).map(Self::from)
+            }
+        }
+
+        impl crate::signing::SignValue for #name {
+            fn write_value<'a, S: crate::signing::ByteSink>(
+                &'a self,
+                key: crate::signing::Segment<'a>,
+                out: &mut crate::signing::Canonicalizer<'a, S>,
+            ) -> Result<(), crate::signing::SignError> {
+                let mut buf = itoa::Buffer::new();
+                out.scalar(key, buf.format(self.code()).as_bytes());
+                Ok(())
+            }
+        }
+    }
+}
+
+fn str_enum(item: &Item, variants: &[Variant<String>]) -> TokenStream {
+    let name = ident(&item.name);
+    let doc = docs(&item.doc);
+    let idents: Vec<Ident> = variants.iter().map(|v| ident(&v.ident)).collect();
+    let values: Vec<&String> = variants.iter().map(|v| &v.value).collect();
+    let variant_docs = variants.iter().map(|v| docs(&v.doc));
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum #name {
+            #( #variant_docs #idents, )*
+            /// A value this version of the spec does not list, kept as received.
+            Unknown(String),
+        }
+
+        impl #name {
+            /// Every value the spec lists, in spec order.
+            pub const ALL: &'static [Self] = &[ #( Self::#idents ),* ];
+
+            /// The value on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #( Self::#idents => #values, )*
+                    Self::Unknown(value) => value,
+                }
+            }
+        }
+
+        impl From<&str> for #name {
+            fn from(value: &str) -> Self {
+                match value {
+                    #( #values => Self::#idents, )*
+                    other => Self::Unknown(other.to_owned()),
+                }
+            }
+        }
+
+        impl From<String> for #name {
+            fn from(value: String) -> Self {
+                match Self::from(value.as_str()) {
+                    Self::Unknown(_) => Self::Unknown(value),
+                    known => known,
+                }
+            }
+        }
+
+        impl core::fmt::Display for #name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for #name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                <String as serde::Deserialize>::deserialize(deserializer).map(Self::from)
+            }
+        }
+
+        impl crate::signing::SignValue for #name {
+            fn write_value<'a, S: crate::signing::ByteSink>(
+                &'a self,
+                key: crate::signing::Segment<'a>,
+                out: &mut crate::signing::Canonicalizer<'a, S>,
+            ) -> Result<(), crate::signing::SignError> {
+                out.scalar(key, self.as_str().as_bytes());
+                Ok(())
+            }
+        }
+    }
+}
