@@ -13,8 +13,16 @@ pub mod signing;
 /// under their serde names, into the signing engine.
 pub use paygate_derive::Signable;
 pub use signing::{SecretKey, Signature, SigningKey};
-// pending codegen: pub mod callback; pub mod client;
+pub mod callback;
+pub mod client;
 pub mod money;
 pub mod operation;
 pub mod rules;
 pub mod validate;
+
+/// Lets the code `#[derive(Signable)]` generates (which names
+/// `::paygate::signing`) compile inside this crate too.
+extern crate self as paygate;
+
+#[deny(warnings)]
+pub mod gateway;

@@ -1,0 +1,381 @@
+//! The typed, async client of the Payment API Gateway.
+//!
+//! Every call validates the request against the brand's provider rules,
+//! signs it, sends it, and re-sends the very same bytes after a transport
+//! error, an HTTP 5xx or an HTTP 429 (the gateway is idempotent by
+//! `order_id`). A response whose `result.code` is not zero is a
+//! [`ClientError::Gateway`], whatever its HTTP status.
+
+mod config;
+mod error;
+
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+pub use config::{BrandProfile, ClientConfig, Credentials, PollPolicy, RetryPolicy};
+pub use error::ClientError;
+
+use crate::gateway::{
+    DepositRequest, ErrorResponse, PaymentB2cRequest, PaymentC2bRequest, PaymentResponse,
+    StatusRequest, WithdrawalRequest,
+};
+use crate::rules::Direction;
+use crate::signing::{sign, Signable, SigningKey};
+use crate::validate::{check_order_id, check_payment, PaymentDraft, Violations};
+
+/// The statuses after which a transaction never changes: success, failed,
+/// cancelled.
+pub const FINAL_STATUSES: [i64; 3] = [2, 3, 4];
+
+/// A request body that carries the merchant id and a signature.
+pub trait SignedBody: Serialize + Signable {
+    /// Sets `merchant_id`.
+    fn set_merchant_id(&mut self, merchant_id: &str);
+    /// Sets `signature`.
+    fn set_signature(&mut self, signature: String);
+}
+
+macro_rules! signed_body {
+    ($($t:ty),*) => {$(
+        impl SignedBody for $t {
+            fn set_merchant_id(&mut self, merchant_id: &str) {
+                merchant_id.clone_into(&mut self.merchant_id);
+            }
+            fn set_signature(&mut self, signature: String) {
+                self.signature = signature;
+            }
+        }
+    )*};
+}
+signed_body!(
+    PaymentC2bRequest,
+    PaymentB2cRequest,
+    StatusRequest,
+    DepositRequest,
+    WithdrawalRequest
+);
+
+/// Signs `body` in place: sets the merchant id, then the signature over
+/// every other field in the order they will be sent.
+pub fn sign_body<T: SignedBody>(key: &SigningKey, merchant_id: &str, body: &mut T) -> Result<(), ClientError> {
+    body.set_merchant_id(merchant_id);
+    let signature = sign(key, body)?;
+    body.set_signature(signature.to_string());
+    Ok(())
+}
+
+/// The names of the fields of a serializable value that are present and
+/// not empty (used for the rules' required `extra` fields).
+fn present_fields<T: Serialize>(value: &T) -> Vec<String> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::Object(map)) => map
+            .into_iter()
+            .filter(|(_, v)| !v.is_null() && v.as_str() != Some(""))
+            .map(|(k, _)| k)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Checks a C2B or B2C request against the brand's provider rules.
+pub fn validate_payment(
+    brand: &BrandProfile,
+    direction: Direction,
+    request: &PaymentC2bRequest,
+) -> Result<(), Violations> {
+    let extras = request.extra.as_ref().map(present_fields).unwrap_or_default();
+    let extras: Vec<&str> = extras.iter().map(String::as_str).collect();
+    check_payment(
+        &brand.providers,
+        &PaymentDraft {
+            direction,
+            provider_id: request.provider_id,
+            country: request.country.as_ref().map(|c| c.as_str()),
+            currency: request.currency.as_str(),
+            amount: request.amount,
+            customer_id: &request.customer_id,
+            order_id: &request.order_id,
+            extras: &extras,
+        },
+    )
+}
+
+fn b2c_as_c2b_shape(request: &PaymentB2cRequest) -> PaymentC2bRequest {
+    PaymentC2bRequest {
+        merchant_id: request.merchant_id.clone(),
+        customer_id: request.customer_id.clone(),
+        customer_user_id: request.customer_user_id.clone(),
+        order_id: request.order_id.clone(),
+        amount: request.amount,
+        currency: request.currency.clone(),
+        country: request.country.clone(),
+        callback_url: request.callback_url.clone(),
+        provider_id: request.provider_id,
+        extra: request.extra.clone(),
+        signature: String::new(),
+    }
+}
+
+/// The Payment API Gateway client. Cheap to clone; clones share one
+/// connection pool.
+#[derive(Clone, Debug)]
+pub struct GatewayClient {
+    http: reqwest::Client,
+    config: ClientConfig,
+    key: SigningKey,
+}
+
+impl GatewayClient {
+    /// Builds a client; fails only if the HTTP stack cannot start.
+    pub fn new(config: ClientConfig) -> Result<Self, ClientError> {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .build()
+            .map_err(|e| ClientError::Config(e.to_string()))?;
+        let key = SigningKey::new(&config.credentials.secret_key);
+        Ok(GatewayClient { http, config, key })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// The keyed signing state (for verifying callbacks with the same key).
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.key
+    }
+
+    fn url(&self, operation: &str) -> String {
+        format!(
+            "{}/{}/{}",
+            self.config.brand.base_url.trim_end_matches('/'),
+            self.config.credentials.public_id,
+            operation
+        )
+    }
+
+    /// A payment from the customer to the merchant (C2B).
+    pub async fn payment_c2b(&self, mut request: PaymentC2bRequest) -> Result<PaymentResponse, ClientError> {
+        validate_payment(&self.config.brand, Direction::C2b, &request)?;
+        self.call("payment_c2b", &mut request).await
+    }
+
+    /// A payout from the merchant to the customer (B2C). If the response's
+    /// `confirm_type` is not zero, send the confirmation with
+    /// [`GatewayClient::confirm_payment_b2c`].
+    pub async fn payment_b2c(&self, mut request: PaymentB2cRequest) -> Result<PaymentResponse, ClientError> {
+        validate_payment(&self.config.brand, Direction::B2c, &b2c_as_c2b_shape(&request))?;
+        self.call("payment_b2c", &mut request).await
+    }
+
+    /// The second `payment_b2c` request that confirms a payout whose first
+    /// response had a non-zero `confirm_type`: the same order, with the
+    /// confirmation data (for example `extra.otp`) added.
+    pub async fn confirm_payment_b2c(
+        &self,
+        mut request: PaymentB2cRequest,
+        confirmation: crate::gateway::RequestExtra,
+    ) -> Result<PaymentResponse, ClientError> {
+        request.extra = Some(confirmation);
+        self.payment_b2c(request).await
+    }
+
+    /// The status of an earlier operation.
+    pub async fn status(&self, order_id: &str) -> Result<PaymentResponse, ClientError> {
+        check_order_id(order_id).map_err(|v| Violations(vec![v]))?;
+        let mut request = StatusRequest {
+            merchant_id: String::new(),
+            order_id: order_id.to_owned(),
+            customer_id: None,
+            extra: None,
+            signature: String::new(),
+        };
+        self.call("status", &mut request).await
+    }
+
+    /// A cash deposit through a POS terminal.
+    pub async fn deposit(&self, mut request: DepositRequest) -> Result<PaymentResponse, ClientError> {
+        check_order_id(&request.order_id).map_err(|v| Violations(vec![v]))?;
+        self.call("deposit", &mut request).await
+    }
+
+    /// A cash withdrawal through a POS terminal.
+    pub async fn withdrawal(&self, mut request: WithdrawalRequest) -> Result<PaymentResponse, ClientError> {
+        check_order_id(&request.order_id).map_err(|v| Violations(vec![v]))?;
+        self.call("withdrawal", &mut request).await
+    }
+
+    /// Polls `status` until the transaction reaches a final status (2, 3 or
+    /// 4) or `deadline` passes, waiting longer after each poll and backing
+    /// off further when the gateway answers HTTP 429.
+    pub async fn wait_for_final_status(
+        &self,
+        order_id: &str,
+        deadline: Duration,
+    ) -> Result<PaymentResponse, ClientError> {
+        let start = tokio::time::Instant::now();
+        let end = start + deadline;
+        let poll = self.config.poll;
+        let mut delay = poll.initial_delay;
+        let mut last_status = None;
+        loop {
+            match self.status(order_id).await {
+                Ok(response) => {
+                    let code = response.status.code();
+                    if FINAL_STATUSES.contains(&code) {
+                        return Ok(response);
+                    }
+                    last_status = Some(code);
+                }
+                Err(err) if err.http_status() == Some(429) => {
+                    delay = delay.saturating_mul(poll.factor.max(2)).min(poll.max_delay);
+                }
+                Err(other) => return Err(other),
+            }
+            let now = tokio::time::Instant::now();
+            if now >= end {
+                return Err(ClientError::Deadline {
+                    order_id: order_id.to_owned(),
+                    last_status,
+                });
+            }
+            tokio::time::sleep(delay.min(end - now)).await;
+            delay = delay.saturating_mul(poll.factor.max(1)).min(poll.max_delay);
+        }
+    }
+
+    /// Signs and sends one request, with retries, and decodes the answer.
+    async fn call<Req: SignedBody, Resp: DeserializeOwned + HasResult>(
+        &self,
+        operation: &str,
+        request: &mut Req,
+    ) -> Result<Resp, ClientError> {
+        sign_body(&self.key, &self.config.credentials.merchant_id, request)?;
+        let body = serde_json::to_vec(request).map_err(|e| ClientError::Decode {
+            path: String::new(),
+            message: format!("cannot serialize the request: {e}"),
+        })?;
+        let url = self.url(operation);
+        let (status, bytes) = self.send_with_retries(&url, body).await?;
+        decode_response(status, &bytes)
+    }
+
+    /// Sends the same bytes until an answer that is not 429/5xx, or until
+    /// the attempts run out.
+    async fn send_with_retries(&self, url: &str, body: Vec<u8>) -> Result<(u16, bytes::Bytes), ClientError> {
+        let retry = self.config.retry;
+        let attempts = retry.max_attempts.max(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let sent = self
+                .http
+                .post(url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone())
+                .send()
+                .await;
+            let wait = match sent {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let retry_after = retry_after(&response);
+                    let bytes = match response.bytes().await {
+                        Ok(bytes) => bytes,
+                        Err(_) if attempt < attempts => {
+                            tokio::time::sleep(retry.backoff(attempt)).await;
+                            continue;
+                        }
+                        Err(source) => {
+                            return Err(ClientError::Transport { url: url.to_owned(), attempts: attempt, source })
+                        }
+                    };
+                    let retryable = status == 429 || status >= 500;
+                    if !retryable || attempt >= attempts {
+                        return Ok((status, bytes));
+                    }
+                    retry_after.unwrap_or_else(|| retry.backoff(attempt)).min(retry.max_backoff)
+                }
+                Err(source) => {
+                    if attempt >= attempts {
+                        return Err(ClientError::Transport { url: url.to_owned(), attempts: attempt, source });
+                    }
+                    retry.backoff(attempt)
+                }
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// `Retry-After` in seconds, if the response has one.
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+/// A response type that carries the gateway's `result`.
+pub trait HasResult {
+    /// `result.code` and `result.message`.
+    fn result(&self) -> (i64, &str);
+}
+
+impl HasResult for PaymentResponse {
+    fn result(&self) -> (i64, &str) {
+        (self.result.code, &self.result.message)
+    }
+}
+
+/// Turns an HTTP answer into the typed response or a typed error.
+pub fn decode_response<T: DeserializeOwned + HasResult>(http_status: u16, body: &[u8]) -> Result<T, ClientError> {
+    if (200..300).contains(&http_status) {
+        let mut de = serde_json::Deserializer::from_slice(body);
+        match serde_path_to_error::deserialize::<_, T>(&mut de) {
+            Ok(response) => {
+                let (code, message) = response.result();
+                if code != 0 {
+                    return Err(ClientError::Gateway {
+                        http_status,
+                        code,
+                        message: message.to_owned(),
+                    });
+                }
+                return Ok(response);
+            }
+            Err(err) => {
+                // A success status with an error body is still a gateway error.
+                if let Ok(error) = serde_json::from_slice::<ErrorResponse>(body) {
+                    return Err(ClientError::Gateway {
+                        http_status,
+                        code: error.result.code,
+                        message: error.result.message,
+                    });
+                }
+                return Err(ClientError::Decode {
+                    path: err.path().to_string(),
+                    message: err.into_inner().to_string(),
+                });
+            }
+        }
+    }
+    if let Ok(error) = serde_json::from_slice::<ErrorResponse>(body) {
+        return Err(ClientError::Gateway {
+            http_status,
+            code: error.result.code,
+            message: error.result.message,
+        });
+    }
+    Err(ClientError::Http {
+        http_status,
+        body: String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned(),
+    })
+}
