@@ -151,3 +151,78 @@ proptest! {
         prop_assert_ne!(sign(&key, &value).unwrap(), sign(&key, &changed).unwrap());
     }
 }
+
+mod generated_requests {
+    //! The same agreement for the generated request models.
+
+    use super::*;
+    use paygate::gateway::{Country, Currency, CustomerDocType, PaymentC2bRequest, RequestExtra};
+
+    fn code(len: usize) -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::char::range('A', 'Z'), len).prop_map(|c| c.into_iter().collect())
+    }
+
+    prop_compose! {
+        fn request_extra()(
+            otp in prop::option::of("[0-9]{4}"),
+            customer_name in prop::option::of(text()),
+            customer_email in prop::option::of(text()),
+            bank_code in prop::option::of("[0-9]{6}"),
+            doc in prop::option::of(prop_oneof![
+                Just(CustomerDocType::from("national_id")),
+                Just(CustomerDocType::from("intl_passport")),
+                text().prop_map(|t| CustomerDocType::from(t.as_str())),
+            ]),
+        ) -> RequestExtra {
+            let mut extra: RequestExtra = serde_json::from_str("{}").expect("all extras are optional");
+            extra.otp = otp;
+            extra.customer_name = customer_name;
+            extra.customer_email = customer_email;
+            extra.bank_code = bank_code;
+            extra.customer_doc_type = doc;
+            extra
+        }
+    }
+
+    prop_compose! {
+        fn c2b()(
+            merchant_id in "[0-9a-f]{8,40}",
+            customer_id in "[0-9]{9,13}",
+            customer_user_id in prop::option::of(text()),
+            order_id in "[A-Za-z0-9_:.-]{1,128}",
+            minor in any::<u64>(),
+            currency in code(3),
+            country in prop::option::of(code(2)),
+            callback_url in prop::option::of(text()),
+            provider_id in any::<i64>(),
+            extra in prop::option::of(request_extra()),
+        ) -> PaymentC2bRequest {
+            PaymentC2bRequest {
+                merchant_id,
+                customer_id,
+                customer_user_id,
+                order_id,
+                amount: Amount::from_minor(minor),
+                currency: Currency::from(currency.as_str()),
+                country: country.map(|c| Country::from(c.as_str())),
+                callback_url,
+                provider_id,
+                extra,
+                signature: String::new(),
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn generated_c2b_requests_sign_the_same_on_both_paths(value in c2b(), secret in key()) {
+            let key = SigningKey::from_bytes(&secret);
+            let body = serde_json::to_vec(&value).expect("serializable");
+            prop_assert_eq!(sign(&key, &value).unwrap(), sign_json(&key, &body).unwrap());
+            let back: PaymentC2bRequest = serde_json::from_slice(&body).expect("round trip");
+            prop_assert_eq!(sign(&key, &back).unwrap(), sign(&key, &value).unwrap());
+        }
+    }
+}
