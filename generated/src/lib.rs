@@ -26,3 +26,8 @@ extern crate self as paygate;
 
 #[deny(warnings)]
 pub mod gateway;
+
+/// The README's Rust examples, compiled and run as doctests.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
