@@ -106,10 +106,19 @@ mod tests {
     #[test]
     fn paragraphs() {
         assert_eq!(first_paragraph("  A b\n c\n\nD").as_deref(), Some("A b c"));
-        assert_eq!(first_paragraph("see <a href=\"#x\">this list</a>.").as_deref(), Some("see this list."));
-        assert_eq!(first_paragraph("[a-z] `[0-9]`").as_deref(), Some("\\[a-z\\] `[0-9]`"));
+        assert_eq!(
+            first_paragraph("see <a href=\"#x\">this list</a>.").as_deref(),
+            Some("see this list.")
+        );
+        assert_eq!(
+            first_paragraph("[a-z] `[0-9]`").as_deref(),
+            Some("\\[a-z\\] `[0-9]`")
+        );
         assert_eq!(first_paragraph("\n \n"), None);
-        assert_eq!(first_paragraph("Codes\n- 0 - OK\n- 1 - bad").as_deref(), Some("Codes"));
+        assert_eq!(
+            first_paragraph("Codes\n- 0 - OK\n- 1 - bad").as_deref(),
+            Some("Codes")
+        );
         assert!(starts_block("- 0"));
         assert!(starts_block("12. x"));
         assert!(!starts_block("12.5 x"));

@@ -62,8 +62,16 @@ impl Emitter<'_> {
     pub(crate) fn file(&self) -> TokenStream {
         let items = self.api.items.iter().map(|item| self.item(item));
         let needs_codes = self.rules.is_some_and(|r| !r.providers.is_empty())
-            || self.api.items.iter().any(|i| matches!(i.kind, Kind::IntEnum(_)));
-        let support = if needs_codes { code_visitor() } else { quote!() };
+            || self
+                .api
+                .items
+                .iter()
+                .any(|i| matches!(i.kind, Kind::IntEnum(_)));
+        let support = if needs_codes {
+            code_visitor()
+        } else {
+            quote!()
+        };
         let operations = self.operations();
         let rules = self.rules.map(|r| self.rules(r)).unwrap_or_default();
         quote! {
@@ -94,7 +102,10 @@ impl Emitter<'_> {
             "Marker types, one per operation of {} {}, tying each to its request and response types.",
             self.api.title, self.api.version
         ));
-        let table_doc = docs(&format!("Every operation of {} {}, in spec order.", self.api.title, self.api.version));
+        let table_doc = docs(&format!(
+            "Every operation of {} {}, in spec order.",
+            self.api.title, self.api.version
+        ));
         let markers: Vec<TokenStream> = markers.collect();
         let module = if markers.is_empty() {
             quote!()
@@ -119,7 +130,9 @@ impl Emitter<'_> {
     /// A marker type for an operation whose request is a generated struct
     /// and which has a success response type.
     fn marker(&self, index: usize, op: &Operation) -> Option<TokenStream> {
-        let Some(Ty::Named(request)) = &op.request else { return None };
+        let Some(Ty::Named(request)) = &op.request else {
+            return None;
+        };
         let is_struct = self
             .api
             .item(request)
@@ -140,7 +153,12 @@ impl Emitter<'_> {
         let index = Literal::usize_unsuffixed(index);
         let mut doc = format!("`{} {}`", op.method, op.path);
         if !op.summary.is_empty() {
-            doc = format!("{}: `{} {}`.", op.summary.trim_end_matches('.'), op.method, op.path);
+            doc = format!(
+                "{}: `{} {}`.",
+                op.summary.trim_end_matches('.'),
+                op.method,
+                op.path
+            );
         }
         let doc = docs(&doc);
         Some(quote! {
@@ -285,7 +303,12 @@ fn phone(p: &Phone) -> TokenStream {
 
 fn direction(d: &Option<Direction>) -> TokenStream {
     let Some(d) = d else { return quote!(None) };
-    let (min, max, step, daily_max) = (amount(d.min), amount(d.max), amount(d.step), amount(d.daily_max));
+    let (min, max, step, daily_max) = (
+        amount(d.min),
+        amount(d.max),
+        amount(d.step),
+        amount(d.daily_max),
+    );
     let extras = &d.extras;
     let flow = format_ident!("{}", d.flow.variant());
     let note = opt_str(&d.note);

@@ -149,7 +149,11 @@ impl Diagnostics {
         }
     }
 
-    pub(crate) fn spec_error(&self, pointer: impl fmt::Display, message: impl Into<String>) -> Error {
+    pub(crate) fn spec_error(
+        &self,
+        pointer: impl fmt::Display,
+        message: impl Into<String>,
+    ) -> Error {
         Error::Spec {
             origin: self.origin.clone(),
             pointer: pointer.to_string(),

@@ -48,7 +48,10 @@ pub struct SpecSource {
 impl SpecSource {
     /// A spec from text; `name` labels it in messages and the header.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
-        SpecSource { name: name.into(), text: text.into() }
+        SpecSource {
+            name: name.into(),
+            text: text.into(),
+        }
     }
 }
 
@@ -64,7 +67,10 @@ pub struct RulesSource {
 impl RulesSource {
     /// Rules from text; `name` labels them in messages and docs.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
-        RulesSource { name: name.into(), text: text.into() }
+        RulesSource {
+            name: name.into(),
+            text: text.into(),
+        }
     }
 }
 
@@ -110,14 +116,21 @@ pub fn load_rules_file(path: impl AsRef<Path>) -> Result<RulesSource, Error> {
 }
 
 fn read(path: &Path) -> Result<String, Error> {
-    std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_owned(), source })
+    std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Type names the rules add; spec schemas must not take them.
 const RULES_NAMES: &[&str] = &["ProviderId"];
 
 /// Generates the Rust module for `spec` (and `rules`, if given).
-pub fn generate(spec: &SpecSource, rules: Option<&RulesSource>, options: &Options) -> Result<Generated, Error> {
+pub fn generate(
+    spec: &SpecSource,
+    rules: Option<&RulesSource>,
+    options: &Options,
+) -> Result<Generated, Error> {
     let mut spec_diag = error::Diagnostics::new(&spec.name);
     let api = load::load_openapi(&mut spec_diag, &spec.text)?;
     let reserved: &[&str] = if rules.is_some() { RULES_NAMES } else { &[] };
@@ -158,7 +171,10 @@ pub fn generate(spec: &SpecSource, rules: Option<&RulesSource>, options: &Option
         ".\n// {} {}. Do not edit: change the spec and rebuild.\n\n",
         model.title, model.version
     ));
-    Ok(Generated { code: header + &body, warnings })
+    Ok(Generated {
+        code: header + &body,
+        warnings,
+    })
 }
 
 /// Puts a blank line between items, which prettyplease does not.
@@ -168,12 +184,14 @@ fn space_items(code: &str) -> String {
     for line in code.lines() {
         let indent = line.len() - line.trim_start().len();
         let trimmed = line.trim_start();
-        let starts_item = !trimmed.starts_with('}') && !trimmed.starts_with(')') && !trimmed.starts_with(']');
+        let starts_item =
+            !trimmed.starts_with('}') && !trimmed.starts_with(')') && !trimmed.starts_with(']');
         if previous_closed && starts_item && !trimmed.is_empty() {
             out.push('\n');
         }
-        previous_closed = (trimmed == "}" || trimmed == "};" || trimmed.ends_with(';') && indent == 0)
-            && !trimmed.is_empty();
+        previous_closed =
+            (trimmed == "}" || trimmed == "};" || trimmed.ends_with(';') && indent == 0)
+                && !trimmed.is_empty();
         // Only item-level closers count: a block closing inside a function
         // body is followed by more statements, not items.
         if previous_closed && indent > 4 {

@@ -11,18 +11,25 @@ use serde_yaml::{Mapping, Value};
 
 use crate::error::{Diagnostics, Error, Pointer};
 
-const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 /// Reads JSON or YAML text (detected by content) into a YAML value.
 pub(crate) fn parse_text(origin: &str, text: &str) -> Result<Value, Error> {
-    let looks_like_json = text.trim_start_matches('\u{feff}').trim_start().starts_with('{');
+    let looks_like_json = text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with('{');
     if looks_like_json {
-        serde_json::from_str::<Value>(text.trim_start_matches('\u{feff}')).map_err(|e| Error::Syntax {
-            origin: origin.to_owned(),
-            format: "JSON",
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
+        serde_json::from_str::<Value>(text.trim_start_matches('\u{feff}')).map_err(|e| {
+            Error::Syntax {
+                origin: origin.to_owned(),
+                format: "JSON",
+                line: e.line(),
+                column: e.column(),
+                message: e.to_string(),
+            }
         })
     } else {
         serde_yaml::from_str::<Value>(text).map_err(|e| {
@@ -39,7 +46,10 @@ pub(crate) fn parse_text(origin: &str, text: &str) -> Result<Value, Error> {
 }
 
 /// Parses a spec: checks the version, repairs what can be repaired, parses strictly.
-pub(crate) fn load_openapi(diag: &mut Diagnostics, text: &str) -> Result<openapiv3::OpenAPI, Error> {
+pub(crate) fn load_openapi(
+    diag: &mut Diagnostics,
+    text: &str,
+) -> Result<openapiv3::OpenAPI, Error> {
     let mut value = parse_text(&diag.origin, text)?;
     let root = Pointer::root();
     let Some(map) = value.as_mapping_mut() else {
@@ -49,7 +59,8 @@ pub(crate) fn load_openapi(diag: &mut Diagnostics, text: &str) -> Result<openapi
     repair(diag, map);
     // openapiv3's deserializer has a few `unwrap`s on number conversions
     // that cannot fail today; a panic there must still not escape.
-    let parsed = std::panic::catch_unwind(|| openapiv3::OpenAPI::deserialize(Value::Mapping(map.clone())));
+    let parsed =
+        std::panic::catch_unwind(|| openapiv3::OpenAPI::deserialize(Value::Mapping(map.clone())));
     match parsed {
         Ok(Ok(api)) => Ok(api),
         Ok(Err(whole)) => {
@@ -98,9 +109,13 @@ fn repair(diag: &mut Diagnostics, map: &mut Mapping) {
 }
 
 fn repair_path_item(diag: &mut Diagnostics, at: &Pointer, item: &mut Value) {
-    let Some(item) = item.as_mapping_mut() else { return };
+    let Some(item) = item.as_mapping_mut() else {
+        return;
+    };
     for method in METHODS {
-        let Some(Value::Mapping(op)) = item.get_mut(*method) else { continue };
+        let Some(Value::Mapping(op)) = item.get_mut(*method) else {
+            continue;
+        };
         let op_at = at.join(method);
         if !op.contains_key("responses") {
             diag.warn(
@@ -112,10 +127,16 @@ fn repair_path_item(diag: &mut Diagnostics, at: &Pointer, item: &mut Value) {
         if let Some(Value::Mapping(callbacks)) = op.get_mut("callbacks") {
             for (name, callback) in callbacks.iter_mut() {
                 let Some(name) = name.as_str() else { continue };
-                let Some(callback) = callback.as_mapping_mut() else { continue };
+                let Some(callback) = callback.as_mapping_mut() else {
+                    continue;
+                };
                 for (expr, cb_item) in callback.iter_mut() {
                     let Some(expr) = expr.as_str() else { continue };
-                    repair_path_item(diag, &op_at.join("callbacks").join(name).join(expr), cb_item);
+                    repair_path_item(
+                        diag,
+                        &op_at.join("callbacks").join(name).join(expr),
+                        cb_item,
+                    );
                 }
             }
         }
@@ -124,7 +145,9 @@ fn repair_path_item(diag: &mut Diagnostics, at: &Pointer, item: &mut Value) {
 
 /// Whether `value` parses as `T`; the error text if not.
 fn check<T: DeserializeOwned>(value: &Value) -> Result<(), String> {
-    T::deserialize(value.clone()).map(drop).map_err(|e| e.to_string())
+    T::deserialize(value.clone())
+        .map(drop)
+        .map_err(|e| e.to_string())
 }
 
 fn entries<'v>(value: &'v Value, key: &str) -> impl Iterator<Item = (String, &'v Value)> {
@@ -151,7 +174,10 @@ fn locate(map: &Mapping) -> Option<(Pointer, String)> {
     let doc = Value::Mapping(map.clone());
     for (key, required) in [("info", true), ("paths", true)] {
         if required && !map.contains_key(key) {
-            return Some((root.join(key), format!("missing the required `{key}` field")));
+            return Some((
+                root.join(key),
+                format!("missing the required `{key}` field"),
+            ));
         }
     }
     if let Some(info) = map.get("info") {
@@ -195,7 +221,9 @@ fn locate(map: &Mapping) -> Option<(Pointer, String)> {
 
 fn locate_path_item(at: &Pointer, item: &Value) -> Option<(Pointer, String)> {
     for method in METHODS {
-        let Some(op) = item.get(*method) else { continue };
+        let Some(op) = item.get(*method) else {
+            continue;
+        };
         if let Some(found) = locate_operation(&at.join(method), op) {
             return Some(found);
         }
@@ -240,7 +268,9 @@ fn locate_operation(at: &Pointer, op: &Value) -> Option<(Pointer, String)> {
             }
         }
     }
-    check::<openapiv3::Operation>(op).err().map(|e| (at.clone(), e))
+    check::<openapiv3::Operation>(op)
+        .err()
+        .map(|e| (at.clone(), e))
 }
 
 fn locate_content(at: &Pointer, holder: &Value) -> Option<(Pointer, String)> {

@@ -16,10 +16,39 @@ const NOT_RAW: &[&str] = &["self", "Self", "super", "crate", "_"];
 
 /// Type names the generated code uses unqualified; a schema must not shadow them.
 pub(crate) const RESERVED_TYPES: &[&str] = &[
-    "Option", "Result", "String", "Vec", "Box", "Some", "None", "Ok", "Err", "Self", "Default",
-    "From", "Into", "Clone", "Copy", "Debug", "PartialEq", "Eq", "Hash", "Send", "Sync", "Sized",
-    "Drop", "Fn", "FnMut", "FnOnce", "Iterator", "ToString", "ToOwned", "AsRef", "Ord",
-    "PartialOrd", "Unpin",
+    "Option",
+    "Result",
+    "String",
+    "Vec",
+    "Box",
+    "Some",
+    "None",
+    "Ok",
+    "Err",
+    "Self",
+    "Default",
+    "From",
+    "Into",
+    "Clone",
+    "Copy",
+    "Debug",
+    "PartialEq",
+    "Eq",
+    "Hash",
+    "Send",
+    "Sync",
+    "Sized",
+    "Drop",
+    "Fn",
+    "FnMut",
+    "FnOnce",
+    "Iterator",
+    "ToString",
+    "ToOwned",
+    "AsRef",
+    "Ord",
+    "PartialOrd",
+    "Unpin",
 ];
 
 pub(crate) fn is_keyword(s: &str) -> bool {
@@ -47,7 +76,11 @@ pub(crate) fn words(name: &str) -> Vec<String> {
         let chars: Vec<char> = chunk.chars().collect();
         let mut current = String::new();
         for (i, &c) in chars.iter().enumerate() {
-            let prev = if i > 0 { chars.get(i - 1).copied() } else { None };
+            let prev = if i > 0 {
+                chars.get(i - 1).copied()
+            } else {
+                None
+            };
             let next = chars.get(i + 1).copied();
             let boundary = match prev {
                 Some(p) if c.is_ascii_uppercase() => {
@@ -140,7 +173,12 @@ impl Namer {
 
     /// `base`, or `base2`, `base3`, ... if taken; returns the name and, when
     /// it had to be changed, the owner of `base`.
-    pub(crate) fn unique(&mut self, base: &str, owner: &str, sep: &str) -> (String, Option<String>) {
+    pub(crate) fn unique(
+        &mut self,
+        base: &str,
+        owner: &str,
+        sep: &str,
+    ) -> (String, Option<String>) {
         if !self.taken.contains_key(base) {
             self.reserve(base, owner);
             return (base.to_owned(), None);
@@ -172,7 +210,10 @@ mod tests {
         assert_eq!(pascal("YAS (exTigo)", "V"), "YasExTigo");
         assert_eq!(pascal("9", "V"), "V9");
         assert_eq!(pascal("HTTPServer", "V"), "HttpServer");
-        assert_eq!(field_ident("provider result"), ("provider_result".into(), true));
+        assert_eq!(
+            field_ident("provider result"),
+            ("provider_result".into(), true)
+        );
         assert_eq!(field_ident("type"), ("r#type".into(), false));
         assert_eq!(field_ident("customerId"), ("customer_id".into(), true));
         assert_eq!(field_ident("merchant_id"), ("merchant_id".into(), false));

@@ -91,7 +91,14 @@ pub(crate) fn load(diag: &mut Diagnostics, text: &str) -> Result<Rules, Error> {
     };
     let mut r = Reader { diag };
     for key in root.keys() {
-        let known = ["version", "api", "api_version", "countries", "providers", "unassigned_tables"];
+        let known = [
+            "version",
+            "api",
+            "api_version",
+            "countries",
+            "providers",
+            "unassigned_tables",
+        ];
         if !key.as_str().is_some_and(|k| known.contains(&k)) {
             r.diag.warn(key_text(key), "unknown top-level key; ignored");
         }
@@ -104,16 +111,29 @@ pub(crate) fn load(diag: &mut Diagnostics, text: &str) -> Result<Rules, Error> {
         let m = r.map(c, &path)?;
         let code = r.string(m, "code", &path)?;
         if let Some(first) = seen_countries.insert(code.clone(), path.clone()) {
-            return Err(r.diag.rules_error(&path, format!("duplicate country code `{code}` (also at {first})")));
+            return Err(r.diag.rules_error(
+                &path,
+                format!("duplicate country code `{code}` (also at {first})"),
+            ));
         }
         let name = r.string(m, "name", &path)?;
         let currency = r.string(m, "currency", &path)?;
         let phone_path = format!("{path}.phone");
         let phone = match m.get("phone") {
             Some(p @ Value::Mapping(_)) => r.phone(p, &phone_path)?,
-            _ => return Err(r.diag.rules_error(&phone_path, "missing the phone format (`pattern` and `example`)")),
+            _ => {
+                return Err(r.diag.rules_error(
+                    &phone_path,
+                    "missing the phone format (`pattern` and `example`)",
+                ))
+            }
         };
-        countries.push(Country { code, name, currency, phone });
+        countries.push(Country {
+            code,
+            name,
+            currency,
+            phone,
+        });
     }
     countries.sort_by(|a, b| a.code.cmp(&b.code));
 
@@ -128,7 +148,10 @@ pub(crate) fn load(diag: &mut Diagnostics, text: &str) -> Result<Rules, Error> {
             _ => None,
         };
         let Some(id) = id else {
-            return Err(r.diag.rules_error(&id_path, "the provider id must be a non-negative integer below 2^32"));
+            return Err(r.diag.rules_error(
+                &id_path,
+                "the provider id must be a non-negative integer below 2^32",
+            ));
         };
         if let Some(first) = seen_ids.insert(id, path.clone()) {
             return Err(r.diag.rules_error(
@@ -155,7 +178,17 @@ pub(crate) fn load(diag: &mut Diagnostics, text: &str) -> Result<Rules, Error> {
         let b2c = r.direction(m, "b2c", &path)?;
         let note = r.opt_string(m, "note", &path)?;
         let ambiguity = r.opt_string(m, "ambiguity", &path)?;
-        providers.push(Provider { id, name, country, currency, phone, c2b, b2c, note, ambiguity });
+        providers.push(Provider {
+            id,
+            name,
+            country,
+            currency,
+            phone,
+            c2b,
+            b2c,
+            note,
+            ambiguity,
+        });
     }
     providers.sort_by_key(|p| p.id);
 
@@ -163,7 +196,11 @@ pub(crate) fn load(diag: &mut Diagnostics, text: &str) -> Result<Rules, Error> {
         Some(Value::Sequence(s)) => s.len(),
         _ => 0,
     };
-    Ok(Rules { countries, providers, unassigned_tables })
+    Ok(Rules {
+        countries,
+        providers,
+        unassigned_tables,
+    })
 }
 
 fn key_text(key: &Value) -> String {
@@ -179,7 +216,8 @@ struct Reader<'d> {
 
 impl Reader<'_> {
     fn map<'v>(&self, v: &'v Value, path: &str) -> Result<&'v Mapping, Error> {
-        v.as_mapping().ok_or_else(|| self.diag.rules_error(path, "expected a mapping"))
+        v.as_mapping()
+            .ok_or_else(|| self.diag.rules_error(path, "expected a mapping"))
     }
 
     fn seq<'v>(&self, m: &'v Mapping, key: &str, path: &str) -> Result<&'v [Value], Error> {
@@ -191,8 +229,10 @@ impl Reader<'_> {
     }
 
     fn string(&self, m: &Mapping, key: &str, path: &str) -> Result<String, Error> {
-        self.opt_string(m, key, path)?
-            .ok_or_else(|| self.diag.rules_error(format!("{path}.{key}"), format!("missing `{key}`")))
+        self.opt_string(m, key, path)?.ok_or_else(|| {
+            self.diag
+                .rules_error(format!("{path}.{key}"), format!("missing `{key}`"))
+        })
     }
 
     fn opt_string(&self, m: &Mapping, key: &str, path: &str) -> Result<Option<String>, Error> {
@@ -200,7 +240,9 @@ impl Reader<'_> {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(Value::Number(n)) => Ok(Some(n.to_string())),
-            Some(_) => Err(self.diag.rules_error(format!("{path}.{key}"), "expected a string")),
+            Some(_) => Err(self
+                .diag
+                .rules_error(format!("{path}.{key}"), "expected a string")),
         }
     }
 
@@ -220,7 +262,12 @@ impl Reader<'_> {
         }
     }
 
-    fn direction(&mut self, m: &Mapping, key: &str, path: &str) -> Result<Option<Direction>, Error> {
+    fn direction(
+        &mut self,
+        m: &Mapping,
+        key: &str,
+        path: &str,
+    ) -> Result<Option<Direction>, Error> {
         let path = format!("{path}.{key}");
         let d = match m.get(key) {
             None | Some(Value::Null) => return Ok(None),
@@ -232,11 +279,16 @@ impl Reader<'_> {
         let daily_max = self.amount(d, "daily_max", &path)?;
         if let (Some(lo), Some(hi)) = (min, max) {
             if lo > hi {
-                return Err(self.diag.rules_error(&path, format!("min ({}) is greater than max ({})", show(lo), show(hi))));
+                return Err(self.diag.rules_error(
+                    &path,
+                    format!("min ({}) is greater than max ({})", show(lo), show(hi)),
+                ));
             }
         }
         if step == Some(0) {
-            return Err(self.diag.rules_error(format!("{path}.step"), "a step of zero divides nothing"));
+            return Err(self
+                .diag
+                .rules_error(format!("{path}.step"), "a step of zero divides nothing"));
         }
         let mut extras = Vec::new();
         match d.get("extras") {
@@ -245,11 +297,20 @@ impl Reader<'_> {
                 for (i, e) in s.iter().enumerate() {
                     match e.as_str() {
                         Some(e) => extras.push(e.to_owned()),
-                        None => return Err(self.diag.rules_error(format!("{path}.extras[{i}]"), "expected a field name")),
+                        None => {
+                            return Err(self.diag.rules_error(
+                                format!("{path}.extras[{i}]"),
+                                "expected a field name",
+                            ))
+                        }
                     }
                 }
             }
-            Some(_) => return Err(self.diag.rules_error(format!("{path}.extras"), "expected a list of field names")),
+            Some(_) => {
+                return Err(self
+                    .diag
+                    .rules_error(format!("{path}.extras"), "expected a list of field names"))
+            }
         }
         let flow_path = format!("{path}.flow");
         let flow = match d.get("flow").and_then(Value::as_str) {
@@ -265,22 +326,38 @@ impl Reader<'_> {
             None => return Err(self.diag.rules_error(&flow_path, "missing `flow`")),
         };
         let note = self.opt_string(d, "note", &path)?;
-        Ok(Some(Direction { min, max, step, daily_max, extras, flow, note }))
+        Ok(Some(Direction {
+            min,
+            max,
+            step,
+            daily_max,
+            extras,
+            flow,
+            note,
+        }))
     }
 
     fn phone(&self, v: &Value, path: &str) -> Result<Phone, Error> {
         let m = self.map(v, path)?;
         let pattern = self.string(m, "pattern", path)?;
         let example = self.string(m, "example", path)?;
-        let tokens = compile_phone(&pattern)
-            .map_err(|e| self.diag.rules_error(format!("{path}.pattern"), format!("pattern `{pattern}`: {e}")))?;
+        let tokens = compile_phone(&pattern).map_err(|e| {
+            self.diag.rules_error(
+                format!("{path}.pattern"),
+                format!("pattern `{pattern}`: {e}"),
+            )
+        })?;
         if !matches_tokens(&tokens, example.as_bytes()) {
             return Err(self.diag.rules_error(
                 format!("{path}.example"),
                 format!("example `{example}` does not match the pattern `{pattern}`"),
             ));
         }
-        Ok(Phone { pattern, example, tokens })
+        Ok(Phone {
+            pattern,
+            example,
+            tokens,
+        })
     }
 }
 
@@ -331,7 +408,11 @@ pub(crate) fn compile_phone(pattern: &str) -> Result<Vec<PhoneToken>, String> {
                     i += 2;
                     ("0123456789".to_owned(), false)
                 }
-                Some(other) => return Err(format!("unsupported construct `\\{other}` at offset {offset}")),
+                Some(other) => {
+                    return Err(format!(
+                        "unsupported construct `\\{other}` at offset {offset}"
+                    ))
+                }
                 None => return Err("a trailing `\\`".to_owned()),
             },
             '[' => {
@@ -343,7 +424,11 @@ pub(crate) fn compile_phone(pattern: &str) -> Result<Vec<PhoneToken>, String> {
                 i += close + 1;
                 (digit_class(&class).ok_or_else(|| format!("unsupported construct `[{class}]` at offset {offset}: only digit classes like `[0-9]` are supported"))?, false)
             }
-            other => return Err(format!("unsupported construct `{other}` at offset {offset}")),
+            other => {
+                return Err(format!(
+                    "unsupported construct `{other}` at offset {offset}"
+                ))
+            }
         };
         let (min, max, quantified) = if chars.get(i) == Some(&'{') {
             let close = chars[i..]
@@ -355,7 +440,10 @@ pub(crate) fn compile_phone(pattern: &str) -> Result<Vec<PhoneToken>, String> {
             i += close + 1;
             let bad = || format!("unsupported quantifier `{{{inner}}}` at offset {q_offset}");
             let (lo, hi) = match inner.split_once(',') {
-                Some((lo, hi)) => (lo.parse::<u8>().map_err(|_| bad())?, hi.parse::<u8>().map_err(|_| bad())?),
+                Some((lo, hi)) => (
+                    lo.parse::<u8>().map_err(|_| bad())?,
+                    hi.parse::<u8>().map_err(|_| bad())?,
+                ),
                 None => {
                     let n = inner.parse::<u8>().map_err(|_| bad())?;
                     (n, n)
@@ -433,9 +521,11 @@ pub(crate) fn matches_tokens(tokens: &[PhoneToken], input: &[u8]) -> bool {
                 .take(usize::from(*max))
                 .take_while(|c| allowed.as_bytes().contains(c))
                 .count();
-            (usize::from(*min)..=run)
-                .rev()
-                .any(|n| input.get(n..).is_some_and(|tail| matches_tokens(rest, tail)))
+            (usize::from(*min)..=run).rev().any(|n| {
+                input
+                    .get(n..)
+                    .is_some_and(|tail| matches_tokens(rest, tail))
+            })
         }
     }
 }
@@ -451,7 +541,11 @@ mod tests {
             t,
             vec![
                 PhoneToken::Literal("225".into()),
-                PhoneToken::Digits { allowed: "0123456789".into(), min: 10, max: 10 }
+                PhoneToken::Digits {
+                    allowed: "0123456789".into(),
+                    min: 10,
+                    max: 10
+                }
             ]
         );
         assert!(matches_tokens(&t, b"2250000000000"));

@@ -27,16 +27,26 @@ enum Naming {
 
 /// A schema reduced to what the generator distinguishes.
 enum Shape<'a> {
-    Str { format: Option<String>, values: Vec<String> },
-    Num { format: Option<String> },
-    Int { format: Option<String>, values: Vec<i64> },
+    Str {
+        format: Option<String>,
+        values: Vec<String>,
+    },
+    Num {
+        format: Option<String>,
+    },
+    Int {
+        format: Option<String>,
+        values: Vec<i64>,
+    },
     Bool,
     Object {
         properties: &'a IndexMap<String, ReferenceOr<Box<Schema>>>,
         required: &'a [String],
         additional: Option<&'a AdditionalProperties>,
     },
-    Array { items: Option<&'a ReferenceOr<Box<Schema>>> },
+    Array {
+        items: Option<&'a ReferenceOr<Box<Schema>>>,
+    },
     OneOf(&'a [ReferenceOr<Schema>]),
     AllOf(&'a [ReferenceOr<Schema>]),
     Not,
@@ -66,7 +76,11 @@ pub(crate) struct Lower<'a> {
     minor: usize,
 }
 
-pub(crate) fn lower(api: &OpenAPI, diag: &mut Diagnostics, reserved: &[&str]) -> Result<Api, Error> {
+pub(crate) fn lower(
+    api: &OpenAPI,
+    diag: &mut Diagnostics,
+    reserved: &[&str],
+) -> Result<Api, Error> {
     let mut lower = Lower {
         api,
         diag,
@@ -143,7 +157,9 @@ impl<'a> Lower<'a> {
         }
         let schemas = self.schemas();
         let Some(schema) = schemas.get(key) else {
-            return Err(self.diag.spec_error(at, format!("no schema `{key}` in components")));
+            return Err(self
+                .diag
+                .spec_error(at, format!("no schema `{key}` in components")));
         };
         let home = Pointer::root().join("components").join("schemas").join(key);
         let name = self
@@ -173,7 +189,9 @@ impl<'a> Lower<'a> {
         let Some(rest) = reference.strip_prefix(SCHEMA_PREFIX) else {
             return Err(self.diag.spec_error(
                 at,
-                format!("unsupported `$ref` `{reference}`: only `{SCHEMA_PREFIX}<name>` is supported"),
+                format!(
+                    "unsupported `$ref` `{reference}`: only `{SCHEMA_PREFIX}<name>` is supported"
+                ),
             ));
         };
         let key = rest.replace("~1", "/").replace("~0", "~");
@@ -185,10 +203,16 @@ impl<'a> Lower<'a> {
         }
         let ty = self.component(&key, &Pointer::from_ref(reference))?;
         let (description, nullable) = match self.schemas().get(&key) {
-            Some(ReferenceOr::Item(s)) => (s.schema_data.description.clone(), s.schema_data.nullable),
+            Some(ReferenceOr::Item(s)) => {
+                (s.schema_data.description.clone(), s.schema_data.nullable)
+            }
             _ => (None, false),
         };
-        Ok(Lowered { ty, description, nullable })
+        Ok(Lowered {
+            ty,
+            description,
+            nullable,
+        })
     }
 
     fn ref_or<S: std::borrow::Borrow<Schema>>(
@@ -208,7 +232,8 @@ impl<'a> Lower<'a> {
             Naming::Fixed(name) => name,
             Naming::Hint(hint) => {
                 let (name, _) = self.names.unique(&hint, at.as_str(), "");
-                self.diag.warn(at, format!("inline {what} schema; generated as `{name}`"));
+                self.diag
+                    .warn(at, format!("inline {what} schema; generated as `{name}`"));
                 name
             }
         }
@@ -228,10 +253,17 @@ impl<'a> Lower<'a> {
         }
         let description = schema.schema_data.description.clone();
         let nullable = schema.schema_data.nullable;
-        let lowered = |ty| Lowered { ty, description: description.clone(), nullable };
+        let lowered = |ty| Lowered {
+            ty,
+            description: description.clone(),
+            nullable,
+        };
         let doc_text = description.clone().unwrap_or_default();
         if doc::is_long(&doc_text) {
-            self.diag.warn(at, "long description; only its first paragraph is used in docs");
+            self.diag.warn(
+                at,
+                "long description; only its first paragraph is used in docs",
+            );
         }
         let shape = self.shape(schema, at)?;
         let hint_base = match &naming {
@@ -379,7 +411,15 @@ impl<'a> Lower<'a> {
                 None => format!("Generated from `{at}`."),
             },
         };
-        self.items.push((key, Item { name, doc, pointer: at.to_string(), kind }));
+        self.items.push((
+            key,
+            Item {
+                name,
+                doc,
+                pointer: at.to_string(),
+                kind,
+            },
+        ));
     }
 
     fn varnames(&mut self, schema: &Schema, at: &Pointer, count: usize) -> Option<Vec<String>> {
@@ -387,9 +427,11 @@ impl<'a> Lower<'a> {
             self.diag.warn(at, "integer enum without `x-enum-varnames`; variants are named after their codes (`V<code>`)");
             return None;
         };
-        let names: Option<Vec<String>> = value
-            .as_array()
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect());
+        let names: Option<Vec<String>> = value.as_array().map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        });
         match names {
             Some(n) if n.len() == count => Some(n),
             _ => {
@@ -456,22 +498,37 @@ impl<'a> Lower<'a> {
         Ok(fields)
     }
 
-    fn one_of(&mut self, alternatives: &[ReferenceOr<Schema>], at: &Pointer, hint: &str) -> Result<Ty, Error> {
+    fn one_of(
+        &mut self,
+        alternatives: &[ReferenceOr<Schema>],
+        at: &Pointer,
+        hint: &str,
+    ) -> Result<Ty, Error> {
         if alternatives.is_empty() {
             return Err(self.diag.spec_error(at, "`oneOf`/`anyOf` with no schemas"));
         }
         let mut tys = Vec::new();
         for (i, alt) in alternatives.iter().enumerate() {
-            let l = self.ref_or(alt, &at.join("oneOf").join(i), Naming::Hint(format!("{hint}Variant{i}")))?;
+            let l = self.ref_or(
+                alt,
+                &at.join("oneOf").join(i),
+                Naming::Hint(format!("{hint}Variant{i}")),
+            )?;
             tys.push(l.ty);
         }
         if let [single] = tys.as_slice() {
-            self.diag.warn(at, "`oneOf`/`anyOf` with a single schema; read as that schema");
+            self.diag.warn(
+                at,
+                "`oneOf`/`anyOf` with a single schema; read as that schema",
+            );
             return Ok(single.clone());
         }
         let texty = |t: &Ty| matches!(t, Ty::String | Ty::Amount);
         let numeric = |t: &Ty| matches!(t, Ty::Decimal | Ty::I64);
-        if tys.iter().all(|t| texty(t) || numeric(t) || *t == Ty::TextOrNumber) {
+        if tys
+            .iter()
+            .all(|t| texty(t) || numeric(t) || *t == Ty::TextOrNumber)
+        {
             let ty = if tys.iter().all(|t| *t == Ty::I64) {
                 Ty::I64
             } else if tys.iter().all(numeric) {
@@ -496,7 +553,9 @@ impl<'a> Lower<'a> {
     }
 
     fn shape<'s>(&mut self, schema: &'s Schema, at: &Pointer) -> Result<Shape<'s>, Error> {
-        fn fmt<T: std::fmt::Debug + serde::Serialize>(f: &VariantOrUnknownOrEmpty<T>) -> Option<String> {
+        fn fmt<T: std::fmt::Debug + serde::Serialize>(
+            f: &VariantOrUnknownOrEmpty<T>,
+        ) -> Option<String> {
             match f {
                 VariantOrUnknownOrEmpty::Item(item) => serde_json::to_value(item)
                     .ok()
@@ -508,21 +567,32 @@ impl<'a> Lower<'a> {
         Ok(match &schema.schema_kind {
             SchemaKind::Type(Type::String(s)) => {
                 if s.enumeration.iter().any(Option::is_none) {
-                    self.diag.warn(at.join("enum"), "`null` in an enum is ignored");
+                    self.diag
+                        .warn(at.join("enum"), "`null` in an enum is ignored");
                 }
-                Shape::Str { format: fmt(&s.format), values: s.enumeration.iter().flatten().cloned().collect() }
+                Shape::Str {
+                    format: fmt(&s.format),
+                    values: s.enumeration.iter().flatten().cloned().collect(),
+                }
             }
             SchemaKind::Type(Type::Number(n)) => {
                 if !n.enumeration.is_empty() {
-                    self.diag.warn(at.join("enum"), "number enums are read as plain decimals");
+                    self.diag
+                        .warn(at.join("enum"), "number enums are read as plain decimals");
                 }
-                Shape::Num { format: fmt(&n.format) }
+                Shape::Num {
+                    format: fmt(&n.format),
+                }
             }
             SchemaKind::Type(Type::Integer(i)) => {
                 if i.enumeration.iter().any(Option::is_none) {
-                    self.diag.warn(at.join("enum"), "`null` in an enum is ignored");
+                    self.diag
+                        .warn(at.join("enum"), "`null` in an enum is ignored");
                 }
-                Shape::Int { format: fmt(&i.format), values: i.enumeration.iter().flatten().copied().collect() }
+                Shape::Int {
+                    format: fmt(&i.format),
+                    values: i.enumeration.iter().flatten().copied().collect(),
+                }
             }
             SchemaKind::Type(Type::Boolean(_)) => Shape::Bool,
             SchemaKind::Type(Type::Object(o)) => Shape::Object {
@@ -530,7 +600,9 @@ impl<'a> Lower<'a> {
                 required: &o.required,
                 additional: o.additional_properties.as_ref(),
             },
-            SchemaKind::Type(Type::Array(a)) => Shape::Array { items: a.items.as_ref() },
+            SchemaKind::Type(Type::Array(a)) => Shape::Array {
+                items: a.items.as_ref(),
+            },
             SchemaKind::OneOf { one_of } => Shape::OneOf(one_of),
             SchemaKind::AnyOf { any_of } => Shape::OneOf(any_of),
             SchemaKind::AllOf { all_of } => Shape::AllOf(all_of),
@@ -538,15 +610,21 @@ impl<'a> Lower<'a> {
             SchemaKind::Any(any) => {
                 let Some(typ) = &any.typ else {
                     return Ok(if !any.properties.is_empty() {
-                        self.diag.warn(at, "schema with `properties` but no `type`; read as an object");
+                        self.diag.warn(
+                            at,
+                            "schema with `properties` but no `type`; read as an object",
+                        );
                         Shape::Object {
                             properties: &any.properties,
                             required: &any.required,
                             additional: any.additional_properties.as_ref(),
                         }
                     } else if any.items.is_some() {
-                        self.diag.warn(at, "schema with `items` but no `type`; read as an array");
-                        Shape::Array { items: any.items.as_ref() }
+                        self.diag
+                            .warn(at, "schema with `items` but no `type`; read as an array");
+                        Shape::Array {
+                            items: any.items.as_ref(),
+                        }
                     } else if !any.one_of.is_empty() {
                         Shape::OneOf(&any.one_of)
                     } else if !any.any_of.is_empty() {
@@ -575,28 +653,40 @@ impl<'a> Lower<'a> {
                             match v {
                                 serde_json::Value::String(s) => values.push(s.clone()),
                                 serde_json::Value::Null => {}
-                                other => return Err(self.diag.spec_error(
-                                    at.join("enum"),
-                                    format!("enum value `{other}` is not a string"),
-                                )),
+                                other => {
+                                    return Err(self.diag.spec_error(
+                                        at.join("enum"),
+                                        format!("enum value `{other}` is not a string"),
+                                    ))
+                                }
                             }
                         }
-                        Shape::Str { format: any.format.clone(), values }
+                        Shape::Str {
+                            format: any.format.clone(),
+                            values,
+                        }
                     }
-                    "number" => Shape::Num { format: any.format.clone() },
+                    "number" => Shape::Num {
+                        format: any.format.clone(),
+                    },
                     "integer" => {
                         let mut values = Vec::new();
                         for v in &any.enumeration {
                             match v.as_i64() {
                                 Some(i) => values.push(i),
                                 None if v.is_null() => {}
-                                None => return Err(self.diag.spec_error(
-                                    at.join("enum"),
-                                    format!("enum value `{v}` is not a 64-bit integer"),
-                                )),
+                                None => {
+                                    return Err(self.diag.spec_error(
+                                        at.join("enum"),
+                                        format!("enum value `{v}` is not a 64-bit integer"),
+                                    ))
+                                }
                             }
                         }
-                        Shape::Int { format: any.format.clone(), values }
+                        Shape::Int {
+                            format: any.format.clone(),
+                            values,
+                        }
                     }
                     "boolean" => Shape::Bool,
                     "object" => Shape::Object {
@@ -604,9 +694,13 @@ impl<'a> Lower<'a> {
                         required: &any.required,
                         additional: any.additional_properties.as_ref(),
                     },
-                    "array" => Shape::Array { items: any.items.as_ref() },
+                    "array" => Shape::Array {
+                        items: any.items.as_ref(),
+                    },
                     _ => {
-                        return Err(self.diag.spec_error(at.join("type"), format!("unknown type `{typ}`")));
+                        return Err(self
+                            .diag
+                            .spec_error(at.join("type"), format!("unknown type `{typ}`")));
                     }
                 }
             }
@@ -626,7 +720,10 @@ impl<'a> Lower<'a> {
             let item = match item {
                 ReferenceOr::Item(item) => item,
                 ReferenceOr::Reference { reference } => {
-                    return Err(self.diag.spec_error(&p_at, format!("path item `$ref` (`{reference}`) is not supported")));
+                    return Err(self.diag.spec_error(
+                        &p_at,
+                        format!("path item `$ref` (`{reference}`) is not supported"),
+                    ));
                 }
             };
             for (method, op) in item.iter() {
@@ -637,13 +734,23 @@ impl<'a> Lower<'a> {
                     Some(id) => id.clone(),
                     None => {
                         let derived = derive_operation_id(method, path);
-                        self.diag.warn(&at, format!("no `operationId`; derived `{derived}` from the method and path"));
+                        self.diag.warn(
+                            &at,
+                            format!(
+                                "no `operationId`; derived `{derived}` from the method and path"
+                            ),
+                        );
                         derived
                     }
                 };
                 let (id, clash) = ids.unique(&base_id, at.as_str(), "_");
                 if let Some(other) = clash {
-                    self.diag.warn(&at, format!("operationId `{base_id}` is also used at {other}; this one is `{id}`"));
+                    self.diag.warn(
+                        &at,
+                        format!(
+                            "operationId `{base_id}` is also used at {other}; this one is `{id}`"
+                        ),
+                    );
                 }
                 let (marker, _) = markers.unique(&names::pascal(&id, "Op"), at.as_str(), "");
                 let request = self.request_body(op, &at, &format!("{marker}Request"))?;
@@ -681,18 +788,30 @@ impl<'a> Lower<'a> {
             .or_else(|| content.iter().find(|(k, _)| k.contains("json")));
         let Some((media, mt)) = chosen else {
             if let Some(first) = content.keys().next() {
-                self.diag.warn(at, format!("no JSON content (only `{first}`); no type generated"));
+                self.diag.warn(
+                    at,
+                    format!("no JSON content (only `{first}`); no type generated"),
+                );
             }
             return Ok(None);
         };
-        let Some(schema) = &mt.schema else { return Ok(None) };
+        let Some(schema) = &mt.schema else {
+            return Ok(None);
+        };
         let s_at = at.join("content").join(media).join("schema");
         let lowered = self.ref_or(schema, &s_at, Naming::Hint(hint.to_owned()))?;
         Ok(Some(lowered.ty))
     }
 
-    fn request_body(&mut self, op: &openapiv3::Operation, at: &Pointer, hint: &str) -> Result<Option<Ty>, Error> {
-        let Some(body) = &op.request_body else { return Ok(None) };
+    fn request_body(
+        &mut self,
+        op: &openapiv3::Operation,
+        at: &Pointer,
+        hint: &str,
+    ) -> Result<Option<Ty>, Error> {
+        let Some(body) = &op.request_body else {
+            return Ok(None);
+        };
         let at = at.join("requestBody");
         let body = match body {
             ReferenceOr::Item(b) => b,
@@ -702,14 +821,23 @@ impl<'a> Lower<'a> {
                     .and_then(|k| self.api.components.as_ref()?.request_bodies.get(k));
                 match found {
                     Some(ReferenceOr::Item(b)) => b,
-                    _ => return Err(self.diag.spec_error(&at, format!("unresolved `$ref` `{reference}`"))),
+                    _ => {
+                        return Err(self
+                            .diag
+                            .spec_error(&at, format!("unresolved `$ref` `{reference}`")))
+                    }
                 }
             }
         };
         self.json_schema(&body.content, &at, hint)
     }
 
-    fn response(&mut self, op: &openapiv3::Operation, at: &Pointer, hint: &str) -> Result<Option<Ty>, Error> {
+    fn response(
+        &mut self,
+        op: &openapiv3::Operation,
+        at: &Pointer,
+        hint: &str,
+    ) -> Result<Option<Ty>, Error> {
         let responses = &op.responses.responses;
         let chosen = responses.get_key_value(&StatusCode::Code(200)).or_else(|| {
             responses.iter().find(|(code, _)| match code {
@@ -717,7 +845,9 @@ impl<'a> Lower<'a> {
                 StatusCode::Range(r) => *r == 2,
             })
         });
-        let Some((code, response)) = chosen else { return Ok(None) };
+        let Some((code, response)) = chosen else {
+            return Ok(None);
+        };
         let at = at.join("responses").join(code);
         let response = match response {
             ReferenceOr::Item(r) => r,
@@ -727,14 +857,23 @@ impl<'a> Lower<'a> {
                     .and_then(|k| self.api.components.as_ref()?.responses.get(k));
                 match found {
                     Some(ReferenceOr::Item(r)) => r,
-                    _ => return Err(self.diag.spec_error(&at, format!("unresolved `$ref` `{reference}`"))),
+                    _ => {
+                        return Err(self
+                            .diag
+                            .spec_error(&at, format!("unresolved `$ref` `{reference}`")))
+                    }
                 }
             }
         };
         self.json_schema(&response.content, &at, hint)
     }
 
-    fn callback(&mut self, op: &openapiv3::Operation, at: &Pointer, hint: &str) -> Result<Option<Ty>, Error> {
+    fn callback(
+        &mut self,
+        op: &openapiv3::Operation,
+        at: &Pointer,
+        hint: &str,
+    ) -> Result<Option<Ty>, Error> {
         let mut first: Option<Ty> = None;
         for (name, callback) in &op.callbacks {
             for (expr, item) in callback {
@@ -793,10 +932,18 @@ fn break_cycles(api: &mut Api, diag: &mut Diagnostics) {
         if let Some(s) = state.get_mut(n) {
             *s = 1;
         }
-        if let Some(Item { kind: Kind::Struct(fields), .. }) = api.items.get(n) {
+        if let Some(Item {
+            kind: Kind::Struct(fields),
+            ..
+        }) = api.items.get(n)
+        {
             for (f, field) in fields.iter().enumerate() {
-                let Ty::Named(target) = &field.ty else { continue };
-                let Some(&t) = structs.get(target) else { continue };
+                let Ty::Named(target) = &field.ty else {
+                    continue;
+                };
+                let Some(&t) = structs.get(target) else {
+                    continue;
+                };
                 match state.get(t).copied() {
                     Some(1) => to_box.push((n, f)),
                     Some(0) => visit(t, api, structs, state, to_box),
@@ -809,16 +956,26 @@ fn break_cycles(api: &mut Api, diag: &mut Diagnostics) {
         }
     }
     for n in 0..api.items.len() {
-        if state.get(n) == Some(&0) && matches!(api.items.get(n).map(|i| &i.kind), Some(Kind::Struct(_))) {
+        if state.get(n) == Some(&0)
+            && matches!(api.items.get(n).map(|i| &i.kind), Some(Kind::Struct(_)))
+        {
             visit(n, api, &structs, &mut state, &mut to_box);
         }
     }
     for (n, f) in to_box {
-        if let Some(Item { kind: Kind::Struct(fields), pointer, .. }) = api.items.get_mut(n) {
+        if let Some(Item {
+            kind: Kind::Struct(fields),
+            pointer,
+            ..
+        }) = api.items.get_mut(n)
+        {
             if let Some(field) = fields.get_mut(f) {
                 field.boxed = true;
                 diag.warn(
-                    format!("{pointer}/properties/{}", field.json.replace('~', "~0").replace('/', "~1")),
+                    format!(
+                        "{pointer}/properties/{}",
+                        field.json.replace('~', "~0").replace('/', "~1")
+                    ),
                     "the type contains itself through this field; the field is boxed",
                 );
             }

@@ -79,7 +79,11 @@ fn the_baseline_generates() {
     let out = run(GOOD_SPEC, Some(GOOD_RULES)).expect("valid input");
     assert!(out.warnings.is_empty(), "{:?}", out.warnings);
     syn::parse_file(&out.code).expect("Rust");
-    assert!(out.code.contains("Some(crate::money::Amount::from_minor(500))"), "step '5' is 5.00");
+    assert!(
+        out.code
+            .contains("Some(crate::money::Amount::from_minor(500))"),
+        "step '5' is 5.00"
+    );
     assert!(out.code.contains("MtnKe700"));
     assert!(out.code.contains("pub struct Pay;"));
 }
@@ -94,17 +98,32 @@ fn invalid_yaml_names_the_line() {
 
 #[test]
 fn unresolved_ref_names_the_pointer() {
-    let text = GOOD_SPEC.replace("schema: {$ref: '#/components/schemas/PayResponse'}", "schema: {$ref: '#/components/schemas/Nope'}");
+    let text = GOOD_SPEC.replace(
+        "schema: {$ref: '#/components/schemas/PayResponse'}",
+        "schema: {$ref: '#/components/schemas/Nope'}",
+    );
     let e = err(&text, None);
-    assert!(e.contains("#/paths/~1pay/post/responses/200/content/application~1json/schema"), "{e}");
-    assert!(e.contains("unresolved `$ref` `#/components/schemas/Nope`"), "{e}");
+    assert!(
+        e.contains("#/paths/~1pay/post/responses/200/content/application~1json/schema"),
+        "{e}"
+    );
+    assert!(
+        e.contains("unresolved `$ref` `#/components/schemas/Nope`"),
+        "{e}"
+    );
 }
 
 #[test]
 fn property_without_type_names_the_pointer() {
-    let text = GOOD_SPEC.replace("provider_id: {type: integer}", "provider_id: {description: what am I}");
+    let text = GOOD_SPEC.replace(
+        "provider_id: {type: integer}",
+        "provider_id: {description: what am I}",
+    );
     let e = err(&text, None);
-    assert!(e.contains("#/components/schemas/PayRequest/properties/provider_id"), "{e}");
+    assert!(
+        e.contains("#/components/schemas/PayRequest/properties/provider_id"),
+        "{e}"
+    );
     assert!(e.contains("no `type`"), "{e}");
 }
 
@@ -115,18 +134,30 @@ fn unsupported_constructs_name_the_pointer() {
         "provider_id: {oneOf: [{type: object, properties: {a: {type: string}}}, {type: string}]}",
     );
     let e = err(&text, None);
-    assert!(e.contains("#/components/schemas/PayRequest/properties/provider_id"), "{e}");
+    assert!(
+        e.contains("#/components/schemas/PayRequest/properties/provider_id"),
+        "{e}"
+    );
     assert!(e.contains("oneOf"), "{e}");
-    let text = GOOD_SPEC.replace("provider_id: {type: integer}", "provider_id: {type: object}");
+    let text = GOOD_SPEC.replace(
+        "provider_id: {type: integer}",
+        "provider_id: {type: object}",
+    );
     let e = err(&text, None);
     assert!(e.contains("#/components/schemas/PayRequest/properties/provider_id: an object without `properties`"), "{e}");
 }
 
 #[test]
 fn strict_parse_errors_name_the_pointer() {
-    let text = GOOD_SPEC.replace("provider_id: {type: integer}", "provider_id: {type: integer, properties: 5}");
+    let text = GOOD_SPEC.replace(
+        "provider_id: {type: integer}",
+        "provider_id: {type: integer, properties: 5}",
+    );
     let e = err(&text, None);
-    assert!(e.contains("#/components/schemas/PayRequest/properties/provider_id"), "{e}");
+    assert!(
+        e.contains("#/components/schemas/PayRequest/properties/provider_id"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -142,16 +173,26 @@ fn ref_cycles_without_an_object_are_errors_and_with_one_are_boxed() {
         "        provider_id: {type: integer}\n        parent: {$ref: '#/components/schemas/PayRequest'}",
     );
     let out = run(&text, None).expect("a self-referencing struct is boxed");
-    assert!(out.code.contains("pub parent: Option<Box<PayRequest>>"), "{}", out.code);
+    assert!(
+        out.code.contains("pub parent: Option<Box<PayRequest>>"),
+        "{}",
+        out.code
+    );
 }
 
 #[test]
 fn not_openapi_3_0() {
-    let e = err("swagger: '2.0'\ninfo: {title: x, version: '1'}\npaths: {}\n", None);
+    let e = err(
+        "swagger: '2.0'\ninfo: {title: x, version: '1'}\npaths: {}\n",
+        None,
+    );
     assert!(e.contains("#/swagger") && e.contains("OpenAPI 2.0"), "{e}");
     let e = err("info: {title: x, version: '1'}\npaths: {}\n", None);
     assert!(e.contains("#/openapi") && e.contains("missing"), "{e}");
-    let e = err("openapi: 3.1.0\ninfo: {title: x, version: '1'}\npaths: {}\n", None);
+    let e = err(
+        "openapi: 3.1.0\ninfo: {title: x, version: '1'}\npaths: {}\n",
+        None,
+    );
     assert!(e.contains("3.1.0"), "{e}");
     let e = err("- just\n- a list\n", None);
     assert!(e.contains("not an object"), "{e}");
@@ -161,44 +202,73 @@ fn not_openapi_3_0() {
 fn duplicate_provider_id() {
     let rules = GOOD_RULES.replace("id: 700", "id: 14");
     let e = err(GOOD_SPEC, Some(&rules));
-    assert!(e.contains("duplicate provider id 14") && e.contains("providers[0]") && e.contains("providers[1]"), "{e}");
+    assert!(
+        e.contains("duplicate provider id 14")
+            && e.contains("providers[0]")
+            && e.contains("providers[1]"),
+        "{e}"
+    );
 }
 
 #[test]
 fn bad_amount_names_the_path() {
     let rules = GOOD_RULES.replace("max: '1000.00', step: '5'", "max: '1,000.00', step: '5'");
     let e = err(GOOD_SPEC, Some(&rules));
-    assert!(e.contains("rules.yaml: providers[1].c2b.max: `1,000.00` is not an amount"), "{e}");
-    let rules = GOOD_RULES.replace("c2b: {min: '10.00', max: '1000.00'", "c2b: {min: '10000.00', max: '1000.00'");
+    assert!(
+        e.contains("rules.yaml: providers[1].c2b.max: `1,000.00` is not an amount"),
+        "{e}"
+    );
+    let rules = GOOD_RULES.replace(
+        "c2b: {min: '10.00', max: '1000.00'",
+        "c2b: {min: '10000.00', max: '1000.00'",
+    );
     let e = err(GOOD_SPEC, Some(&rules));
-    assert!(e.contains("providers[1].c2b: min (10000.00) is greater than max (1000.00)"), "{e}");
+    assert!(
+        e.contains("providers[1].c2b: min (10000.00) is greater than max (1000.00)"),
+        "{e}"
+    );
 }
 
 #[test]
 fn unsupported_phone_pattern_names_the_path() {
     let rules = GOOD_RULES.replace("'^254[0-9]{9}$'", "'^254[0-9]+$'");
     let e = err(GOOD_SPEC, Some(&rules));
-    assert!(e.contains("countries[0].phone.pattern") && e.contains("unsupported construct `+`"), "{e}");
+    assert!(
+        e.contains("countries[0].phone.pattern") && e.contains("unsupported construct `+`"),
+        "{e}"
+    );
     let rules = GOOD_RULES.replace("'^254[0-9]{9}$'", "'^254\\s[0-9]{9}$'");
     let e = err(GOOD_SPEC, Some(&rules));
-    assert!(e.contains("countries[0].phone.pattern") && e.contains("\\s"), "{e}");
+    assert!(
+        e.contains("countries[0].phone.pattern") && e.contains("\\s"),
+        "{e}"
+    );
 }
 
 #[test]
 fn example_must_match_its_pattern() {
     let rules = GOOD_RULES.replace("example: '254000000000'", "example: '25400000000'");
     let e = err(GOOD_SPEC, Some(&rules));
-    assert!(e.contains("countries[0].phone.example") && e.contains("does not match"), "{e}");
+    assert!(
+        e.contains("countries[0].phone.example") && e.contains("does not match"),
+        "{e}"
+    );
 }
 
 #[test]
 fn unknown_country_and_flow() {
     let rules = GOOD_RULES.replace("country: KE", "country: UG");
     let e = err(GOOD_SPEC, Some(&rules));
-    assert!(e.contains("providers[1].country: unknown country `UG`"), "{e}");
+    assert!(
+        e.contains("providers[1].country: unknown country `UG`"),
+        "{e}"
+    );
     let rules = GOOD_RULES.replace("flow: otp", "flow: carrier_pigeon");
     let e = err(GOOD_SPEC, Some(&rules));
-    assert!(e.contains("providers[1].c2b.flow: unknown flow `carrier_pigeon`"), "{e}");
+    assert!(
+        e.contains("providers[1].c2b.flow: unknown flow `carrier_pigeon`"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -209,12 +279,22 @@ fn warnings_for_letter_violations() {
     let out = run(&text, None).expect("warnings only");
     let messages: Vec<String> = out.warnings.iter().map(ToString::to_string).collect();
     let has = |needle: &str| messages.iter().any(|m| m.contains(needle));
-    assert!(has("#/components/schemas/State: integer enum without `x-enum-varnames`"), "{messages:#?}");
+    assert!(
+        has("#/components/schemas/State: integer enum without `x-enum-varnames`"),
+        "{messages:#?}"
+    );
     assert!(has("extension `x-note` is ignored"), "{messages:#?}");
     assert!(has("unknown string format `weird`"), "{messages:#?}");
-    assert!(has("property name `a b` is not a Rust identifier"), "{messages:#?}");
+    assert!(
+        has("property name `a b` is not a Rust identifier"),
+        "{messages:#?}"
+    );
     assert!(has("field name `a_b` is already used"), "{messages:#?}");
-    assert!(out.code.contains("pub a_b_2: Option<String>"), "{}", out.code);
+    assert!(
+        out.code.contains("pub a_b_2: Option<String>"),
+        "{}",
+        out.code
+    );
     let denied = generate(&spec(&text), None, &Options::default().deny_warnings(true));
     assert!(matches!(denied, Err(Error::DeniedWarnings(_))));
 }

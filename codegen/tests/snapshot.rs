@@ -10,24 +10,43 @@ use std::path::Path;
 use paygate_codegen::{generate, Options, RulesSource, SpecSource};
 
 fn read(relative: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(relative);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(relative);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 #[test]
 fn gateway_spec_and_rules() {
-    let spec = SpecSource::new("spec/gateway/openapi.yaml", read("spec/gateway/openapi.yaml"));
-    let rules = RulesSource::new("spec/gateway/providers.yaml", read("spec/gateway/providers.yaml"));
-    let out = generate(&spec, Some(&rules), &Options::default()).expect("the gateway spec generates");
+    let spec = SpecSource::new(
+        "spec/gateway/openapi.yaml",
+        read("spec/gateway/openapi.yaml"),
+    );
+    let rules = RulesSource::new(
+        "spec/gateway/providers.yaml",
+        read("spec/gateway/providers.yaml"),
+    );
+    let out =
+        generate(&spec, Some(&rules), &Options::default()).expect("the gateway spec generates");
     // The hand-written spec is meant to be clean.
-    assert!(out.warnings.is_empty(), "unexpected warnings: {:#?}", out.warnings);
+    assert!(
+        out.warnings.is_empty(),
+        "unexpected warnings: {:#?}",
+        out.warnings
+    );
     insta::assert_snapshot!("gateway", out.code);
 }
 
 #[test]
 fn generation_is_deterministic() {
-    let spec = SpecSource::new("spec/gateway/openapi.yaml", read("spec/gateway/openapi.yaml"));
-    let rules = RulesSource::new("spec/gateway/providers.yaml", read("spec/gateway/providers.yaml"));
+    let spec = SpecSource::new(
+        "spec/gateway/openapi.yaml",
+        read("spec/gateway/openapi.yaml"),
+    );
+    let rules = RulesSource::new(
+        "spec/gateway/providers.yaml",
+        read("spec/gateway/providers.yaml"),
+    );
     let a = generate(&spec, Some(&rules), &Options::default()).expect("generates");
     let b = generate(&spec, Some(&rules), &Options::default()).expect("generates");
     assert_eq!(a, b);

@@ -66,7 +66,10 @@ fn openapi_parses_and_every_ref_resolves() {
     refs(&doc, "#", &mut found);
     assert!(found.len() > 50, "only {} $refs", found.len());
     for (at, target) in &found {
-        assert!(resolve(&doc, target).is_some(), "{at}: $ref {target} does not resolve");
+        assert!(
+            resolve(&doc, target).is_some(),
+            "{at}: $ref {target} does not resolve"
+        );
     }
 }
 
@@ -85,7 +88,10 @@ fn provider_ids_are_unique_and_countries_known() {
         let id = provider["id"].as_u64().expect("integer id");
         assert!(ids.insert(id), "provider id {id} appears twice");
         if let Some(country) = provider["country"].as_str() {
-            assert!(countries.contains(country), "provider {id}: unknown country {country}");
+            assert!(
+                countries.contains(country),
+                "provider {id}: unknown country {country}"
+            );
         }
     }
     assert!(ids.contains(&14), "provider 14 (Simulator) is missing");

@@ -6,9 +6,13 @@ use std::path::Path;
 use paygate_codegen::{generate, load_spec_file, Generated, Options};
 
 fn vendor() -> Option<Generated> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vendor/gateway-openapi-5.7.2.json");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/vendor/gateway-openapi-5.7.2.json");
     if !path.exists() {
-        eprintln!("note: {} is absent; skipping the vendor-spec test", path.display());
+        eprintln!(
+            "note: {} is absent; skipping the vendor-spec test",
+            path.display()
+        );
         return None;
     }
     let spec = load_spec_file(&path).expect("readable");
@@ -28,7 +32,11 @@ fn vendor_spec_generates_with_warnings() {
         eprintln!("warning: {w}");
     }
     assert!(
-        has_warning(&out, "#/paths/~1{public_id}~1deposit/post", "no `responses`"),
+        has_warning(
+            &out,
+            "#/paths/~1{public_id}~1deposit/post",
+            "no `responses`"
+        ),
         "deposit without responses"
     );
     assert!(
@@ -39,9 +47,21 @@ fn vendor_spec_generates_with_warnings() {
         ),
         "the `provider result` property"
     );
-    assert!(has_warning(&out, "#/components/schemas/providerDef", "x-enum-varnames"));
-    assert!(has_warning(&out, "#/components/schemas/callbackBodyC2B/properties/amount/type", "`Number`"));
-    assert!(has_warning(&out, "#/components/schemas/responseBodyB2c/required", "`provider`"));
+    assert!(has_warning(
+        &out,
+        "#/components/schemas/providerDef",
+        "x-enum-varnames"
+    ));
+    assert!(has_warning(
+        &out,
+        "#/components/schemas/callbackBodyC2B/properties/amount/type",
+        "`Number`"
+    ));
+    assert!(has_warning(
+        &out,
+        "#/components/schemas/responseBodyB2c/required",
+        "`provider`"
+    ));
 
     let file = syn::parse_file(&out.code).expect("the output is Rust");
     assert!(file.items.len() > 20);
@@ -61,8 +81,13 @@ fn vendor_spec_generates_with_warnings() {
         .find(|v| v.ident == "Unknown")
         .expect("an Unknown variant");
     assert!(matches!(unknown.fields, syn::Fields::Unnamed(_)));
-    assert!(provider_def.attrs.iter().any(|a| a.path().is_ident("non_exhaustive")));
-    assert!(out.code.contains("pub provider_result: Option<ResponseBodyB2cProviderResult>"));
+    assert!(provider_def
+        .attrs
+        .iter()
+        .any(|a| a.path().is_ident("non_exhaustive")));
+    assert!(out
+        .code
+        .contains("pub provider_result: Option<ResponseBodyB2cProviderResult>"));
     assert!(out.code.contains("rename = \"provider result\""));
     assert!(out.code.contains("V9,"));
 }
@@ -71,7 +96,11 @@ fn vendor_spec_generates_with_warnings() {
 fn vendor_spec_operations() {
     let Some(out) = vendor() else { return };
     // No operationIds in the vendor spec: derived from method and path.
-    for id in ["post_payment_c2b", "post_deposit", "post_payment_b2c_bulk_details"] {
+    for id in [
+        "post_payment_c2b",
+        "post_deposit",
+        "post_payment_b2c_bulk_details",
+    ] {
         assert!(out.code.contains(&format!("id: \"{id}\"")), "{id}");
     }
     assert!(out.code.contains("pub struct PostPaymentC2b;"));

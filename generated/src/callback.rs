@@ -30,7 +30,10 @@ pub enum CallbackError {
 }
 
 /// Verifies a callback's signature over its raw bytes, then decodes it.
-pub fn verify_callback<T: DeserializeOwned>(key: &SigningKey, body: &[u8]) -> Result<T, CallbackError> {
+pub fn verify_callback<T: DeserializeOwned>(
+    key: &SigningKey,
+    body: &[u8],
+) -> Result<T, CallbackError> {
     verify_json(key, body)?;
     let mut de = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut de).map_err(|err| CallbackError::Decode {
@@ -155,7 +158,11 @@ pub mod axum_handler {
         Fut: Future<Output = Result<(), E>> + Send + 'static,
         E: std::fmt::Display + 'static,
     {
-        let endpoint = Arc::new(Endpoint { key, guard, handler });
+        let endpoint = Arc::new(Endpoint {
+            key,
+            guard,
+            handler,
+        });
         Router::new()
             .route(path, post(receive::<T, F, Fut, E>))
             .with_state(endpoint)
@@ -173,7 +180,9 @@ pub mod axum_handler {
     {
         let callback: T = match verify_callback(&endpoint.key, &body) {
             Ok(callback) => callback,
-            Err(err @ CallbackError::Signature(_)) => return (StatusCode::UNAUTHORIZED, err.to_string()),
+            Err(err @ CallbackError::Signature(_)) => {
+                return (StatusCode::UNAUTHORIZED, err.to_string())
+            }
             Err(err) => return (StatusCode::BAD_REQUEST, err.to_string()),
         };
         if endpoint.guard.observe(&callback) == Delivery::Duplicate {

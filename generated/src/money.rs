@@ -376,10 +376,12 @@ impl<'de> Deserialize<'de> for TextOrNumber {
         struct DecimalVisitorProxy;
         impl DecimalVisitorProxy {
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<TextOrNumber, E> {
-                Decimal::deserialize(de::value::U64Deserializer::<E>::new(v)).map(TextOrNumber::Number)
+                Decimal::deserialize(de::value::U64Deserializer::<E>::new(v))
+                    .map(TextOrNumber::Number)
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<TextOrNumber, E> {
-                Decimal::deserialize(de::value::F64Deserializer::<E>::new(v)).map(TextOrNumber::Number)
+                Decimal::deserialize(de::value::F64Deserializer::<E>::new(v))
+                    .map(TextOrNumber::Number)
             }
         }
         deserializer.deserialize_any(TextOrNumberVisitor)
@@ -407,7 +409,9 @@ mod tests {
     fn amounts_need_exactly_two_decimals() {
         assert_eq!("100.00".parse::<Amount>().unwrap().minor(), 10000);
         assert_eq!("0.05".parse::<Amount>().unwrap().to_string(), "0.05");
-        for bad in ["100", "100.0", "100.000", ".50", "1e3", "-1.00", "1,00", "", "1.0a"] {
+        for bad in [
+            "100", "100.0", "100.000", ".50", "1e3", "-1.00", "1,00", "", "1.0a",
+        ] {
             assert!(bad.parse::<Amount>().is_err(), "{bad}");
         }
         assert!(matches!(
@@ -434,15 +438,27 @@ mod tests {
     #[test]
     fn decimals_keep_their_wire_form() {
         let int: Decimal = serde_json::from_str("100").unwrap();
-        assert_eq!((int.to_string().as_str(), int.form()), ("100", WireForm::Integer));
+        assert_eq!(
+            (int.to_string().as_str(), int.form()),
+            ("100", WireForm::Integer)
+        );
         let float: Decimal = serde_json::from_str("100.10").unwrap();
-        assert_eq!((float.to_string().as_str(), float.form()), ("100.1", WireForm::Float));
+        assert_eq!(
+            (float.to_string().as_str(), float.form()),
+            ("100.1", WireForm::Float)
+        );
         let text: Decimal = serde_json::from_str("\"100.10\"").unwrap();
-        assert_eq!((text.to_string().as_str(), text.form()), ("100.10", WireForm::Text));
+        assert_eq!(
+            (text.to_string().as_str(), text.form()),
+            ("100.10", WireForm::Text)
+        );
         assert_eq!(serde_json::to_string(&text).unwrap(), "\"100.10\"");
         assert_eq!(serde_json::to_string(&int).unwrap(), "100");
         assert_eq!(text.to_amount(), Some(Amount::from_minor(10010)));
         assert!(serde_json::from_str::<Decimal>("\"abc\"").is_err());
-        assert_eq!(Decimal::parse("-0.05", WireForm::Text).unwrap().to_string(), "-0.05");
+        assert_eq!(
+            Decimal::parse("-0.05", WireForm::Text).unwrap().to_string(),
+            "-0.05"
+        );
     }
 }

@@ -200,7 +200,11 @@ mod tests {
             example: "2250000000000",
             tokens: &[
                 PhoneToken::Literal("225"),
-                PhoneToken::Digits { allowed: "0123456789", min: 10, max: 10 },
+                PhoneToken::Digits {
+                    allowed: "0123456789",
+                    min: 10,
+                    max: 10,
+                },
             ],
         };
         assert!(CI.matches("2250705145655"));
@@ -212,8 +216,16 @@ mod tests {
             pattern: "^[1-9][0-9]{8}$",
             example: "999000000",
             tokens: &[
-                PhoneToken::Digits { allowed: "123456789", min: 1, max: 1 },
-                PhoneToken::Digits { allowed: "0123456789", min: 8, max: 8 },
+                PhoneToken::Digits {
+                    allowed: "123456789",
+                    min: 1,
+                    max: 1,
+                },
+                PhoneToken::Digits {
+                    allowed: "0123456789",
+                    min: 8,
+                    max: 8,
+                },
             ],
         };
         assert!(NO_LEADING_ZERO.matches("999000000"));

@@ -140,9 +140,7 @@ pub fn check_order_id(order_id: &str) -> Result<(), Violation> {
         return Err(Violation {
             field: "order_id".into(),
             rule: Rule::OrderIdCharset,
-            message: format!(
-                "may only hold letters, digits and `_ - : .`; found {bad:?}"
-            ),
+            message: format!("may only hold letters, digits and `_ - : .`; found {bad:?}"),
         });
     }
     Ok(())
@@ -154,7 +152,10 @@ pub fn check_payment(table: &ProviderTable, draft: &PaymentDraft<'_>) -> Result<
     if let Err(v) = check_order_id(draft.order_id) {
         found.push(v);
     }
-    match u32::try_from(draft.provider_id).ok().and_then(|id| table.provider(id)) {
+    match u32::try_from(draft.provider_id)
+        .ok()
+        .and_then(|id| table.provider(id))
+    {
         None => found.push(Violation {
             field: "provider_id".into(),
             rule: Rule::UnknownProvider,
@@ -202,9 +203,12 @@ fn check_against_provider(
             });
         }
     }
-    let phone = provider
-        .phone
-        .or_else(|| provider.country.and_then(|c| table.country(c)).map(|c| c.phone));
+    let phone = provider.phone.or_else(|| {
+        provider
+            .country
+            .and_then(|c| table.country(c))
+            .map(|c| c.phone)
+    });
     if let Some(format) = phone {
         if !format.matches(draft.customer_id) {
             found.push(Violation {
@@ -283,7 +287,11 @@ mod tests {
         example: "2250000000000",
         tokens: &[
             PhoneToken::Literal("225"),
-            PhoneToken::Digits { allowed: "0123456789", min: 10, max: 10 },
+            PhoneToken::Digits {
+                allowed: "0123456789",
+                min: 10,
+                max: 10,
+            },
         ],
     };
     const ZERO_PHONE: PhoneFormat = PhoneFormat {
@@ -291,7 +299,11 @@ mod tests {
         example: "0800000000",
         tokens: &[
             PhoneToken::Literal("0"),
-            PhoneToken::Digits { allowed: "0123456789", min: 9, max: 9 },
+            PhoneToken::Digits {
+                allowed: "0123456789",
+                min: 9,
+                max: 9,
+            },
         ],
     };
     const LIMITS: DirectionRule = DirectionRule {
@@ -304,7 +316,12 @@ mod tests {
         note: None,
     };
     const TABLE: ProviderTable = ProviderTable {
-        countries: &[CountryRule { code: "CI", name: "Ivory Coast", currency: "XOF", phone: CI_PHONE }],
+        countries: &[CountryRule {
+            code: "CI",
+            name: "Ivory Coast",
+            currency: "XOF",
+            phone: CI_PHONE,
+        }],
         providers: &[
             ProviderRule {
                 id: 2303,
@@ -313,7 +330,10 @@ mod tests {
                 currency: Some("XOF"),
                 phone: None,
                 c2b: Some(LIMITS),
-                b2c: Some(DirectionRule { extras: &["customer_name"], ..LIMITS }),
+                b2c: Some(DirectionRule {
+                    extras: &["customer_name"],
+                    ..LIMITS
+                }),
                 note: None,
                 ambiguity: None,
             },
@@ -359,33 +379,117 @@ mod tests {
     #[test]
     fn each_rule_is_enforced_and_names_its_field() {
         let cases: Vec<(PaymentDraft<'static>, &str, Rule)> = vec![
-            (PaymentDraft { order_id: "", ..valid() }, "order_id", Rule::OrderIdLength),
             (
-                PaymentDraft { order_id: Box::leak("a".repeat(129).into_boxed_str()), ..valid() },
+                PaymentDraft {
+                    order_id: "",
+                    ..valid()
+                },
                 "order_id",
                 Rule::OrderIdLength,
             ),
-            (PaymentDraft { order_id: "order#1", ..valid() }, "order_id", Rule::OrderIdCharset),
-            (PaymentDraft { provider_id: 9, ..valid() }, "provider_id", Rule::UnknownProvider),
-            (PaymentDraft { provider_id: -1, ..valid() }, "provider_id", Rule::UnknownProvider),
             (
-                PaymentDraft { provider_id: 2304, direction: Direction::B2c, customer_id: "0700000000", ..valid() },
+                PaymentDraft {
+                    order_id: Box::leak("a".repeat(129).into_boxed_str()),
+                    ..valid()
+                },
+                "order_id",
+                Rule::OrderIdLength,
+            ),
+            (
+                PaymentDraft {
+                    order_id: "order#1",
+                    ..valid()
+                },
+                "order_id",
+                Rule::OrderIdCharset,
+            ),
+            (
+                PaymentDraft {
+                    provider_id: 9,
+                    ..valid()
+                },
+                "provider_id",
+                Rule::UnknownProvider,
+            ),
+            (
+                PaymentDraft {
+                    provider_id: -1,
+                    ..valid()
+                },
+                "provider_id",
+                Rule::UnknownProvider,
+            ),
+            (
+                PaymentDraft {
+                    provider_id: 2304,
+                    direction: Direction::B2c,
+                    customer_id: "0700000000",
+                    ..valid()
+                },
                 "provider_id",
                 Rule::DirectionNotSupported,
             ),
-            (PaymentDraft { country: Some("SN"), ..valid() }, "country", Rule::CountryMismatch),
-            (PaymentDraft { currency: "XAF", ..valid() }, "currency", Rule::CurrencyMismatch),
-            (PaymentDraft { amount: Amount::from_minor(19_500), ..valid() }, "amount", Rule::AmountBelowMinimum),
             (
-                PaymentDraft { amount: Amount::from_minor(100_000_500), ..valid() },
+                PaymentDraft {
+                    country: Some("SN"),
+                    ..valid()
+                },
+                "country",
+                Rule::CountryMismatch,
+            ),
+            (
+                PaymentDraft {
+                    currency: "XAF",
+                    ..valid()
+                },
+                "currency",
+                Rule::CurrencyMismatch,
+            ),
+            (
+                PaymentDraft {
+                    amount: Amount::from_minor(19_500),
+                    ..valid()
+                },
+                "amount",
+                Rule::AmountBelowMinimum,
+            ),
+            (
+                PaymentDraft {
+                    amount: Amount::from_minor(100_000_500),
+                    ..valid()
+                },
                 "amount",
                 Rule::AmountAboveMaximum,
             ),
-            (PaymentDraft { amount: Amount::from_minor(110_100), ..valid() }, "amount", Rule::AmountStep),
-            (PaymentDraft { customer_id: "225070514565", ..valid() }, "customer_id", Rule::PhoneFormat),
-            (PaymentDraft { provider_id: 2304, ..valid() }, "customer_id", Rule::PhoneFormat),
             (
-                PaymentDraft { direction: Direction::B2c, ..valid() },
+                PaymentDraft {
+                    amount: Amount::from_minor(110_100),
+                    ..valid()
+                },
+                "amount",
+                Rule::AmountStep,
+            ),
+            (
+                PaymentDraft {
+                    customer_id: "225070514565",
+                    ..valid()
+                },
+                "customer_id",
+                Rule::PhoneFormat,
+            ),
+            (
+                PaymentDraft {
+                    provider_id: 2304,
+                    ..valid()
+                },
+                "customer_id",
+                Rule::PhoneFormat,
+            ),
+            (
+                PaymentDraft {
+                    direction: Direction::B2c,
+                    ..valid()
+                },
                 "extra.customer_name",
                 Rule::MissingExtra,
             ),
@@ -398,16 +502,32 @@ mod tests {
     #[test]
     fn boundaries_are_inclusive() {
         for minor in [20_000, 100_000_000] {
-            assert_eq!(broken(PaymentDraft { amount: Amount::from_minor(minor), ..valid() }), vec![]);
+            assert_eq!(
+                broken(PaymentDraft {
+                    amount: Amount::from_minor(minor),
+                    ..valid()
+                }),
+                vec![]
+            );
         }
-        let with_name = PaymentDraft { direction: Direction::B2c, extras: &["customer_name"], ..valid() };
+        let with_name = PaymentDraft {
+            direction: Direction::B2c,
+            extras: &["customer_name"],
+            ..valid()
+        };
         assert_eq!(broken(with_name), vec![]);
     }
 
     #[test]
     fn messages_say_what_is_wrong() {
-        let err = check_payment(&TABLE, &PaymentDraft { amount: Amount::from_minor(19_500), ..valid() })
-            .unwrap_err();
+        let err = check_payment(
+            &TABLE,
+            &PaymentDraft {
+                amount: Amount::from_minor(19_500),
+                ..valid()
+            },
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "amount: 195.00 is below the c2b minimum of 200.00 XOF for provider 2303 (MTN, CI) [amount_below_minimum]"

@@ -76,13 +76,22 @@ fn provider_table_lookups() {
     let simulator = PROVIDER_TABLE.provider(14).expect("provider 14");
     assert_eq!(simulator.name, "Simulator");
     assert_eq!(simulator.country, None);
-    assert_eq!(simulator.direction(Direction::C2b).map(|d| d.flow), Some(Flow::Standard));
+    assert_eq!(
+        simulator.direction(Direction::C2b).map(|d| d.flow),
+        Some(Flow::Standard)
+    );
     assert!(PROVIDER_TABLE.provider(1).is_none());
 
     let ids: Vec<u32> = PROVIDER_TABLE.providers.iter().map(|p| p.id).collect();
-    assert!(ids.windows(2).all(|w| w[0] < w[1]), "providers sorted by id");
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "providers sorted by id"
+    );
     let codes: Vec<&str> = PROVIDER_TABLE.countries.iter().map(|c| c.code).collect();
-    assert!(codes.windows(2).all(|w| w[0] < w[1]), "countries sorted by code");
+    assert!(
+        codes.windows(2).all(|w| w[0] < w[1]),
+        "countries sorted by code"
+    );
 
     let kenya = PROVIDER_TABLE.country("KE").expect("Kenya");
     assert_eq!(kenya.currency, "KES");
@@ -90,11 +99,19 @@ fn provider_table_lookups() {
     assert!(kenya.phone.matches("254700000001"));
     assert!(!kenya.phone.matches("25470000000"));
     for country in PROVIDER_TABLE.countries {
-        assert!(country.phone.matches(country.phone.example), "{}", country.code);
+        assert!(
+            country.phone.matches(country.phone.example),
+            "{}",
+            country.code
+        );
     }
     for provider in PROVIDER_TABLE.providers {
         if let Some(country) = provider.country {
-            assert!(PROVIDER_TABLE.country(country).is_some(), "{} {country}", provider.id);
+            assert!(
+                PROVIDER_TABLE.country(country).is_some(),
+                "{} {country}",
+                provider.id
+            );
         }
         if let Some(phone) = &provider.phone {
             assert!(phone.matches(phone.example), "{}", provider.id);

@@ -159,7 +159,8 @@ mod generated_requests {
     use paygate::gateway::{Country, Currency, CustomerDocType, PaymentC2bRequest, RequestExtra};
 
     fn code(len: usize) -> impl Strategy<Value = String> {
-        prop::collection::vec(prop::char::range('A', 'Z'), len).prop_map(|c| c.into_iter().collect())
+        prop::collection::vec(prop::char::range('A', 'Z'), len)
+            .prop_map(|c| c.into_iter().collect())
     }
 
     prop_compose! {

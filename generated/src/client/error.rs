@@ -57,7 +57,9 @@ pub enum ClientError {
     },
     /// `wait_for_final_status` reached its deadline; the last status seen
     /// is kept.
-    #[error("no final status for order {order_id} before the deadline (last status {last_status:?})")]
+    #[error(
+        "no final status for order {order_id} before the deadline (last status {last_status:?})"
+    )]
     Deadline {
         /// The order polled.
         order_id: String,

@@ -59,7 +59,11 @@ signed_body!(
 
 /// Signs `body` in place: sets the merchant id, then the signature over
 /// every other field in the order they will be sent.
-pub fn sign_body<T: SignedBody>(key: &SigningKey, merchant_id: &str, body: &mut T) -> Result<(), ClientError> {
+pub fn sign_body<T: SignedBody>(
+    key: &SigningKey,
+    merchant_id: &str,
+    body: &mut T,
+) -> Result<(), ClientError> {
     body.set_merchant_id(merchant_id);
     let signature = sign(key, body)?;
     body.set_signature(signature.to_string());
@@ -85,7 +89,11 @@ pub fn validate_payment(
     direction: Direction,
     request: &PaymentC2bRequest,
 ) -> Result<(), Violations> {
-    let extras = request.extra.as_ref().map(present_fields).unwrap_or_default();
+    let extras = request
+        .extra
+        .as_ref()
+        .map(present_fields)
+        .unwrap_or_default();
     let extras: Vec<&str> = extras.iter().map(String::as_str).collect();
     check_payment(
         &brand.providers,
@@ -116,6 +124,14 @@ fn b2c_as_c2b_shape(request: &PaymentB2cRequest) -> PaymentC2bRequest {
         extra: request.extra.clone(),
         signature: String::new(),
     }
+}
+
+/// An `extra` object with no field set.
+fn empty_extra() -> Result<crate::gateway::RequestExtra, ClientError> {
+    serde_json::from_str("{}").map_err(|e| ClientError::Decode {
+        path: "extra".into(),
+        message: e.to_string(),
+    })
 }
 
 /// The Payment API Gateway client. Cheap to clone; clones share one
@@ -158,7 +174,10 @@ impl GatewayClient {
     }
 
     /// A payment from the customer to the merchant (C2B).
-    pub async fn payment_c2b(&self, mut request: PaymentC2bRequest) -> Result<PaymentResponse, ClientError> {
+    pub async fn payment_c2b(
+        &self,
+        mut request: PaymentC2bRequest,
+    ) -> Result<PaymentResponse, ClientError> {
         validate_payment(&self.config.brand, Direction::C2b, &request)?;
         self.call("payment_c2b", &mut request).await
     }
@@ -166,20 +185,33 @@ impl GatewayClient {
     /// A payout from the merchant to the customer (B2C). If the response's
     /// `confirm_type` is not zero, send the confirmation with
     /// [`GatewayClient::confirm_payment_b2c`].
-    pub async fn payment_b2c(&self, mut request: PaymentB2cRequest) -> Result<PaymentResponse, ClientError> {
-        validate_payment(&self.config.brand, Direction::B2c, &b2c_as_c2b_shape(&request))?;
+    pub async fn payment_b2c(
+        &self,
+        mut request: PaymentB2cRequest,
+    ) -> Result<PaymentResponse, ClientError> {
+        validate_payment(
+            &self.config.brand,
+            Direction::B2c,
+            &b2c_as_c2b_shape(&request),
+        )?;
         self.call("payment_b2c", &mut request).await
     }
 
     /// The second `payment_b2c` request that confirms a payout whose first
-    /// response had a non-zero `confirm_type`: the same order, with the
-    /// confirmation data (for example `extra.otp`) added.
+    /// response had a non-zero `confirm_type`: the same order with the same
+    /// fields, plus the customer's one-time password in `extra.otp` (every
+    /// other `extra` field is kept).
     pub async fn confirm_payment_b2c(
         &self,
         mut request: PaymentB2cRequest,
-        confirmation: crate::gateway::RequestExtra,
+        otp: &str,
     ) -> Result<PaymentResponse, ClientError> {
-        request.extra = Some(confirmation);
+        let mut extra = match request.extra.take() {
+            Some(extra) => extra,
+            None => empty_extra()?,
+        };
+        extra.otp = Some(otp.to_owned());
+        request.extra = Some(extra);
         self.payment_b2c(request).await
     }
 
@@ -197,13 +229,19 @@ impl GatewayClient {
     }
 
     /// A cash deposit through a POS terminal.
-    pub async fn deposit(&self, mut request: DepositRequest) -> Result<PaymentResponse, ClientError> {
+    pub async fn deposit(
+        &self,
+        mut request: DepositRequest,
+    ) -> Result<PaymentResponse, ClientError> {
         check_order_id(&request.order_id).map_err(|v| Violations(vec![v]))?;
         self.call("deposit", &mut request).await
     }
 
     /// A cash withdrawal through a POS terminal.
-    pub async fn withdrawal(&self, mut request: WithdrawalRequest) -> Result<PaymentResponse, ClientError> {
+    pub async fn withdrawal(
+        &self,
+        mut request: WithdrawalRequest,
+    ) -> Result<PaymentResponse, ClientError> {
         check_order_id(&request.order_id).map_err(|v| Violations(vec![v]))?;
         self.call("withdrawal", &mut request).await
     }
@@ -265,7 +303,11 @@ impl GatewayClient {
 
     /// Sends the same bytes until an answer that is not 429/5xx, or until
     /// the attempts run out.
-    async fn send_with_retries(&self, url: &str, body: Vec<u8>) -> Result<(u16, bytes::Bytes), ClientError> {
+    async fn send_with_retries(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+    ) -> Result<(u16, bytes::Bytes), ClientError> {
         let retry = self.config.retry;
         let attempts = retry.max_attempts.max(1);
         let mut attempt = 0;
@@ -289,18 +331,28 @@ impl GatewayClient {
                             continue;
                         }
                         Err(source) => {
-                            return Err(ClientError::Transport { url: url.to_owned(), attempts: attempt, source })
+                            return Err(ClientError::Transport {
+                                url: url.to_owned(),
+                                attempts: attempt,
+                                source,
+                            })
                         }
                     };
                     let retryable = status == 429 || status >= 500;
                     if !retryable || attempt >= attempts {
                         return Ok((status, bytes));
                     }
-                    retry_after.unwrap_or_else(|| retry.backoff(attempt)).min(retry.max_backoff)
+                    retry_after
+                        .unwrap_or_else(|| retry.backoff(attempt))
+                        .min(retry.max_backoff)
                 }
                 Err(source) => {
                     if attempt >= attempts {
-                        return Err(ClientError::Transport { url: url.to_owned(), attempts: attempt, source });
+                        return Err(ClientError::Transport {
+                            url: url.to_owned(),
+                            attempts: attempt,
+                            source,
+                        });
                     }
                     retry.backoff(attempt)
                 }
@@ -336,7 +388,10 @@ impl HasResult for PaymentResponse {
 }
 
 /// Turns an HTTP answer into the typed response or a typed error.
-pub fn decode_response<T: DeserializeOwned + HasResult>(http_status: u16, body: &[u8]) -> Result<T, ClientError> {
+pub fn decode_response<T: DeserializeOwned + HasResult>(
+    http_status: u16,
+    body: &[u8],
+) -> Result<T, ClientError> {
     if (200..300).contains(&http_status) {
         let mut de = serde_json::Deserializer::from_slice(body);
         match serde_path_to_error::deserialize::<_, T>(&mut de) {

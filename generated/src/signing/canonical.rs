@@ -202,7 +202,9 @@ impl<'a, S: ByteSink> Canonicalizer<'a, S> {
 mod tests {
     use super::*;
 
-    fn canonical(f: impl FnOnce(&mut Canonicalizer<'_, Vec<u8>>) -> Result<(), SignError>) -> String {
+    fn canonical(
+        f: impl FnOnce(&mut Canonicalizer<'_, Vec<u8>>) -> Result<(), SignError>,
+    ) -> String {
         let mut c = Canonicalizer::new(Vec::new());
         f(&mut c).unwrap();
         String::from_utf8(c.into_sink()).unwrap()

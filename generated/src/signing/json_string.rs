@@ -31,10 +31,7 @@ pub fn write_unescaped<S: ByteSink + ?Sized>(raw: &[u8], sink: &mut S) {
 /// Compares the decoded contents of a JSON string literal with `expected`,
 /// without allocating.
 pub fn unescaped_eq(raw: &[u8], expected: &[u8]) -> bool {
-    let mut cmp = EqSink {
-        expected,
-        ok: true,
-    };
+    let mut cmp = EqSink { expected, ok: true };
     write_unescaped(raw, &mut cmp);
     cmp.ok && cmp.expected.is_empty()
 }
@@ -75,13 +72,19 @@ pub(crate) fn decode_escape(s: &[u8]) -> (char, usize) {
                     if let Some(low) = hex4(s.get(8..12)) {
                         if (0xDC00..0xE000).contains(&low) {
                             let code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
-                            return (char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER), 12);
+                            return (
+                                char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER),
+                                12,
+                            );
                         }
                     }
                 }
                 return (char::REPLACEMENT_CHARACTER, 6);
             }
-            (char::from_u32(high).unwrap_or(char::REPLACEMENT_CHARACTER), 6)
+            (
+                char::from_u32(high).unwrap_or(char::REPLACEMENT_CHARACTER),
+                6,
+            )
         }
         _ => (char::REPLACEMENT_CHARACTER, s.len().min(2)),
     }
@@ -109,7 +112,10 @@ mod tests {
 
     #[test]
     fn decodes_every_escape() {
-        assert_eq!(decode(r#"a\"b\\c\/d\n\t\u00e9\ud83d\ude00"#), "a\"b\\c/d\n\té😀");
+        assert_eq!(
+            decode(r#"a\"b\\c\/d\n\t\u00e9\ud83d\ude00"#),
+            "a\"b\\c/d\n\té😀"
+        );
         assert_eq!(decode("plain"), "plain");
         assert_eq!(decode(""), "");
     }
