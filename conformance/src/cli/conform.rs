@@ -1,0 +1,147 @@
+//! `paygate conform`: run the conformance suite against the embedded
+//! simulator or a sandbox.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use paygate::signing::SecretKey;
+use paygate_conformance::conform::report::{summary_text, Progress, Summary};
+use paygate_conformance::conform::{derive_cases, junit_xml, plan, run, RunConfig, Target};
+
+use super::fail;
+
+/// Environment variable with the merchant's public id (with `--base-url`).
+pub const PUBLIC_ID_VAR: &str = "PAYGATE_PUBLIC_ID";
+/// Environment variable with the merchant id (with `--base-url`).
+pub const MERCHANT_ID_VAR: &str = "PAYGATE_MERCHANT_ID";
+/// Environment variable with the merchant's secret key (with `--base-url`).
+pub const SECRET_KEY_VAR: &str = "PAYGATE_SECRET_KEY";
+
+/// Options of `paygate conform`.
+#[derive(clap::Args, Debug)]
+pub struct ConformArgs {
+    /// Run against this gateway or sandbox instead of the embedded
+    /// simulator. Credentials come from PAYGATE_PUBLIC_ID,
+    /// PAYGATE_MERCHANT_ID and PAYGATE_SECRET_KEY; only sandbox-safe cases
+    /// run (provider 14 and client-side checks), the others are skipped.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Also write the results as JUnit XML to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Only run cases whose id contains this text.
+    #[arg(long, value_name = "SUBSTRING")]
+    pub filter: Option<String>,
+    /// Cases run at a time.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
+    /// Deadline of one case, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub case_timeout: u64,
+    /// Print the cases (id, group, and skip reason) instead of running them.
+    #[arg(long)]
+    pub list: bool,
+}
+
+fn env_var(name: &str) -> Result<String, String> {
+    match std::env::var(name) {
+        Ok(value) if !value.trim().is_empty() => Ok(value),
+        Ok(_) => Err(format!("{name} is empty")),
+        Err(std::env::VarError::NotPresent) => Err(format!("{name} is not set")),
+        Err(std::env::VarError::NotUnicode(_)) => Err(format!("{name} is not valid UTF-8")),
+    }
+}
+
+fn target(args: &ConformArgs) -> Result<Target, String> {
+    let Some(base_url) = &args.base_url else {
+        return Ok(Target::embedded_default());
+    };
+    if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+        return Err(format!(
+            "--base-url must be an http:// or https:// URL, not {base_url:?}"
+        ));
+    }
+    let mut missing = Vec::new();
+    let mut read = |name: &str| match env_var(name) {
+        Ok(value) => value,
+        Err(message) => {
+            missing.push(message);
+            String::new()
+        }
+    };
+    let public_id = read(PUBLIC_ID_VAR);
+    let merchant_id = read(MERCHANT_ID_VAR);
+    let secret = read(SECRET_KEY_VAR);
+    if !missing.is_empty() {
+        return Err(format!(
+            "--base-url needs the merchant's credentials in the environment: {}",
+            missing.join("; ")
+        ));
+    }
+    Ok(Target::Remote {
+        base_url: base_url.clone(),
+        public_id,
+        merchant_id,
+        secret_key: SecretKey::new(secret.as_bytes()),
+    })
+}
+
+/// `paygate conform`.
+pub fn run_cli(args: &ConformArgs) -> ExitCode {
+    let cases = derive_cases(&paygate::gateway::PROVIDER_TABLE);
+    if args.list {
+        for planned in plan(cases, args.base_url.is_some(), args.filter.as_deref()) {
+            match planned.skip {
+                Some(reason) => println!(
+                    "{}\t{}\tskip: {reason}",
+                    planned.case.id, planned.case.group
+                ),
+                None => println!("{}\t{}", planned.case.id, planned.case.group),
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
+    let target = match target(args) {
+        Ok(target) => target,
+        Err(message) => return fail(message),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+    };
+    let mut config = RunConfig::new(target);
+    config.concurrency = usize::from(args.concurrency);
+    config.filter = args.filter.clone();
+    config.case_timeout = Duration::from_secs(args.case_timeout);
+
+    let total = plan(
+        cases.clone(),
+        args.base_url.is_some(),
+        args.filter.as_deref(),
+    )
+    .len();
+    let progress = Progress::new(total);
+    let started = Instant::now();
+    let results = runtime.block_on(run(config, cases, |result| progress.record(result)));
+    progress.finish();
+    let elapsed = started.elapsed();
+    let results = match results {
+        Ok(results) => results,
+        Err(e) => return fail(e),
+    };
+    print!("{}", summary_text(&results, elapsed));
+    if let Some(path) = &args.junit {
+        if let Err(e) = std::fs::write(path, junit_xml(&results, elapsed)) {
+            return fail(format!("cannot write {}: {e}", path.display()));
+        }
+    }
+    if Summary::of(&results).total.failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}

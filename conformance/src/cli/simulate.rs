@@ -1,0 +1,75 @@
+//! `paygate simulate`: run the gateway simulator until Ctrl-C.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use paygate_conformance::simulator::{self, SimulatorConfig, DEMO_MERCHANT_ID, DEMO_PUBLIC_ID};
+
+use super::fail;
+
+/// Options of `paygate simulate`.
+#[derive(clap::Args, Debug)]
+pub struct SimulateArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// YAML file of merchants: `merchants: [{public_id, merchant_id,
+    /// secret_key, callback_url?}]`. Without it, the demo merchant
+    /// (demo-public-id / demo-merchant / demo-secret-key-change-me) is used.
+    #[arg(long, value_name = "FILE")]
+    pub merchants: Option<PathBuf>,
+    /// Milliseconds from acceptance to the final state.
+    #[arg(long, value_name = "N", default_value_t = 300)]
+    pub latency_ms: u64,
+}
+
+/// Runs the simulator.
+pub fn run(args: &SimulateArgs) -> ExitCode {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let mut config = match &args.merchants {
+        Some(path) => match SimulatorConfig::from_yaml_file(path) {
+            Ok(config) => config,
+            Err(err) => return fail(err),
+        },
+        None => {
+            tracing::info!(
+                public_id = DEMO_PUBLIC_ID,
+                merchant_id = DEMO_MERCHANT_ID,
+                "no --merchants file: serving the demo merchant"
+            );
+            SimulatorConfig::demo()
+        }
+    };
+    config.latency = Duration::from_millis(args.latency_ms);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => return fail(format!("cannot start the async runtime: {err}")),
+    };
+    runtime.block_on(async {
+        let sim = match simulator::start(config, args.listen).await {
+            Ok(sim) => sim,
+            Err(err) => return fail(err),
+        };
+        eprintln!(
+            "paygate simulator listening on {} (Ctrl-C to stop)",
+            sim.base_url()
+        );
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "cannot wait for Ctrl-C");
+        }
+        tracing::info!("shutting down");
+        sim.shutdown().await;
+        ExitCode::SUCCESS
+    })
+}

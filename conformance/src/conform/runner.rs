@@ -1,0 +1,346 @@
+//! Runs the cases against a target, a bounded number at a time.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use paygate::client::{
+    BrandProfile, ClientConfig, Credentials, GatewayClient, PollPolicy, RetryPolicy,
+};
+use paygate::rules::ProviderTable;
+use paygate::signing::{SecretKey, SigningKey};
+use tokio::sync::Semaphore;
+
+use super::cases::Case;
+use super::checks::run_case;
+use super::receiver::CallbackReceiver;
+use super::target::{Ctx, Timing};
+use super::{CaseResult, Outcome};
+use crate::simulator::{self, CallbackRetry, SimulatorConfig};
+
+/// What the suite runs against.
+pub enum Target {
+    /// A simulator started in process on `127.0.0.1:0` with this
+    /// configuration (its first merchant is used; its callbacks reach the
+    /// suite's receiver). Every case runs.
+    Embedded(Box<SimulatorConfig>),
+    /// A gateway or sandbox at `base_url`: only sandbox-safe cases run.
+    Remote {
+        /// The API's base URL.
+        base_url: String,
+        /// The merchant's public id.
+        public_id: String,
+        /// The merchant id.
+        merchant_id: String,
+        /// The merchant's secret key.
+        secret_key: SecretKey,
+    },
+}
+
+impl Target {
+    /// The embedded simulator with the demo merchant, a short latency and
+    /// fast callback retries: what `paygate conform` runs without
+    /// `--base-url`.
+    pub fn embedded_default() -> Target {
+        let mut config = SimulatorConfig::demo();
+        config.latency = Duration::from_millis(50);
+        config.callback_retry = CallbackRetry {
+            max_attempts: 5,
+            initial_backoff: Duration::from_millis(20),
+            max_backoff: Duration::from_millis(200),
+        };
+        Target::Embedded(Box::new(config))
+    }
+
+    fn is_remote(&self) -> bool {
+        matches!(self, Target::Remote { .. })
+    }
+}
+
+/// How to run.
+pub struct RunConfig {
+    /// The target.
+    pub target: Target,
+    /// Cases at a time (at least 1).
+    pub concurrency: usize,
+    /// Only cases whose id contains this substring (others are left out of
+    /// the run entirely).
+    pub filter: Option<String>,
+    /// Deadline of one case.
+    pub case_timeout: Duration,
+    /// The provider table the client validates against (the documented
+    /// one by default).
+    pub providers: ProviderTable,
+}
+
+impl RunConfig {
+    /// Defaults: 16 at a time, 30 s per case, the documented provider table.
+    pub fn new(target: Target) -> RunConfig {
+        RunConfig {
+            target,
+            concurrency: 16,
+            filter: None,
+            case_timeout: Duration::from_secs(30),
+            providers: paygate::gateway::PROVIDER_TABLE,
+        }
+    }
+}
+
+/// Why the suite could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The embedded simulator did not start.
+    #[error("cannot start the embedded simulator: {0}")]
+    Simulator(String),
+    /// The embedded simulator has no merchant to use.
+    #[error("the simulator configuration has no merchant")]
+    NoMerchant,
+    /// The callback receiver did not start.
+    #[error("cannot start the callback receiver: {0}")]
+    Receiver(std::io::Error),
+    /// The client could not be built.
+    #[error("cannot build the client: {0}")]
+    Client(String),
+}
+
+/// A case and, if it will not run against this target, why.
+#[derive(Clone, Debug)]
+pub struct Planned {
+    /// The case.
+    pub case: Case,
+    /// `Some(reason)` if it is skipped.
+    pub skip: Option<String>,
+}
+
+/// Decides which cases run against a remote target (`remote = true`) or
+/// the embedded simulator, after applying the filter.
+pub fn plan(cases: Vec<Case>, remote: bool, filter: Option<&str>) -> Vec<Planned> {
+    cases
+        .into_iter()
+        .filter(|c| filter.map_or(true, |f| c.id.contains(f)))
+        .map(|case| {
+            let skip = if !remote {
+                None
+            } else if !case.sandbox_safe {
+                Some("simulator only: it sends requests for real providers".to_owned())
+            } else if case.needs.control_api {
+                Some("simulator only: it needs the /_sim control API".to_owned())
+            } else if case.needs.callbacks {
+                Some(
+                    "needs callbacks, and a remote gateway cannot reach the local receiver"
+                        .to_owned(),
+                )
+            } else {
+                None
+            };
+            Planned { case, skip }
+        })
+        .collect()
+}
+
+/// Runs `cases` and reports each result to `on_result` as it finishes (in
+/// completion order); returns every result in case order.
+pub async fn run(
+    config: RunConfig,
+    cases: Vec<Case>,
+    on_result: impl Fn(&CaseResult),
+) -> Result<Vec<CaseResult>, RunError> {
+    let remote = config.target.is_remote();
+    let planned = plan(cases, remote, config.filter.as_deref());
+
+    let (ctx, simulator) = match config.target {
+        Target::Embedded(sim_config) => {
+            let (ctx, running) = embedded(*sim_config, config.providers).await?;
+            (ctx, Some(running))
+        }
+        Target::Remote {
+            base_url,
+            public_id,
+            merchant_id,
+            secret_key,
+        } => {
+            let key = SigningKey::new(&secret_key);
+            let client = build_client(
+                &config.providers,
+                &base_url,
+                &public_id,
+                &merchant_id,
+                secret_key,
+                false,
+            )?;
+            let timing = Timing {
+                final_status: Duration::from_secs(60),
+                callback: Duration::from_secs(60),
+                no_callback: Duration::from_secs(2),
+            };
+            let ctx = Ctx::new(
+                base_url,
+                public_id,
+                merchant_id,
+                key,
+                client,
+                config.providers,
+                None,
+                false,
+                timing,
+            )
+            .map_err(RunError::Client)?;
+            (ctx, None)
+        }
+    };
+
+    let ctx = Arc::new(ctx);
+    let semaphore = Arc::new(Semaphore::new(config.concurrency.max(1)));
+    let case_timeout = config.case_timeout;
+    let mut results: Vec<Option<CaseResult>> = (0..planned.len()).map(|_| None).collect();
+    let mut running_cases = tokio::task::JoinSet::new();
+    for (index, Planned { case, skip }) in planned.into_iter().enumerate() {
+        if let Some(reason) = skip {
+            let result = CaseResult {
+                id: case.id,
+                group: case.group,
+                outcome: Outcome::Skip(reason),
+                duration: Duration::ZERO,
+            };
+            on_result(&result);
+            results[index] = Some(result);
+            continue;
+        }
+        let ctx = Arc::clone(&ctx);
+        let semaphore = Arc::clone(&semaphore);
+        running_cases.spawn(async move {
+            let _permit = semaphore.acquire_owned().await;
+            let started = Instant::now();
+            // The check runs in its own task so that a panic fails this
+            // case, not the run.
+            let kind = case.kind.clone();
+            let check_ctx = Arc::clone(&ctx);
+            let handle = tokio::spawn(async move { run_case(&check_ctx, &kind).await });
+            let abort = handle.abort_handle();
+            let outcome = match tokio::time::timeout(case_timeout, handle).await {
+                Ok(Ok(Ok(()))) => Outcome::Pass,
+                Ok(Ok(Err(message))) => Outcome::Fail(message),
+                Ok(Err(join)) => Outcome::Fail(format!("the check panicked: {join}")),
+                Err(_) => {
+                    abort.abort();
+                    Outcome::Fail(format!("timed out after {case_timeout:?}"))
+                }
+            };
+            (
+                index,
+                CaseResult {
+                    id: case.id,
+                    group: case.group,
+                    outcome,
+                    duration: started.elapsed(),
+                },
+            )
+        });
+    }
+    while let Some(joined) = running_cases.join_next().await {
+        // The outer task only awaits; it cannot panic.
+        if let Ok((index, result)) = joined {
+            on_result(&result);
+            results[index] = Some(result);
+        }
+    }
+
+    if let Some(running) = simulator {
+        running.shutdown().await;
+    }
+    if let Ok(ctx) = Arc::try_unwrap(ctx) {
+        if let Some(receiver) = ctx.receiver {
+            receiver.shutdown().await;
+        }
+    }
+    Ok(results.into_iter().flatten().collect())
+}
+
+/// Starts a callback receiver and a simulator that calls it back, and the
+/// context to test it with (the client validates against `providers`).
+pub(crate) async fn embedded(
+    mut sim_config: SimulatorConfig,
+    providers: ProviderTable,
+) -> Result<(Ctx, simulator::RunningSimulator), RunError> {
+    let merchant = sim_config
+        .merchants
+        .first()
+        .cloned()
+        .ok_or(RunError::NoMerchant)?;
+    let secret = merchant.secret_key.clone();
+    let key = SigningKey::new(&secret);
+    let receiver = CallbackReceiver::start(key.clone())
+        .await
+        .map_err(RunError::Receiver)?;
+    for m in &mut sim_config.merchants {
+        m.callback_url = Some(receiver.url());
+    }
+    let addr: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 0));
+    let running = simulator::start(sim_config, addr)
+        .await
+        .map_err(|e| RunError::Simulator(e.to_string()))?;
+    let base_url = running.base_url();
+    let timing = Timing {
+        final_status: Duration::from_secs(10),
+        callback: Duration::from_secs(10),
+        no_callback: Duration::from_millis(400),
+    };
+    let client = build_client(
+        &providers,
+        &base_url,
+        &merchant.public_id,
+        &merchant.merchant_id,
+        secret,
+        true,
+    )?;
+    let ctx = Ctx::new(
+        base_url,
+        merchant.public_id.clone(),
+        merchant.merchant_id.clone(),
+        key,
+        client,
+        providers,
+        Some(receiver),
+        true,
+        timing,
+    )
+    .map_err(RunError::Client)?;
+    Ok((ctx, running))
+}
+
+fn build_client(
+    providers: &ProviderTable,
+    base_url: &str,
+    public_id: &str,
+    merchant_id: &str,
+    secret_key: SecretKey,
+    fast: bool,
+) -> Result<GatewayClient, RunError> {
+    let brand = BrandProfile::new("conformance target", base_url).with_providers(*providers);
+    let credentials = Credentials {
+        public_id: public_id.to_owned(),
+        merchant_id: merchant_id.to_owned(),
+        secret_key,
+    };
+    let mut config = ClientConfig::new(brand, credentials);
+    config.timeout = Duration::from_secs(15);
+    config.retry = RetryPolicy {
+        max_attempts: 2,
+        initial_backoff: Duration::from_millis(50),
+        max_backoff: Duration::from_millis(500),
+    };
+    config.poll = if fast {
+        PollPolicy {
+            initial_delay: Duration::from_millis(40),
+            factor: 1,
+            max_delay: Duration::from_millis(100),
+        }
+    } else {
+        PollPolicy {
+            initial_delay: Duration::from_millis(500),
+            factor: 2,
+            max_delay: Duration::from_secs(5),
+        }
+    };
+    GatewayClient::new(config).map_err(|e| RunError::Client(e.to_string()))
+}

@@ -1,0 +1,58 @@
+//! `paygate`: sign and verify payloads, generate bindings from a spec.
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cli;
+
+/// Tools for the Payment API Gateway and HUB2: signing, code generation,
+/// simulation and conformance.
+#[derive(Parser, Debug)]
+#[command(name = "paygate", version, about)]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Read one JSON object on stdin and print its gateway signature
+    /// (HMAC-SHA512, lowercase hex) using the key in PAYGATE_SECRET_KEY.
+    Sign,
+    /// Read one JSON object with a `signature` field on stdin and check it
+    /// against the key in PAYGATE_SECRET_KEY: prints `valid` (exit 0) or
+    /// `invalid signature` (exit 1).
+    Verify,
+    /// Generate Rust bindings from an OpenAPI spec (and provider rules).
+    Generate(cli::generate::GenerateArgs),
+    /// Run the conformance suite against the embedded simulator, or against
+    /// a sandbox with --base-url (credentials from PAYGATE_PUBLIC_ID,
+    /// PAYGATE_MERCHANT_ID, PAYGATE_SECRET_KEY).
+    Conform(cli::conform::ConformArgs),
+    /// Run the Payment API Gateway simulator until Ctrl-C.
+    Simulate(cli::simulate::SimulateArgs),
+}
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(err) => {
+            let _ = err.print();
+            return match err.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::from(2),
+            };
+        }
+    };
+    match args.command {
+        Command::Sign => cli::sign::sign(),
+        Command::Verify => cli::sign::verify(),
+        Command::Generate(generate) => cli::generate::run(&generate),
+        Command::Conform(conform) => cli::conform::run_cli(&conform),
+        Command::Simulate(simulate) => cli::simulate::run(&simulate),
+    }
+}

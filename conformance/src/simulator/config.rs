@@ -1,0 +1,320 @@
+//! Simulator configuration: merchants, timing, callback retries, limits.
+
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+use paygate::rules::ProviderTable;
+use paygate::SecretKey;
+use serde::Deserialize;
+
+/// Why the simulator could not be configured or started.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimulatorError {
+    /// The merchants file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The merchants file or the configuration is invalid; `path` names the
+    /// field (`merchants[0].secret_key`).
+    #[error("{file}: {path}: {message}")]
+    Config {
+        /// The file (or `<config>` for an in-memory configuration).
+        file: String,
+        /// The field at fault.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A merchant the simulator knows.
+#[derive(Clone)]
+pub struct Merchant {
+    /// The first path segment of every request (`/{public_id}/payment_c2b`).
+    pub public_id: String,
+    /// The `merchant_id` every body must carry.
+    pub merchant_id: String,
+    /// The key that signs requests and callbacks.
+    pub secret_key: SecretKey,
+    /// Where POS callbacks (and callbacks of requests without a
+    /// `callback_url`) are sent.
+    pub callback_url: Option<String>,
+}
+
+impl fmt::Debug for Merchant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Merchant")
+            .field("public_id", &self.public_id)
+            .field("merchant_id", &self.merchant_id)
+            .field("secret_key", &self.secret_key)
+            .field("callback_url", &self.callback_url)
+            .finish()
+    }
+}
+
+/// How callbacks are retried: until the merchant answers HTTP 200, at most
+/// `max_attempts` attempts, waiting `initial_backoff` after the first
+/// failure and doubling each time up to `max_backoff`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallbackRetry {
+    /// Attempts in all (the first one included). Default 5.
+    pub max_attempts: u32,
+    /// Wait after the first failed attempt. Default 200 ms.
+    pub initial_backoff: Duration,
+    /// Longest wait between attempts. Default 5 s.
+    pub max_backoff: Duration,
+}
+
+impl Default for CallbackRetry {
+    fn default() -> Self {
+        CallbackRetry {
+            max_attempts: 5,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(5),
+        }
+    }
+}
+
+impl CallbackRetry {
+    /// The wait after failed attempt number `attempt` (1-based).
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 1u32
+            .checked_shl(attempt.saturating_sub(1))
+            .unwrap_or(u32::MAX);
+        self.initial_backoff
+            .saturating_mul(factor)
+            .min(self.max_backoff)
+    }
+}
+
+/// Everything the simulator needs to run.
+#[derive(Clone, Debug)]
+pub struct SimulatorConfig {
+    /// The merchants it accepts requests from.
+    pub merchants: Vec<Merchant>,
+    /// Time from acceptance to the final state. Default 300 ms.
+    pub latency: Duration,
+    /// Callback retry policy.
+    pub callback_retry: CallbackRetry,
+    /// How long one callback attempt may take. Default 5 s.
+    pub callback_timeout: Duration,
+    /// The provider rules requests are checked against. Default
+    /// [`paygate::gateway::PROVIDER_TABLE`].
+    pub providers: ProviderTable,
+    /// Largest request body accepted. Default 64 KiB.
+    pub max_body_bytes: usize,
+}
+
+/// The demo merchant's public id.
+pub const DEMO_PUBLIC_ID: &str = "demo-public-id";
+/// The demo merchant's merchant id.
+pub const DEMO_MERCHANT_ID: &str = "demo-merchant";
+/// The demo merchant's secret key (public: it is in the README).
+pub const DEMO_SECRET_KEY: &str = "demo-secret-key-change-me";
+
+impl Default for SimulatorConfig {
+    fn default() -> Self {
+        SimulatorConfig {
+            merchants: Vec::new(),
+            latency: Duration::from_millis(300),
+            callback_retry: CallbackRetry::default(),
+            callback_timeout: Duration::from_secs(5),
+            providers: paygate::gateway::PROVIDER_TABLE,
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MerchantsFile {
+    merchants: Vec<MerchantEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MerchantEntry {
+    public_id: String,
+    merchant_id: String,
+    secret_key: String,
+    #[serde(default)]
+    callback_url: Option<String>,
+}
+
+impl SimulatorConfig {
+    /// Defaults with one merchant: the demo merchant
+    /// (`demo-public-id` / `demo-merchant` / `demo-secret-key-change-me`).
+    pub fn demo() -> Self {
+        SimulatorConfig {
+            merchants: vec![Merchant {
+                public_id: DEMO_PUBLIC_ID.into(),
+                merchant_id: DEMO_MERCHANT_ID.into(),
+                secret_key: SecretKey::new(DEMO_SECRET_KEY),
+                callback_url: None,
+            }],
+            ..SimulatorConfig::default()
+        }
+    }
+
+    /// Defaults with the merchants of a YAML file:
+    ///
+    /// ```yaml
+    /// merchants:
+    ///   - public_id: demo-public-id
+    ///     merchant_id: demo-merchant
+    ///     secret_key: demo-secret-key-change-me
+    ///     callback_url: http://127.0.0.1:9000/callback   # optional
+    /// ```
+    pub fn from_yaml_file(path: impl AsRef<Path>) -> Result<Self, SimulatorError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| SimulatorError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_yaml_str(&text, &path.display().to_string())
+    }
+
+    /// Like [`SimulatorConfig::from_yaml_file`], from text; `file` names the
+    /// source in errors.
+    pub fn from_yaml_str(text: &str, file: &str) -> Result<Self, SimulatorError> {
+        let config_error = |path: String, message: String| SimulatorError::Config {
+            file: file.to_owned(),
+            path,
+            message,
+        };
+        let de = serde_yaml::Deserializer::from_str(text);
+        let parsed: MerchantsFile = serde_path_to_error::deserialize(de).map_err(|err| {
+            let path = err.path().to_string();
+            let path = if path == "." {
+                "(top level)".to_owned()
+            } else {
+                path
+            };
+            let message = err.into_inner().to_string();
+            // serde_yaml already prefixes some messages with the path.
+            let message = message
+                .strip_prefix(&format!("{path}: "))
+                .map_or(message.clone(), str::to_owned);
+            config_error(path, message)
+        })?;
+        if parsed.merchants.is_empty() {
+            return Err(config_error(
+                "merchants".into(),
+                "at least one merchant is needed".into(),
+            ));
+        }
+        let mut merchants: Vec<Merchant> = Vec::with_capacity(parsed.merchants.len());
+        for (i, entry) in parsed.merchants.into_iter().enumerate() {
+            let field = |name: &str| format!("merchants[{i}].{name}");
+            for (name, value) in [
+                ("public_id", &entry.public_id),
+                ("merchant_id", &entry.merchant_id),
+                ("secret_key", &entry.secret_key),
+            ] {
+                if value.trim().is_empty() {
+                    return Err(config_error(field(name), "must not be empty".into()));
+                }
+            }
+            if entry.public_id.contains('/') || entry.public_id.starts_with('_') {
+                return Err(config_error(
+                    field("public_id"),
+                    "must not contain `/` or start with `_`".into(),
+                ));
+            }
+            if merchants.iter().any(|m| m.public_id == entry.public_id) {
+                return Err(config_error(
+                    field("public_id"),
+                    format!("{:?} is used by an earlier merchant", entry.public_id),
+                ));
+            }
+            if let Some(url) = &entry.callback_url {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(config_error(
+                        field("callback_url"),
+                        format!("{url:?} is not an http:// or https:// URL"),
+                    ));
+                }
+            }
+            merchants.push(Merchant {
+                public_id: entry.public_id,
+                merchant_id: entry.merchant_id,
+                secret_key: SecretKey::new(entry.secret_key),
+                callback_url: entry.callback_url,
+            });
+        }
+        Ok(SimulatorConfig {
+            merchants,
+            ..SimulatorConfig::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_errors_name_the_field() {
+        let err = SimulatorConfig::from_yaml_str(
+            "merchants:\n  - public_id: a\n    merchant_id: b\n",
+            "m.yaml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("merchants[0]") && err.contains("secret_key"),
+            "{err}"
+        );
+        let err = SimulatorConfig::from_yaml_str(
+            "merchants:\n  - public_id: a\n    merchant_id: b\n    secret_key: ''\n",
+            "m.yaml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("merchants[0].secret_key"), "{err}");
+        let err = SimulatorConfig::from_yaml_str("merchants: 3", "m.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("merchants"), "{err}");
+        assert!(SimulatorConfig::from_yaml_str(": : :", "m.yaml").is_err());
+    }
+
+    #[test]
+    fn yaml_loads_and_debug_hides_keys() {
+        let config = SimulatorConfig::from_yaml_str(
+            "merchants:\n  - public_id: a\n    merchant_id: b\n    secret_key: topsecret\n    callback_url: http://x/cb\n",
+            "m.yaml",
+        )
+        .unwrap();
+        assert_eq!(config.merchants.len(), 1);
+        assert!(!format!("{config:?}").contains("topsecret"));
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let retry = CallbackRetry {
+            max_attempts: 5,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(350),
+        };
+        let waits: Vec<u128> = (1..=4).map(|a| retry.backoff(a).as_millis()).collect();
+        assert_eq!(waits, [100, 200, 350, 350]);
+        assert_eq!(retry.backoff(200), Duration::from_millis(350));
+    }
+}

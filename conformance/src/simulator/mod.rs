@@ -1,0 +1,334 @@
+//! A local Payment API Gateway: the same endpoints, signature checks,
+//! provider rules, idempotency, status lifecycle and signed callbacks as the
+//! real gateway, in memory, for tests and demos.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), paygate_conformance::simulator::SimulatorError> {
+//! use paygate_conformance::simulator::{start, SimulatorConfig};
+//! let sim = start(SimulatorConfig::demo(), "127.0.0.1:0".parse().unwrap()).await?;
+//! println!("gateway at {}", sim.base_url());
+//! sim.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! # Endpoints
+//!
+//! `POST /{public_id}/payment_c2b`, `/payment_b2c`, `/status`, `/deposit`,
+//! `/withdrawal` and `/banks`. Each request goes through, in order:
+//!
+//! 1. `Content-Type: application/json` (else HTTP 415) and a body of at
+//!    most [`SimulatorConfig::max_body_bytes`] (else 413); a known
+//!    `public_id` (else 404, code 10404);
+//! 2. the signature, verified over the raw bytes in document order
+//!    (malformed JSON, a repeated key or too deep nesting: 400, code 10400;
+//!    missing or wrong signature: 401, code 10201 `MERCHANT AUTHENTICATION
+//!    ERROR: ...`); `merchant_id` must be the merchant's (else 401, 10201);
+//! 3. decoding into the typed request (else 400, 10400, naming the JSON
+//!    path);
+//! 4. the provider rules (else 422, 10422, naming each field and rule);
+//! 5. idempotency by `(public_id, order_id)`: the same request again gets
+//!    the very same bytes back and runs nothing; a different request under
+//!    the same `order_id` gets 409, 10409 (except a B2C confirmation).
+//!
+//! See [`codes`] for all result codes.
+//!
+//! # Lifecycle
+//!
+//! An accepted C2B or B2C payment goes 0 (initiated) → 1 (in progress) and
+//! answers status 1; after [`SimulatorConfig::latency`] it reaches the
+//! outcome given by the magic-number table in [`outcome`], and the signed
+//! callback is POSTed to `callback_url` (or the merchant's configured URL),
+//! retried with exponential backoff until HTTP 200, at most
+//! [`CallbackRetry::max_attempts`] times. Provider 14 stays in status 1
+//! with `provider_result` `{-8888, "Good"}` and never calls back.
+//!
+//! Flows follow the provider rules:
+//!
+//! * **otp**: `extra.otp` (4 digits) is required; `0000` fails the payment
+//!   with `provider_result.message` `invalid OTP`;
+//! * **redirect**: `extra.customer_redirect` (in the synchronous answer and
+//!   in `status`) is `{base_url}/_sim/redirect/{public_id}/{order_id}`; the
+//!   payment waits until that page is opened;
+//! * **bank_transfer**: the answer's `extra` carries `transfer_amount`,
+//!   `account_name`, `account_number` and `bank_name`;
+//! * **B2C with an otp flow** (the provider's B2C flow is otp; the
+//!   documented tables have none, a custom table can): a first
+//!   `payment_b2c` without `extra.otp`
+//!   answers status 0 with `confirm_type` 1; the same request again with
+//!   `extra.otp` confirms it;
+//! * **POS**: `deposit` answers status 1 and calls back (operation type 20)
+//!   the merchant's configured URL; `withdrawal` answers status 7 (in
+//!   transit) and calls back (21) the request's `callback_url` or the
+//!   merchant's.
+//!
+//! # Control API (JSON, under `/_sim/`)
+//!
+//! | request | does |
+//! |---|---|
+//! | `GET /_sim/health` | `{"status":"ok",...}` |
+//! | `GET /_sim/callbacks[?order_id=X]` | every callback delivery attempt |
+//! | `GET /_sim/transactions/{public_id}/{order_id}` | status and history |
+//! | `POST /_sim/transactions/{public_id}/{order_id}/outcome` `{"status":2\|3\|4}` | forces the outcome now and sends the callback |
+//! | `POST /_sim/reset` | forgets transactions and callback attempts |
+//! | `GET /_sim/redirect/{public_id}/{order_id}` | the customer's redirect page; completes a redirect flow |
+
+mod callbacks;
+pub mod codes;
+mod config;
+mod control;
+mod gateway;
+mod lifecycle;
+pub mod outcome;
+pub mod state;
+mod wire;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::routing::{get, post};
+use axum::Router;
+use paygate::SigningKey;
+use tokio::sync::{oneshot, watch};
+
+pub use config::{
+    CallbackRetry, Merchant, SimulatorConfig, SimulatorError, DEMO_MERCHANT_ID, DEMO_PUBLIC_ID,
+    DEMO_SECRET_KEY,
+};
+pub use state::{CallbackAttempt, OperationKind, StatusChange, Store, Transaction};
+
+/// A merchant with its precomputed signing state.
+pub(crate) struct MerchantEntry {
+    pub(crate) merchant: Merchant,
+    pub(crate) key: SigningKey,
+}
+
+pub(crate) struct Shared {
+    pub(crate) config: SimulatorConfig,
+    pub(crate) merchants: HashMap<String, MerchantEntry>,
+    pub(crate) store: Mutex<Store>,
+    pub(crate) http: reqwest::Client,
+    pub(crate) base_url: String,
+    pub(crate) shutdown: watch::Sender<bool>,
+}
+
+/// The simulator's shared state: configuration, merchants and the store.
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct SimulatorState(pub(crate) Arc<Shared>);
+
+impl std::fmt::Debug for SimulatorState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimulatorState")
+            .field("base_url", &self.0.base_url)
+            .field("merchants", &self.0.merchants.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SimulatorState {
+    /// State for a simulator reachable at `base_url` (used to build the
+    /// redirect links). Fails on duplicate or empty merchant ids.
+    pub fn new(
+        config: SimulatorConfig,
+        base_url: impl Into<String>,
+    ) -> Result<Self, SimulatorError> {
+        let mut merchants = HashMap::new();
+        for (i, merchant) in config.merchants.iter().enumerate() {
+            let invalid = |message: &str| SimulatorError::Config {
+                file: "<config>".into(),
+                path: format!("merchants[{i}].public_id"),
+                message: message.into(),
+            };
+            if merchant.public_id.is_empty() || merchant.public_id.contains('/') {
+                return Err(invalid("must be non-empty and contain no `/`"));
+            }
+            let entry = MerchantEntry {
+                key: SigningKey::new(&merchant.secret_key),
+                merchant: merchant.clone(),
+            };
+            if merchants
+                .insert(merchant.public_id.clone(), entry)
+                .is_some()
+            {
+                return Err(invalid("is used by an earlier merchant"));
+            }
+        }
+        let http = reqwest::Client::builder()
+            .timeout(config.callback_timeout)
+            .build()
+            .map_err(|e| SimulatorError::Config {
+                file: "<config>".into(),
+                path: "callback_timeout".into(),
+                message: format!("cannot build the callback HTTP client: {e}"),
+            })?;
+        let (shutdown, _) = watch::channel(false);
+        Ok(SimulatorState(Arc::new(Shared {
+            config,
+            merchants,
+            store: Mutex::new(Store::new()),
+            http,
+            base_url: base_url.into().trim_end_matches('/').to_owned(),
+            shutdown,
+        })))
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &SimulatorConfig {
+        &self.0.config
+    }
+
+    /// The base URL the simulator advertises.
+    pub fn base_url(&self) -> &str {
+        &self.0.base_url
+    }
+
+    /// The store, locked. Keep the guard short; never hold it across an
+    /// `.await`.
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        match self.0.store.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// A copy of one transaction.
+    pub fn transaction(&self, public_id: &str, order_id: &str) -> Option<Transaction> {
+        self.store().get(public_id, order_id).cloned()
+    }
+
+    /// Every callback delivery attempt, optionally for one order.
+    pub fn callback_attempts(&self, order_id: Option<&str>) -> Vec<CallbackAttempt> {
+        self.store().attempts(order_id)
+    }
+
+    /// Forgets all transactions and callback attempts.
+    pub fn reset(&self) {
+        self.store().reset();
+    }
+
+    /// Stops background work (outcome timers, callback retries).
+    pub fn stop_background(&self) {
+        self.0.shutdown.send_replace(true);
+    }
+
+    /// Sleeps `duration`; returns false if the simulator is shutting down.
+    pub(crate) async fn sleep(&self, duration: Duration) -> bool {
+        let mut stop = self.0.shutdown.subscribe();
+        if *stop.borrow() {
+            return false;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(duration) => true,
+            _ = stop.changed() => false,
+        }
+    }
+}
+
+/// The simulator's routes: the gateway methods and the `/_sim/` control API.
+pub fn router(state: SimulatorState) -> Router {
+    Router::new()
+        .route("/_sim/health", get(control::health))
+        .route("/_sim/callbacks", get(control::callbacks))
+        .route("/_sim/reset", post(control::reset))
+        .route(
+            "/_sim/transactions/{public_id}/{order_id}",
+            get(control::transaction),
+        )
+        .route(
+            "/_sim/transactions/{public_id}/{order_id}/outcome",
+            post(control::force_outcome),
+        )
+        .route(
+            "/_sim/redirect/{public_id}/{order_id}",
+            get(control::redirect_page),
+        )
+        .route("/{public_id}/{method}", post(gateway::handle))
+        .fallback(gateway::not_found)
+        .method_not_allowed_fallback(gateway::method_not_allowed)
+        .with_state(state)
+}
+
+/// A simulator serving HTTP in the background.
+#[derive(Debug)]
+pub struct RunningSimulator {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    state: SimulatorState,
+    stop: Option<oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl RunningSimulator {
+    /// `http://{addr}` (with 127.0.0.1 for an unspecified address).
+    pub fn base_url(&self) -> String {
+        self.state.base_url().to_owned()
+    }
+
+    /// The state, for in-process inspection.
+    pub fn state(&self) -> &SimulatorState {
+        &self.state
+    }
+
+    /// Stops serving and stops background work.
+    pub async fn shutdown(mut self) {
+        self.state.stop_background();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if tokio::time::timeout(Duration::from_secs(5), &mut self.server)
+            .await
+            .is_err()
+        {
+            self.server.abort();
+        }
+    }
+}
+
+/// Binds `listen` (port 0 picks a free port) and serves the simulator on a
+/// background task.
+pub async fn start(
+    config: SimulatorConfig,
+    listen: SocketAddr,
+) -> Result<RunningSimulator, SimulatorError> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|source| SimulatorError::Bind {
+            addr: listen,
+            source,
+        })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| SimulatorError::Bind {
+            addr: listen,
+            source,
+        })?;
+    let mut advertised = addr;
+    if advertised.ip().is_unspecified() {
+        advertised.set_ip(match addr {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let state = SimulatorState::new(config, format!("http://{advertised}"))?;
+    let app = router(state.clone());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await;
+        if let Err(err) = served {
+            tracing::error!(error = %err, "simulator server stopped");
+        }
+    });
+    tracing::info!(%addr, "gateway simulator listening");
+    Ok(RunningSimulator {
+        addr,
+        state,
+        stop: Some(stop),
+        server,
+    })
+}

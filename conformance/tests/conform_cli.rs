@@ -1,0 +1,93 @@
+//! `paygate conform` from the command line: exit codes, the last line, JUnit.
+
+use std::process::Command;
+
+fn paygate() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_paygate"));
+    for var in [
+        "PAYGATE_PUBLIC_ID",
+        "PAYGATE_MERCHANT_ID",
+        "PAYGATE_SECRET_KEY",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+#[test]
+fn base_url_without_credentials_is_a_usage_error() {
+    let out = paygate()
+        .args(["conform", "--base-url", "http://127.0.0.1:9"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("PAYGATE_PUBLIC_ID"), "{stderr}");
+    assert!(stderr.contains("PAYGATE_SECRET_KEY"), "{stderr}");
+}
+
+#[test]
+fn bad_options_are_usage_errors() {
+    let out = paygate()
+        .args(["conform", "--concurrency", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = paygate()
+        .args(["conform", "--base-url", "ftp://example.com"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_filtered_run_prints_the_count_line_last_and_writes_junit() {
+    let dir = std::env::temp_dir().join(format!("paygate-conform-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let junit = dir.join("report.xml");
+    let out = paygate()
+        .args(["conform", "--filter", "14/", "--junit"])
+        .arg(&junit)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = stdout.lines().last().unwrap_or("");
+    let parts: Vec<&str> = last.split(' ').collect();
+    assert_eq!(parts.len(), 6, "{last}");
+    assert!(parts[0].parse::<usize>().unwrap() > 0, "{last}");
+    assert_eq!(
+        &parts[1..],
+        ["passed,", "0", "failed,", "0", "skipped"],
+        "{last}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("<testsuites"), "{xml}");
+    assert!(xml.contains("c2b/14/accepted"), "{xml}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn listing_against_a_sandbox_marks_unsafe_cases_skipped() {
+    let out = paygate()
+        .args(["conform", "--list", "--base-url", "https://sandbox.example"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = |id: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{id}\t")))
+            .map(str::to_owned)
+    };
+    assert!(!line("c2b/14/accepted").unwrap().contains("skip"));
+    assert!(line("c2b/9210/amount_below_minimum")
+        .unwrap()
+        .contains("skip: simulator only"));
+}
