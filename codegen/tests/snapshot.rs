@@ -1,4 +1,4 @@
-//! The generated source for `spec/gateway/`, as committed: a spec change
+//! The generated source for `spec/gateway/` and `spec/hub2/`, as committed: a spec change
 //! shows as a diff of the snapshot.
 //!
 //! Refresh after a spec change with
@@ -35,6 +35,18 @@ fn gateway_spec_and_rules() {
         out.warnings
     );
     insta::assert_snapshot!("gateway", out.code);
+}
+
+#[test]
+fn hub2_spec() {
+    let spec = SpecSource::new("spec/hub2/openapi.yaml", read("spec/hub2/openapi.yaml"));
+    let out = generate(&spec, None, &Options::default()).expect("the HUB2 spec generates");
+    assert!(
+        out.warnings.is_empty(),
+        "unexpected warnings: {:#?}",
+        out.warnings
+    );
+    insta::assert_snapshot!("hub2", out.code);
 }
 
 #[test]

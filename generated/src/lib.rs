@@ -26,6 +26,7 @@ extern crate self as paygate;
 
 #[deny(warnings)]
 pub mod gateway;
+pub mod hub2;
 
 /// The README's Rust examples, compiled and run as doctests.
 #[doc = include_str!("../../README.md")]
