@@ -66,12 +66,9 @@ impl SigningKey {
     }
 
     /// A fresh streaming MAC over an empty message.
-    #[inline]
     pub fn mac(&self) -> MacSink {
         MacSink {
             mac: self.keyed.clone(),
-            block: [0; BLOCK],
-            len: 0,
         }
     }
 }
@@ -89,73 +86,27 @@ impl fmt::Debug for SigningKey {
     }
 }
 
-/// SHA-512's block size: the unit the hash compresses.
-const BLOCK: usize = 128;
-
 /// A running HMAC-SHA512 over the canonical string: the byte sink that the
 /// derive path and the raw-JSON path both write into.
-///
-/// The canonical string arrives in many tiny pieces (a key, a value, a
-/// `.`), so the sink gathers them in a block on the stack and hands the MAC
-/// only whole 128-byte blocks, which it compresses straight from the slice;
-/// the per-piece cost is a bounds check and a short copy.
 #[derive(Clone)]
 pub struct MacSink {
     mac: HmacSha512,
-    /// Bytes not yet given to the MAC; always fewer than [`BLOCK`] between
-    /// calls.
-    block: [u8; BLOCK],
-    len: usize,
 }
 
 impl MacSink {
     /// Finishes the MAC.
-    #[inline]
-    pub fn finish(mut self) -> Signature {
-        self.finish_mut()
-    }
-
-    /// Finishes the MAC through a reference (the signing functions keep the
-    /// sink in place rather than move its few hundred bytes around).
-    #[inline]
-    pub(crate) fn finish_mut(&mut self) -> Signature {
-        self.mac.update(&self.block[..self.len]);
+    pub fn finish(self) -> Signature {
+        let out = self.mac.finalize().into_bytes();
         let mut bytes = [0u8; 64];
-        bytes.copy_from_slice(&self.mac.finalize_reset().into_bytes());
-        self.len = 0;
+        bytes.copy_from_slice(&out);
         Signature(bytes)
-    }
-
-    /// Fills the block with the head of `bytes`, hands the full block to
-    /// the MAC, then the whole blocks of the rest straight from `bytes`, and
-    /// keeps the tail.
-    #[inline(never)]
-    fn write_spanning(&mut self, bytes: &[u8]) {
-        let (head, rest) = bytes.split_at(BLOCK - self.len);
-        self.block[self.len..].copy_from_slice(head);
-        self.mac.update(&self.block);
-        let whole = rest.len() - rest.len() % BLOCK;
-        let (blocks, tail) = rest.split_at(whole);
-        if !blocks.is_empty() {
-            self.mac.update(blocks);
-        }
-        self.block[..tail.len()].copy_from_slice(tail);
-        self.len = tail.len();
     }
 }
 
 impl ByteSink for MacSink {
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        // `self.len < BLOCK`, so the fast path leaves at least one byte free
-        // and the MAC only ever sees whole blocks until `finish`.
-        match self.block.get_mut(self.len..self.len + bytes.len()) {
-            Some(free) if self.len + bytes.len() < BLOCK => {
-                free.copy_from_slice(bytes);
-                self.len += bytes.len();
-            }
-            _ => self.write_spanning(bytes),
-        }
+        self.mac.update(bytes);
     }
 }
 
