@@ -9,3 +9,11 @@
 pub mod models {
     include!(concat!(env!("OUT_DIR"), "/hub2.rs"));
 }
+
+pub mod client;
+pub mod webhook;
+
+pub use client::{Environment, Hub2Client, Hub2Config, Hub2Error, Hub2PaymentClient};
+pub use webhook::{
+    verify_webhook, verify_webhook_event, WebhookError, WebhookSecret, WebhookSecrets,
+};
