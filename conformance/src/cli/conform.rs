@@ -135,7 +135,11 @@ pub fn run_cli(args: &ConformArgs) -> ExitCode {
     };
     print!("{}", summary_text(&results, elapsed));
     if let Some(path) = &args.junit {
-        if let Err(e) = std::fs::write(path, junit_xml(&results, elapsed)) {
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        let written = parent
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(path, junit_xml(&results, elapsed)));
+        if let Err(e) = written {
             return fail(format!("cannot write {}: {e}", path.display()));
         }
     }
