@@ -39,7 +39,10 @@ fn main() -> ExitCode {
         if let Err(message) = generate(api, &out_dir.join(api.out)) {
             // Cargo shows stderr of a failed build script; the warning line
             // also surfaces in IDEs that only show `cargo:warning`.
-            println!("cargo:warning=paygate-codegen failed on {}: {message}", api.spec);
+            println!(
+                "cargo:warning=paygate-codegen failed on {}: {message}",
+                api.spec
+            );
             eprintln!("error: paygate-codegen failed on {}: {message}", api.spec);
             return ExitCode::FAILURE;
         }
@@ -54,8 +57,8 @@ fn generate(api: &Api, out: &Path) -> Result<(), String> {
     spec.name = api.spec.to_owned();
     let rules = match api.rules {
         Some(path) => {
-            let mut rules =
-                paygate_codegen::load_rules_file(format!("../{path}")).map_err(|e| e.to_string())?;
+            let mut rules = paygate_codegen::load_rules_file(format!("../{path}"))
+                .map_err(|e| e.to_string())?;
             rules.name = path.to_owned();
             Some(rules)
         }

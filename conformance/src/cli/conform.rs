@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use paygate::signing::SecretKey;
 use paygate_conformance::conform::report::{summary_text, Progress, Summary};
-use paygate_conformance::conform::{derive_cases, junit_xml, plan, run, RunConfig, Target};
+use paygate_conformance::conform::{
+    derive_cases, junit_xml, plan_with, run, Hub2Remote, RunConfig, Target,
+};
 
 use super::fail;
 
@@ -17,6 +19,28 @@ pub const PUBLIC_ID_VAR: &str = "PAYGATE_PUBLIC_ID";
 pub const MERCHANT_ID_VAR: &str = "PAYGATE_MERCHANT_ID";
 /// Environment variable with the merchant's secret key (with `--base-url`).
 pub const SECRET_KEY_VAR: &str = "PAYGATE_SECRET_KEY";
+
+/// HUB2 API key for the HUB2 cases with `--base-url` (optional).
+pub const HUB2_API_KEY_VAR: &str = "PAYGATE_HUB2_API_KEY";
+/// HUB2 merchant id for the HUB2 cases with `--base-url`.
+pub const HUB2_MERCHANT_ID_VAR: &str = "PAYGATE_HUB2_MERCHANT_ID";
+/// HUB2 base URL (default: `{--base-url}/hub2`).
+pub const HUB2_BASE_URL_VAR: &str = "PAYGATE_HUB2_BASE_URL";
+
+/// The remote HUB2 target, if its credentials are in the environment.
+fn hub2_remote(args: &ConformArgs) -> Option<Hub2Remote> {
+    let base_url = args.base_url.as_ref()?;
+    let api_key = env_var(HUB2_API_KEY_VAR).ok()?;
+    let merchant_id = env_var(HUB2_MERCHANT_ID_VAR).ok()?;
+    let hub2_url = env_var(HUB2_BASE_URL_VAR)
+        .unwrap_or_else(|_| format!("{}/hub2", base_url.trim_end_matches('/')));
+    Some(Hub2Remote {
+        base_url: hub2_url,
+        merchant_id,
+        api_key,
+        environment: paygate::hub2::Environment::Sandbox,
+    })
+}
 
 /// Options of `paygate conform`.
 #[derive(clap::Args, Debug)]
@@ -91,7 +115,8 @@ fn target(args: &ConformArgs) -> Result<Target, String> {
 pub fn run_cli(args: &ConformArgs) -> ExitCode {
     let cases = derive_cases(&paygate::gateway::PROVIDER_TABLE);
     if args.list {
-        for planned in plan(cases, args.base_url.is_some(), args.filter.as_deref()) {
+        let hub2 = hub2_remote(args).is_some();
+        for planned in plan_with(cases, args.base_url.is_some(), hub2, args.filter.as_deref()) {
             match planned.skip {
                 Some(reason) => println!(
                     "{}\t{}\tskip: {reason}",
@@ -117,10 +142,12 @@ pub fn run_cli(args: &ConformArgs) -> ExitCode {
     config.concurrency = usize::from(args.concurrency);
     config.filter = args.filter.clone();
     config.case_timeout = Duration::from_secs(args.case_timeout);
+    config.hub2 = hub2_remote(args);
 
-    let total = plan(
+    let total = plan_with(
         cases.clone(),
         args.base_url.is_some(),
+        config.hub2.is_some(),
         args.filter.as_deref(),
     )
     .len();

@@ -34,6 +34,9 @@ pub struct Needs {
     pub control_api: bool,
     /// Callbacks from the target reaching the suite's receiver.
     pub callbacks: bool,
+    /// A HUB2 target (the embedded simulator's, or HUB2 credentials with
+    /// `--base-url`).
+    pub hub2: bool,
 }
 
 /// A payment's business fields, before the order id, callback URL,
@@ -228,6 +231,8 @@ pub enum CaseKind {
         /// The status forced.
         status: i64,
     },
+    /// A HUB2 case; see [`super::hub2`].
+    Hub2(super::hub2::Hub2Case),
 }
 
 /// The kinds of malformed body the target must refuse cleanly.
@@ -477,6 +482,7 @@ pub fn derive_cases(table: &ProviderTable) -> Vec<Case> {
     }
     cross_cutting(table, &mut cases);
     flows(table, &mut cases);
+    cases.extend(super::hub2::derive_cases());
     cases
 }
 

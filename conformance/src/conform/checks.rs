@@ -30,6 +30,7 @@ macro_rules! ensure {
 pub(crate) async fn run_case(ctx: &Ctx, kind: &CaseKind) -> Check {
     match kind {
         CaseKind::SpecError(message) => Err(message.clone()),
+        CaseKind::Hub2(case) => super::hub2::run(ctx.hub2.as_ref(), case).await,
         CaseKind::Accept { payment, flow } => accept(ctx, payment, *flow).await,
         CaseKind::Reject {
             payment,

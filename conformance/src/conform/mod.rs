@@ -6,7 +6,8 @@
 //! rule it documents (minimum, maximum, step, phone format, each required
 //! `extra` field). Hand-written cases cover what the table cannot express:
 //! signatures, idempotency, the OTP / redirect / bank-transfer / POS flows
-//! and the provider-14 test behaviour.
+//! and the provider-14 test behaviour. The HUB2 cases (groups `hub2-*`)
+//! are in [`hub2`].
 //!
 //! * [`cases`] builds the case list;
 //! * [`runner`] runs it against the embedded simulator or a remote sandbox;
@@ -14,6 +15,7 @@
 
 pub mod cases;
 mod checks;
+pub mod hub2;
 pub mod receiver;
 pub mod report;
 pub mod runner;
@@ -23,7 +25,7 @@ use std::time::Duration;
 
 pub use cases::{derive_cases, Case, CaseKind, Needs, PaymentSpec};
 pub use report::{junit_xml, summary_text, Summary};
-pub use runner::{plan, run, Planned, RunConfig, RunError, Target};
+pub use runner::{plan, plan_with, run, Hub2Remote, Planned, RunConfig, RunError, Target};
 
 /// Group names used in reports.
 pub mod group {

@@ -13,6 +13,7 @@ use tokio::sync::Semaphore;
 
 use super::cases::Case;
 use super::checks::run_case;
+use super::hub2::{Hub2Ctx, WebhookReceiver};
 use super::receiver::CallbackReceiver;
 use super::target::{Ctx, Timing};
 use super::{CaseResult, Outcome};
@@ -49,6 +50,9 @@ impl Target {
             initial_backoff: Duration::from_millis(20),
             max_backoff: Duration::from_millis(200),
         };
+        // The whole suite is one client IP: lift HUB2's global limit (the
+        // polling throttle, which a case checks, stays as documented).
+        config.hub2.rate_limit.requests = 1_000_000;
         Target::Embedded(Box::new(config))
     }
 
@@ -71,6 +75,23 @@ pub struct RunConfig {
     /// The provider table the client validates against (the documented
     /// one by default).
     pub providers: ProviderTable,
+    /// HUB2 credentials for a remote target (ignored for the embedded
+    /// simulator, which brings its own); without them the HUB2 cases are
+    /// skipped against a remote target.
+    pub hub2: Option<Hub2Remote>,
+}
+
+/// A remote HUB2 target.
+#[derive(Clone, Debug)]
+pub struct Hub2Remote {
+    /// HUB2 base URL (e.g. `https://api.hub2.io`).
+    pub base_url: String,
+    /// `MerchantId`.
+    pub merchant_id: String,
+    /// `ApiKey`.
+    pub api_key: String,
+    /// `Environment`.
+    pub environment: paygate::hub2::Environment,
 }
 
 impl RunConfig {
@@ -82,6 +103,7 @@ impl RunConfig {
             filter: None,
             case_timeout: Duration::from_secs(30),
             providers: paygate::gateway::PROVIDER_TABLE,
+            hub2: None,
         }
     }
 }
@@ -115,12 +137,27 @@ pub struct Planned {
 /// Decides which cases run against a remote target (`remote = true`) or
 /// the embedded simulator, after applying the filter.
 pub fn plan(cases: Vec<Case>, remote: bool, filter: Option<&str>) -> Vec<Planned> {
+    plan_with(cases, remote, false, filter)
+}
+
+/// [`plan`], saying whether a remote run has HUB2 credentials.
+pub fn plan_with(
+    cases: Vec<Case>,
+    remote: bool,
+    remote_hub2: bool,
+    filter: Option<&str>,
+) -> Vec<Planned> {
     cases
         .into_iter()
         .filter(|c| filter.map_or(true, |f| c.id.contains(f)))
         .map(|case| {
             let skip = if !remote {
                 None
+            } else if case.needs.hub2 && !remote_hub2 {
+                Some(
+                    "needs HUB2 credentials (PAYGATE_HUB2_API_KEY, PAYGATE_HUB2_MERCHANT_ID)"
+                        .to_owned(),
+                )
             } else if !case.sandbox_safe {
                 Some("simulator only: it sends requests for real providers".to_owned())
             } else if case.needs.control_api {
@@ -146,7 +183,12 @@ pub async fn run(
     on_result: impl Fn(&CaseResult),
 ) -> Result<Vec<CaseResult>, RunError> {
     let remote = config.target.is_remote();
-    let planned = plan(cases, remote, config.filter.as_deref());
+    let planned = plan_with(
+        cases,
+        remote,
+        config.hub2.is_some(),
+        config.filter.as_deref(),
+    );
 
     let (ctx, simulator) = match config.target {
         Target::Embedded(sim_config) => {
@@ -173,7 +215,7 @@ pub async fn run(
                 callback: Duration::from_secs(60),
                 no_callback: Duration::from_secs(2),
             };
-            let ctx = Ctx::new(
+            let mut ctx = Ctx::new(
                 base_url,
                 public_id,
                 merchant_id,
@@ -185,6 +227,19 @@ pub async fn run(
                 timing,
             )
             .map_err(RunError::Client)?;
+            if let Some(hub2) = &config.hub2 {
+                ctx.hub2 = Some(
+                    Hub2Ctx::new(
+                        &hub2.base_url,
+                        &hub2.merchant_id,
+                        &hub2.api_key,
+                        hub2.environment,
+                        None,
+                        false,
+                    )
+                    .map_err(RunError::Client)?,
+                );
+            }
             (ctx, None)
         }
     };
@@ -252,6 +307,9 @@ pub async fn run(
         if let Some(receiver) = ctx.receiver {
             receiver.shutdown().await;
         }
+        if let Some(receiver) = ctx.hub2.and_then(|h| h.receiver) {
+            receiver.shutdown();
+        }
     }
     Ok(results.into_iter().flatten().collect())
 }
@@ -293,7 +351,7 @@ pub(crate) async fn embedded(
         secret,
         true,
     )?;
-    let ctx = Ctx::new(
+    let mut ctx = Ctx::new(
         base_url,
         merchant.public_id.clone(),
         merchant.merchant_id.clone(),
@@ -305,7 +363,46 @@ pub(crate) async fn embedded(
         timing,
     )
     .map_err(RunError::Client)?;
+    ctx.hub2 = embedded_hub2(&running).await?;
     Ok((ctx, running))
+}
+
+/// The HUB2 context of the embedded simulator: its first HUB2 merchant,
+/// a sandbox key with every permission, one without the `/delegated/` ones,
+/// and the suite's webhook receiver.
+async fn embedded_hub2(running: &simulator::RunningSimulator) -> Result<Option<Hub2Ctx>, RunError> {
+    use crate::simulator::hub2::{
+        Hub2Environment, PERMISSION_DELEGATED_PAYMENT, PERMISSION_DELEGATED_TRANSFER,
+    };
+    let Some(merchant) = running.state().config().hub2.merchants.first().cloned() else {
+        return Ok(None);
+    };
+    let sandbox = || {
+        merchant
+            .api_keys
+            .iter()
+            .filter(|k| k.environment == Hub2Environment::Sandbox)
+    };
+    let full = sandbox()
+        .find(|k| k.has(PERMISSION_DELEGATED_PAYMENT) && k.has(PERMISSION_DELEGATED_TRANSFER))
+        .or_else(|| sandbox().next());
+    let Some(full) = full else {
+        return Ok(None);
+    };
+    let limited = sandbox()
+        .find(|k| !k.has(PERMISSION_DELEGATED_PAYMENT) && !k.has(PERMISSION_DELEGATED_TRANSFER))
+        .map(|k| k.key.clone());
+    let mut ctx = Hub2Ctx::new(
+        &running.state().hub2_base_url(),
+        &merchant.merchant_id,
+        &full.key,
+        paygate::hub2::Environment::Sandbox,
+        limited,
+        true,
+    )
+    .map_err(RunError::Client)?;
+    ctx.receiver = Some(WebhookReceiver::start().await.map_err(RunError::Receiver)?);
+    Ok(Some(ctx))
 }
 
 fn build_client(

@@ -47,6 +47,8 @@ pub struct Ctx {
     pub control_api: bool,
     /// Waits.
     pub timing: Timing,
+    /// The HUB2 target, if there is one.
+    pub hub2: Option<super::hub2::Hub2Ctx>,
     run_tag: String,
     seq: AtomicU64,
 }
@@ -117,6 +119,7 @@ impl Ctx {
             receiver,
             control_api,
             timing,
+            hub2: None,
             run_tag: format!("conf-{millis:x}"),
             seq: AtomicU64::new(0),
         })

@@ -119,6 +119,9 @@ pub struct SimulatorConfig {
     pub providers: ProviderTable,
     /// Largest request body accepted. Default 64 KiB.
     pub max_body_bytes: usize,
+    /// The HUB2 side (served under `/hub2`): merchants, keys, limits.
+    /// Default: no HUB2 merchant; [`SimulatorConfig::demo`] has one.
+    pub hub2: super::hub2::Hub2Config,
 }
 
 /// The demo merchant's public id.
@@ -137,6 +140,7 @@ impl Default for SimulatorConfig {
             callback_timeout: Duration::from_secs(5),
             providers: paygate::gateway::PROVIDER_TABLE,
             max_body_bytes: 64 * 1024,
+            hub2: super::hub2::Hub2Config::default(),
         }
     }
 }
@@ -145,6 +149,8 @@ impl Default for SimulatorConfig {
 #[serde(deny_unknown_fields)]
 struct MerchantsFile {
     merchants: Vec<MerchantEntry>,
+    #[serde(default)]
+    hub2: Option<super::hub2::config::Hub2Section>,
 }
 
 #[derive(Deserialize)]
@@ -159,7 +165,8 @@ struct MerchantEntry {
 
 impl SimulatorConfig {
     /// Defaults with one merchant: the demo merchant
-    /// (`demo-public-id` / `demo-merchant` / `demo-secret-key-change-me`).
+    /// (`demo-public-id` / `demo-merchant` / `demo-secret-key-change-me`),
+    /// and the HUB2 demo merchant (see [`super::hub2::Hub2Config::demo`]).
     pub fn demo() -> Self {
         SimulatorConfig {
             merchants: vec![Merchant {
@@ -168,6 +175,7 @@ impl SimulatorConfig {
                 secret_key: SecretKey::new(DEMO_SECRET_KEY),
                 callback_url: None,
             }],
+            hub2: super::hub2::Hub2Config::demo(),
             ..SimulatorConfig::default()
         }
     }
@@ -180,7 +188,21 @@ impl SimulatorConfig {
     ///     merchant_id: demo-merchant
     ///     secret_key: demo-secret-key-change-me
     ///     callback_url: http://127.0.0.1:9000/callback   # optional
+    /// hub2:                                  # optional: HUB2 under /hub2
+    ///   rate_limit: {requests: 50, window_ms: 5000}   # optional
+    ///   poll_limit: {requests: 3, window_ms: 5000}    # optional
+    ///   merchants:
+    ///     - merchant_id: demo-hub2-merchant
+    ///       webhook_secret: demo-hub2-webhook-secret  # optional
+    ///       sandbox_balance: 1000000                  # optional, XOF
+    ///       live_balance: 0                           # optional, XOF
+    ///       api_keys:
+    ///         - key: demo-hub2-sandbox-key
+    ///           environment: sandbox
+    ///           permissions: [Api.delegated_payment_create, Api.delegated_transfer_create]
     /// ```
+    ///
+    /// Without a `hub2:` section the simulator has no HUB2 merchant.
     pub fn from_yaml_file(path: impl AsRef<Path>) -> Result<Self, SimulatorError> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|source| SimulatorError::Io {
@@ -258,8 +280,15 @@ impl SimulatorConfig {
                 callback_url: entry.callback_url,
             });
         }
+        let hub2 = match parsed.hub2 {
+            Some(section) => section
+                .into_config()
+                .map_err(|(path, message)| config_error(path, message))?,
+            None => super::hub2::Hub2Config::default(),
+        };
         Ok(SimulatorConfig {
             merchants,
+            hub2,
             ..SimulatorConfig::default()
         })
     }

@@ -71,12 +71,19 @@
 //! | `POST /_sim/transactions/{public_id}/{order_id}/outcome` `{"status":2\|3\|4}` | forces the outcome now and sends the callback |
 //! | `POST /_sim/reset` | forgets transactions and callback attempts |
 //! | `GET /_sim/redirect/{public_id}/{order_id}` | the customer's redirect page; completes a redirect flow |
+//!
+//! # HUB2
+//!
+//! The same server also simulates HUB2 under `/hub2` (payment intents,
+//! transfers, balance, Processing Only mode, webhooks, rate limits), with
+//! its own accounts ([`SimulatorConfig::hub2`]) and state; see [`hub2`].
 
 mod callbacks;
 pub mod codes;
 mod config;
 mod control;
 mod gateway;
+pub mod hub2;
 mod lifecycle;
 pub mod outcome;
 pub mod state;
@@ -111,6 +118,7 @@ pub(crate) struct Shared {
     pub(crate) http: reqwest::Client,
     pub(crate) base_url: String,
     pub(crate) shutdown: watch::Sender<bool>,
+    pub(crate) hub2: hub2::Hub2Shared,
 }
 
 /// The simulator's shared state: configuration, merchants and the store.
@@ -164,7 +172,9 @@ impl SimulatorState {
                 message: format!("cannot build the callback HTTP client: {e}"),
             })?;
         let (shutdown, _) = watch::channel(false);
+        let hub2 = hub2::Hub2Shared::new(&config.hub2);
         Ok(SimulatorState(Arc::new(Shared {
+            hub2,
             config,
             merchants,
             store: Mutex::new(Store::new()),
@@ -226,9 +236,13 @@ impl SimulatorState {
     }
 }
 
-/// The simulator's routes: the gateway methods and the `/_sim/` control API.
+/// The simulator's routes: the gateway methods, the `/_sim/` control API
+/// and HUB2 under `/hub2`. HUB2's per-IP limits need the peer address:
+/// serve with `into_make_service_with_connect_info::<SocketAddr>()` (as
+/// [`start`] does); without it every client counts as one.
 pub fn router(state: SimulatorState) -> Router {
     Router::new()
+        .nest("/hub2", hub2::router(state.clone()))
         .route("/_sim/health", get(control::health))
         .route("/_sim/callbacks", get(control::callbacks))
         .route("/_sim/reset", post(control::reset))
@@ -315,11 +329,14 @@ pub async fn start(
     let app = router(state.clone());
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await;
+        let served = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stopped.await;
+        })
+        .await;
         if let Err(err) = served {
             tracing::error!(error = %err, "simulator server stopped");
         }

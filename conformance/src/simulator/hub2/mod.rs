@@ -1,0 +1,407 @@
+//! HUB2, simulated: payment intents, payments (mobile money and bank
+//! transfer), OTP / redirection / USSD actions, transfers debiting a
+//! balance, Processing Only (`/delegated/`) mode, webhooks signed with
+//! `Hub2-Signature`, and HUB2's rate limits. Served under `/hub2` on the
+//! same server as the gateway; state in memory ([`store`]).
+//!
+//! # Authentication
+//!
+//! Merchant requests carry `ApiKey`, `MerchantId` and `Environment`
+//! (`sandbox` or `live`):
+//!
+//! | request | answer |
+//! |---|---|
+//! | no `ApiKey`, or a key the simulator does not know | 401 `Unauthorized` |
+//! | `MerchantId` missing or not the key's merchant | 401 `Unauthorized` |
+//! | `Environment` missing or not `sandbox` / `live` | 400 `Bad Request` |
+//! | a sandbox key with `Environment: live` (or the reverse) | 403 `Forbidden`, the message names both |
+//! | `/delegated/payments` without `Api.delegated_payment_create` (`/delegated/transfers`: `Api.delegated_transfer_create`) | 403 `Forbidden`, the message names the permission |
+//!
+//! `POST /payment-intents/{id}/payments` and `/authentication` take no key:
+//! the intent's `token` (an HS256 JWT whose payload holds `intentId`,
+//! `merchantId`, `mode`, `iat`) goes in the body. A token that is not one
+//! of the simulator's gets 401; a valid token of another intent gets 403.
+//!
+//! Every refusal is the spec's `Error` body `{status, code, message,
+//! request_id}` with a unique `request_id`; `code` is the HTTP reason
+//! phrase, or for a field at fault `invalid-<field>` (e.g.
+//! `invalid-purchaseReference`), or a business code (`insufficient-funds`,
+//! `provider-not-supported`, `provider-credentials-missing`). Malformed
+//! input gets 400 naming the JSON path, never a 5xx.
+//!
+//! # Outcomes
+//!
+//! Deterministic, chosen by the last two digits of the wallet number
+//! (`mobileMoney.msisdn`, or a transfer's `destination.msisdn`):
+//!
+//! | msisdn ends in | payment | transfer |
+//! |---|---|---|
+//! | `01` | `failed` after the latency (insufficient funds) | `failed` after the latency; the amount goes back to the balance |
+//! | `03` | stays `processing` until forced by the control API | `successful` |
+//! | `11` | `action_required`, `nextAction` `otp`; then `POST .../authentication` with any 4-digit code: `successful` after the latency, `0000`: `failed` | `successful` |
+//! | `12` | `action_required`, `nextAction` `redirection` to `{base}/hub2/_sim/redirect/{intent id}`; opening that page makes it `successful` | `successful` |
+//! | `13` | `action_required`, `nextAction` `ussd`; `successful` 4× the latency (at least 500 ms) later | `successful` |
+//! | anything else | `successful` after the latency | `successful` after the latency |
+//!
+//! A payment attempt answers 201 with the intent `processing` and the new
+//! payment `pending`; the action (if any) comes after half the latency. An
+//! OTP sent up front in `mobileMoney.otp` is used directly (4 digits;
+//! `0000` fails; another format is refused with 400). A failed payment
+//! makes the intent `failed`. With `bank_transfer` the payment carries
+//! `bankTransferDetails` with a unique `reference` and stays `processing`
+//! until the control API forces its outcome. A successful payment credits
+//! the collection account.
+//!
+//! Supported (country, provider) pairs are [`SUPPORTED_PAIRS`]; bank
+//! transfers are taken in [`BANK_TRANSFER_COUNTRIES`]. The payment's
+//! country must use the intent's currency. Processing Only mode supports
+//! Orange CI, MTN CI and Orange SN ([`DELEGATED_PAIRS`]) and needs provider
+//! credentials registered through the control API for the provider and the
+//! transaction type (else 400 `provider-credentials-missing`).
+//!
+//! Transfers debit the transfer account of the environment when created
+//! (more than available: 402 `insufficient-funds`, nothing debited);
+//! they answer `pending` and end after the latency. Every merchant starts
+//! with its configured balance in each of XOF, XAF, GNF and CDF.
+//!
+//! # Rate limits
+//!
+//! Per client IP: at most [`Hub2Config::rate_limit`] requests (default 50
+//! per 5 seconds, as HUB2 documents) to the API, and
+//! [`Hub2Config::poll_limit`] reads (default 3 per 5 seconds) of one intent
+//! or its status while it is not `processing` / `action_required` (of one
+//! transfer while it is not `created` / `pending`). Over either: 429 `Too
+//! Many Requests` with `Retry-After` (seconds); the request is not
+//! processed. The control API is not limited.
+//!
+//! # Webhooks
+//!
+//! Every status change of an intent, a payment or a transfer is delivered
+//! as a `WebhookEvent` to the merchant's webhooks (same environment)
+//! subscribed to its type, with `Hub2-Signature: s1=<hex>[,s0=<hex>]`
+//! (HMAC-SHA256 of the body with the webhook's secret; `s0` with the
+//! previous secret during 24 hours after a rotation). New webhooks get the
+//! merchant's configured `webhook_secret`, or a random one. Deliveries are
+//! retried like gateway callbacks ([`super::CallbackRetry`]) until a 2xx.
+//!
+//! # Control API (under `/hub2/_sim/`, not rate limited)
+//!
+//! | request | does |
+//! |---|---|
+//! | `POST /hub2/_sim/provider-credentials` `{provider, country, transactionType: payment\|transfer, credentials: {...}, merchantId?, environment?}` | validates (an auth-token call: `credentials.apiKey` missing, empty or `invalid` fails; a `GET /balance` call: `apiKey` `no-balance-access` fails) and registers credentials for Processing Only mode; 400 naming what failed |
+//! | `GET /hub2/_sim/provider-credentials` | the registered credentials (without secrets) |
+//! | `POST /hub2/_sim/webhooks/{id}/rotate` | new secret for the webhook, returned; the old one still signs `s0` for 24 h |
+//! | `GET /hub2/_sim/webhook-deliveries[?object_id=X][&webhook_id=Y]` | every delivery attempt |
+//! | `GET /hub2/_sim/redirect/{intent id}` | the customer's redirection page; completes the payment |
+//! | `POST /hub2/_sim/payment-intents/{id}/outcome` `{"status":"successful"\|"failed"}` | forces the pending payment's outcome |
+//! | `POST /hub2/_sim/transfers/{id}/outcome` `{"status":"successful"\|"failed"}` | forces a transfer's outcome |
+//! | `POST /hub2/_sim/reset` | forgets HUB2 objects, restores balances |
+
+mod api;
+pub mod config;
+mod control;
+pub mod store;
+mod webhooks;
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, delete, get, post};
+use axum::Router;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+pub use config::{
+    Hub2ApiKey, Hub2Config, Hub2Environment, Hub2Merchant, RateLimit, DEMO_HUB2_LIMITED_KEY,
+    DEMO_HUB2_LIVE_KEY, DEMO_HUB2_MERCHANT_ID, DEMO_HUB2_SANDBOX_BALANCE, DEMO_HUB2_SANDBOX_KEY,
+    DEMO_HUB2_WEBHOOK_SECRET, PERMISSION_DELEGATED_PAYMENT, PERMISSION_DELEGATED_TRANSFER,
+};
+pub use store::{Hub2Store, WebhookDelivery};
+
+use super::SimulatorState;
+
+/// (country, provider) pairs the simulator takes mobile-money payments and
+/// transfers for.
+pub const SUPPORTED_PAIRS: &[(&str, &str)] = &[
+    ("CI", "orange"),
+    ("CI", "mtn"),
+    ("CI", "moov"),
+    ("CI", "wave"),
+    ("SN", "orange"),
+    ("SN", "free"),
+    ("SN", "expresso"),
+    ("SN", "wave"),
+    ("SN", "emoney"),
+    ("BF", "orange"),
+    ("BF", "moov"),
+    ("ML", "orange"),
+    ("ML", "moov"),
+    ("BJ", "mtn"),
+    ("BJ", "moov"),
+    ("TG", "tmoney"),
+    ("TG", "moov"),
+    ("NE", "airtel"),
+    ("GN", "orange"),
+    ("GN", "mtn"),
+    ("CM", "orange"),
+    ("CM", "mtn"),
+    ("GA", "airtel"),
+    ("CG", "mtn"),
+    ("CG", "airtel"),
+    ("CD", "orange"),
+    ("CD", "airtel"),
+];
+
+/// Countries where `bank_transfer` payments are taken.
+pub const BANK_TRANSFER_COUNTRIES: &[&str] = &["CI", "SN"];
+
+/// (country, provider) pairs of Processing Only mode: Orange CI, MTN CI,
+/// Orange SN.
+pub const DELEGATED_PAIRS: &[(&str, &str)] = &[("CI", "orange"), ("CI", "mtn"), ("SN", "orange")];
+
+/// The currency used in a country.
+pub fn country_currency(country: &str) -> Option<&'static str> {
+    Some(match country {
+        "CI" | "SN" | "BF" | "ML" | "BJ" | "TG" | "NE" => "XOF",
+        "CM" | "GA" | "CG" => "XAF",
+        "GN" => "GNF",
+        "CD" => "CDF",
+        _ => return None,
+    })
+}
+
+/// The OTP message of the sandbox, as HUB2 words it.
+pub const OTP_MESSAGE: &str =
+    "Mode Sandbox. Entrez un numéro à 4 chiffres pour authentifier le paiement.";
+
+/// The HUB2 part of the simulator's shared state.
+pub(crate) struct Hub2Shared {
+    pub(crate) store: Mutex<Hub2Store>,
+    random: RandomState,
+    counter: AtomicU64,
+}
+
+impl Hub2Shared {
+    pub(crate) fn new(config: &Hub2Config) -> Self {
+        Hub2Shared {
+            store: Mutex::new(Hub2Store::new(config)),
+            random: RandomState::new(),
+            counter: AtomicU64::new(0),
+        }
+    }
+}
+
+impl SimulatorState {
+    /// The HUB2 store, locked. Never hold it across an `.await`.
+    pub fn hub2_store(&self) -> MutexGuard<'_, Hub2Store> {
+        match self.0.hub2.store.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Every HUB2 webhook delivery attempt so far.
+    pub fn hub2_deliveries(&self) -> Vec<WebhookDelivery> {
+        self.hub2_store().deliveries.clone()
+    }
+
+    /// `{base_url}/hub2`.
+    pub fn hub2_base_url(&self) -> String {
+        format!("{}/hub2", self.base_url())
+    }
+
+    pub(crate) fn hub2_random(&self) -> u64 {
+        let n = self.0.hub2.counter.fetch_add(1, Ordering::Relaxed);
+        self.0.hub2.random.hash_one(n)
+    }
+
+    /// A fresh id: `prefix` + 21 base62 characters.
+    pub(crate) fn hub2_id(&self, prefix: &str) -> String {
+        const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+        let mut out = String::with_capacity(prefix.len() + 21);
+        out.push_str(prefix);
+        let mut bits = self.hub2_random();
+        for i in 0..21 {
+            if i == 10 {
+                bits = self.hub2_random();
+            }
+            out.push(ALPHABET[(bits % 62) as usize] as char);
+            bits /= 62;
+        }
+        out
+    }
+
+    /// A random secret: 32 lower-case hex digits.
+    pub(crate) fn hub2_secret(&self) -> String {
+        format!("{:016x}{:016x}", self.hub2_random(), self.hub2_random())
+    }
+}
+
+/// Now, UTC, ISO 8601 with milliseconds: `2022-07-18T06:35:25.932Z`.
+pub fn iso_now() -> String {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let text = super::state::format_timestamp(since.as_secs(), since.subsec_micros());
+    // `YYYY-MM-DD hh:mm:ss.ffffff` -> `YYYY-MM-DDThh:mm:ss.fffZ`
+    format!("{}T{}Z", &text[..10], &text[11..23])
+}
+
+/// Lower-case hex HMAC-SHA256 of `body` keyed with `secret`.
+pub fn hmac_sha256_hex(secret: &[u8], body: &[u8]) -> String {
+    let mac = mac_bytes(secret, body);
+    let mut out = String::with_capacity(64);
+    for byte in mac {
+        out.push_str(&format!("{byte:02x}"));
+    }
+    out
+}
+
+pub(crate) fn mac_bytes(secret: &[u8], body: &[u8]) -> Vec<u8> {
+    let mut mac = match Hmac::<Sha256>::new_from_slice(secret) {
+        Ok(mac) => mac,
+        // HMAC takes keys of any length.
+        Err(_) => unreachable!("HMAC accepts any key length"),
+    };
+    mac.update(body);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// A refusal in the spec's `Error` shape.
+#[derive(Debug)]
+pub(crate) struct Hub2ApiError {
+    pub(crate) status: StatusCode,
+    pub(crate) code: String,
+    pub(crate) message: String,
+    pub(crate) retry_after: Option<u64>,
+}
+
+impl Hub2ApiError {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Hub2ApiError {
+            status,
+            code: status.canonical_reason().unwrap_or("Error").to_owned(),
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    pub(crate) fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = code.into();
+        self
+    }
+
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
+        Hub2ApiError::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// 400 with code `invalid-<field>`.
+    pub(crate) fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Hub2ApiError::bad_request(message).with_code(format!("invalid-{field}"))
+    }
+
+    pub(crate) fn unauthorized(message: impl Into<String>) -> Self {
+        Hub2ApiError::new(StatusCode::UNAUTHORIZED, message)
+    }
+
+    pub(crate) fn forbidden(message: impl Into<String>) -> Self {
+        Hub2ApiError::new(StatusCode::FORBIDDEN, message)
+    }
+
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
+        Hub2ApiError::new(StatusCode::NOT_FOUND, message)
+    }
+
+    pub(crate) fn conflict(message: impl Into<String>) -> Self {
+        Hub2ApiError::new(StatusCode::CONFLICT, message)
+    }
+
+    pub(crate) fn too_many(message: impl Into<String>, retry_after: u64) -> Self {
+        let mut err = Hub2ApiError::new(StatusCode::TOO_MANY_REQUESTS, message);
+        err.retry_after = Some(retry_after);
+        err
+    }
+}
+
+static REQUEST_SERIAL: AtomicU64 = AtomicU64::new(0);
+
+fn request_id() -> String {
+    let n = REQUEST_SERIAL.fetch_add(1, Ordering::Relaxed);
+    let started = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    format!("req_{:x}{n:06}", started & 0xffff_ffff)
+}
+
+impl IntoResponse for Hub2ApiError {
+    fn into_response(self) -> Response {
+        let request_id = request_id();
+        tracing::info!(http = self.status.as_u16(), code = %self.code, message = %self.message, %request_id, "HUB2 request refused");
+        let body = paygate::hub2::models::Error {
+            status: i64::from(self.status.as_u16()),
+            code: self.code,
+            message: self.message,
+            request_id,
+        };
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+        }
+        response
+    }
+}
+
+/// The HUB2 routes, to be nested under `/hub2`.
+pub(crate) fn router(state: SimulatorState) -> Router<SimulatorState> {
+    let api = Router::new()
+        .route("/payment-intents", post(api::create_intent))
+        .route("/payment-intents/{id}", get(api::get_intent))
+        .route("/payment-intents/{id}/status", get(api::get_intent_status))
+        .route("/payment-intents/{id}/payments", post(api::attempt_payment))
+        .route(
+            "/payment-intents/{id}/authentication",
+            post(api::authenticate_payment),
+        )
+        .route("/transfers", post(api::create_transfer))
+        .route("/transfers/{id}", get(api::get_transfer))
+        .route("/transfers/{id}/status", get(api::get_transfer_status))
+        .route("/balance", get(api::get_balance))
+        .route("/delegated/payments", post(api::delegated_payment))
+        .route("/delegated/transfers", post(api::delegated_transfer))
+        .route(
+            "/webhooks",
+            post(api::create_webhook).get(api::list_webhooks),
+        )
+        .route("/webhooks/{id}", delete(api::delete_webhook))
+        .route_layer(axum::middleware::from_fn_with_state(state, api::rate_limit));
+    let control = Router::new()
+        .route(
+            "/_sim/provider-credentials",
+            post(control::register_credentials).get(control::list_credentials),
+        )
+        .route("/_sim/webhooks/{id}/rotate", post(control::rotate_secret))
+        .route("/_sim/webhook-deliveries", get(control::deliveries))
+        .route("/_sim/redirect/{id}", get(control::redirect_page))
+        .route(
+            "/_sim/payment-intents/{id}/outcome",
+            post(control::force_intent),
+        )
+        .route(
+            "/_sim/transfers/{id}/outcome",
+            post(control::force_transfer),
+        )
+        .route("/_sim/reset", post(control::reset))
+        // Without it, unknown `/hub2/...` paths would reach the gateway's
+        // `/{public_id}/{method}` route.
+        .route("/{*rest}", any(api::not_found));
+    api.merge(control)
+        .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed)
+}

@@ -1,0 +1,153 @@
+//! Webhook events: built from the objects, signed with `Hub2-Signature`,
+//! delivered with retries, every attempt recorded.
+
+use bytes::Bytes;
+use paygate::hub2::models::{
+    Payment, PaymentIntent, Transfer, WebhookEvent, WebhookEventData, WebhookEventType,
+};
+
+use super::config::Hub2Environment;
+use super::store::WebhookDelivery;
+use paygate::hub2::webhook::WebhookSecret;
+
+use super::iso_now;
+use crate::simulator::SimulatorState;
+
+/// The data of a `payment_intent.*` event (the intent without its token).
+pub(crate) fn intent_data(intent: &PaymentIntent) -> serde_json::Value {
+    let mut value = serde_json::to_value(intent).unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        map.remove("token");
+    }
+    value
+}
+
+/// The data of a `payment.*` event.
+pub(crate) fn payment_data(payment: &Payment) -> serde_json::Value {
+    serde_json::to_value(payment).unwrap_or_default()
+}
+
+/// The data of a `transfer.*` event.
+pub(crate) fn transfer_data(transfer: &Transfer) -> serde_json::Value {
+    serde_json::to_value(transfer).unwrap_or_default()
+}
+
+/// `Hub2-Signature` for `body`: `s1=<hex>` with the current secret, and
+/// `,s0=<hex>` with the previous one when given (paygate's own
+/// [`paygate::hub2::webhook::signature_header`]).
+pub fn signature_header(current: &str, previous: Option<&str>, body: &[u8]) -> String {
+    let previous = previous.map(WebhookSecret::new);
+    paygate::hub2::webhook::signature_header(&WebhookSecret::new(current), previous.as_ref(), body)
+}
+
+/// Sends the event to every webhook of the merchant (same environment)
+/// subscribed to `event_type`.
+pub(crate) fn emit(
+    state: &SimulatorState,
+    merchant_id: &str,
+    env: Hub2Environment,
+    event_type: WebhookEventType,
+    data: serde_json::Value,
+) {
+    let targets: Vec<(String, String)> = state
+        .hub2_store()
+        .webhooks
+        .values()
+        .filter(|w| {
+            w.merchant_id == merchant_id && w.env == env && w.webhook.events.contains(&event_type)
+        })
+        .map(|w| (w.webhook.id.clone(), w.webhook.url.clone()))
+        .collect();
+    if targets.is_empty() {
+        return;
+    }
+    let data: WebhookEventData = match serde_json::from_value(data) {
+        Ok(data) => data,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot build a HUB2 webhook event");
+            return;
+        }
+    };
+    let event = WebhookEvent {
+        id: state.hub2_id("evt_"),
+        r#type: event_type,
+        created_at: iso_now(),
+        data,
+    };
+    let body = match serde_json::to_vec(&event) {
+        Ok(body) => Bytes::from(body),
+        Err(err) => {
+            tracing::error!(error = %err, "cannot serialize a HUB2 webhook event");
+            return;
+        }
+    };
+    for (webhook_id, url) in targets {
+        spawn_delivery(state, &event, webhook_id, url, body.clone());
+    }
+}
+
+fn spawn_delivery(
+    state: &SimulatorState,
+    event: &WebhookEvent,
+    webhook_id: String,
+    url: String,
+    body: Bytes,
+) {
+    let state = state.clone();
+    let event_id = event.id.clone();
+    let event_type = event.r#type.as_str().to_owned();
+    let object_id = event.data.id.clone();
+    let status = event.data.status.clone();
+    tokio::spawn(async move {
+        let retry = state.config().callback_retry;
+        let attempts = retry.max_attempts.max(1);
+        for attempt in 1..=attempts {
+            // The secrets are read at each attempt: a rotation between
+            // attempts signs the retry with the new secret (and s0).
+            let secrets = state
+                .hub2_store()
+                .webhooks
+                .get(&webhook_id)
+                .map(|w| (w.secret.clone(), w.live_previous().map(str::to_owned)));
+            let Some((current, previous)) = secrets else {
+                return; // deleted
+            };
+            let signature = signature_header(&current, previous.as_deref(), &body);
+            let sent = state
+                .0
+                .http
+                .post(&url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header("Hub2-Signature", signature)
+                .body(body.clone())
+                .send()
+                .await;
+            let (http_status, error) = match sent {
+                Ok(response) => (Some(response.status().as_u16()), None),
+                Err(err) => (None, Some(err.to_string())),
+            };
+            let delivered = http_status.is_some_and(|s| (200..300).contains(&s));
+            tracing::info!(%webhook_id, %event_type, %object_id, attempt, http_status, delivered, "HUB2 webhook attempt");
+            state.hub2_store().deliveries.push(WebhookDelivery {
+                webhook_id: webhook_id.clone(),
+                event_id: event_id.clone(),
+                event_type: event_type.clone(),
+                object_id: object_id.clone(),
+                status: status.clone(),
+                url: url.clone(),
+                attempt,
+                http_status,
+                error,
+                delivered,
+                signed_with_previous: previous.is_some(),
+                at: iso_now(),
+            });
+            if delivered || attempt == attempts {
+                return;
+            }
+            if !state.sleep(retry.backoff(attempt)).await {
+                return;
+            }
+        }
+    });
+}

@@ -1,0 +1,783 @@
+//! The HUB2 simulator over raw HTTP: authentication, intents and their
+//! flows, tokens, throttling, transfers and balance, Processing Only mode,
+//! webhooks and their signatures.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use axum::Router;
+use paygate_conformance::simulator::hub2::{hmac_sha256_hex, DEMO_HUB2_WEBHOOK_SECRET};
+use paygate_conformance::simulator::{start, CallbackRetry, RunningSimulator, SimulatorConfig};
+use serde_json::{json, Value};
+
+const KEY: &str = "demo-hub2-sandbox-key";
+const LIMITED: &str = "demo-hub2-limited-key";
+const LIVE: &str = "demo-hub2-live-key";
+const MERCHANT: &str = "demo-hub2-merchant";
+
+fn fast_config() -> SimulatorConfig {
+    let mut config = SimulatorConfig::demo();
+    config.latency = Duration::from_millis(40);
+    config.callback_retry = CallbackRetry {
+        max_attempts: 4,
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(40),
+    };
+    config.hub2.rate_limit.requests = 10_000;
+    config
+}
+
+async fn sim(config: SimulatorConfig) -> RunningSimulator {
+    start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap()
+}
+
+struct Api {
+    http: reqwest::Client,
+    base: String,
+}
+
+struct Answer {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+}
+
+impl Api {
+    fn new(sim: &RunningSimulator) -> Api {
+        Api {
+            http: reqwest::Client::new(),
+            base: format!("{}/hub2", sim.base_url()),
+        }
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        env: &str,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("MerchantId", MERCHANT)
+            .header("Environment", env);
+        if let Some(key) = key {
+            request = request.header("ApiKey", key);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Answer {
+        self.send(
+            reqwest::Method::POST,
+            path,
+            Some(KEY),
+            "sandbox",
+            Some(body),
+        )
+        .await
+    }
+
+    async fn get(&self, path: &str) -> Answer {
+        self.send(reqwest::Method::GET, path, Some(KEY), "sandbox", None)
+            .await
+    }
+
+    async fn intent(&self, amount: i64) -> Value {
+        let answer = self
+            .post(
+                "/payment-intents",
+                json!({"customerReference": "cust-1", "purchaseReference": "order 1.a_b", "amount": amount, "currency": "XOF"}),
+            )
+            .await;
+        assert_eq!(answer.status, 201, "{}", answer.body);
+        answer.body
+    }
+
+    async fn pay(&self, intent: &Value, msisdn: &str, otp: Option<&str>) -> Answer {
+        let mut mm = json!({"msisdn": msisdn});
+        if let Some(otp) = otp {
+            mm["otp"] = json!(otp);
+        }
+        let id = intent["id"].as_str().unwrap();
+        self.send(
+            reqwest::Method::POST,
+            &format!("/payment-intents/{id}/payments"),
+            None,
+            "sandbox",
+            Some(json!({"token": intent["token"], "paymentMethod": "mobile_money", "country": "CI", "provider": "orange", "mobileMoney": mm})),
+        )
+        .await
+    }
+
+    /// Polls the status (allowed while processing / action_required).
+    async fn wait_status(&self, id: &str, wanted: &str) -> Value {
+        for _ in 0..100 {
+            let answer = self.get(&format!("/payment-intents/{id}/status")).await;
+            assert_eq!(answer.status, 200, "{}", answer.body);
+            if answer.body["status"] == wanted {
+                return self.get(&format!("/payment-intents/{id}")).await.body;
+            }
+            let status = answer.body["status"].as_str().unwrap().to_owned();
+            assert!(
+                status == "processing" || status == "action_required",
+                "{id} is {status}, waiting for {wanted}"
+            );
+            tokio::time::sleep(Duration::from_millis(15)).await;
+        }
+        panic!("{id} never became {wanted}");
+    }
+}
+
+async fn json_of(response: reqwest::Response) -> Value {
+    serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
+}
+
+fn assert_error(answer: &Answer, status: u16) {
+    assert_eq!(answer.status, status, "{}", answer.body);
+    assert_eq!(answer.body["status"], status, "{}", answer.body);
+    assert!(answer.body["code"].is_string(), "{}", answer.body);
+    assert!(answer.body["message"].is_string(), "{}", answer.body);
+    assert!(
+        answer.body["request_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("req_"),
+        "{}",
+        answer.body
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authentication_and_environment() {
+    let sim = sim(fast_config()).await;
+    let api = Api::new(&sim);
+    let body = json!({"customerReference": "c", "purchaseReference": "p", "amount": 100, "currency": "XOF"});
+    let missing = api
+        .send(
+            reqwest::Method::POST,
+            "/payment-intents",
+            None,
+            "sandbox",
+            Some(body.clone()),
+        )
+        .await;
+    assert_error(&missing, 401);
+    let unknown = api
+        .send(
+            reqwest::Method::POST,
+            "/payment-intents",
+            Some("nope"),
+            "sandbox",
+            Some(body.clone()),
+        )
+        .await;
+    assert_error(&unknown, 401);
+    let mismatch = api
+        .send(
+            reqwest::Method::POST,
+            "/payment-intents",
+            Some(KEY),
+            "live",
+            Some(body.clone()),
+        )
+        .await;
+    assert_error(&mismatch, 403);
+    assert!(mismatch.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("sandbox"));
+    let live = api
+        .send(
+            reqwest::Method::POST,
+            "/payment-intents",
+            Some(LIVE),
+            "live",
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(live.status, 201, "{}", live.body);
+    assert_eq!(live.body["mode"], "live");
+    // A live intent does not exist in the sandbox.
+    let id = live.body["id"].as_str().unwrap();
+    assert_error(&api.get(&format!("/payment-intents/{id}")).await, 404);
+    // Request ids are unique.
+    let again = api
+        .send(
+            reqwest::Method::POST,
+            "/payment-intents",
+            None,
+            "sandbox",
+            Some(body),
+        )
+        .await;
+    assert_ne!(again.body["request_id"], missing.body["request_id"]);
+    // Unknown HUB2 paths answer the Error schema; the gateway is untouched.
+    assert_error(&api.get("/nothing-here").await, 404);
+    let gateway = reqwest::get(format!("{}/_sim/health", sim.base_url()))
+        .await
+        .unwrap();
+    assert_eq!(gateway.status(), 200);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_input_never_gives_a_5xx() {
+    let sim = sim(fast_config()).await;
+    let api = Api::new(&sim);
+    for body in [
+        "",
+        "{",
+        "[]",
+        "null",
+        r#"{"customerReference":"c"}"#,
+        r#"{"customerReference":"c","purchaseReference":"p","amount":"x","currency":"XOF"}"#,
+        r#"{"customerReference":"c","purchaseReference":"p","amount":-5,"currency":"XOF"}"#,
+        r#"{"customerReference":"c","purchaseReference":"p","amount":5,"currency":"EUR"}"#,
+    ] {
+        for path in [
+            "/payment-intents",
+            "/transfers",
+            "/webhooks",
+            "/delegated/payments",
+            "/payment-intents/pi_x/payments",
+            "/payment-intents/pi_x/authentication",
+        ] {
+            let response = api
+                .http
+                .post(format!("{}{path}", api.base))
+                .header("ApiKey", KEY)
+                .header("MerchantId", MERCHANT)
+                .header("Environment", "sandbox")
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            assert!((400..500).contains(&status), "{path} {body:?}: {status}");
+            let error: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+            assert_eq!(error["status"], status);
+        }
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn references_with_forbidden_characters_are_refused_naming_the_field() {
+    let sim = sim(fast_config()).await;
+    let api = Api::new(&sim);
+    let answer = api
+        .post(
+            "/payment-intents",
+            json!({"customerReference": "c", "purchaseReference": "order#1", "amount": 100, "currency": "XOF"}),
+        )
+        .await;
+    assert_error(&answer, 400);
+    assert_eq!(answer.body["code"], "invalid-purchaseReference");
+    assert!(answer.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("purchaseReference"));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn msisdn_table_drives_the_outcome() {
+    let sim = sim(fast_config()).await;
+    let api = Api::new(&sim);
+
+    let ok = api.intent(500).await;
+    assert_eq!(ok["status"], "payment_required");
+    assert_eq!(ok["token"].as_str().unwrap().split('.').count(), 3);
+    let attempt = api.pay(&ok, "0700000099", None).await;
+    assert_eq!(attempt.status, 201, "{}", attempt.body);
+    assert_eq!(attempt.body["status"], "processing");
+    assert_eq!(attempt.body["payments"][0]["status"], "pending");
+    let done = api
+        .wait_status(ok["id"].as_str().unwrap(), "successful")
+        .await;
+    assert_eq!(done["payments"][0]["status"], "successful");
+
+    let failed = api.intent(500).await;
+    api.pay(&failed, "0700000001", None).await;
+    let done = api
+        .wait_status(failed["id"].as_str().unwrap(), "failed")
+        .await;
+    assert_eq!(done["payments"][0]["status"], "failed");
+
+    // OTP: action_required, then the authentication endpoint.
+    let otp = api.intent(500).await;
+    let id = otp["id"].as_str().unwrap();
+    api.pay(&otp, "0700000011", None).await;
+    let waiting = api.wait_status(id, "action_required").await;
+    let action = &waiting["payments"][0]["nextAction"];
+    assert_eq!(action["type"], "otp");
+    assert!(action["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Mode Sandbox. Entrez un numéro à 4 chiffres"));
+    let auth = |code: &str, token: &Value| {
+        let api = &api;
+        let body = json!({"token": token, "confirmationCode": code});
+        async move {
+            api.send(
+                reqwest::Method::POST,
+                &format!("/payment-intents/{id}/authentication"),
+                None,
+                "sandbox",
+                Some(body),
+            )
+            .await
+        }
+    };
+    assert_error(&auth("12a4", &otp["token"]).await, 400);
+    let other = api.intent(10).await;
+    assert_error(&auth("1234", &other["token"]).await, 403);
+    assert_error(&auth("1234", &json!("not.a.token")).await, 401);
+    let accepted = auth("1234", &otp["token"]).await;
+    assert_eq!(accepted.status, 201, "{}", accepted.body);
+    api.wait_status(id, "successful").await;
+
+    // Wrong OTP.
+    let wrong = api.intent(500).await;
+    let wid = wrong["id"].as_str().unwrap();
+    api.pay(&wrong, "0700000011", None).await;
+    api.wait_status(wid, "action_required").await;
+    let answer = api
+        .send(
+            reqwest::Method::POST,
+            &format!("/payment-intents/{wid}/authentication"),
+            None,
+            "sandbox",
+            Some(json!({"token": wrong["token"], "confirmationCode": "0000"})),
+        )
+        .await;
+    assert_eq!(answer.status, 201);
+    api.wait_status(wid, "failed").await;
+
+    // OTP up front.
+    let upfront = api.intent(500).await;
+    api.pay(&upfront, "0700000011", Some("4321")).await;
+    api.wait_status(upfront["id"].as_str().unwrap(), "successful")
+        .await;
+
+    // Redirection: opening the page completes it.
+    let redirect = api.intent(500).await;
+    let rid = redirect["id"].as_str().unwrap();
+    api.pay(&redirect, "0700000012", None).await;
+    let waiting = api.wait_status(rid, "action_required").await;
+    let action = &waiting["payments"][0]["nextAction"];
+    assert_eq!(action["type"], "redirection");
+    let url = action["data"]["url"].as_str().unwrap();
+    assert!(
+        url.ends_with(&format!("/hub2/_sim/redirect/{rid}")),
+        "{url}"
+    );
+    let page = reqwest::get(url).await.unwrap();
+    assert_eq!(page.status(), 200);
+    api.wait_status(rid, "successful").await;
+
+    // USSD.
+    let ussd = api.intent(500).await;
+    let uid = ussd["id"].as_str().unwrap();
+    api.pay(&ussd, "0700000013", None).await;
+    let waiting = api.wait_status(uid, "action_required").await;
+    assert_eq!(waiting["payments"][0]["nextAction"]["type"], "ussd");
+    api.wait_status(uid, "successful").await;
+
+    // A second attempt on a final intent conflicts.
+    assert_error(&api.pay(&ok, "0700000099", None).await, 409);
+    // A token of another intent is refused.
+    let mut stolen = api.intent(10).await;
+    stolen["token"] = other["token"].clone();
+    assert_error(&api.pay(&stolen, "0700000099", None).await, 403);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bank_transfers_carry_unique_references() {
+    let sim = sim(fast_config()).await;
+    let api = Api::new(&sim);
+    let mut references = Vec::new();
+    for _ in 0..2 {
+        let intent = api.intent(1000).await;
+        let id = intent["id"].as_str().unwrap();
+        let answer = api
+            .send(
+                reqwest::Method::POST,
+                &format!("/payment-intents/{id}/payments"),
+                None,
+                "sandbox",
+                Some(json!({"token": intent["token"], "paymentMethod": "bank_transfer", "country": "CI"})),
+            )
+            .await;
+        assert_eq!(answer.status, 201, "{}", answer.body);
+        assert_eq!(answer.body["status"], "processing");
+        let details = &answer.body["payments"][0]["bankTransferDetails"];
+        references.push(details["reference"].as_str().unwrap().to_owned());
+        let forced = api
+            .http
+            .post(format!("{}/_sim/payment-intents/{id}/outcome", api.base))
+            .header("content-type", "application/json")
+            .body(json!({"status": "successful"}).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forced.status(), 200);
+    }
+    assert_ne!(references[0], references[1]);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polling_a_final_intent_is_throttled_and_the_global_limit_applies() {
+    let mut config = fast_config();
+    config.hub2.rate_limit.requests = 50;
+    let sim = sim(config).await;
+    let api = Api::new(&sim);
+    let intent = api.intent(100).await;
+    let id = intent["id"].as_str().unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let answer = api.get(&format!("/payment-intents/{id}/status")).await;
+        statuses.push(answer.status);
+        if answer.status == 429 {
+            assert_error(&answer, 429);
+            let retry: u64 = answer.headers["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((1..=5).contains(&retry));
+        }
+    }
+    assert_eq!(statuses, [200, 200, 200, 429, 429]);
+    // The global limit: 50 requests per 5 s per IP (6 used so far).
+    let mut first_429 = None;
+    for i in 0..60 {
+        let answer = api.get("/balance").await;
+        if answer.status == 429 {
+            assert!(answer.headers.contains_key("retry-after"));
+            first_429 = Some(i);
+            break;
+        }
+    }
+    assert_eq!(first_429, Some(44));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfers_debit_the_balance_and_refund_failures() {
+    let sim = sim(fast_config()).await;
+    let api = Api::new(&sim);
+    let available = |b: &Value| {
+        b["transferAccount"][0]["availableBalance"]
+            .as_i64()
+            .unwrap()
+    };
+    let start = api.get("/balance?currency=XOF").await;
+    assert_eq!(start.status, 200, "{}", start.body);
+    assert_eq!(available(&start.body), 1_000_000);
+    let transfer = |amount: i64, msisdn: &str| {
+        json!({"reference": "payout-1", "amount": amount, "currency": "XOF", "description": "Refund",
+               "destination": {"type": "mobile_money", "country": "CI", "recipientName": "Awa", "msisdn": msisdn, "provider": "mtn"}})
+    };
+    let too_much = api
+        .post("/transfers", transfer(2_000_000, "0500000099"))
+        .await;
+    assert_error(&too_much, 402);
+    assert_eq!(too_much.body["code"], "insufficient-funds");
+    assert_eq!(
+        available(&api.get("/balance?currency=XOF").await.body),
+        1_000_000
+    );
+
+    let ok = api.post("/transfers", transfer(1000, "0500000099")).await;
+    assert_eq!(ok.status, 201, "{}", ok.body);
+    assert_eq!(ok.body["status"], "pending");
+    let failed = api.post("/transfers", transfer(5000, "0500000001")).await;
+    assert_eq!(failed.status, 201);
+    assert_eq!(
+        available(&api.get("/balance?currency=XOF").await.body),
+        994_000
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let id = ok.body["id"].as_str().unwrap();
+    assert_eq!(
+        api.get(&format!("/transfers/{id}/status")).await.body["status"],
+        "successful"
+    );
+    let fid = failed.body["id"].as_str().unwrap();
+    assert_eq!(
+        api.get(&format!("/transfers/{fid}")).await.body["status"],
+        "failed"
+    );
+    assert_eq!(
+        available(&api.get("/balance?currency=XOF").await.body),
+        999_000
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processing_only_needs_the_permission_and_validated_credentials() {
+    let sim = sim(fast_config()).await;
+    let api = Api::new(&sim);
+    let body = json!({"customerReference": "c", "purchaseReference": "p", "amount": 120, "currency": "XOF",
+                      "paymentMethod": "mobile_money", "country": "CI", "provider": "orange", "mobileMoney": {"msisdn": "0700000099"}});
+    let limited = api
+        .send(
+            reqwest::Method::POST,
+            "/delegated/payments",
+            Some(LIMITED),
+            "sandbox",
+            Some(body.clone()),
+        )
+        .await;
+    assert_error(&limited, 403);
+    assert!(limited.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("Api.delegated_payment_create"));
+    let no_credentials = api.post("/delegated/payments", body.clone()).await;
+    assert_error(&no_credentials, 400);
+    assert_eq!(no_credentials.body["code"], "provider-credentials-missing");
+
+    let register = |provider: &str, country: &str, credentials: Value| {
+        let http = api.http.clone();
+        let url = format!("{}/_sim/provider-credentials", api.base);
+        let body = json!({"provider": provider, "country": country, "transactionType": "payment", "credentials": credentials});
+        async move { http.post(url).body(body.to_string()).send().await.unwrap() }
+    };
+    let bad = register("orange", "CI", json!({"apiKey": "invalid"})).await;
+    assert_eq!(bad.status(), 400);
+    let message = json_of(bad).await["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("authentication token"), "{message}");
+    assert_eq!(register("orange", "CI", json!({})).await.status(), 400);
+    assert_eq!(
+        register("wave", "SN", json!({"apiKey": "k"}))
+            .await
+            .status(),
+        400
+    );
+    assert_eq!(
+        register("orange", "CI", json!({"apiKey": "k"}))
+            .await
+            .status(),
+        201
+    );
+
+    let paid = api.post("/delegated/payments", body).await;
+    assert_eq!(paid.status, 201, "{}", paid.body);
+    api.wait_status(paid.body["id"].as_str().unwrap(), "successful")
+        .await;
+
+    let transfer = json!({"reference": "p-1", "amount": 100, "currency": "XOF",
+        "destination": {"type": "mobile_money", "country": "CI", "recipientName": "A", "msisdn": "0500000099", "provider": "mtn"}});
+    let limited = api
+        .send(
+            reqwest::Method::POST,
+            "/delegated/transfers",
+            Some(LIMITED),
+            "sandbox",
+            Some(transfer.clone()),
+        )
+        .await;
+    assert_error(&limited, 403);
+    assert!(limited.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("Api.delegated_transfer_create"));
+    assert_error(&api.post("/delegated/transfers", transfer).await, 400);
+    sim.shutdown().await;
+}
+
+type Inbox = Arc<Mutex<Vec<(String, Bytes)>>>;
+
+async fn receiver() -> (String, Inbox) {
+    let inbox: Inbox = Arc::default();
+    let app = Router::new()
+        .route(
+            "/hook",
+            post(
+                |State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes| async move {
+                    let signature = headers
+                        .get("hub2-signature")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_owned();
+                    inbox.lock().unwrap().push((signature, body));
+                    "ok"
+                },
+            ),
+        )
+        .with_state(Arc::clone(&inbox));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, inbox)
+}
+
+async fn wait_for(inbox: &Inbox, pred: impl Fn(&Value) -> bool) -> (String, Bytes) {
+    for _ in 0..200 {
+        if let Some(found) = inbox
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(_, b)| pred(&serde_json::from_slice(b).unwrap()))
+        {
+            return found.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("no such webhook delivery");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_are_signed_with_the_current_and_previous_secret() {
+    let sim = sim(fast_config()).await;
+    let api = Api::new(&sim);
+    let (url, inbox) = receiver().await;
+    let created = api
+        .post(
+            "/webhooks",
+            json!({"url": url, "events": ["payment_intent.succeeded", "payment_intent.created"]}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["secret"], DEMO_HUB2_WEBHOOK_SECRET);
+    let webhook_id = created.body["id"].as_str().unwrap().to_owned();
+    let listed = api.get("/webhooks").await;
+    assert_eq!(listed.body.as_array().unwrap().len(), 1);
+    assert!(listed.body[0].get("secret").is_none());
+
+    let intent = api.intent(300).await;
+    let id = intent["id"].as_str().unwrap().to_owned();
+    let (signature, body) = wait_for(&inbox, |e| {
+        e["type"] == "payment_intent.created" && e["data"]["id"] == id
+    })
+    .await;
+    assert_eq!(
+        signature,
+        format!(
+            "s1={}",
+            hmac_sha256_hex(DEMO_HUB2_WEBHOOK_SECRET.as_bytes(), &body)
+        )
+    );
+
+    let rotated = json_of(
+        api.http
+            .post(format!("{}/_sim/webhooks/{webhook_id}/rotate", api.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let new_secret = rotated["secret"].as_str().unwrap();
+    assert_ne!(new_secret, DEMO_HUB2_WEBHOOK_SECRET);
+    api.pay(&intent, "0700000099", None).await;
+    let (signature, body) = wait_for(&inbox, |e| {
+        e["type"] == "payment_intent.succeeded" && e["data"]["id"] == id
+    })
+    .await;
+    assert_eq!(
+        signature,
+        format!(
+            "s1={},s0={}",
+            hmac_sha256_hex(new_secret.as_bytes(), &body),
+            hmac_sha256_hex(DEMO_HUB2_WEBHOOK_SECRET.as_bytes(), &body)
+        )
+    );
+    let event: Value = serde_json::from_slice(&body).unwrap();
+    assert!(event["id"].as_str().unwrap().starts_with("evt_"));
+    assert_eq!(event["data"]["status"], "successful");
+    assert!(event["data"].get("token").is_none());
+
+    let deliveries = json_of(
+        reqwest::get(format!(
+            "{}/_sim/webhook-deliveries?object_id={id}",
+            api.base
+        ))
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert!(deliveries["deliveries"].as_array().unwrap().len() >= 2);
+    let deleted = api
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/webhooks/{webhook_id}"),
+            Some(KEY),
+            "sandbox",
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, 204);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_webhook_deliveries_are_retried_and_recorded() {
+    let sim = sim(fast_config()).await;
+    let api = Api::new(&sim);
+    // Nobody listens there.
+    let created = api
+        .post(
+            "/webhooks",
+            json!({"url": "http://127.0.0.1:9/none", "events": ["payment_intent.created"]}),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    let intent = api.intent(300).await;
+    let id = intent["id"].as_str().unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let attempts: Vec<_> = sim
+        .state()
+        .hub2_deliveries()
+        .into_iter()
+        .filter(|d| d.object_id == id)
+        .collect();
+    assert_eq!(attempts.len(), 4, "{attempts:#?}");
+    assert!(attempts.iter().all(|a| !a.delivered));
+    sim.shutdown().await;
+}
+
+#[test]
+fn yaml_hub2_section_is_optional_and_checked() {
+    let old = "merchants:\n  - public_id: a\n    merchant_id: b\n    secret_key: s\n";
+    let config = SimulatorConfig::from_yaml_str(old, "m.yaml").unwrap();
+    assert!(config.hub2.merchants.is_empty());
+    let with = format!(
+        "{old}hub2:\n  rate_limit: {{requests: 5, window_ms: 1000}}\n  merchants:\n    - merchant_id: m\n      webhook_secret: w\n      api_keys:\n        - key: k\n          environment: sandbox\n          permissions: [Api.delegated_payment_create]\n"
+    );
+    let config = SimulatorConfig::from_yaml_str(&with, "m.yaml").unwrap();
+    assert_eq!(config.hub2.merchants[0].api_keys[0].key, "k");
+    assert_eq!(config.hub2.rate_limit.requests, 5);
+    assert!(!format!("{config:?}").contains("\"k\""));
+    let bad = format!("{old}hub2:\n  merchants:\n    - merchant_id: m\n      api_keys:\n        - key: ''\n          environment: sandbox\n");
+    let err = SimulatorConfig::from_yaml_str(&bad, "m.yaml")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("hub2.merchants[0].api_keys[0].key"), "{err}");
+}
