@@ -37,7 +37,7 @@ impl ByteSink for Vec<u8> {
 }
 
 impl<S: ByteSink + ?Sized> ByteSink for &mut S {
-    #[inline]
+    #[inline(always)]
     fn write(&mut self, bytes: &[u8]) {
         (**self).write(bytes);
     }
@@ -58,20 +58,19 @@ pub enum Segment<'a> {
 
 impl Segment<'_> {
     /// Writes the key as PHP would print it.
-    #[inline]
+    // Always inlined: a field name known at the call site (the derive's
+    // `Segment::Name("order_id")`) then costs a constant-size copy.
+    #[inline(always)]
     pub fn write_to<S: ByteSink + ?Sized>(&self, sink: &mut S) {
         match *self {
             Segment::Name(name) => sink.write(name.as_bytes()),
             Segment::Escaped(raw) => super::json_string::write_unescaped(raw, sink),
-            Segment::Index(i) => {
-                let mut buf = itoa::Buffer::new();
-                sink.write(buf.format(i).as_bytes());
-            }
+            Segment::Index(i) => write_index(i, sink),
         }
     }
 
     /// Whether this key is `signature`, the one scalar key the algorithm skips.
-    #[inline]
+    #[inline(always)]
     pub fn is_signature(&self) -> bool {
         match *self {
             Segment::Name(name) => name == "signature",
@@ -79,6 +78,12 @@ impl Segment<'_> {
             Segment::Index(_) => false,
         }
     }
+}
+
+/// A list index, in decimal.
+fn write_index<S: ByteSink + ?Sized>(i: usize, sink: &mut S) {
+    let mut buf = itoa::Buffer::new();
+    sink.write(buf.format(i).as_bytes());
 }
 
 impl fmt::Display for Segment<'_> {
@@ -147,7 +152,7 @@ impl<'a, S: ByteSink> Canonicalizer<'a, S> {
 
     /// Appends `prefix + key + value` for a scalar (skipped if the key is
     /// `signature`).
-    #[inline]
+    #[inline(always)]
     pub fn scalar(&mut self, key: Segment<'_>, value: &[u8]) {
         if self.write_key(key) {
             self.sink.write(value);
@@ -164,17 +169,24 @@ impl<'a, S: ByteSink> Canonicalizer<'a, S> {
     }
 
     /// Writes `prefix + key`; returns false (writing nothing) for `signature`.
-    #[inline]
+    #[inline(always)]
     fn write_key(&mut self, key: Segment<'_>) -> bool {
         if key.is_signature() {
             return false;
         }
+        if self.depth > 0 {
+            self.write_prefix();
+        }
+        key.write_to(&mut self.sink);
+        true
+    }
+
+    /// Writes the prefix of the current level: `a.b.` at depth 2.
+    fn write_prefix(&mut self) {
         for segment in &self.prefix[..self.depth] {
             segment.write_to(&mut self.sink);
             self.sink.write(b".");
         }
-        key.write_to(&mut self.sink);
-        true
     }
 
     /// The sink, once the payload is written.

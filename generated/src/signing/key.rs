@@ -1,14 +1,54 @@
 //! Secret keys and the keyed HMAC-SHA512 state derived from them.
+//!
+//! HMAC (RFC 2104) is written here directly over SHA-512's compression
+//! function (`sha2::compress512`), because the canonical string arrives in
+//! dozens of pieces of a few bytes each: the sink gathers them in one block
+//! on the stack and the hash only ever sees whole blocks, so a signature
+//! costs its compressions and little else. The construction is the textbook
+//! one, checked against the `hmac` crate on every length across block
+//! boundaries and every kind of key (see the tests below).
 
 use core::fmt;
 
-use hmac::{Hmac, Mac};
-use sha2::Sha512;
+use sha2::digest::generic_array::GenericArray;
+use sha2::{Digest, Sha512};
 use subtle::ConstantTimeEq;
 
 use super::canonical::ByteSink;
 
-type HmacSha512 = Hmac<Sha512>;
+/// SHA-512's block size: the unit the hash compresses.
+const BLOCK: usize = 128;
+
+/// SHA-512's initial hash value (FIPS 180-4, 5.3.5).
+const SHA512_IV: [u64; 8] = [
+    0x6a09e667f3bcc908,
+    0xbb67ae8584caa73b,
+    0x3c6ef372fe94f82b,
+    0xa54ff53a5f1d36f1,
+    0x510e527fade682d1,
+    0x9b05688c2b3e6c1f,
+    0x1f83d9abfb41bd6b,
+    0x5be0cd19137e2179,
+];
+
+/// Compresses one block (exactly [`BLOCK`] bytes) into `state`.
+#[inline(always)]
+fn compress(state: &mut [u64; 8], block: &[u8]) {
+    sha2::compress512(
+        state,
+        core::slice::from_ref(GenericArray::from_slice(block)),
+    );
+}
+
+/// A SHA-512 state, as the big-endian bytes of its digest.
+#[inline(always)]
+fn digest_bytes(state: &[u64; 8]) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    for (chunk, word) in out.chunks_exact_mut(8).zip(state) {
+        chunk.copy_from_slice(&word.to_be_bytes());
+    }
+    out
+}
 
 /// A merchant's secret key, as issued by the gateway with the other credentials.
 ///
@@ -41,11 +81,15 @@ impl fmt::Debug for SecretKey {
     }
 }
 
-/// The HMAC-SHA512 state keyed once per secret; every signature starts from a
-/// clone of it, so the two key-pad compressions are paid once, not per call.
+/// The HMAC-SHA512 state keyed once per secret: the SHA-512 states after
+/// the key's inner and outer pad blocks. Every signature starts from a copy
+/// of them, so the two key-pad compressions are paid once, not per call.
 #[derive(Clone)]
 pub struct SigningKey {
-    keyed: HmacSha512,
+    /// After `key ^ ipad`.
+    inner: [u64; 8],
+    /// After `key ^ opad`.
+    outer: [u64; 8],
 }
 
 impl SigningKey {
@@ -56,28 +100,33 @@ impl SigningKey {
 
     /// Precomputes the keyed state for raw key bytes.
     pub fn from_bytes(secret: &[u8]) -> Self {
-        // HMAC accepts keys of any length (longer ones are hashed first), so
-        // `new_from_slice` cannot fail for HMAC-SHA512.
-        let keyed = match HmacSha512::new_from_slice(secret) {
-            Ok(mac) => mac,
-            Err(_) => unreachable_hmac_key_error(),
-        };
-        SigningKey { keyed }
+        // RFC 2104: a key longer than the block is replaced by its hash, a
+        // shorter one is padded with zeros to the block size.
+        let mut key = [0u8; BLOCK];
+        if secret.len() > BLOCK {
+            key[..64].copy_from_slice(&Sha512::digest(secret));
+        } else {
+            key[..secret.len()].copy_from_slice(secret);
+        }
+        let mut inner = SHA512_IV;
+        compress(&mut inner, &key.map(|b| b ^ 0x36));
+        let mut outer = SHA512_IV;
+        compress(&mut outer, &key.map(|b| b ^ 0x5c));
+        key.fill(0);
+        SigningKey { inner, outer }
     }
 
     /// A fresh streaming MAC over an empty message.
+    #[inline]
     pub fn mac(&self) -> MacSink {
         MacSink {
-            mac: self.keyed.clone(),
+            state: self.inner,
+            outer: self.outer,
+            block: [0; BLOCK],
+            len: 0,
+            blocks: 0,
         }
     }
-}
-
-#[cold]
-fn unreachable_hmac_key_error() -> ! {
-    // `Hmac::new_from_slice` only rejects keys for MACs with a fixed key size;
-    // HMAC has none. Reaching this would be a bug in the `hmac` crate.
-    panic!("HMAC-SHA512 rejected a key; HMAC accepts keys of every length")
 }
 
 impl fmt::Debug for SigningKey {
@@ -88,25 +137,118 @@ impl fmt::Debug for SigningKey {
 
 /// A running HMAC-SHA512 over the canonical string: the byte sink that the
 /// derive path and the raw-JSON path both write into.
+///
+/// The canonical string arrives in many tiny pieces (a key, a value, a
+/// `.`), so the sink gathers them in a block on the stack and compresses
+/// only whole blocks; the per-piece cost is a bounds check and a short copy.
 #[derive(Clone)]
 pub struct MacSink {
-    mac: HmacSha512,
+    /// The inner hash's state: the key's inner pad and `blocks` message
+    /// blocks compressed.
+    state: [u64; 8],
+    /// The outer hash's state after the key's outer pad.
+    outer: [u64; 8],
+    /// Message bytes not yet compressed; `len < BLOCK` between calls.
+    block: [u8; BLOCK],
+    len: usize,
+    /// Whole message blocks compressed so far.
+    blocks: u64,
 }
 
 impl MacSink {
     /// Finishes the MAC.
-    pub fn finish(self) -> Signature {
-        let out = self.mac.finalize().into_bytes();
-        let mut bytes = [0u8; 64];
-        bytes.copy_from_slice(&out);
-        Signature(bytes)
+    #[inline]
+    pub fn finish(mut self) -> Signature {
+        // The inner hash's padding (FIPS 180-4, 5.1.2): 0x80, zeros, and the
+        // length in bits of everything hashed (the pad block included) as a
+        // 128-bit big-endian number in the last 16 bytes of a block.
+        let bits = (u128::from(self.blocks + 1) * BLOCK as u128 + self.len as u128) * 8;
+        let len = self.len;
+        self.block[len] = 0x80;
+        self.block[len + 1..].fill(0);
+        if len + 1 > BLOCK - 16 {
+            compress(&mut self.state, &self.block);
+            self.block.fill(0);
+        }
+        self.block[BLOCK - 16..].copy_from_slice(&bits.to_be_bytes());
+        compress(&mut self.state, &self.block);
+
+        // The outer hash: the pad block (precomputed), then the inner digest
+        // and its padding, which fit in one block.
+        let mut last = [0u8; BLOCK];
+        last[..64].copy_from_slice(&digest_bytes(&self.state));
+        last[64] = 0x80;
+        last[BLOCK - 16..].copy_from_slice(&(((BLOCK + 64) * 8) as u128).to_be_bytes());
+        compress(&mut self.outer, &last);
+        Signature(digest_bytes(&self.outer))
+    }
+
+    /// Fills the block with the head of `bytes` and compresses it, then the
+    /// whole blocks of the rest straight from `bytes`, and keeps the tail.
+    /// Only called when `bytes` reaches the end of the block.
+    #[inline(never)]
+    fn write_spanning(&mut self, bytes: &[u8]) {
+        let (head, rest) = bytes.split_at((BLOCK - self.len).min(bytes.len()));
+        self.block[self.len..self.len + head.len()].copy_from_slice(head);
+        compress(&mut self.state, &self.block);
+        let mut blocks = rest.chunks_exact(BLOCK);
+        for block in &mut blocks {
+            compress(&mut self.state, block);
+        }
+        let tail = blocks.remainder();
+        self.block[..tail.len()].copy_from_slice(tail);
+        self.len = tail.len();
+        self.blocks += 1 + (rest.len() / BLOCK) as u64;
     }
 }
 
 impl ByteSink for MacSink {
-    #[inline]
+    // Always inlined: at a call site with a known piece (a field name from
+    // the derive, `.`), the copy below folds into a couple of moves.
+    #[inline(always)]
     fn write(&mut self, bytes: &[u8]) {
-        self.mac.update(bytes);
+        // `self.len < BLOCK`, so the fast path leaves at least one byte free
+        // and the MAC only ever sees whole blocks until `finish`.
+        match self.block.get_mut(self.len..self.len + bytes.len()) {
+            Some(free) if self.len + bytes.len() < BLOCK => {
+                copy_piece(free, bytes);
+                self.len += bytes.len();
+            }
+            _ => self.write_spanning(bytes),
+        }
+    }
+}
+
+/// `dst.copy_from_slice(src)` for slices of equal length, with the short
+/// pieces the canonical string is made of (keys, values, dots: mostly under
+/// 32 bytes) copied by two overlapping fixed-size moves rather than a call
+/// to `memcpy`, whose call and size dispatch cost more than the copy.
+#[inline(always)]
+fn copy_piece(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    if n != dst.len() {
+        return dst.copy_from_slice(src); // panics, as `copy_from_slice` does
+    }
+    match n {
+        0 => {}
+        1..=3 => {
+            dst[0] = src[0];
+            dst[n / 2] = src[n / 2];
+            dst[n - 1] = src[n - 1];
+        }
+        4..=7 => {
+            dst[..4].copy_from_slice(&src[..4]);
+            dst[n - 4..].copy_from_slice(&src[n - 4..]);
+        }
+        8..=15 => {
+            dst[..8].copy_from_slice(&src[..8]);
+            dst[n - 8..].copy_from_slice(&src[n - 8..]);
+        }
+        16..=32 => {
+            dst[..16].copy_from_slice(&src[..16]);
+            dst[n - 16..].copy_from_slice(&src[n - 16..]);
+        }
+        _ => dst.copy_from_slice(src),
     }
 }
 
@@ -122,11 +264,13 @@ impl Signature {
 
     /// The lowercase hex form as 128 ASCII bytes, without allocating.
     pub fn to_hex(&self) -> [u8; 128] {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
+        // Arithmetic rather than a table lookup, so it vectorises: a nibble
+        // above 9 gets the 39 that takes `'0' + 10` to `'a'`.
+        let hex = |n: u8| n + b'0' + (((9u8.wrapping_sub(n)) >> 7) * 39);
         let mut out = [0u8; 128];
-        for (i, b) in self.0.iter().enumerate() {
-            out[2 * i] = HEX[usize::from(b >> 4)];
-            out[2 * i + 1] = HEX[usize::from(b & 0x0f)];
+        for (pair, b) in out.chunks_exact_mut(2).zip(&self.0) {
+            pair[0] = hex(b >> 4);
+            pair[1] = hex(b & 0x0f);
         }
         out
     }
@@ -137,30 +281,23 @@ impl Signature {
         if received.len() != 128 {
             return false;
         }
-        let mut decoded = [0u8; 64];
-        let mut valid = 1u8;
-        for (i, pair) in received.chunks_exact(2).enumerate() {
-            let (hi, hi_ok) = hex_digit(pair[0]);
-            let (lo, lo_ok) = hex_digit(pair[1]);
-            valid &= hi_ok & lo_ok;
-            decoded[i] = (hi << 4) | lo;
+        // Accumulate every difference and every non-hex digit without
+        // branching on them, then compare the total once.
+        // Compared in the hex domain, in straight passes the compiler turns
+        // into vector code: `c | 0x20` folds an upper-case hex letter onto
+        // its lower-case form and leaves digits alone; the only other bytes
+        // it maps onto a hex digit are control bytes (0x10..=0x19), which
+        // are rejected separately.
+        let expected = self.to_hex();
+        let mut diff = 0u8;
+        let mut control = 0u8;
+        for (&c, &e) in received.iter().zip(&expected) {
+            diff |= (c | 0x20) ^ e;
+            control |= u8::from(c < 0x20);
         }
-        let equal = self.0.ct_eq(&decoded);
-        bool::from(equal & subtle::Choice::from(valid))
+        let valid = control ^ 1;
+        bool::from(diff.ct_eq(&0) & subtle::Choice::from(valid))
     }
-}
-
-/// Decodes one hex digit without branching on its value; returns the nibble
-/// and 1 if the byte was a hex digit, else 0.
-#[inline]
-fn hex_digit(c: u8) -> (u8, u8) {
-    let digit = c.wrapping_sub(b'0');
-    let lower = (c | 0x20).wrapping_sub(b'a');
-    let is_digit = ((digit < 10) as u8) & 1;
-    let is_alpha = ((lower < 6) as u8) & 1;
-    let value =
-        (digit & is_digit.wrapping_neg()) | (lower.wrapping_add(10) & is_alpha.wrapping_neg());
-    (value & 0x0f, is_digit | is_alpha)
 }
 
 impl fmt::Display for Signature {
@@ -191,6 +328,61 @@ mod tests {
         assert!(!shown.contains("cf11"), "{shown}");
     }
 
+    /// The reference: the `hmac` crate over the whole message at once.
+    fn reference(key: &[u8], message: &[u8]) -> [u8; 64] {
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<Sha512>::new_from_slice(key).unwrap();
+        mac.update(message);
+        mac.finalize().into_bytes().into()
+    }
+
+    #[test]
+    fn hmac_matches_the_reference_on_every_length_and_key_kind() {
+        let message: Vec<u8> = (0..700u32).map(|i| (i * 7 + 3) as u8).collect();
+        let keys: [&[u8]; 7] = [
+            b"",
+            b"k",
+            &[0xa5; 64],
+            &[0x11; 127],
+            &[0x22; 128],
+            &[0x33; 129],
+            &[0x44; 300],
+        ];
+        for key in keys {
+            let signing = SigningKey::from_bytes(key);
+            for len in 0..message.len() {
+                let message = &message[..len];
+                let expected = reference(key, message);
+                // In one piece.
+                let mut mac = signing.mac();
+                mac.write(message);
+                assert_eq!(mac.finish().0, expected, "key {} len {len}", key.len());
+                // In pieces of every size from 0 to 12 bytes, and one large
+                // piece spanning several blocks.
+                let mut mac = signing.mac();
+                let mut rest = message;
+                let mut size = 0;
+                while !rest.is_empty() {
+                    let (piece, tail) = rest.split_at(size.min(rest.len()));
+                    mac.write(piece);
+                    rest = tail;
+                    size = (size + 1) % 13;
+                    if size == 5 && rest.len() > 300 {
+                        let (big, tail) = rest.split_at(290);
+                        mac.write(big);
+                        rest = tail;
+                    }
+                }
+                assert_eq!(
+                    mac.finish().0,
+                    expected,
+                    "key {} len {len} in pieces",
+                    key.len()
+                );
+            }
+        }
+    }
+
     #[test]
     fn hex_round_trip_accepts_either_case_and_rejects_garbage() {
         let mut mac = SigningKey::from_bytes(b"k").mac();
@@ -205,6 +397,26 @@ mod tests {
         let mut not_hex = hex;
         not_hex[0] = b'g';
         assert!(!sig.matches_hex(&not_hex));
+        // Control bytes that `| 0x20` would fold onto a digit.
+        for (i, &c) in hex
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.is_ascii_digit())
+            .take(3)
+        {
+            let mut control = hex;
+            control[i] = c - 0x20;
+            assert!(!sig.matches_hex(&control));
+        }
+        // Every other byte in place of a digit or a letter.
+        for i in [0, 1, 127] {
+            for c in 0..=255u8 {
+                let mut other = hex;
+                other[i] = c;
+                let same = c == hex[i] || c == hex[i].to_ascii_uppercase();
+                assert_eq!(sig.matches_hex(&other), same, "byte {c:#x} at {i}");
+            }
+        }
         assert!(!sig.matches_hex(&hex[..126]));
     }
 }

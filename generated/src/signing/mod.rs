@@ -21,9 +21,10 @@ pub use value::{SignValue, Signable};
 /// Signs a typed payload: its fields in declaration order, `signature`
 /// excluded. Allocates nothing.
 pub fn sign<T: Signable + ?Sized>(key: &SigningKey, payload: &T) -> Result<Signature, SignError> {
-    let mut out = Canonicalizer::new(key.mac());
-    payload.write_fields(&mut out)?;
-    Ok(out.into_sink().finish())
+    // The sink stays in place; the canonicalizer writes through a reference.
+    let mut mac = key.mac();
+    payload.write_fields(&mut Canonicalizer::new(&mut mac))?;
+    Ok(mac.finish())
 }
 
 /// The canonical string of a typed payload, for debugging and tests.

@@ -124,13 +124,15 @@ pub fn canonical_json<'a, S: ByteSink>(
 
 /// Signs a received JSON object exactly as the gateway's PHP does.
 pub fn sign_json(key: &SigningKey, body: &[u8]) -> Result<Signature, JsonError> {
-    let (mac, _) = walk(body, key.mac())?;
+    let mut mac = key.mac();
+    walk(body, &mut mac)?;
     Ok(mac.finish())
 }
 
 /// Verifies the top-level "signature" of a received payload against its other fields, in constant time.
 pub fn verify_json(key: &SigningKey, body: &[u8]) -> Result<(), VerifyError> {
-    let (mac, signature) = walk(body, key.mac())?;
+    let mut mac = key.mac();
+    let (_, signature) = walk(body, &mut mac)?;
     let received = match signature {
         SignatureField::String(raw) => raw,
         SignatureField::Missing => return Err(VerifyError::MissingSignature),
@@ -222,18 +224,40 @@ struct Key<'a> {
     raw: &'a [u8],
     /// Whether `raw` contains escapes.
     escaped: bool,
+    /// A cheap fingerprint of `raw` (its length and first and last eight
+    /// bytes): two unescaped keys with different fingerprints differ.
+    fingerprint: u64,
 }
 
 impl<'a> Key<'a> {
-    const EMPTY: Key<'static> = Key {
-        raw: b"",
-        escaped: false,
-    };
+    #[inline]
+    fn new(raw: &'a [u8], escaped: bool) -> Self {
+        // Whole-word loads straight from the body (two overlapping ones for
+        // short keys): no byte-wise assembly through the stack.
+        let n = raw.len();
+        let (first, last) = match n {
+            8.. => (le_u64(&raw[..8]), le_u64(&raw[n - 8..])),
+            4..=7 => (le_u32(&raw[..4]), le_u32(&raw[n - 4..])),
+            1..=3 => (
+                u64::from(raw[0]) | u64::from(raw[n / 2]) << 8 | u64::from(raw[n - 1]) << 16,
+                0,
+            ),
+            0 => (0, 0),
+        };
+        let fingerprint =
+            (first ^ last.rotate_left(23) ^ n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        Key {
+            raw,
+            escaped,
+            fingerprint,
+        }
+    }
 
     /// Whether two keys decode to the same bytes.
+    #[inline]
     fn same(&self, other: &Key<'_>) -> bool {
         match (self.escaped, other.escaped) {
-            (false, false) => self.raw == other.raw,
+            (false, false) => self.fingerprint == other.fingerprint && self.raw == other.raw,
             _ => decoded(self.raw).eq(decoded(other.raw)),
         }
     }
@@ -247,6 +271,18 @@ impl<'a> Key<'a> {
             Cow::Borrowed(self.raw)
         }
     }
+}
+
+/// Eight bytes (exactly) as a little-endian number.
+#[inline(always)]
+fn le_u64(bytes: &[u8]) -> u64 {
+    u64::from_le_bytes(bytes.try_into().unwrap_or_default())
+}
+
+/// Four bytes (exactly) as a little-endian number.
+#[inline(always)]
+fn le_u32(bytes: &[u8]) -> u64 {
+    u64::from(u32::from_le_bytes(bytes.try_into().unwrap_or_default()))
 }
 
 /// The decoded bytes of a validated JSON string literal's contents, one at a
@@ -290,36 +326,66 @@ impl Iterator for Decoded<'_> {
     }
 }
 
-/// Keys inline per object before spilling to the heap.
+/// Keys inline per object before spilling to the heap (at most 32: one bit
+/// each in [`KeySet::escaped`]).
 const INLINE_KEYS: usize = 32;
 
 /// The keys seen so far in one object: inline up to [`INLINE_KEYS`], then a
 /// hash set of decoded keys (so huge objects stay linear).
+///
+/// The inline keys are kept column by column (contents, fingerprints,
+/// escaped flags) so that adding one is a few plain stores.
 struct KeySet<'a> {
-    inline: [Key<'a>; INLINE_KEYS],
+    raws: [&'a [u8]; INLINE_KEYS],
+    fingerprints: [u64; INLINE_KEYS],
+    /// Bit `i` is set if key `i` contains escapes.
+    escaped: u32,
     len: usize,
+    /// One bit per key seen, picked by its fingerprint: a key whose bit is
+    /// clear is new without looking at the others.
+    seen_bits: u64,
     spill: Option<HashSet<Cow<'a, [u8]>>>,
 }
 
 impl<'a> KeySet<'a> {
     fn new() -> Self {
         KeySet {
-            inline: [Key::EMPTY; INLINE_KEYS],
+            raws: [b""; INLINE_KEYS],
+            fingerprints: [0; INLINE_KEYS],
+            escaped: 0,
             len: 0,
+            seen_bits: 0,
             spill: None,
         }
     }
 
+    /// The inline key at `i`.
+    #[inline]
+    fn key(&self, i: usize) -> Key<'a> {
+        Key {
+            raw: self.raws[i],
+            escaped: self.escaped & (1 << i) != 0,
+            fingerprint: self.fingerprints[i],
+        }
+    }
+
     /// Adds `key`; false if it was already there.
+    #[inline]
     fn insert(&mut self, key: Key<'a>) -> bool {
         if let Some(spill) = &mut self.spill {
             return spill.insert(key.decoded_bytes());
         }
-        if self.inline[..self.len].iter().any(|seen| seen.same(&key)) {
+        let bit = 1u64 << (key.fingerprint >> 58);
+        // Escaped keys have no usable fingerprint: compare them in full.
+        let maybe_seen = key.escaped || self.escaped != 0 || self.seen_bits & bit != 0;
+        if maybe_seen && (0..self.len).any(|i| self.key(i).same(&key)) {
             return false;
         }
+        self.seen_bits |= bit;
         if self.len < INLINE_KEYS {
-            self.inline[self.len] = key;
+            self.raws[self.len] = key.raw;
+            self.fingerprints[self.len] = key.fingerprint;
+            self.escaped |= u32::from(key.escaped) << self.len;
             self.len += 1;
         } else {
             self.spill_with(key);
@@ -330,8 +396,8 @@ impl<'a> KeySet<'a> {
     #[cold]
     fn spill_with(&mut self, key: Key<'a>) {
         let mut set = HashSet::with_capacity(INLINE_KEYS * 4);
-        for seen in &self.inline[..self.len] {
-            set.insert(seen.decoded_bytes());
+        for i in 0..self.len {
+            set.insert(self.key(i).decoded_bytes());
         }
         set.insert(key.decoded_bytes());
         self.spill = Some(set);
@@ -393,7 +459,7 @@ impl<'a> Reader<'a> {
             }
             let (raw, escaped) = self.string()?;
             let key = self.segment(raw, escaped);
-            if !keys.insert(Key { raw, escaped }) {
+            if !keys.insert(Key::new(raw, escaped)) {
                 return Err(JsonError::DuplicateKey {
                     path: key.to_string(),
                 });
@@ -542,6 +608,7 @@ impl<'a> Reader<'a> {
         let mut i = start;
         let mut escaped = false;
         loop {
+            i = skip_plain(self.bytes, i);
             match self.bytes.get(i) {
                 Some(b'"') => {
                     self.pos = i + 1;
@@ -646,6 +713,39 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The index of the first byte at or after `i` that is a `"`, a `\\` or a
+/// control character (or `bytes.len()`): the end of a run of plain string
+/// content. Looks at eight bytes at a time.
+#[inline]
+fn skip_plain(bytes: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let word = le_u64(chunk);
+        // For each byte, the high bit of `x - 1 & !x` is set if the byte of
+        // `x` is zero (and `x - n & !x` if it is below `n`); borrows can also
+        // flag bytes above a real hit, never below one, so the lowest flagged
+        // byte is the first real hit.
+        let quote = word ^ (ONES * u64::from(b'"'));
+        let backslash = word ^ (ONES * u64::from(b'\\'));
+        let hits = ((quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (word.wrapping_sub(ONES * 0x20) & !word))
+            & HIGH;
+        if hits != 0 {
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&b) = bytes.get(i) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
 /// Whether a validated number token is an integer PHP prints exactly as sent:
 /// no fraction or exponent, not `-0`, and short enough to fit in an i64.
 #[inline]
@@ -705,6 +805,43 @@ mod tests {
             sign_json(&key(), body).unwrap().to_string(),
             "a724c9ebe2b15fca52cf5ad427164db7acef0f7c3f4ea1b3c8a3d07706ac4c2e6d0125a452d86e220f5c21686f6239434a490279e61641d33de5fb213e4ef8f2"
         );
+    }
+
+    #[test]
+    fn skip_plain_stops_at_the_first_quote_backslash_or_control_byte() {
+        let naive = |bytes: &[u8], i: usize| {
+            (i..bytes.len())
+                .find(|&j| matches!(bytes[j], b'"' | b'\\' | 0x00..=0x1f))
+                .unwrap_or(bytes.len())
+        };
+        let alphabet = [
+            b'a', b'"', b'\\', 0x00, 0x1f, 0x20, 0x21, 0x7f, 0x80, 0xa2, 0xdc, 0xff,
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for len in 0..40 {
+            for _ in 0..200 {
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        // Mostly plain bytes, so runs are long enough to matter.
+                        if seed % 4 == 0 {
+                            alphabet[(seed >> 8) as usize % alphabet.len()]
+                        } else {
+                            b'a' + (seed >> 8) as u8 % 26
+                        }
+                    })
+                    .collect();
+                for start in 0..=len {
+                    assert_eq!(
+                        skip_plain(&bytes, start),
+                        naive(&bytes, start),
+                        "{bytes:?} from {start}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
