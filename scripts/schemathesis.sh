@@ -21,7 +21,8 @@ fi
 
 echo "== building the simulator"
 cargo build --quiet -p paygate-conformance --bin paygate
-bin="target/debug/paygate"
+target_dir="${CARGO_TARGET_DIR:-target}"
+bin="$(cd "$target_dir/debug" && pwd)/paygate"
 
 port="${SCHEMATHESIS_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 report_dir="${SCHEMATHESIS_REPORT_DIR:-target/schemathesis}"
@@ -59,7 +60,7 @@ TOML
 
 echo "== schemathesis against http://127.0.0.1:$port/"
 # Hooks: sign every JSON-object body as the demo merchant (see the file).
-export PAYGATE_BIN="$PWD/$bin"
+export PAYGATE_BIN="$bin"
 export PYTHONPATH="$PWD/scripts${PYTHONPATH:+:$PYTHONPATH}"
 export SCHEMATHESIS_HOOKS=schemathesis_hooks
 status=0
