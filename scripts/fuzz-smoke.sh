@@ -15,6 +15,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 export RUSTC_BOOTSTRAP=1
 seconds="${FUZZ_SECONDS:-10}"
+mkdir -p target
 
 echo "== writing the seed corpora from the vectors and specs"
 python3 make_seeds.py
