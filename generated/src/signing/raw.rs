@@ -4,8 +4,8 @@
 //! the decoded values in document order, rendered the way PHP 8 prints them
 //! when concatenated to a string. This module walks the raw body once, with
 //! a hand-written strict (RFC 8259) JSON reader, and feeds every key and
-//! scalar to a [`Canonicalizer`] as it goes; nothing is decoded into a tree,
-//! and the normal path allocates nothing.
+//! scalar to the sink as it goes; nothing is decoded into a tree, and the
+//! normal path allocates nothing.
 //!
 //! PHP renderings after `json_decode(..., true)`:
 //!
@@ -19,12 +19,25 @@
 //! be an object (PHP would also sign a top-level list), and a key that occurs
 //! twice in one object is an error (PHP silently keeps the last value at the
 //! first key's position, which lets one signed payload be read two ways).
+//!
+//! How the walk stays cheap (it runs next to the HMAC on every callback):
+//!
+//! * UTF-8 is checked lazily: outside strings the reader accepts only ASCII,
+//!   and the string scanner notes the first non-ASCII byte, so the body is
+//!   validated (with `core::str::from_utf8`, whose error takes precedence
+//!   over every other, as if it ran first) only if it holds non-ASCII text
+//!   or fails to parse;
+//! * strings are scanned sixteen bytes at a time for `"`, `\` and control
+//!   (and, until one is seen, non-ASCII) bytes, so a typical key or value
+//!   ends in the first step;
+//! * the dotted prefix of a nested level is kept decoded in a buffer on the
+//!   stack, so each nested scalar costs one prefix write.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
 
-use super::canonical::{ByteSink, Canonicalizer, Segment, SignError, MAX_DEPTH};
-use super::json_string::{decode_escape, hex4, write_unescaped};
+use super::canonical::{ByteSink, Segment, SignError, MAX_DEPTH};
+use super::json_string::{decode_escape, hex4, unescaped_eq, write_unescaped};
 use super::key::{Signature, SigningKey};
 use super::php_number::write_php_json_number;
 
@@ -75,10 +88,10 @@ impl From<SignError> for JsonError {
 impl JsonError {
     /// Places a duplicate-key path under the enclosing key.
     #[cold]
-    fn under(self, key: Segment<'_>) -> Self {
+    fn under(self, key: Seg<'_>) -> Self {
         match self {
             JsonError::DuplicateKey { path } => JsonError::DuplicateKey {
-                path: format!("{key}.{path}"),
+                path: format!("{}.{path}", key.segment()),
             },
             other => other,
         }
@@ -116,7 +129,7 @@ pub fn canonical_json<'a, S: ByteSink>(
 ) -> Result<(S, Option<&'a [u8]>), JsonError> {
     let (sink, signature) = walk(body, sink)?;
     let signature = match signature {
-        SignatureField::String(raw) => Some(raw),
+        SignatureField::String(raw, _) => Some(raw),
         SignatureField::Missing | SignatureField::NotAString => None,
     };
     Ok((sink, signature))
@@ -133,22 +146,18 @@ pub fn sign_json(key: &SigningKey, body: &[u8]) -> Result<Signature, JsonError> 
 pub fn verify_json(key: &SigningKey, body: &[u8]) -> Result<(), VerifyError> {
     let mut mac = key.mac();
     let (_, signature) = walk(body, &mut mac)?;
-    let received = match signature {
-        SignatureField::String(raw) => raw,
+    let (received, escaped) = match signature {
+        SignatureField::String(raw, escaped) => (raw, escaped),
         SignatureField::Missing => return Err(VerifyError::MissingSignature),
         SignatureField::NotAString => return Err(VerifyError::SignatureNotAString),
     };
     let expected = mac.finish();
-    let matches = if received.contains(&b'\\') {
+    let matches = if escaped {
         // Escaped hex (`\u0061`) is still hex once decoded; decode it on the
         // stack. Anything longer than a signature cannot match.
-        let mut decoded = HexBuf {
-            buf: [0; 128],
-            len: 0,
-            overflow: false,
-        };
+        let mut decoded = StackBuf::<128>::new();
         write_unescaped(received, &mut decoded);
-        !decoded.overflow && expected.matches_hex(&decoded.buf[..decoded.len])
+        !decoded.overflow && expected.matches_hex(decoded.as_bytes())
     } else {
         expected.matches_hex(received)
     };
@@ -159,14 +168,31 @@ pub fn verify_json(key: &SigningKey, body: &[u8]) -> Result<(), VerifyError> {
     }
 }
 
-/// A decoded signature, at most 128 bytes, on the stack.
-struct HexBuf {
-    buf: [u8; 128],
+/// Up to `N` bytes on the stack; longer input sets `overflow` and is dropped.
+struct StackBuf<const N: usize> {
+    buf: [u8; N],
     len: usize,
     overflow: bool,
 }
 
-impl ByteSink for HexBuf {
+impl<const N: usize> StackBuf<N> {
+    #[inline]
+    fn new() -> Self {
+        StackBuf {
+            buf: [0; N],
+            len: 0,
+            overflow: false,
+        }
+    }
+
+    #[inline]
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl<const N: usize> ByteSink for StackBuf<N> {
+    #[inline]
     fn write(&mut self, bytes: &[u8]) {
         match self.buf.get_mut(self.len..self.len + bytes.len()) {
             Some(dst) if !self.overflow => {
@@ -182,39 +208,195 @@ impl ByteSink for HexBuf {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum SignatureField<'a> {
     Missing,
-    /// The raw contents of the string (between the quotes).
-    String(&'a [u8]),
+    /// The raw contents of the string (between the quotes), and whether
+    /// they contain escapes.
+    String(&'a [u8], bool),
     NotAString,
 }
 
 /// Validates `body`, streams its canonical string into `sink` and reports
 /// the top-level `signature` field.
 fn walk<'a, S: ByteSink>(body: &'a [u8], sink: S) -> Result<(S, SignatureField<'a>), JsonError> {
-    let text = core::str::from_utf8(body).map_err(|e| JsonError::InvalidUtf8 {
-        offset: e.valid_up_to(),
-    })?;
     let mut reader = Reader {
-        text,
         bytes: body,
         pos: 0,
+        high: HIGH,
     };
-    reader.skip_ws();
-    match reader.peek() {
-        Some(b'{') => reader.pos += 1,
-        Some(b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n') => {
-            return Err(JsonError::NotAnObject)
+    let result = reader.document(sink);
+    // The reader accepts non-ASCII bytes only inside strings, and noted
+    // whether it saw any: validate UTF-8 when it did, and before reporting
+    // any other error (an invalid body is reported as such, whatever else is
+    // wrong with it, as if it had been checked first).
+    if result.is_err() || reader.high == 0 {
+        if let Err(e) = core::str::from_utf8(body) {
+            return Err(JsonError::InvalidUtf8 {
+                offset: e.valid_up_to(),
+            });
         }
-        Some(_) => return Err(reader.syntax("expected a JSON object")),
-        None => return Err(reader.syntax("empty body; expected a JSON object")),
     }
-    let mut out = Canonicalizer::new(sink);
-    let mut signature = SignatureField::Missing;
-    reader.object(&mut out, Some(&mut signature))?;
-    reader.skip_ws();
-    if reader.pos != body.len() {
-        return Err(reader.syntax("trailing characters after the JSON object"));
+    result
+}
+
+/// A key of the canonical string: an object key (the contents of its
+/// string literal, and whether they contain escapes) or a list index.
+#[derive(Clone, Copy, Debug)]
+enum Seg<'a> {
+    Key(&'a [u8], bool),
+    Index(usize),
+}
+
+impl<'a> Seg<'a> {
+    /// Whether this key is `signature`, the one scalar key the algorithm skips.
+    #[inline(always)]
+    fn is_signature(self) -> bool {
+        match self {
+            Seg::Key(raw, false) => raw == b"signature",
+            Seg::Key(raw, true) => unescaped_eq(raw, b"signature"),
+            Seg::Index(_) => false,
+        }
     }
-    Ok((out.into_sink(), signature))
+
+    /// Writes the key as PHP prints it.
+    #[inline(always)]
+    fn write_to<S: ByteSink + ?Sized>(self, sink: &mut S) {
+        match self {
+            Seg::Key(raw, false) => sink.write(raw),
+            Seg::Key(raw, true) => write_unescaped(raw, sink),
+            Seg::Index(i) => sink.write(itoa::Buffer::new().format(i).as_bytes()),
+        }
+    }
+
+    /// The key as the canonicalizer's segment, for error messages.
+    fn segment(self) -> Segment<'a> {
+        match self {
+            // `Escaped` writes unescaped contents as they are.
+            Seg::Key(raw, _) => Segment::Escaped(raw),
+            Seg::Index(i) => Segment::Index(i),
+        }
+    }
+}
+
+/// Room for the decoded dotted prefix on the stack; a deeper or longer one
+/// is written segment by segment.
+const PREFIX_BYTES: usize = 256;
+
+/// The canonical string's writer for the raw walk: the sink and the current
+/// prefix, kept both as segments and as its decoded bytes (`a.b.`).
+struct Out<'a, S: ByteSink> {
+    sink: S,
+    segments: [Seg<'a>; MAX_DEPTH],
+    depth: usize,
+    /// The decoded prefix of the current level, when it fits.
+    prefix: StackBuf<PREFIX_BYTES>,
+    /// `prefix.len` before each level was entered, to restore on leaving
+    /// it, or [`OVERFLOWED`] if the prefix did not fit then either.
+    prefix_lens: [usize; MAX_DEPTH],
+}
+
+/// In [`Out::prefix_lens`]: the prefix of that level did not fit.
+const OVERFLOWED: usize = usize::MAX;
+
+impl<'a, S: ByteSink> Out<'a, S> {
+    #[inline]
+    fn new(sink: S) -> Self {
+        Out {
+            sink,
+            segments: [Seg::Index(0); MAX_DEPTH],
+            depth: 0,
+            prefix: StackBuf::new(),
+            prefix_lens: [0; MAX_DEPTH],
+        }
+    }
+
+    /// Opens the nested object or list `key` (see `Canonicalizer::enter`).
+    #[inline]
+    fn enter(&mut self, key: Seg<'a>) -> Result<(), JsonError> {
+        if self.depth + 1 >= MAX_DEPTH {
+            return Err(self.too_deep(key));
+        }
+        self.segments[self.depth] = key;
+        self.prefix_lens[self.depth] = if self.prefix.overflow {
+            OVERFLOWED
+        } else {
+            self.prefix.len
+        };
+        self.depth += 1;
+        if !self.prefix.overflow {
+            key.write_to(&mut self.prefix);
+            self.prefix.write(b".");
+        }
+        Ok(())
+    }
+
+    /// Closes the innermost nested object or list.
+    #[inline]
+    fn leave(&mut self) {
+        self.depth -= 1;
+        match self.prefix_lens[self.depth] {
+            OVERFLOWED => {}
+            len => {
+                self.prefix.len = len;
+                self.prefix.overflow = false;
+            }
+        }
+    }
+
+    /// Appends `prefix + key + value` for a scalar (skipped if the key is
+    /// `signature`).
+    #[inline(always)]
+    fn scalar(&mut self, key: Seg<'_>, value: &[u8]) {
+        if self.write_key(key) {
+            self.sink.write(value);
+        }
+    }
+
+    /// Like [`Out::scalar`], for a value that writes itself in pieces.
+    #[inline(always)]
+    fn scalar_with(&mut self, key: Seg<'_>, value: impl FnOnce(&mut S)) {
+        if self.write_key(key) {
+            value(&mut self.sink);
+        }
+    }
+
+    /// Writes `prefix + key`; returns false (writing nothing) for `signature`.
+    #[inline(always)]
+    fn write_key(&mut self, key: Seg<'_>) -> bool {
+        if key.is_signature() {
+            return false;
+        }
+        if self.depth > 0 {
+            if self.prefix.overflow {
+                self.write_long_prefix();
+            } else {
+                self.sink.write(self.prefix.as_bytes());
+            }
+        }
+        key.write_to(&mut self.sink);
+        true
+    }
+
+    /// The prefix, segment by segment, when it does not fit the buffer.
+    #[cold]
+    fn write_long_prefix(&mut self) {
+        for segment in &self.segments[..self.depth] {
+            segment.write_to(&mut self.sink);
+            self.sink.write(b".");
+        }
+    }
+
+    #[cold]
+    fn too_deep(&self, key: Seg<'_>) -> JsonError {
+        let mut path = String::new();
+        for segment in &self.segments[..self.depth] {
+            path.push_str(&segment.segment().to_string());
+            path.push('.');
+        }
+        path.push_str(&key.segment().to_string());
+        JsonError::TooDeep {
+            path,
+            depth: self.depth + 1,
+        }
+    }
 }
 
 /// A key of the object being read, for duplicate detection.
@@ -343,18 +525,19 @@ struct KeySet<'a> {
     len: usize,
     /// One bit per key seen, picked by its fingerprint: a key whose bit is
     /// clear is new without looking at the others.
-    seen_bits: u64,
+    seen_bits: [u64; 4],
     spill: Option<HashSet<Cow<'a, [u8]>>>,
 }
 
 impl<'a> KeySet<'a> {
+    #[inline]
     fn new() -> Self {
         KeySet {
             raws: [b""; INLINE_KEYS],
             fingerprints: [0; INLINE_KEYS],
             escaped: 0,
             len: 0,
-            seen_bits: 0,
+            seen_bits: [0; 4],
             spill: None,
         }
     }
@@ -370,18 +553,22 @@ impl<'a> KeySet<'a> {
     }
 
     /// Adds `key`; false if it was already there.
-    #[inline]
+    #[inline(always)]
     fn insert(&mut self, key: Key<'a>) -> bool {
         if let Some(spill) = &mut self.spill {
             return spill.insert(key.decoded_bytes());
         }
-        let bit = 1u64 << (key.fingerprint >> 58);
-        // Escaped keys have no usable fingerprint: compare them in full.
-        let maybe_seen = key.escaped || self.escaped != 0 || self.seen_bits & bit != 0;
-        if maybe_seen && (0..self.len).any(|i| self.key(i).same(&key)) {
+        let word = (key.fingerprint >> 62) as usize;
+        let bit = 1u64 << ((key.fingerprint >> 56) & 63);
+        if key.escaped || self.escaped != 0 {
+            // Escaped keys have no usable fingerprint: compare them in full.
+            if self.contains_decoded(&key) {
+                return false;
+            }
+        } else if self.seen_bits[word] & bit != 0 && self.contains_unescaped(&key) {
             return false;
         }
-        self.seen_bits |= bit;
+        self.seen_bits[word] |= bit;
         if self.len < INLINE_KEYS {
             self.raws[self.len] = key.raw;
             self.fingerprints[self.len] = key.fingerprint;
@@ -391,6 +578,23 @@ impl<'a> KeySet<'a> {
             self.spill_with(key);
         }
         true
+    }
+
+    /// Whether an unescaped key is among the inline ones, all unescaped.
+    #[inline(never)]
+    fn contains_unescaped(&self, key: &Key<'_>) -> bool {
+        // Fingerprints first, without branching, then the rare candidates.
+        let fingerprints = &self.fingerprints[..self.len];
+        let candidate = fingerprints
+            .iter()
+            .fold(false, |any, &f| any | (f == key.fingerprint));
+        candidate && (0..self.len).any(|i| self.key(i).same(key))
+    }
+
+    /// Whether a key is among the inline ones, comparing decoded bytes.
+    #[cold]
+    fn contains_decoded(&self, key: &Key<'_>) -> bool {
+        (0..self.len).any(|i| self.key(i).same(key))
     }
 
     #[cold]
@@ -404,25 +608,40 @@ impl<'a> KeySet<'a> {
     }
 }
 
+/// The high bit of every byte of a word.
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
 /// The strict JSON reader.
 struct Reader<'a> {
-    /// The body, already checked to be UTF-8.
-    text: &'a str,
     bytes: &'a [u8],
     pos: usize,
+    /// [`HIGH`] until the string scanner meets a non-ASCII byte, then 0 (the
+    /// body is then validated as UTF-8 once the walk is over).
+    high: u64,
 }
 
 impl<'a> Reader<'a> {
-    #[inline]
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
 
-    #[inline]
-    fn skip_ws(&mut self) {
+    /// Skips whitespace; returns the byte after it.
+    #[inline(always)]
+    fn skip_ws(&mut self) -> Option<u8> {
+        // Compact JSON has none: one test for the usual case.
+        match self.peek() {
+            Some(b) if b > b' ' => Some(b),
+            _ => self.skip_ws_slow(),
+        }
+    }
+
+    #[inline(never)]
+    fn skip_ws_slow(&mut self) -> Option<u8> {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
         }
+        self.peek()
     }
 
     #[cold]
@@ -440,16 +659,34 @@ impl<'a> Reader<'a> {
         JsonError::Syntax { offset, reason }
     }
 
+    /// The whole body: one object, surrounded by whitespace.
+    fn document<S: ByteSink>(&mut self, sink: S) -> Result<(S, SignatureField<'a>), JsonError> {
+        match self.skip_ws() {
+            Some(b'{') => self.pos += 1,
+            Some(b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n') => {
+                return Err(JsonError::NotAnObject)
+            }
+            Some(_) => return Err(self.syntax("expected a JSON object")),
+            None => return Err(self.syntax("empty body; expected a JSON object")),
+        }
+        let mut out = Out::new(sink);
+        let mut signature = SignatureField::Missing;
+        self.object(&mut out, Some(&mut signature))?;
+        if self.skip_ws().is_some() {
+            return Err(self.syntax("trailing characters after the JSON object"));
+        }
+        Ok((out.sink, signature))
+    }
+
     /// Reads the members of an object whose `{` has been consumed. `signature`
     /// is given for the top-level object only.
     fn object<S: ByteSink>(
         &mut self,
-        out: &mut Canonicalizer<'a, S>,
+        out: &mut Out<'a, S>,
         mut signature: Option<&mut SignatureField<'a>>,
     ) -> Result<(), JsonError> {
         let mut keys = KeySet::new();
-        self.skip_ws();
-        if self.peek() == Some(b'}') {
+        if self.skip_ws() == Some(b'}') {
             self.pos += 1;
             return Ok(());
         }
@@ -458,38 +695,34 @@ impl<'a> Reader<'a> {
                 return Err(self.syntax("expected a string key"));
             }
             let (raw, escaped) = self.string()?;
-            let key = self.segment(raw, escaped);
+            let key = Seg::Key(raw, escaped);
             if !keys.insert(Key::new(raw, escaped)) {
                 return Err(JsonError::DuplicateKey {
-                    path: key.to_string(),
+                    path: key.segment().to_string(),
                 });
             }
-            self.skip_ws();
-            if self.peek() != Some(b':') {
+            if self.skip_ws() != Some(b':') {
                 return Err(self.syntax("expected `:` after an object key"));
             }
             self.pos += 1;
             self.skip_ws();
             match signature.as_deref_mut() {
                 Some(field) if key.is_signature() => {
-                    let start = self.pos;
-                    let is_string = self.peek() == Some(b'"');
-                    self.value(out, key)?;
-                    *field = if is_string {
-                        // Between the quotes of the string just read.
-                        SignatureField::String(&self.bytes[start + 1..self.pos - 1])
+                    *field = if self.peek() == Some(b'"') {
+                        // A `signature` string is not signed: just read it.
+                        let (raw, escaped) = self.string()?;
+                        SignatureField::String(raw, escaped)
                     } else {
+                        self.value(out, key)?;
                         SignatureField::NotAString
                     };
                 }
                 _ => self.value(out, key)?,
             }
-            self.skip_ws();
-            match self.peek() {
+            match self.skip_ws() {
                 Some(b',') => {
                     self.pos += 1;
-                    self.skip_ws();
-                    if self.peek() == Some(b'}') {
+                    if self.skip_ws() == Some(b'}') {
                         return Err(self.syntax("trailing comma in object"));
                     }
                 }
@@ -503,22 +736,19 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads the items of a list whose `[` has been consumed.
-    fn array<S: ByteSink>(&mut self, out: &mut Canonicalizer<'a, S>) -> Result<(), JsonError> {
-        self.skip_ws();
-        if self.peek() == Some(b']') {
+    fn array<S: ByteSink>(&mut self, out: &mut Out<'a, S>) -> Result<(), JsonError> {
+        if self.skip_ws() == Some(b']') {
             self.pos += 1;
             return Ok(());
         }
         let mut index = 0usize;
         loop {
-            self.value(out, Segment::Index(index))?;
+            self.value(out, Seg::Index(index))?;
             index += 1;
-            self.skip_ws();
-            match self.peek() {
+            match self.skip_ws() {
                 Some(b',') => {
                     self.pos += 1;
-                    self.skip_ws();
-                    if self.peek() == Some(b']') {
+                    if self.skip_ws() == Some(b']') {
                         return Err(self.syntax("trailing comma in list"));
                     }
                 }
@@ -534,14 +764,27 @@ impl<'a> Reader<'a> {
     /// Reads one value (whitespace before it already skipped) under `key`.
     ///
     /// Recursion into nested objects and lists happens only after
-    /// [`Canonicalizer::enter`] accepted the new level, so it is bounded by
+    /// [`Out::enter`] accepted the new level, so it is bounded by
     /// [`MAX_DEPTH`] whatever the input.
-    fn value<S: ByteSink>(
-        &mut self,
-        out: &mut Canonicalizer<'a, S>,
-        key: Segment<'a>,
-    ) -> Result<(), JsonError> {
+    #[inline(always)]
+    fn value<S: ByteSink>(&mut self, out: &mut Out<'a, S>, key: Seg<'a>) -> Result<(), JsonError> {
         match self.peek() {
+            Some(b'"') => {
+                let (raw, escaped) = self.string()?;
+                if escaped {
+                    out.scalar_with(key, |sink| write_unescaped(raw, sink));
+                } else {
+                    out.scalar(key, raw);
+                }
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                let (raw, plain) = self.number()?;
+                if plain {
+                    out.scalar(key, raw);
+                } else {
+                    out.scalar_with(key, |sink| write_php_json_number(raw, sink));
+                }
+            }
             Some(b'{') => {
                 self.pos += 1;
                 out.enter(key)?;
@@ -553,14 +796,6 @@ impl<'a> Reader<'a> {
                 out.enter(key)?;
                 self.array(out).map_err(|e| e.under(key))?;
                 out.leave();
-            }
-            Some(b'"') => {
-                let (raw, escaped) = self.string()?;
-                if escaped {
-                    out.scalar_with(key, |sink| write_unescaped(raw, sink));
-                } else {
-                    out.scalar(key, raw);
-                }
             }
             Some(b't') => {
                 self.literal(b"true")?;
@@ -574,41 +809,29 @@ impl<'a> Reader<'a> {
                 self.literal(b"null")?;
                 out.scalar(key, b"");
             }
-            Some(b'-' | b'0'..=b'9') => {
-                let raw = self.number()?;
-                if is_plain_php_int(raw) {
-                    out.scalar(key, raw);
-                } else {
-                    out.scalar_with(key, |sink| write_php_json_number(raw, sink));
-                }
-            }
             _ => return Err(self.syntax("expected a JSON value")),
         }
         Ok(())
     }
 
-    /// The key segment for a string literal's contents.
-    fn segment(&self, raw: &'a [u8], escaped: bool) -> Segment<'a> {
-        if escaped {
-            return Segment::Escaped(raw);
-        }
-        // `raw` lies between two ASCII quotes of a UTF-8 body, so it is on
-        // char boundaries; fall back to the byte form if it somehow is not.
-        let start = raw.as_ptr() as usize - self.bytes.as_ptr() as usize;
-        match self.text.get(start..start + raw.len()) {
-            Some(name) => Segment::Name(name),
-            None => Segment::Escaped(raw),
-        }
-    }
-
     /// Reads a string literal at `"`; returns its contents and whether they
     /// contain escapes.
+    #[inline(always)]
     fn string(&mut self) -> Result<(&'a [u8], bool), JsonError> {
         let start = self.pos + 1;
-        let mut i = start;
+        let i = skip_plain(self.bytes, start, self.high);
+        if self.bytes.get(i) == Some(&b'"') {
+            self.pos = i + 1;
+            return Ok((&self.bytes[start..i], false));
+        }
+        self.string_slow(start, i)
+    }
+
+    /// The rest of a string literal after its first non-plain byte at `i`.
+    #[inline(never)]
+    fn string_slow(&mut self, start: usize, mut i: usize) -> Result<(&'a [u8], bool), JsonError> {
         let mut escaped = false;
         loop {
-            i = skip_plain(self.bytes, i);
             match self.bytes.get(i) {
                 Some(b'"') => {
                     self.pos = i + 1;
@@ -621,9 +844,15 @@ impl<'a> Reader<'a> {
                 Some(0x00..=0x1f) => {
                     return Err(self.syntax_at(i, "control character in string (must be escaped)"))
                 }
+                Some(0x80..) => {
+                    // Checked as UTF-8 once the walk is over.
+                    self.high = 0;
+                    i += 1;
+                }
                 Some(_) => i += 1,
                 None => return Err(self.syntax_at(i, "unterminated string")),
             }
+            i = skip_plain(self.bytes, i, self.high);
         }
     }
 
@@ -665,14 +894,19 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Reads a number token (RFC 8259 grammar) and returns it.
-    fn number(&mut self) -> Result<&'a [u8], JsonError> {
+    /// Reads a number token (RFC 8259 grammar); returns it and whether PHP
+    /// prints it exactly as sent: an integer with no fraction or exponent,
+    /// not `-0`, and short enough to fit in an i64.
+    #[inline(always)]
+    fn number(&mut self) -> Result<(&'a [u8], bool), JsonError> {
         let start = self.pos;
         let mut i = start;
         let digit_at = |i: usize| self.bytes.get(i).is_some_and(u8::is_ascii_digit);
-        if self.bytes.get(i) == Some(&b'-') {
+        let negative = self.bytes.get(i) == Some(&b'-');
+        if negative {
             i += 1;
         }
+        let int_start = i;
         match self.bytes.get(i) {
             Some(b'0') => {
                 i += 1;
@@ -681,12 +915,26 @@ impl<'a> Reader<'a> {
                 }
             }
             Some(b'1'..=b'9') => {
+                i += 1;
                 while digit_at(i) {
                     i += 1;
                 }
             }
             _ => return Err(self.syntax_at(i, "expected a digit")),
         }
+        let digits = i - int_start;
+        if let Some(b'.' | b'e' | b'E') = self.bytes.get(i) {
+            return self.number_tail(start, i);
+        }
+        self.pos = i;
+        let plain = digits <= 18 && !(negative && self.bytes[int_start] == b'0');
+        Ok((&self.bytes[start..i], plain))
+    }
+
+    /// The fraction and exponent of a number token from `i`.
+    #[inline(never)]
+    fn number_tail(&mut self, start: usize, mut i: usize) -> Result<(&'a [u8], bool), JsonError> {
+        let digit_at = |i: usize| self.bytes.get(i).is_some_and(u8::is_ascii_digit);
         if self.bytes.get(i) == Some(&b'.') {
             i += 1;
             if !digit_at(i) {
@@ -709,57 +957,64 @@ impl<'a> Reader<'a> {
             }
         }
         self.pos = i;
-        Ok(&self.bytes[start..i])
+        Ok((&self.bytes[start..i], false))
     }
 }
 
-/// The index of the first byte at or after `i` that is a `"`, a `\\` or a
-/// control character (or `bytes.len()`): the end of a run of plain string
-/// content. Looks at eight bytes at a time.
-#[inline]
-fn skip_plain(bytes: &[u8], mut i: usize) -> usize {
+/// For each byte of `word`, the high bit set if the byte is a `"`, a `\\`, a
+/// control character, or (if `high` is [`HIGH`]) non-ASCII. Borrows can
+/// also flag bytes above a real hit, never below one, so the lowest flagged
+/// byte is the first real hit.
+#[inline(always)]
+fn specials(word: u64, high: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    while let Some(chunk) = bytes.get(i..i + 8) {
-        let word = le_u64(chunk);
-        // For each byte, the high bit of `x - 1 & !x` is set if the byte of
-        // `x` is zero (and `x - n & !x` if it is below `n`); borrows can also
-        // flag bytes above a real hit, never below one, so the lowest flagged
-        // byte is the first real hit.
-        let quote = word ^ (ONES * u64::from(b'"'));
-        let backslash = word ^ (ONES * u64::from(b'\\'));
-        let hits = ((quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash)
-            | (word.wrapping_sub(ONES * 0x20) & !word))
-            & HIGH;
+    // The high bit of `x - 1 & !x` is set if the byte of `x` is zero (and
+    // `x - n & !x` if it is below `n`).
+    let quote = word ^ (ONES * u64::from(b'"'));
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    ((quote.wrapping_sub(ONES) & !quote)
+        | (backslash.wrapping_sub(ONES) & !backslash)
+        | (word.wrapping_sub(ONES * 0x20) & !word)
+        | (word & high))
+        & HIGH
+}
+
+/// The index of the first byte at or after `i` that is a `"`, a `\\`, a
+/// control character or (if `high` is [`HIGH`]) a non-ASCII byte (or
+/// `bytes.len()`): the end of a run of plain string content. Looks at
+/// sixteen bytes at a time, so most keys and values end in the first step.
+#[inline(always)]
+fn skip_plain(bytes: &[u8], mut i: usize, high: u64) -> usize {
+    while let Some(chunk) = bytes.get(i..i + 16) {
+        let lo = specials(le_u64(&chunk[..8]), high);
+        let hi = specials(le_u64(&chunk[8..]), high);
+        if lo | hi != 0 {
+            let hits = u128::from(hi) << 64 | u128::from(lo);
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 16;
+    }
+    skip_plain_tail(bytes, i, high)
+}
+
+/// [`skip_plain`] for the last fifteen bytes or fewer.
+#[inline(never)]
+fn skip_plain_tail(bytes: &[u8], mut i: usize, high: u64) -> usize {
+    if let Some(chunk) = bytes.get(i..i + 8) {
+        let hits = specials(le_u64(chunk), high);
         if hits != 0 {
             return i + (hits.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
+    let ascii_only = high != 0;
     while let Some(&b) = bytes.get(i) {
-        if b == b'"' || b == b'\\' || b < 0x20 {
+        if b == b'"' || b == b'\\' || b < 0x20 || (ascii_only && b >= 0x80) {
             break;
         }
         i += 1;
     }
     i
-}
-
-/// Whether a validated number token is an integer PHP prints exactly as sent:
-/// no fraction or exponent, not `-0`, and short enough to fit in an i64.
-#[inline]
-fn is_plain_php_int(raw: &[u8]) -> bool {
-    let digits = match raw.split_first() {
-        Some((b'-', rest)) => {
-            if rest == b"0" {
-                return false;
-            }
-            rest
-        }
-        _ => raw,
-    };
-    digits.len() <= 18 && digits.iter().all(u8::is_ascii_digit)
 }
 
 #[cfg(test)]
@@ -809,9 +1064,13 @@ mod tests {
 
     #[test]
     fn skip_plain_stops_at_the_first_quote_backslash_or_control_byte() {
-        let naive = |bytes: &[u8], i: usize| {
+        // With `HIGH`, non-ASCII bytes stop the scan too; with 0 they do not.
+        let naive = |bytes: &[u8], i: usize, ascii_only: bool| {
             (i..bytes.len())
-                .find(|&j| matches!(bytes[j], b'"' | b'\\' | 0x00..=0x1f))
+                .find(|&j| {
+                    matches!(bytes[j], b'"' | b'\\' | 0x00..=0x1f)
+                        || (ascii_only && bytes[j] >= 0x80)
+                })
                 .unwrap_or(bytes.len())
         };
         let alphabet = [
@@ -835,9 +1094,14 @@ mod tests {
                     .collect();
                 for start in 0..=len {
                     assert_eq!(
-                        skip_plain(&bytes, start),
-                        naive(&bytes, start),
+                        skip_plain(&bytes, start, HIGH),
+                        naive(&bytes, start, true),
                         "{bytes:?} from {start}"
+                    );
+                    assert_eq!(
+                        skip_plain(&bytes, start, 0),
+                        naive(&bytes, start, false),
+                        "{bytes:?} from {start}, non-ASCII allowed"
                     );
                 }
             }

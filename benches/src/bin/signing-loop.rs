@@ -1,0 +1,72 @@
+//! Runs one signing hot path in a loop, for instruction-level profilers
+//! (`valgrind --tool=callgrind`, `perf record`), whose counts repeat on a
+//! noisy machine where the criterion timings drift.
+//!
+//! ```sh
+//! cargo build --release -p paygate-benches --bin signing-loop
+//! valgrind --tool=callgrind target/release/signing-loop verify 10000
+//! ```
+//!
+//! The first argument picks the path (`verify`, `walk` for the JSON walk alone
+//! into a counting sink, `derive`, or `floor` for the callback's
+//! compression floor), the second the number of iterations.
+
+use std::hint::black_box;
+
+use paygate::signing::{canonical_json, sign, verify_json, SecretKey, SigningKey};
+use paygate_benches::{
+    compress_blocks, hmac_compression_floor, typical_c2b_request, typical_callback, SECRET_KEY,
+    SHA512_IV,
+};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let what = args.next().unwrap_or_else(|| "verify".into());
+    let n: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let key = SigningKey::new(&SecretKey::new(SECRET_KEY));
+    let started = std::time::Instant::now();
+    match what.as_str() {
+        "verify" => {
+            let body = typical_callback(&key);
+            for _ in 0..n {
+                assert!(verify_json(black_box(&key), black_box(&body)).is_ok());
+            }
+        }
+        "derive" => {
+            let request = typical_c2b_request();
+            for _ in 0..n {
+                black_box(sign(black_box(&key), black_box(&request)).is_ok());
+            }
+        }
+        "walk" => {
+            // The JSON walk alone, into a sink that only counts.
+            struct Count(usize);
+            impl paygate::signing::ByteSink for Count {
+                fn write(&mut self, bytes: &[u8]) {
+                    self.0 += bytes.len();
+                }
+            }
+            let body = typical_callback(&key);
+            for _ in 0..n {
+                black_box(canonical_json(black_box(&body), Count(0)).is_ok());
+            }
+        }
+        "floor" => {
+            let body = typical_callback(&key);
+            let (canonical, _) = canonical_json(&body, Vec::new()).expect("valid JSON");
+            let floor = hmac_compression_floor(canonical.len());
+            let block = [0x5au8; 128];
+            for _ in 0..n {
+                let mut state = SHA512_IV;
+                compress_blocks(&mut state, black_box(&block), black_box(floor));
+                black_box(state);
+            }
+        }
+        other => {
+            eprintln!("unknown path `{other}`: expected verify, derive or floor");
+            std::process::exit(2);
+        }
+    }
+    let ns = started.elapsed().as_nanos() as f64 / n.max(1) as f64;
+    eprintln!("{what}: {n} iterations, {ns:.0} ns each (wall clock, setup included)");
+}
