@@ -27,6 +27,14 @@ pub const MAX_DEPTH: usize = 16;
 pub trait ByteSink {
     /// Appends bytes to the canonical string.
     fn write(&mut self, bytes: &[u8]);
+
+    /// Appends `first` then `second`: a key and its value. A sink that
+    /// buffers (the MAC) overrides it to check its room once for both.
+    #[inline(always)]
+    fn write_pair(&mut self, first: &[u8], second: &[u8]) {
+        self.write(first);
+        self.write(second);
+    }
 }
 
 impl ByteSink for Vec<u8> {
@@ -40,6 +48,11 @@ impl<S: ByteSink + ?Sized> ByteSink for &mut S {
     #[inline(always)]
     fn write(&mut self, bytes: &[u8]) {
         (**self).write(bytes);
+    }
+
+    #[inline(always)]
+    fn write_pair(&mut self, first: &[u8], second: &[u8]) {
+        (**self).write_pair(first, second);
     }
 }
 
@@ -154,8 +167,20 @@ impl<'a, S: ByteSink> Canonicalizer<'a, S> {
     /// `signature`).
     #[inline(always)]
     pub fn scalar(&mut self, key: Segment<'_>, value: &[u8]) {
-        if self.write_key(key) {
-            self.sink.write(value);
+        if key.is_signature() {
+            return;
+        }
+        if self.depth > 0 {
+            self.write_prefix();
+        }
+        match key {
+            // A field name (known at the call site on the derive path) and
+            // its value in one write, so the sink checks its room once.
+            Segment::Name(name) => self.sink.write_pair(name.as_bytes(), value),
+            _ => {
+                key.write_to(&mut self.sink);
+                self.sink.write(value);
+            }
         }
     }
 

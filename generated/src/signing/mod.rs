@@ -24,7 +24,7 @@ pub fn sign<T: Signable + ?Sized>(key: &SigningKey, payload: &T) -> Result<Signa
     // The sink stays in place; the canonicalizer writes through a reference.
     let mut mac = key.mac();
     payload.write_fields(&mut Canonicalizer::new(&mut mac))?;
-    Ok(mac.finish())
+    Ok(mac.finish_in_place())
 }
 
 /// The canonical string of a typed payload, for debugging and tests.
