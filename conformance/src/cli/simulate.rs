@@ -23,6 +23,21 @@ pub struct SimulateArgs {
     /// Milliseconds from acceptance to the final state.
     #[arg(long, value_name = "N", default_value_t = 300)]
     pub latency_ms: u64,
+    /// Keep the gateway's transactions, idempotency records and callback
+    /// outbox in this SQLite file (WAL; created if missing). A simulator
+    /// killed and started again on the same file loses no accepted
+    /// transaction and resumes pending outcomes and callbacks. Without it,
+    /// everything is in memory. HUB2 state is always in memory.
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// Callback delivery attempts in all, the first one included.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub callback_attempts: u32,
+    /// Milliseconds to wait after the first failed callback attempt
+    /// (doubling after each failure, at most 5 s or this, whichever is
+    /// larger).
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub callback_backoff_ms: u64,
 }
 
 /// Runs the simulator.
@@ -49,6 +64,13 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
         }
     };
     config.latency = Duration::from_millis(args.latency_ms);
+    config.db.clone_from(&args.db);
+    config.callback_retry.max_attempts = args.callback_attempts.max(1);
+    config.callback_retry.initial_backoff = Duration::from_millis(args.callback_backoff_ms);
+    config.callback_retry.max_backoff = config
+        .callback_retry
+        .max_backoff
+        .max(config.callback_retry.initial_backoff);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

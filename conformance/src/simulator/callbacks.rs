@@ -1,23 +1,94 @@
 //! Delivering callbacks: POST, retry with exponential backoff until the
 //! merchant answers HTTP 200, record every attempt. Neither the key nor the
 //! signature is logged or recorded.
+//!
+//! With a database, each callback is an outbox row (written with the
+//! transaction's final state); every attempt updates it, and
+//! [`resume_delivery`] picks up the rows still pending after a restart.
+
+use std::time::Duration;
 
 use bytes::Bytes;
 
+use super::persist::{now_ms, OutboxEntry, OutboxProgress};
 use super::state::{now_timestamp, CallbackAttempt, Transaction};
 use super::SimulatorState;
 
-/// Starts delivering `body` to `url` in the background.
-pub(crate) fn spawn_delivery(state: &SimulatorState, tx: &Transaction, url: String, body: Bytes) {
+/// One callback to deliver.
+pub(crate) struct Delivery {
+    /// The outbox row (`None` in memory).
+    pub(crate) outbox_id: Option<i64>,
+    pub(crate) public_id: String,
+    pub(crate) order_id: String,
+    pub(crate) operation_type: i64,
+    pub(crate) status: i64,
+    pub(crate) url: String,
+    pub(crate) body: Bytes,
+    /// The number of the next attempt (1 for a new callback).
+    pub(crate) next_attempt: u32,
+    /// How long to wait before it.
+    pub(crate) delay: Duration,
+}
+
+impl Delivery {
+    /// A new callback for `tx` in its current state.
+    pub(crate) fn new(tx: &Transaction, url: String, body: Bytes) -> Self {
+        Delivery {
+            outbox_id: None,
+            public_id: tx.public_id.clone(),
+            order_id: tx.order_id.clone(),
+            operation_type: tx.operation.operation_type(),
+            status: tx.status,
+            url,
+            body,
+            next_attempt: 1,
+            delay: Duration::ZERO,
+        }
+    }
+}
+
+/// Resumes a delivery read back from the outbox: the next attempt keeps
+/// counting from where it stopped and waits until it is due.
+pub(crate) fn resume_delivery(state: &SimulatorState, entry: OutboxEntry) {
+    let delay = Duration::from_millis(entry.next_attempt_ms.saturating_sub(now_ms()));
+    spawn_delivery(
+        state,
+        Delivery {
+            outbox_id: Some(entry.id),
+            public_id: entry.public_id,
+            order_id: entry.order_id,
+            operation_type: entry.operation_type,
+            status: entry.status,
+            url: entry.url,
+            body: entry.body,
+            next_attempt: entry.attempts.saturating_add(1),
+            delay,
+        },
+    );
+}
+
+/// Starts delivering in the background.
+pub(crate) fn spawn_delivery(state: &SimulatorState, delivery: Delivery) {
     let state = state.clone();
-    let public_id = tx.public_id.clone();
-    let order_id = tx.order_id.clone();
-    let operation_type = tx.operation.operation_type();
-    let status = tx.status;
     tokio::spawn(async move {
+        let Delivery {
+            outbox_id,
+            public_id,
+            order_id,
+            operation_type,
+            status,
+            url,
+            body,
+            next_attempt,
+            delay,
+        } = delivery;
+        if !delay.is_zero() && !state.sleep(delay).await {
+            return;
+        }
         let retry = state.config().callback_retry;
-        let attempts = retry.max_attempts.max(1);
-        for attempt in 1..=attempts {
+        // A resumed delivery past the configured count still gets one try.
+        let attempts = retry.max_attempts.max(next_attempt);
+        for attempt in next_attempt..=attempts {
             let sent = state
                 .0
                 .http
@@ -35,25 +106,39 @@ pub(crate) fn spawn_delivery(state: &SimulatorState, tx: &Transaction, url: Stri
                 %order_id, %url, attempt, http_status, error = error.as_deref(), delivered,
                 "callback attempt"
             );
-            state.store().record_attempt(CallbackAttempt {
-                public_id: public_id.clone(),
-                order_id: order_id.clone(),
-                operation_type,
-                status,
-                url: url.clone(),
-                attempt,
-                http_status,
-                error,
-                delivered,
-                at: now_timestamp(),
-            });
+            let backoff = retry.backoff(attempt);
+            let progress = if delivered {
+                OutboxProgress::Delivered
+            } else if attempt == attempts {
+                OutboxProgress::Abandoned
+            } else {
+                OutboxProgress::Retry {
+                    next_attempt_ms: now_ms()
+                        .saturating_add(u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX)),
+                }
+            };
+            state.store().record_outbox_attempt(
+                CallbackAttempt {
+                    public_id: public_id.clone(),
+                    order_id: order_id.clone(),
+                    operation_type,
+                    status,
+                    url: url.clone(),
+                    attempt,
+                    http_status,
+                    error,
+                    delivered,
+                    at: now_timestamp(),
+                },
+                outbox_id.map(|id| (id, progress)),
+            );
             if delivered || attempt == attempts {
                 if !delivered {
                     tracing::warn!(%order_id, %url, attempts, "callback not delivered; giving up");
                 }
                 return;
             }
-            if !state.sleep(retry.backoff(attempt)).await {
+            if !state.sleep(backoff).await {
                 return;
             }
         }

@@ -16,7 +16,7 @@
 //! | 10413 | 413 | body larger than the configured limit |
 //! | 10415 | 415 | `Content-Type` is not `application/json` |
 //! | 10422 | 422 | the request breaks a provider rule (the message names the field and the rule) |
-//! | 10500 | 500 | a bug in the simulator (never expected) |
+//! | 10500 | 500 | a bug in the simulator, or the `--db` database refused a write (nothing was accepted; never expected) |
 
 /// The operation was accepted.
 pub const OK: i64 = 0;

@@ -1,7 +1,7 @@
 //! Simulator configuration: merchants, timing, callback retries, limits.
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use paygate::rules::ProviderTable;
@@ -32,6 +32,9 @@ pub enum SimulatorError {
         /// What is wrong.
         message: String,
     },
+    /// The database (`--db`) could not be opened or read.
+    #[error(transparent)]
+    Storage(#[from] super::persist::StoreError),
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -122,6 +125,12 @@ pub struct SimulatorConfig {
     /// The HUB2 side (served under `/hub2`): merchants, keys, limits.
     /// Default: no HUB2 merchant; [`SimulatorConfig::demo`] has one.
     pub hub2: super::hub2::Hub2Config,
+    /// Where the gateway state is kept (`--db FILE`): transactions,
+    /// idempotency records, the callback outbox and delivery attempts, in
+    /// SQLite (WAL). A simulator restarted on the same file has lost no
+    /// accepted transaction and resumes pending outcomes and callbacks.
+    /// Default `None`: in memory. HUB2 state is always in memory.
+    pub db: Option<PathBuf>,
 }
 
 /// The demo merchant's public id.
@@ -141,6 +150,7 @@ impl Default for SimulatorConfig {
             providers: paygate::gateway::PROVIDER_TABLE,
             max_body_bytes: 64 * 1024,
             hub2: super::hub2::Hub2Config::default(),
+            db: None,
         }
     }
 }

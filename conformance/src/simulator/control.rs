@@ -42,11 +42,15 @@ fn transaction_json(tx: &Transaction) -> serde_json::Value {
 
 /// `GET /_sim/health`.
 pub(crate) async fn health(State(state): State<SimulatorState>) -> Response {
-    let transactions = state.store().transaction_count();
+    let (transactions, persistent) = {
+        let store = state.store();
+        (store.transaction_count(), store.is_persistent())
+    };
     json_value(
         StatusCode::OK,
         &json!({
             "status": "ok",
+            "storage": if persistent { "sqlite" } else { "memory" },
             "merchants": state.0.merchants.len(),
             "transactions": transactions,
             "latency_ms": u64::try_from(state.config().latency.as_millis()).unwrap_or(u64::MAX),
@@ -182,6 +186,7 @@ pub(crate) async fn force_outcome(
             format!("transaction {order_id:?} is already final (status {status})"),
         )
         .into_response(),
+        Err(FinishError::Storage(err)) => ApiError::storage(err).into_response(),
     }
 }
 
@@ -225,7 +230,8 @@ pub(crate) async fn redirect_page(State(state): State<SimulatorState>, path: TxP
         Some(tx) => tx.awaiting == Awaiting::Redirect,
     };
     if awaiting {
-        if let Some(tx) = state.store().get_mut(&public_id, &order_id) {
+        let mut store = state.store();
+        if let Some(tx) = store.get_mut(&public_id, &order_id) {
             tx.awaiting = Awaiting::Nothing;
             let status = tx.status;
             tx.history.push(super::state::StatusChange {
@@ -233,7 +239,12 @@ pub(crate) async fn redirect_page(State(state): State<SimulatorState>, path: TxP
                 at: super::state::now_timestamp(),
                 note: "customer opened the redirect page".into(),
             });
+            let snapshot = tx.clone();
+            if let Err(err) = store.persist(&snapshot) {
+                tracing::error!(error = %err, "cannot save the redirect");
+            }
         }
+        drop(store);
         let _ = finish(
             &state,
             &public_id,

@@ -134,6 +134,15 @@ impl ApiError {
     pub(crate) fn not_found(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::NOT_FOUND, codes::NOT_FOUND, message)
     }
+
+    /// The database refused a write: nothing was accepted.
+    pub(crate) fn storage(err: impl std::fmt::Display) -> Self {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            codes::INTERNAL,
+            format!("the simulator could not save the request: {err}"),
+        )
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -461,6 +470,7 @@ fn payment_op(
                 ),
             ));
         }
+        let before = tx.clone();
         tx.awaiting = Awaiting::Nothing;
         tx.confirm_type = 0;
         tx.customer_message = None;
@@ -473,6 +483,13 @@ fn payment_op(
             body: body.clone(),
         });
         let serial = tx.serial;
+        let snapshot = tx.clone();
+        if let Err(err) = store.persist(&snapshot) {
+            if let Some(tx) = store.get_mut(public_id, &p.order_id) {
+                *tx = before;
+            }
+            return Err(ApiError::storage(err));
+        }
         drop(store);
         tracing::info!(public_id, order_id = %p.order_id, "b2c payout confirmed");
         lifecycle::schedule(state, public_id, &p.order_id, serial);
@@ -557,7 +574,9 @@ fn payment_op(
         body: body.clone(),
     });
     let order_id = tx.order_id.clone();
-    store.insert(tx);
+    // With a database, the transaction, its idempotency record and the
+    // stored response are committed here, before the answer is sent.
+    store.insert(tx).map_err(ApiError::storage)?;
     drop(store);
     tracing::info!(public_id, order_id = %order_id, operation = op.as_str(), provider_id = p.provider_id, "operation accepted");
     if run_timer {
@@ -648,7 +667,9 @@ fn pos_op(
         body: body.clone(),
     });
     let order_id = tx.order_id.clone();
-    store.insert(tx);
+    // With a database, the transaction, its idempotency record and the
+    // stored response are committed here, before the answer is sent.
+    store.insert(tx).map_err(ApiError::storage)?;
     drop(store);
     tracing::info!(public_id, order_id = %order_id, operation = op.as_str(), "POS operation accepted");
     lifecycle::schedule(state, public_id, &order_id, serial);

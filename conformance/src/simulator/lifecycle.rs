@@ -1,10 +1,19 @@
 //! Moving transactions to their final state, and sending the callback.
 
-use super::callbacks;
+use super::callbacks::{self, Delivery};
 use super::outcome::Outcome;
+use super::persist::NewOutbox;
 use super::state::{Awaiting, Transaction};
 use super::wire;
 use super::SimulatorState;
+
+/// Whether the transaction's outcome comes from the latency timer: not
+/// final, waiting for nothing else, with a final planned outcome.
+pub(crate) fn waits_for_timer(tx: &Transaction) -> bool {
+    !tx.is_final()
+        && tx.awaiting == Awaiting::Nothing
+        && tx.planned.as_ref().is_some_and(Outcome::is_final)
+}
 
 /// Runs the transaction's planned outcome after the configured latency.
 pub(crate) fn schedule(state: &SimulatorState, public_id: &str, order_id: &str, serial: u64) {
@@ -32,11 +41,16 @@ pub(crate) enum FinishError {
     NotFound,
     /// It is already final.
     AlreadyFinal(i64),
+    /// The database refused the change (nothing changed).
+    Storage(String),
 }
 
 /// Applies `forced` (or, when `None`, the planned outcome) to the
 /// transaction now, and sends its callback. Returns the transaction after
 /// the change. A planned outcome that is not final leaves it unchanged.
+///
+/// With a database, the final state and the callback's outbox row are
+/// committed together before the delivery starts.
 pub(crate) fn finish(
     state: &SimulatorState,
     public_id: &str,
@@ -45,7 +59,7 @@ pub(crate) fn finish(
     forced: Option<Outcome>,
     note: &str,
 ) -> Result<Transaction, FinishError> {
-    let snapshot = {
+    let (snapshot, delivery) = {
         let mut store = state.store();
         let tx = match serial {
             Some(serial) => store.get_serial_mut(public_id, order_id, serial),
@@ -62,6 +76,7 @@ pub(crate) fn finish(
                 _ => return Ok(tx.clone()),
             },
         };
+        let before = tx.clone();
         tx.awaiting = Awaiting::Nothing;
         tx.confirm_type = 0;
         tx.customer_message = None;
@@ -71,7 +86,29 @@ pub(crate) fn finish(
             tx.transaction_ref = format!("SIMREF{}", tx.serial);
         }
         tx.set_status(outcome.status, note);
-        tx.clone()
+        let snapshot = tx.clone();
+        let mut delivery = callback_for(state, &snapshot);
+        let outbox = delivery.as_ref().map(|d| NewOutbox {
+            operation_type: d.operation_type,
+            status: d.status,
+            url: &d.url,
+            body: &d.body,
+        });
+        match store.persist_with_callback(&snapshot, outbox) {
+            Ok(id) => {
+                if let Some(delivery) = delivery.as_mut() {
+                    delivery.outbox_id = id;
+                }
+            }
+            Err(err) => {
+                tracing::error!(public_id, order_id, error = %err, "cannot save the outcome");
+                if let Some(tx) = store.get_mut(public_id, order_id) {
+                    *tx = before;
+                }
+                return Err(FinishError::Storage(err.to_string()));
+            }
+        }
+        (snapshot, delivery)
     };
     tracing::info!(
         public_id,
@@ -79,25 +116,27 @@ pub(crate) fn finish(
         status = snapshot.status,
         "transaction final"
     );
-    send_callback(state, &snapshot);
+    if let Some(delivery) = delivery {
+        callbacks::spawn_delivery(state, delivery);
+    }
     Ok(snapshot)
 }
 
-fn send_callback(state: &SimulatorState, tx: &Transaction) {
+/// The callback a transaction that just became final sends, if any.
+fn callback_for(state: &SimulatorState, tx: &Transaction) -> Option<Delivery> {
     if !tx.sends_callback {
-        return;
+        return None;
     }
     let Some(url) = tx.callback_url.clone() else {
         tracing::info!(order_id = %tx.order_id, "no callback URL; no callback sent");
-        return;
+        return None;
     };
-    let Some(merchant) = state.0.merchants.get(&tx.public_id) else {
-        return;
-    };
+    let merchant = state.0.merchants.get(&tx.public_id)?;
     match wire::callback_body(tx, &merchant.key) {
-        Ok(body) => callbacks::spawn_delivery(state, tx, url, body),
+        Ok(body) => Some(Delivery::new(tx, url, body)),
         Err(err) => {
-            tracing::error!(order_id = %tx.order_id, error = %err, "cannot build the callback")
+            tracing::error!(order_id = %tx.order_id, error = %err, "cannot build the callback");
+            None
         }
     }
 }

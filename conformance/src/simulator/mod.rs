@@ -1,6 +1,7 @@
 //! A local Payment API Gateway: the same endpoints, signature checks,
 //! provider rules, idempotency, status lifecycle and signed callbacks as the
-//! real gateway, in memory, for tests and demos.
+//! real gateway, in memory (or in SQLite with [`SimulatorConfig::db`]), for
+//! tests and demos.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), paygate_conformance::simulator::SimulatorError> {
@@ -72,6 +73,24 @@
 //! | `POST /_sim/reset` | forgets transactions and callback attempts |
 //! | `GET /_sim/redirect/{public_id}/{order_id}` | the customer's redirect page; completes a redirect flow |
 //!
+//! # Persistence
+//!
+//! By default the state is in memory. With [`SimulatorConfig::db`]
+//! (`paygate simulate --db FILE`) the gateway's transactions, idempotency
+//! records (the stored responses), the callback outbox and every delivery
+//! attempt are kept in SQLite in WAL mode; see [`persist`]. An accepted
+//! payment is committed (transaction, idempotency record and stored
+//! response in one SQLite transaction) before its answer is sent, so a
+//! simulator killed with SIGKILL and started again on the same file has
+//! lost no accepted transaction: replays get the same bytes, `status`
+//! finds it. On start ([`start`], or [`SimulatorState::resume`]), every
+//! transaction not yet final whose outcome was waiting for the latency gets
+//! its timer re-armed (it reaches its outcome one latency after the
+//! restart), and every callback still pending in the outbox is sent again,
+//! continuing its attempt count. Callbacks are delivered at least once: an
+//! attempt that was in flight when the process died is made again.
+//! HUB2 state is always in memory.
+//!
 //! # HUB2
 //!
 //! The same server also simulates HUB2 under `/hub2` (payment intents,
@@ -86,11 +105,13 @@ mod gateway;
 pub mod hub2;
 mod lifecycle;
 pub mod outcome;
+pub mod persist;
 pub mod state;
 mod wire;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -103,6 +124,7 @@ pub use config::{
     CallbackRetry, Merchant, SimulatorConfig, SimulatorError, DEMO_MERCHANT_ID, DEMO_PUBLIC_ID,
     DEMO_SECRET_KEY,
 };
+pub use persist::{OutboxEntry, StoreError};
 pub use state::{CallbackAttempt, OperationKind, StatusChange, Store, Transaction};
 
 /// A merchant with its precomputed signing state.
@@ -119,6 +141,8 @@ pub(crate) struct Shared {
     pub(crate) base_url: String,
     pub(crate) shutdown: watch::Sender<bool>,
     pub(crate) hub2: hub2::Hub2Shared,
+    /// Whether [`SimulatorState::resume`] has run.
+    pub(crate) resumed: AtomicBool,
 }
 
 /// The simulator's shared state: configuration, merchants and the store.
@@ -137,7 +161,10 @@ impl std::fmt::Debug for SimulatorState {
 
 impl SimulatorState {
     /// State for a simulator reachable at `base_url` (used to build the
-    /// redirect links). Fails on duplicate or empty merchant ids.
+    /// redirect links). Fails on duplicate or empty merchant ids, or when
+    /// [`SimulatorConfig::db`] cannot be opened. With a database, what it
+    /// holds is read back; call [`SimulatorState::resume`] (as [`start`]
+    /// does) inside a Tokio runtime to restart pending work.
     pub fn new(
         config: SimulatorConfig,
         base_url: impl Into<String>,
@@ -173,11 +200,24 @@ impl SimulatorState {
             })?;
         let (shutdown, _) = watch::channel(false);
         let hub2 = hub2::Hub2Shared::new(&config.hub2);
+        let store = match &config.db {
+            Some(path) => {
+                let store = Store::open(path)?;
+                tracing::info!(
+                    db = %path.display(),
+                    transactions = store.transaction_count(),
+                    "gateway state kept in SQLite (WAL)"
+                );
+                store
+            }
+            None => Store::new(),
+        };
         Ok(SimulatorState(Arc::new(Shared {
             hub2,
             config,
             merchants,
-            store: Mutex::new(Store::new()),
+            store: Mutex::new(store),
+            resumed: AtomicBool::new(false),
             http,
             base_url: base_url.into().trim_end_matches('/').to_owned(),
             shutdown,
@@ -216,6 +256,49 @@ impl SimulatorState {
     /// Forgets all transactions and callback attempts.
     pub fn reset(&self) {
         self.store().reset();
+    }
+
+    /// Restarts the work a persistent store holds (once; later calls do
+    /// nothing): re-arms the outcome timer of every transaction not yet
+    /// final that waits only for the latency, and resumes every pending
+    /// callback delivery where it stopped. Needs a Tokio runtime. In memory
+    /// there is nothing to resume.
+    pub fn resume(&self) {
+        if self.0.resumed.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let (timers, pending) = {
+            let store = self.store();
+            if !store.is_persistent() {
+                return;
+            }
+            let timers: Vec<(String, String, u64)> = store
+                .transactions()
+                .filter(|tx| lifecycle::waits_for_timer(tx))
+                .map(|tx| (tx.public_id.clone(), tx.order_id.clone(), tx.serial))
+                .collect();
+            let pending = match store.pending_callbacks() {
+                Ok(pending) => pending,
+                Err(err) => {
+                    tracing::error!(error = %err, "cannot read pending callbacks");
+                    Vec::new()
+                }
+            };
+            (timers, pending)
+        };
+        if !timers.is_empty() || !pending.is_empty() {
+            tracing::info!(
+                timers = timers.len(),
+                callbacks = pending.len(),
+                "resuming pending work from the database"
+            );
+        }
+        for (public_id, order_id, serial) in timers {
+            lifecycle::schedule(self, &public_id, &order_id, serial);
+        }
+        for entry in pending {
+            callbacks::resume_delivery(self, entry);
+        }
     }
 
     /// Stops background work (outcome timers, callback retries).
@@ -326,6 +409,7 @@ pub async fn start(
         });
     }
     let state = SimulatorState::new(config, format!("http://{advertised}"))?;
+    state.resume();
     let app = router(state.clone());
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {

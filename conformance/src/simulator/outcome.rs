@@ -22,7 +22,7 @@
 //!   status at once.
 
 /// A final (or never-final) outcome.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Outcome {
     /// The status reached: 2, 3 or 4, or 1 for "stays in progress".
     pub status: i64,

@@ -3,19 +3,30 @@
 //! attempt.
 //!
 //! Everything lives in one [`Store`] behind a mutex held only for short,
-//! synchronous sections (never across an `.await`). The store's API is
-//! small on purpose (get, insert, update, record, list, reset), so that a
-//! persistent implementation can replace it later.
+//! synchronous sections (never across an `.await`). The store has two
+//! backends behind one API (get, insert, persist, record, list, reset):
+//!
+//! * in memory (the default): everything is lost when the process stops;
+//! * SQLite ([`Store::open`], `paygate simulate --db FILE`): the same maps
+//!   serve the reads, and every change is written through to the database
+//!   in one SQLite transaction before the caller goes on (see
+//!   [`super::persist`] for the schema and the durability promise). On
+//!   open, everything is read back.
+//!
+//! A change made through [`Store::get_mut`] is in memory only until
+//! [`Store::persist`] is called with the changed transaction.
 
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use paygate::money::Amount;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use super::persist::{Db, NewOutbox, OutboxEntry, OutboxProgress, StoreError};
 
 /// The operation that created a transaction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OperationKind {
     /// `payment_c2b` (callback operation type 17).
@@ -49,6 +60,18 @@ impl OperationKind {
         }
     }
 
+    /// The operation named `name` (`payment_c2b`, ...).
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            OperationKind::PaymentC2b,
+            OperationKind::PaymentB2c,
+            OperationKind::Deposit,
+            OperationKind::Withdrawal,
+        ]
+        .into_iter()
+        .find(|op| op.as_str() == name)
+    }
+
     /// Whether the callback is a POS callback (no `provider_result`).
     pub const fn is_pos(self) -> bool {
         matches!(self, OperationKind::Deposit | OperationKind::Withdrawal)
@@ -56,7 +79,7 @@ impl OperationKind {
 }
 
 /// One status a transaction went through.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StatusChange {
     /// The status code.
     pub status: i64,
@@ -67,9 +90,10 @@ pub struct StatusChange {
 }
 
 /// What a transaction is waiting for before its outcome can happen.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Awaiting {
     /// Nothing: the outcome timer runs (or the outcome never comes).
+    #[default]
     Nothing,
     /// A B2C confirmation: the same request again with `extra.otp`. Holds
     /// the canonical string of the first request.
@@ -82,7 +106,7 @@ pub enum Awaiting {
 }
 
 /// Bank details returned for bank-transfer flows.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BankDetails {
     /// Account holder.
     pub account_name: String,
@@ -105,7 +129,7 @@ pub struct StoredReply {
 }
 
 /// One simulated transaction.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Transaction {
     /// Unique serial (never reused, also across resets).
     pub serial: u64,
@@ -188,7 +212,7 @@ impl Transaction {
 }
 
 /// One callback delivery attempt. Neither the key nor the signature is kept.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CallbackAttempt {
     /// The merchant's public id.
     pub public_id: String,
@@ -212,18 +236,42 @@ pub struct CallbackAttempt {
     pub at: String,
 }
 
-/// The in-memory store.
+/// The store: transactions, replies and callback attempts in memory,
+/// written through to SQLite when opened with [`Store::open`].
 #[derive(Debug, Default)]
 pub struct Store {
     transactions: HashMap<(String, String), Transaction>,
     callbacks: Vec<CallbackAttempt>,
     serial: u64,
+    db: Option<Db>,
 }
 
 impl Store {
-    /// An empty store.
+    /// An empty in-memory store.
     pub fn new() -> Self {
         Store::default()
+    }
+
+    /// A store kept in the SQLite database at `path` (created if missing,
+    /// WAL mode), with everything it already holds read back.
+    pub fn open(path: &std::path::Path) -> Result<Self, StoreError> {
+        let (db, loaded) = Db::open(path)?;
+        let transactions = loaded
+            .transactions
+            .into_iter()
+            .map(|tx| ((tx.public_id.clone(), tx.order_id.clone()), tx))
+            .collect();
+        Ok(Store {
+            transactions,
+            callbacks: loaded.attempts,
+            serial: loaded.serial,
+            db: Some(db),
+        })
+    }
+
+    /// Whether changes are kept in a database.
+    pub fn is_persistent(&self) -> bool {
+        self.db.is_some()
     }
 
     /// A fresh serial number and the transaction id derived from it.
@@ -238,7 +286,8 @@ impl Store {
             .get(&(public_id.to_owned(), order_id.to_owned()))
     }
 
-    /// Same, mutable.
+    /// Same, mutable. The change is in memory only until
+    /// [`Store::persist`].
     pub fn get_mut(&mut self, public_id: &str, order_id: &str) -> Option<&mut Transaction> {
         self.transactions
             .get_mut(&(public_id.to_owned(), order_id.to_owned()))
@@ -256,10 +305,37 @@ impl Store {
             .filter(|tx| tx.serial == serial)
     }
 
-    /// Adds (or replaces) a transaction.
-    pub fn insert(&mut self, tx: Transaction) {
+    /// Adds (or replaces) a transaction with its replies. With a database,
+    /// it is committed first; if that fails, nothing changes.
+    pub fn insert(&mut self, tx: Transaction) -> Result<(), StoreError> {
+        if let Some(db) = self.db.as_mut() {
+            db.save(&tx, true, None)?;
+        }
         self.transactions
             .insert((tx.public_id.clone(), tx.order_id.clone()), tx);
+        Ok(())
+    }
+
+    /// Writes the current state of the transaction `tx` is a copy of (its
+    /// replies included) to the database. A no-op in memory.
+    pub fn persist(&mut self, tx: &Transaction) -> Result<(), StoreError> {
+        match self.db.as_mut() {
+            Some(db) => db.save(tx, false, None).map(|_| ()),
+            None => Ok(()),
+        }
+    }
+
+    /// Same, adding a callback to the outbox in the same database
+    /// transaction; returns the outbox id (`None` in memory).
+    pub(crate) fn persist_with_callback(
+        &mut self,
+        tx: &Transaction,
+        callback: Option<NewOutbox<'_>>,
+    ) -> Result<Option<i64>, StoreError> {
+        match self.db.as_mut() {
+            Some(db) => db.save(tx, false, callback),
+            None => Ok(None),
+        }
     }
 
     /// How many transactions there are.
@@ -267,9 +343,40 @@ impl Store {
         self.transactions.len()
     }
 
+    /// Every transaction (in no particular order).
+    pub fn transactions(&self) -> impl Iterator<Item = &Transaction> {
+        self.transactions.values()
+    }
+
     /// Records a callback attempt.
     pub fn record_attempt(&mut self, attempt: CallbackAttempt) {
+        self.record_outbox_attempt(attempt, None);
+    }
+
+    /// Records a callback attempt and where its outbox delivery stands, in
+    /// one database transaction. A write failure is logged: the attempt
+    /// stays in memory and, the outbox row still pending, the callback is
+    /// sent again after a restart (at least once).
+    pub(crate) fn record_outbox_attempt(
+        &mut self,
+        attempt: CallbackAttempt,
+        outbox: Option<(i64, OutboxProgress)>,
+    ) {
+        if let Some(db) = self.db.as_mut() {
+            if let Err(err) = db.record_attempt(&attempt, outbox) {
+                tracing::error!(error = %err, "cannot record a callback attempt");
+            }
+        }
         self.callbacks.push(attempt);
+    }
+
+    /// Callbacks still to deliver (always empty in memory: there, pending
+    /// deliveries live only in their tasks).
+    pub fn pending_callbacks(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        match &self.db {
+            Some(db) => db.pending_outbox(),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Every attempt, oldest first, optionally only for one order id.
@@ -281,8 +388,14 @@ impl Store {
             .collect()
     }
 
-    /// Forgets every transaction and callback attempt.
+    /// Forgets every transaction and callback attempt (and, with a
+    /// database, the pending callbacks).
     pub fn reset(&mut self) {
+        if let Some(db) = self.db.as_mut() {
+            if let Err(err) = db.reset() {
+                tracing::error!(error = %err, "cannot reset the database");
+            }
+        }
         self.transactions.clear();
         self.callbacks.clear();
     }

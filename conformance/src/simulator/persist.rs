@@ -1,0 +1,492 @@
+//! The SQLite backend of the [`Store`](super::state::Store)
+//! (`paygate simulate --db FILE`, [`SimulatorConfig::db`](super::SimulatorConfig::db)).
+//!
+//! # What is kept
+//!
+//! | table | rows |
+//! |---|---|
+//! | `transactions` | one per `(public_id, order_id)`: the whole transaction as JSON (status, history, planned outcome, what it awaits) |
+//! | `replies` | the idempotency records: `(public_id, order_id, operation, signature)` → the exact response bytes sent |
+//! | `outbox` | one per callback to deliver: URL, the signed body, attempts made, next attempt time, `pending` / `delivered` / `abandoned` |
+//! | `callback_attempts` | every delivery attempt (what `GET /_sim/callbacks` lists) |
+//! | `meta` | the last serial handed out (transaction ids are never reused, also across resets and restarts) |
+//!
+//! HUB2 state is not kept: it stays in memory (see [`super::hub2`]).
+//!
+//! The connection holds SQLite's exclusive lock (`locking_mode=EXCLUSIVE`)
+//! for as long as the simulator runs: a second simulator on the same file
+//! fails to start ("database is locked") rather than handing out the same
+//! transaction ids. The kernel drops the lock when the process dies, so a
+//! restart after SIGKILL opens the file at once.
+//!
+//! # Durability
+//!
+//! The database runs in WAL mode with `synchronous=NORMAL`. A commit
+//! appends the changed pages to the write-ahead log with `write(2)` and
+//! returns without `fsync`: once `COMMIT` returns, the data is in the
+//! operating system's page cache and survives the death of the process
+//! (SIGKILL, a panic, an abort); the next open replays the log. Only an
+//! operating-system crash or a power loss may lose the last commits (the
+//! database itself stays consistent), which is the trade-off a test
+//! simulator wants: no `fsync` per accepted payment.
+//!
+//! Every change is one SQLite transaction, committed while the store's
+//! mutex is held and **before** the HTTP answer is sent:
+//!
+//! * an accepted payment: its transaction row, its idempotency record and
+//!   the stored response, and the new last serial;
+//! * a transaction becoming final: its new state and its callback's outbox
+//!   row (so a crash leaves either neither, and the outcome timer is
+//!   re-armed on restart, or both, and the delivery is resumed);
+//! * a delivery attempt: the attempt and the outbox row's progress.
+//!
+//! These writes run on the async executor's thread, under the store's
+//! `std::sync::Mutex`: with `synchronous=NORMAL` a commit is a short
+//! append (tens of microseconds, no disk flush), so it is kept inline
+//! rather than sent to a blocking thread; that also keeps the ordering
+//! simple (a replay of a request waits for the mutex, so it can never see
+//! an answer that is not yet committed).
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::outcome::Outcome;
+use super::state::{Awaiting, CallbackAttempt, OperationKind, StoredReply, Transaction};
+
+/// Why the database could not be opened, read or written.
+#[derive(Debug, thiserror::Error)]
+#[error("simulator database {path}: {message}")]
+pub struct StoreError {
+    /// The database file.
+    pub path: String,
+    /// What failed.
+    pub message: String,
+}
+
+/// A callback waiting to be delivered, as kept in the outbox.
+#[derive(Clone, Debug)]
+pub struct OutboxEntry {
+    /// The outbox row.
+    pub id: i64,
+    /// The merchant's public id.
+    pub public_id: String,
+    /// The order the callback is about.
+    pub order_id: String,
+    /// The callback's `operation_type`.
+    pub operation_type: i64,
+    /// The callback's `status`.
+    pub status: i64,
+    /// Where it goes.
+    pub url: String,
+    /// The signed body, byte for byte.
+    pub body: Bytes,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// When the next attempt is due (milliseconds since the epoch).
+    pub next_attempt_ms: u64,
+}
+
+/// A callback to add to the outbox with a transaction's final state.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NewOutbox<'a> {
+    pub(crate) operation_type: i64,
+    pub(crate) status: i64,
+    pub(crate) url: &'a str,
+    pub(crate) body: &'a [u8],
+}
+
+/// Where a delivery stands after an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OutboxProgress {
+    /// The merchant answered 200.
+    Delivered,
+    /// No attempt left.
+    Abandoned,
+    /// Another attempt is due at this time (ms since the epoch).
+    Retry { next_attempt_ms: u64 },
+}
+
+/// What was in the database when it was opened.
+pub(crate) struct Loaded {
+    pub(crate) transactions: Vec<Transaction>,
+    pub(crate) attempts: Vec<CallbackAttempt>,
+    pub(crate) serial: u64,
+}
+
+/// Milliseconds since the epoch, now.
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS transactions (
+    public_id TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    serial INTEGER NOT NULL,
+    transaction_id TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (public_id, order_id)
+);
+CREATE TABLE IF NOT EXISTS replies (
+    public_id TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    body BLOB NOT NULL,
+    PRIMARY KEY (public_id, order_id, operation, signature)
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    public_id TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    operation_type INTEGER NOT NULL,
+    status INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    body BLOB NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending'
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state);
+CREATE TABLE IF NOT EXISTS callback_attempts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    data TEXT NOT NULL
+);
+";
+
+/// One SQLite connection (the store's mutex serialises its use).
+pub(crate) struct Db {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("path", &self.path).finish()
+    }
+}
+
+/// The persisted form of a transaction: the public fields plus the ones
+/// the public serialization skips (replies are kept in their own table).
+type TxRecord = (Transaction, Option<Outcome>, Awaiting);
+
+impl Db {
+    fn error(&self, what: &str, err: impl std::fmt::Display) -> StoreError {
+        StoreError {
+            path: self.path.display().to_string(),
+            message: format!("{what}: {err}"),
+        }
+    }
+
+    /// Opens (or creates) the database and reads everything back.
+    pub(crate) fn open(path: &Path) -> Result<(Db, Loaded), StoreError> {
+        let fail = |what: &str, err: &dyn std::fmt::Display| StoreError {
+            path: path.display().to_string(),
+            message: format!("{what}: {err}"),
+        };
+        let conn = Connection::open(path).map_err(|e| fail("cannot open", &e))?;
+        // One simulator per file: the exclusive lock is taken by the first
+        // write (the schema, below) and held until the process ends (the
+        // kernel drops it when the process dies, so a restart after a
+        // SIGKILL gets it at once). A second simulator on the same file
+        // fails to start instead of handing out the same serials.
+        conn.execute_batch("PRAGMA busy_timeout=2000; PRAGMA locking_mode=EXCLUSIVE;")
+            .map_err(|e| fail("cannot set pragmas", &e))?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))
+            .map_err(|e| fail("cannot switch to WAL (is another simulator using it?)", &e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(fail(
+                "cannot switch to WAL",
+                &format!("journal_mode is {mode}"),
+            ));
+        }
+        conn.execute_batch("PRAGMA synchronous=NORMAL;")
+            .map_err(|e| fail("cannot set pragmas", &e))?;
+        conn.execute_batch(SCHEMA).map_err(|e| {
+            fail(
+                "cannot create the schema (is another simulator using it?)",
+                &e,
+            )
+        })?;
+        let db = Db {
+            conn,
+            path: path.to_owned(),
+        };
+        let loaded = db.load()?;
+        Ok((db, loaded))
+    }
+
+    fn load(&self) -> Result<Loaded, StoreError> {
+        let serial: u64 = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'serial'", [], |row| {
+                row.get::<_, i64>(0)
+            })
+            .optional()
+            .map_err(|e| self.error("cannot read the serial", e))?
+            .map_or(0, |v| u64::try_from(v).unwrap_or(0));
+        let mut transactions = std::collections::HashMap::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT data FROM transactions ORDER BY serial")
+                .map_err(|e| self.error("cannot read transactions", e))?;
+            let rows = stmt
+                .query_map([], |row| row.get::<_, String>(0))
+                .map_err(|e| self.error("cannot read transactions", e))?;
+            for row in rows {
+                let data = row.map_err(|e| self.error("cannot read transactions", e))?;
+                let (mut tx, planned, awaiting): TxRecord = serde_json::from_str(&data)
+                    .map_err(|e| self.error("a transaction row is not valid", e))?;
+                tx.planned = planned;
+                tx.awaiting = awaiting;
+                transactions.insert((tx.public_id.clone(), tx.order_id.clone()), tx);
+            }
+        }
+        {
+            let mut stmt = self
+                .conn
+                .prepare(
+                    "SELECT public_id, order_id, operation, signature, body FROM replies ORDER BY rowid",
+                )
+                .map_err(|e| self.error("cannot read replies", e))?;
+            let rows = stmt
+                .query_map([], |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, String>(3)?,
+                        row.get::<_, Vec<u8>>(4)?,
+                    ))
+                })
+                .map_err(|e| self.error("cannot read replies", e))?;
+            for row in rows {
+                let (public_id, order_id, operation, signature, body) =
+                    row.map_err(|e| self.error("cannot read replies", e))?;
+                let operation = OperationKind::from_name(&operation).ok_or_else(|| {
+                    self.error(
+                        "a reply row is not valid",
+                        format!("operation {operation:?}"),
+                    )
+                })?;
+                if let Some(tx) = transactions.get_mut(&(public_id, order_id)) {
+                    tx.replies.push(StoredReply {
+                        operation,
+                        signature,
+                        body: Bytes::from(body),
+                    });
+                }
+            }
+        }
+        let mut attempts = Vec::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT data FROM callback_attempts ORDER BY id")
+                .map_err(|e| self.error("cannot read callback attempts", e))?;
+            let rows = stmt
+                .query_map([], |row| row.get::<_, String>(0))
+                .map_err(|e| self.error("cannot read callback attempts", e))?;
+            for row in rows {
+                let data = row.map_err(|e| self.error("cannot read callback attempts", e))?;
+                attempts.push(
+                    serde_json::from_str(&data)
+                        .map_err(|e| self.error("a callback attempt row is not valid", e))?,
+                );
+            }
+        }
+        let mut transactions: Vec<Transaction> = transactions.into_values().collect();
+        transactions.sort_by_key(|tx| tx.serial);
+        let serial = transactions
+            .iter()
+            .map(|tx| tx.serial)
+            .max()
+            .unwrap_or(0)
+            .max(serial);
+        Ok(Loaded {
+            transactions,
+            attempts,
+            serial,
+        })
+    }
+
+    /// Writes `tx` (its row and its replies), the last serial and, if
+    /// given, a new outbox row, in one SQLite transaction. `new`: the
+    /// transaction replaces any earlier one under the same order id.
+    /// Returns the outbox row's id.
+    pub(crate) fn save(
+        &mut self,
+        tx: &Transaction,
+        new: bool,
+        outbox: Option<NewOutbox<'_>>,
+    ) -> Result<Option<i64>, StoreError> {
+        let record = (tx, &tx.planned, &tx.awaiting);
+        let data = serde_json::to_string(&record)
+            .map_err(|e| self.error("cannot encode a transaction", e))?;
+        let path = self.path.display().to_string();
+        let fail = |e: rusqlite::Error| StoreError {
+            path: path.clone(),
+            message: format!("cannot save transaction {:?}: {e}", tx.order_id),
+        };
+        let db = self.conn.transaction().map_err(fail)?;
+        let serial = i64::try_from(tx.serial).unwrap_or(i64::MAX);
+        if new {
+            db.prepare_cached("DELETE FROM replies WHERE public_id = ?1 AND order_id = ?2")
+                .and_then(|mut s| s.execute(params![tx.public_id, tx.order_id]))
+                .map_err(fail)?;
+            db.prepare_cached(
+                "INSERT INTO meta (key, value) VALUES ('serial', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
+            )
+            .and_then(|mut s| s.execute(params![serial]))
+            .map_err(fail)?;
+        }
+        db.prepare_cached(
+            "INSERT INTO transactions (public_id, order_id, serial, transaction_id, status, data)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (public_id, order_id) DO UPDATE SET
+                serial = excluded.serial, transaction_id = excluded.transaction_id,
+                status = excluded.status, data = excluded.data",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                tx.public_id,
+                tx.order_id,
+                serial,
+                tx.transaction_id,
+                tx.status,
+                data
+            ])
+        })
+        .map_err(fail)?;
+        for reply in &tx.replies {
+            db.prepare_cached(
+                "INSERT OR IGNORE INTO replies (public_id, order_id, operation, signature, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    tx.public_id,
+                    tx.order_id,
+                    reply.operation.as_str(),
+                    reply.signature,
+                    &reply.body[..]
+                ])
+            })
+            .map_err(fail)?;
+        }
+        let mut outbox_id = None;
+        if let Some(out) = outbox {
+            db.prepare_cached(
+                "INSERT INTO outbox (public_id, order_id, operation_type, status, url, body, attempts, next_attempt_ms, state)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, 'pending')",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    tx.public_id,
+                    tx.order_id,
+                    out.operation_type,
+                    out.status,
+                    out.url,
+                    out.body,
+                    i64::try_from(now_ms()).unwrap_or(i64::MAX)
+                ])
+            })
+            .map_err(fail)?;
+            outbox_id = Some(db.last_insert_rowid());
+        }
+        db.commit().map_err(fail)?;
+        Ok(outbox_id)
+    }
+
+    /// Records a delivery attempt and, for an outbox delivery, its
+    /// progress, in one SQLite transaction.
+    pub(crate) fn record_attempt(
+        &mut self,
+        attempt: &CallbackAttempt,
+        outbox: Option<(i64, OutboxProgress)>,
+    ) -> Result<(), StoreError> {
+        let data = serde_json::to_string(attempt)
+            .map_err(|e| self.error("cannot encode a callback attempt", e))?;
+        let path = self.path.display().to_string();
+        let fail = |e: rusqlite::Error| StoreError {
+            path: path.clone(),
+            message: format!("cannot record a callback attempt: {e}"),
+        };
+        let db = self.conn.transaction().map_err(fail)?;
+        db.prepare_cached("INSERT INTO callback_attempts (data) VALUES (?1)")
+            .and_then(|mut s| s.execute(params![data]))
+            .map_err(fail)?;
+        if let Some((id, progress)) = outbox {
+            let (state, next) = match progress {
+                OutboxProgress::Delivered => ("delivered", 0),
+                OutboxProgress::Abandoned => ("abandoned", 0),
+                OutboxProgress::Retry { next_attempt_ms } => ("pending", next_attempt_ms),
+            };
+            db.prepare_cached(
+                "UPDATE outbox SET attempts = ?2, state = ?3, next_attempt_ms = ?4 WHERE id = ?1",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    id,
+                    attempt.attempt,
+                    state,
+                    i64::try_from(next).unwrap_or(i64::MAX)
+                ])
+            })
+            .map_err(fail)?;
+        }
+        db.commit().map_err(fail)
+    }
+
+    /// Every delivery still pending, oldest first.
+    pub(crate) fn pending_outbox(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, public_id, order_id, operation_type, status, url, body, attempts, next_attempt_ms
+                 FROM outbox WHERE state = 'pending' ORDER BY id",
+            )
+            .map_err(|e| self.error("cannot read the outbox", e))?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok(OutboxEntry {
+                    id: row.get(0)?,
+                    public_id: row.get(1)?,
+                    order_id: row.get(2)?,
+                    operation_type: row.get(3)?,
+                    status: row.get(4)?,
+                    url: row.get(5)?,
+                    body: Bytes::from(row.get::<_, Vec<u8>>(6)?),
+                    attempts: row.get(7)?,
+                    next_attempt_ms: u64::try_from(row.get::<_, i64>(8)?).unwrap_or(0),
+                })
+            })
+            .map_err(|e| self.error("cannot read the outbox", e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.error("cannot read the outbox", e))
+    }
+
+    /// Forgets transactions, replies, the outbox and the attempts (keeps
+    /// the serial).
+    pub(crate) fn reset(&mut self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch(
+                "BEGIN; DELETE FROM transactions; DELETE FROM replies; DELETE FROM outbox;
+                 DELETE FROM callback_attempts; COMMIT;",
+            )
+            .map_err(|e| self.error("cannot reset", e))
+    }
+}
