@@ -313,9 +313,20 @@ async fn read_body(headers: &HeaderMap, body: Body, max: usize) -> Result<Bytes,
     if declared.is_some_and(|len| len > max as u64) {
         return Err(too_large());
     }
-    axum::body::to_bytes(body, max)
-        .await
-        .map_err(|_| too_large())
+    axum::body::to_bytes(body, max).await.map_err(|err| {
+        let err = err.into_inner();
+        if err.is::<http_body_util::LengthLimitError>() {
+            too_large()
+        } else {
+            // The client stopped sending (a cut connection, a short
+            // Content-Length, a broken chunk): not a size problem.
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                codes::BAD_REQUEST,
+                format!("the body could not be read to its end: {err}"),
+            )
+        }
+    })
 }
 
 #[derive(Deserialize)]
