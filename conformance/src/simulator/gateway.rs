@@ -20,7 +20,9 @@ use serde::{Deserialize, Serialize};
 use super::codes;
 use super::lifecycle;
 use super::outcome::{self, Outcome, WRONG_OTP};
-use super::state::{Awaiting, BankDetails, OperationKind, StatusChange, StoredReply, Transaction};
+use super::state::{
+    Awaiting, BankDetails, OperationKind, StatusChange, Store, StoredReply, Transaction,
+};
 use super::wire;
 use super::{MerchantEntry, SimulatorState};
 
@@ -578,22 +580,34 @@ fn payment_op(
         }
         tx.set_status(1, "in progress");
     }
-    let body = wire::to_body(&wire::payment_response(&tx));
-    tx.replies.push(StoredReply {
-        operation: op,
-        signature,
-        body: body.clone(),
-    });
-    let order_id = tx.order_id.clone();
-    // With a database, the transaction, its idempotency record and the
-    // stored response are committed here, before the answer is sent.
-    store.insert(tx).map_err(ApiError::storage)?;
+    let (order_id, body) = commit_accepted(&mut store, tx, op, signature)?;
     drop(store);
     tracing::info!(public_id, order_id = %order_id, operation = op.as_str(), provider_id = p.provider_id, "operation accepted");
     if run_timer {
         lifecycle::schedule(state, public_id, &order_id, serial);
     }
     Ok(json_response(StatusCode::OK, body))
+}
+
+/// Records the answer to an accepted operation as its idempotency record
+/// and stores the transaction; with a database, the transaction, the record
+/// and the answer are committed here, before the answer is sent. Returns
+/// the order id and the answer's bytes.
+fn commit_accepted(
+    store: &mut Store,
+    mut tx: Transaction,
+    operation: OperationKind,
+    signature: String,
+) -> Result<(String, Bytes), ApiError> {
+    let body = wire::to_body(&wire::payment_response(&tx));
+    tx.replies.push(StoredReply {
+        operation,
+        signature,
+        body: body.clone(),
+    });
+    let order_id = tx.order_id.clone();
+    store.insert(tx).map_err(ApiError::storage)?;
+    Ok((order_id, body))
 }
 
 /// A POS deposit or withdrawal, reduced to what the simulator needs.
@@ -671,16 +685,7 @@ fn pos_op(
     } else {
         tx.set_status(1, "in progress");
     }
-    let body = wire::to_body(&wire::payment_response(&tx));
-    tx.replies.push(StoredReply {
-        operation: op,
-        signature,
-        body: body.clone(),
-    });
-    let order_id = tx.order_id.clone();
-    // With a database, the transaction, its idempotency record and the
-    // stored response are committed here, before the answer is sent.
-    store.insert(tx).map_err(ApiError::storage)?;
+    let (order_id, body) = commit_accepted(&mut store, tx, op, signature)?;
     drop(store);
     tracing::info!(public_id, order_id = %order_id, operation = op.as_str(), "POS operation accepted");
     lifecycle::schedule(state, public_id, &order_id, serial);
