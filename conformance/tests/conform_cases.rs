@@ -112,7 +112,7 @@ fn smallest_valid_amounts_respect_the_step() {
     let payment = valid_payment(&PROVIDER_TABLE, provider, Direction::C2b).unwrap();
     let rule = provider.c2b.unwrap();
     assert!(payment.amount.is_multiple_of(rule.step.unwrap()));
-    assert!(rule.min.map_or(true, |m| payment.amount >= m));
+    assert!(rule.min.is_none_or(|m| payment.amount >= m));
 }
 
 #[test]

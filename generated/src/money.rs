@@ -53,11 +53,8 @@ impl Amount {
     /// Whether this amount is a whole multiple of `step` (a zero step
     /// divides nothing but zero).
     pub const fn is_multiple_of(self, step: Amount) -> bool {
-        if step.minor == 0 {
-            self.minor == 0
-        } else {
-            self.minor % step.minor == 0
-        }
+        // `u64::is_multiple_of` already treats a zero step that way.
+        self.minor.is_multiple_of(step.minor)
     }
 
     /// Renders `major.minor` into a stack buffer.

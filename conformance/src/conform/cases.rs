@@ -387,7 +387,7 @@ pub fn smallest_valid_amount(rule: &DirectionRule) -> Option<Amount> {
     if minor == 0 {
         minor = 10_000;
     }
-    if step > 0 && minor % step != 0 {
+    if step > 0 && !minor.is_multiple_of(step) {
         minor = (minor / step + 1) * step;
     }
     let amount = Amount::from_minor(minor);
@@ -571,7 +571,7 @@ fn derive_for(
     if let Some(step) = rule.step.filter(|s| s.minor() > 0) {
         let one = Amount::from_minor(100);
         let off = Amount::from_minor(valid.amount.minor() + one.minor());
-        let within = rule.max.map_or(true, |max| off <= max);
+        let within = rule.max.is_none_or(|max| off <= max);
         if !one.is_multiple_of(step) && within {
             out.push(reject(
                 "amount_step",

@@ -149,7 +149,7 @@ pub fn plan_with(
 ) -> Vec<Planned> {
     cases
         .into_iter()
-        .filter(|c| filter.map_or(true, |f| c.id.contains(f)))
+        .filter(|c| filter.is_none_or(|f| c.id.contains(f)))
         .map(|case| {
             let skip = if !remote {
                 None

@@ -383,7 +383,7 @@ impl Store {
     pub fn attempts(&self, order_id: Option<&str>) -> Vec<CallbackAttempt> {
         self.callbacks
             .iter()
-            .filter(|a| order_id.map_or(true, |o| a.order_id == o))
+            .filter(|a| order_id.is_none_or(|o| a.order_id == o))
             .cloned()
             .collect()
     }

@@ -48,7 +48,7 @@ fn service_version() -> TextOrNumber {
 /// carry it: `100.00` → `100`, `100.50` → `100.5`.
 pub fn amount_number(amount: Amount) -> Decimal {
     let minor = amount.minor();
-    if minor % 100 == 0 {
+    if minor.is_multiple_of(100) {
         if let Ok(major) = i64::try_from(minor / 100) {
             return Decimal::from_integer(major);
         }

@@ -179,7 +179,7 @@ fn keeps_trailing_zeros(abs: f64) -> bool {
     }
     // Exact: every integer below 2^53 converts losslessly.
     let int = abs as u64;
-    int % 10 == 5 && (int / 10) % 2 == 0
+    int % 10 == 5 && (int / 10).is_multiple_of(2)
 }
 
 fn parse_exponent(s: &[u8]) -> i32 {

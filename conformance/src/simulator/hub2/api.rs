@@ -837,7 +837,7 @@ pub(crate) fn finish_payment(
             .intent
             .payments
             .last_mut()
-            .filter(|p| payment_id.map_or(true, |id| p.id == id))
+            .filter(|p| payment_id.is_none_or(|id| p.id == id))
             .filter(|p| {
                 matches!(
                     p.status,

@@ -183,8 +183,8 @@ pub(crate) async fn deliveries(State(state): State<SimulatorState>, uri: Uri) ->
         .hub2_store()
         .deliveries
         .iter()
-        .filter(|d| object_id.as_ref().map_or(true, |o| &d.object_id == o))
-        .filter(|d| webhook_id.as_ref().map_or(true, |w| &d.webhook_id == w))
+        .filter(|d| object_id.as_ref().is_none_or(|o| &d.object_id == o))
+        .filter(|d| webhook_id.as_ref().is_none_or(|w| &d.webhook_id == w))
         .cloned()
         .collect();
     Json(json!({ "deliveries": list })).into_response()
