@@ -2,14 +2,14 @@
 //! the first thing that did not hold.
 
 use paygate::client::{ClientError, FINAL_STATUSES};
-use paygate::gateway::{DepositRequest, PaymentResponse, WithdrawalRequest};
+use paygate::gateway::{Country, Currency, DepositRequest, PaymentResponse, WithdrawalRequest};
 use paygate::money::Amount;
 use std::time::Duration;
 
 use paygate::rules::{Direction, DirectionRule, Flow, ProviderRule, ProviderTable};
 use paygate::signing::{sign_json, SecretKey, SigningKey};
 use paygate::validate::Rule;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::cases::{valid_payment, CaseKind, MalformedBody, PaymentSpec, TEST_PROVIDER};
 use super::receiver::{verify_body, Received};
@@ -862,19 +862,16 @@ async fn b2c_confirm(ctx: &Ctx, payment: &PaymentSpec) -> Check {
 
 async fn pos_deposit(ctx: &Ctx, payment: &PaymentSpec) -> Check {
     let order = ctx.order_id();
-    let mut body = serde_json::Map::new();
-    body.insert("merchant_id".into(), json!(ctx.merchant_id));
-    body.insert("customer_id".into(), json!(payment.customer_id));
-    body.insert("order_id".into(), json!(order));
-    body.insert("amount".into(), json!(payment.amount.to_string()));
-    body.insert("currency".into(), json!(payment.currency));
-    if let Some(country) = payment.country {
-        body.insert("country".into(), json!(country));
-    }
-    body.insert("destination_id".into(), json!("2133456"));
-    body.insert("signature".into(), json!(""));
-    let request: DepositRequest =
-        serde_json::from_value(Value::Object(body)).map_err(|e| format!("DepositRequest: {e}"))?;
+    let request = DepositRequest {
+        merchant_id: ctx.merchant_id.clone(),
+        customer_id: payment.customer_id.clone(),
+        order_id: order.clone(),
+        amount: payment.amount,
+        currency: Currency::from(payment.currency),
+        country: payment.country.map(Country::from),
+        destination_id: Some("2133456".into()),
+        signature: String::new(),
+    };
     let response = ctx
         .client
         .deposit(request)
@@ -893,22 +890,17 @@ async fn pos_deposit(ctx: &Ctx, payment: &PaymentSpec) -> Check {
 
 async fn pos_withdrawal(ctx: &Ctx, payment: &PaymentSpec) -> Check {
     let order = ctx.order_id();
-    let mut body = serde_json::Map::new();
-    body.insert("merchant_id".into(), json!(ctx.merchant_id));
-    body.insert("customer_id".into(), json!(payment.customer_id));
-    body.insert("order_id".into(), json!(order));
-    body.insert("amount".into(), json!(payment.amount.to_string()));
-    body.insert("currency".into(), json!(payment.currency));
-    if let Some(country) = payment.country {
-        body.insert("country".into(), json!(country));
-    }
-    body.insert("provider_id".into(), json!(payment.provider_id));
-    if let Some(url) = ctx.callback_url() {
-        body.insert("callback_url".into(), json!(url));
-    }
-    body.insert("signature".into(), json!(""));
-    let request: WithdrawalRequest = serde_json::from_value(Value::Object(body))
-        .map_err(|e| format!("WithdrawalRequest: {e}"))?;
+    let request = WithdrawalRequest {
+        merchant_id: ctx.merchant_id.clone(),
+        customer_id: payment.customer_id.clone(),
+        order_id: order.clone(),
+        amount: payment.amount,
+        currency: Currency::from(payment.currency),
+        country: payment.country.map(Country::from),
+        provider_id: Some(i64::from(payment.provider_id)),
+        callback_url: ctx.callback_url().map(|url| url.to_string()),
+        signature: String::new(),
+    };
     let response = ctx
         .client
         .withdrawal(request)
@@ -954,6 +946,7 @@ async fn forced_outcome(ctx: &Ctx, payment: &PaymentSpec, status: i64) -> Check 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn minor_units_reads_numbers_and_strings() {
