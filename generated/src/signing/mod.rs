@@ -11,6 +11,7 @@ mod json_string;
 mod key;
 pub mod php_number;
 pub mod raw;
+mod scan;
 mod value;
 
 pub use canonical::{ByteSink, Canonicalizer, Segment, SignError, MAX_DEPTH};

@@ -40,6 +40,7 @@ use super::canonical::{ByteSink, Segment, SignError, MAX_DEPTH};
 use super::json_string::{decode_escape, hex4, unescaped_eq, write_unescaped};
 use super::key::{Signature, SigningKey};
 use super::php_number::write_php_json_number;
+use super::scan::skip_plain;
 
 /// Why a received body cannot be signed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -219,15 +220,14 @@ enum SignatureField<'a> {
 fn walk<'a, S: ByteSink>(body: &'a [u8], sink: S) -> Result<(S, SignatureField<'a>), JsonError> {
     let mut reader = Reader {
         bytes: body,
-        pos: 0,
-        high: HIGH,
+        ascii_only: true,
     };
     let result = reader.document(sink);
     // The reader accepts non-ASCII bytes only inside strings, and noted
     // whether it saw any: validate UTF-8 when it did, and before reporting
     // any other error (an invalid body is reported as such, whatever else is
     // wrong with it, as if it had been checked first).
-    if result.is_err() || reader.high == 0 {
+    if result.is_err() || !reader.ascii_only {
         if let Err(e) = core::str::from_utf8(body) {
             return Err(JsonError::InvalidUtf8 {
                 offset: e.valid_up_to(),
@@ -341,29 +341,30 @@ impl<'a, S: ByteSink> Out<'a, S> {
         }
     }
 
-    /// Appends `prefix + key + value` for a scalar (skipped if the key is
-    /// `signature`).
+    /// Appends `prefix + key + value` for a scalar.
     #[inline(always)]
     fn scalar(&mut self, key: Seg<'_>, value: &[u8]) {
-        if self.write_key(key) {
-            self.sink.write(value);
+        self.write_prefix();
+        match key {
+            Seg::Key(raw, false) => self.sink.write_pair(raw, value),
+            _ => {
+                key.write_to(&mut self.sink);
+                self.sink.write(value);
+            }
         }
     }
 
     /// Like [`Out::scalar`], for a value that writes itself in pieces.
     #[inline(always)]
     fn scalar_with(&mut self, key: Seg<'_>, value: impl FnOnce(&mut S)) {
-        if self.write_key(key) {
-            value(&mut self.sink);
-        }
+        self.write_prefix();
+        key.write_to(&mut self.sink);
+        value(&mut self.sink);
     }
 
-    /// Writes `prefix + key`; returns false (writing nothing) for `signature`.
+    /// Writes the prefix of the current level (nothing at the top level).
     #[inline(always)]
-    fn write_key(&mut self, key: Seg<'_>) -> bool {
-        if key.is_signature() {
-            return false;
-        }
+    fn write_prefix(&mut self) {
         if self.depth > 0 {
             if self.prefix.overflow {
                 self.write_long_prefix();
@@ -371,8 +372,6 @@ impl<'a, S: ByteSink> Out<'a, S> {
                 self.sink.write(self.prefix.as_bytes());
             }
         }
-        key.write_to(&mut self.sink);
-        true
     }
 
     /// The prefix, segment by segment, when it does not fit the buffer.
@@ -508,145 +507,143 @@ impl Iterator for Decoded<'_> {
     }
 }
 
-/// Keys inline per object before spilling to the heap (at most 32: one bit
-/// each in [`KeySet::escaped`]).
+/// Keys per object checked inline before spilling to a hash set (at most 32:
+/// one bit each in [`KeySet::escaped`]).
 const INLINE_KEYS: usize = 32;
 
-/// The keys seen so far in one object: inline up to [`INLINE_KEYS`], then a
-/// hash set of decoded keys (so huge objects stay linear).
+/// The keys seen so far in one object: up to [`INLINE_KEYS`] as positions
+/// in the body behind a small Bloom filter, then a hash set of decoded keys
+/// (so huge objects stay linear).
 ///
-/// The inline keys are kept column by column (contents, fingerprints,
-/// escaped flags) so that adding one is a few plain stores.
+/// Setting one up is a few stores (it happens for every object), and a new
+/// key is compared with the earlier ones only when the filter says it may
+/// have been seen: for the distinct keys of a normal payload, almost never.
 struct KeySet<'a> {
-    raws: [&'a [u8]; INLINE_KEYS],
-    fingerprints: [u64; INLINE_KEYS],
-    /// Bit `i` is set if key `i` contains escapes.
-    escaped: u32,
+    body: &'a [u8],
+    /// `(offset, length)` of each inline key's contents in `body`.
+    spans: [(u32, u32); INLINE_KEYS],
     len: usize,
-    /// One bit per key seen, picked by its fingerprint: a key whose bit is
-    /// clear is new without looking at the others.
-    seen_bits: [u64; 4],
+    /// Bit `i` is set if inline key `i` contains escapes.
+    escaped: u32,
+    /// Two bits per key seen, picked by its fingerprint: a key with either
+    /// bit clear is new.
+    bloom: [u64; 8],
     spill: Option<HashSet<Cow<'a, [u8]>>>,
 }
 
 impl<'a> KeySet<'a> {
-    #[inline]
-    fn new() -> Self {
+    #[inline(always)]
+    fn new(body: &'a [u8]) -> Self {
         KeySet {
-            raws: [b""; INLINE_KEYS],
-            fingerprints: [0; INLINE_KEYS],
-            escaped: 0,
+            body,
+            spans: [(0, 0); INLINE_KEYS],
             len: 0,
-            seen_bits: [0; 4],
-            spill: None,
+            escaped: 0,
+            bloom: [0; 8],
+            // Offsets are kept in 32 bits: a body beyond 4 GiB keeps its
+            // keys in the set from the start.
+            spill: (body.len() > u32::MAX as usize).then(HashSet::new),
         }
     }
 
     /// The inline key at `i`.
-    #[inline]
     fn key(&self, i: usize) -> Key<'a> {
-        Key {
-            raw: self.raws[i],
-            escaped: self.escaped & (1 << i) != 0,
-            fingerprint: self.fingerprints[i],
-        }
+        let (offset, len) = self.spans[i];
+        let (offset, len) = (offset as usize, len as usize);
+        Key::new(
+            &self.body[offset..offset + len],
+            self.escaped & (1 << i) != 0,
+        )
     }
 
-    /// Adds `key`; false if it was already there.
+    /// Adds `key`, whose contents start at `offset` in the body; false if
+    /// it was already there.
     #[inline(always)]
-    fn insert(&mut self, key: Key<'a>) -> bool {
-        if let Some(spill) = &mut self.spill {
-            return spill.insert(key.decoded_bytes());
+    fn insert(&mut self, offset: usize, key: Key<'a>) -> bool {
+        if self.len >= INLINE_KEYS || self.spill.is_some() {
+            return self.insert_spilled(key);
         }
-        let word = (key.fingerprint >> 62) as usize;
-        let bit = 1u64 << ((key.fingerprint >> 56) & 63);
-        if key.escaped || self.escaped != 0 {
-            // Escaped keys have no usable fingerprint: compare them in full.
-            if self.contains_decoded(&key) {
-                return false;
-            }
-        } else if self.seen_bits[word] & bit != 0 && self.contains_unescaped(&key) {
+        let fingerprint = key.fingerprint;
+        let (word1, bit1) = (
+            (fingerprint >> 61) as usize,
+            1u64 << ((fingerprint >> 55) & 63),
+        );
+        let (word2, bit2) = (
+            (fingerprint >> 49) as usize & 7,
+            1u64 << ((fingerprint >> 43) & 63),
+        );
+        let maybe_seen = self.bloom[word1] & bit1 != 0 && self.bloom[word2] & bit2 != 0;
+        self.bloom[word1] |= bit1;
+        self.bloom[word2] |= bit2;
+        // Escaped keys have no usable fingerprint: compare them in full.
+        if (maybe_seen || key.escaped || self.escaped != 0) && self.contains(&key) {
             return false;
         }
-        self.seen_bits[word] |= bit;
-        if self.len < INLINE_KEYS {
-            self.raws[self.len] = key.raw;
-            self.fingerprints[self.len] = key.fingerprint;
-            self.escaped |= u32::from(key.escaped) << self.len;
-            self.len += 1;
-        } else {
-            self.spill_with(key);
-        }
+        self.spans[self.len] = (offset as u32, key.raw.len() as u32);
+        self.escaped |= u32::from(key.escaped) << self.len;
+        self.len += 1;
         true
     }
 
-    /// Whether an unescaped key is among the inline ones, all unescaped.
-    #[inline(never)]
-    fn contains_unescaped(&self, key: &Key<'_>) -> bool {
-        // Fingerprints first, without branching, then the rare candidates.
-        let fingerprints = &self.fingerprints[..self.len];
-        let candidate = fingerprints
-            .iter()
-            .fold(false, |any, &f| any | (f == key.fingerprint));
-        candidate && (0..self.len).any(|i| self.key(i).same(key))
-    }
-
-    /// Whether a key is among the inline ones, comparing decoded bytes.
+    /// Whether a key is among the inline ones.
     #[cold]
-    fn contains_decoded(&self, key: &Key<'_>) -> bool {
+    #[inline(never)]
+    fn contains(&self, key: &Key<'_>) -> bool {
         (0..self.len).any(|i| self.key(i).same(key))
     }
 
     #[cold]
-    fn spill_with(&mut self, key: Key<'a>) {
-        let mut set = HashSet::with_capacity(INLINE_KEYS * 4);
-        for i in 0..self.len {
-            set.insert(self.key(i).decoded_bytes());
+    #[inline(never)]
+    fn insert_spilled(&mut self, key: Key<'a>) -> bool {
+        if self.spill.is_none() {
+            let mut set = HashSet::with_capacity(INLINE_KEYS * 4);
+            for i in 0..self.len {
+                set.insert(self.key(i).decoded_bytes());
+            }
+            self.spill = Some(set);
         }
-        set.insert(key.decoded_bytes());
-        self.spill = Some(set);
+        self.spill
+            .as_mut()
+            .is_some_and(|set| set.insert(key.decoded_bytes()))
     }
 }
 
-/// The high bit of every byte of a word.
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// The strict JSON reader.
+/// The strict JSON reader. Positions are passed in and returned by value,
+/// so the walk keeps them in registers; every method that reads a token
+/// takes the index of its first byte and returns the index after it.
 struct Reader<'a> {
     bytes: &'a [u8],
-    pos: usize,
-    /// [`HIGH`] until the string scanner meets a non-ASCII byte, then 0 (the
-    /// body is then validated as UTF-8 once the walk is over).
-    high: u64,
+    /// True until the string scanner meets a non-ASCII byte (the body is
+    /// then validated as UTF-8 once the walk is over).
+    ascii_only: bool,
 }
 
 impl<'a> Reader<'a> {
+    /// The byte at `i`, or 0 past the end: 0 is never valid where a token
+    /// is expected, so running off the end takes the error path, which
+    /// reports it as the end of input.
     #[inline(always)]
-    fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.pos).copied()
+    fn at(&self, i: usize) -> u8 {
+        self.bytes.get(i).copied().unwrap_or(0)
     }
 
-    /// Skips whitespace; returns the byte after it.
+    /// Skips whitespace from `i`.
     #[inline(always)]
-    fn skip_ws(&mut self) -> Option<u8> {
+    fn ws(&self, i: usize) -> usize {
         // Compact JSON has none: one test for the usual case.
-        match self.peek() {
-            Some(b) if b > b' ' => Some(b),
-            _ => self.skip_ws_slow(),
+        if self.at(i) > b' ' {
+            i
+        } else {
+            self.ws_slow(i)
         }
     }
 
     #[inline(never)]
-    fn skip_ws_slow(&mut self) -> Option<u8> {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
-            self.pos += 1;
+    fn ws_slow(&self, mut i: usize) -> usize {
+        while let b' ' | b'\t' | b'\n' | b'\r' = self.at(i) {
+            i += 1;
         }
-        self.peek()
-    }
-
-    #[cold]
-    fn syntax(&self, reason: &'static str) -> JsonError {
-        self.syntax_at(self.pos, reason)
+        i
     }
 
     #[cold]
@@ -661,182 +658,215 @@ impl<'a> Reader<'a> {
 
     /// The whole body: one object, surrounded by whitespace.
     fn document<S: ByteSink>(&mut self, sink: S) -> Result<(S, SignatureField<'a>), JsonError> {
-        match self.skip_ws() {
-            Some(b'{') => self.pos += 1,
-            Some(b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n') => {
+        let pos = self.ws(0);
+        match self.at(pos) {
+            b'{' => {}
+            b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
                 return Err(JsonError::NotAnObject)
             }
-            Some(_) => return Err(self.syntax("expected a JSON object")),
-            None => return Err(self.syntax("empty body; expected a JSON object")),
+            _ if pos >= self.bytes.len() => {
+                return Err(self.syntax_at(pos, "empty body; expected a JSON object"))
+            }
+            _ => return Err(self.syntax_at(pos, "expected a JSON object")),
         }
         let mut out = Out::new(sink);
         let mut signature = SignatureField::Missing;
-        self.object(&mut out, Some(&mut signature))?;
-        if self.skip_ws().is_some() {
-            return Err(self.syntax("trailing characters after the JSON object"));
+        let end = self.object(pos + 1, &mut out, Some(&mut signature))?;
+        let pos = self.ws(end);
+        if pos < self.bytes.len() {
+            return Err(self.syntax_at(pos, "trailing characters after the JSON object"));
         }
         Ok((out.sink, signature))
     }
 
-    /// Reads the members of an object whose `{` has been consumed. `signature`
-    /// is given for the top-level object only.
+    /// Reads the members of an object whose `{` is just before `pos`.
+    /// `signature` is given for the top-level object only.
     fn object<S: ByteSink>(
         &mut self,
+        pos: usize,
         out: &mut Out<'a, S>,
         mut signature: Option<&mut SignatureField<'a>>,
-    ) -> Result<(), JsonError> {
-        let mut keys = KeySet::new();
-        if self.skip_ws() == Some(b'}') {
-            self.pos += 1;
-            return Ok(());
+    ) -> Result<usize, JsonError> {
+        let mut keys = KeySet::new(self.bytes);
+        let mut pos = self.ws(pos);
+        if self.at(pos) == b'}' {
+            return Ok(pos + 1);
         }
         loop {
-            if self.peek() != Some(b'"') {
-                return Err(self.syntax("expected a string key"));
+            if self.at(pos) != b'"' {
+                return Err(self.syntax_at(pos, "expected a string key"));
             }
-            let (raw, escaped) = self.string()?;
-            let key = Seg::Key(raw, escaped);
-            if !keys.insert(Key::new(raw, escaped)) {
+            let start = pos + 1;
+            let (end, escaped) = self.string(start)?;
+            let raw = &self.bytes[start..end];
+            if !keys.insert(start, Key::new(raw, escaped)) {
                 return Err(JsonError::DuplicateKey {
-                    path: key.segment().to_string(),
+                    path: Seg::Key(raw, escaped).segment().to_string(),
                 });
             }
-            if self.skip_ws() != Some(b':') {
-                return Err(self.syntax("expected `:` after an object key"));
-            }
-            self.pos += 1;
-            self.skip_ws();
-            match signature.as_deref_mut() {
-                Some(field) if key.is_signature() => {
-                    *field = if self.peek() == Some(b'"') {
-                        // A `signature` string is not signed: just read it.
-                        let (raw, escaped) = self.string()?;
-                        SignatureField::String(raw, escaped)
-                    } else {
-                        self.value(out, key)?;
-                        SignatureField::NotAString
-                    };
+            pos = end + 1;
+            if self.at(pos) != b':' {
+                pos = self.ws(pos);
+                if self.at(pos) != b':' {
+                    return Err(self.syntax_at(pos, "expected `:` after an object key"));
                 }
-                _ => self.value(out, key)?,
             }
-            match self.skip_ws() {
-                Some(b',') => {
-                    self.pos += 1;
-                    if self.skip_ws() == Some(b'}') {
-                        return Err(self.syntax("trailing comma in object"));
+            pos = self.ws(pos + 1);
+            let key = Seg::Key(raw, escaped);
+            let skip = key.is_signature();
+            pos = match signature.as_deref_mut() {
+                Some(field) if skip => {
+                    if self.at(pos) == b'"' {
+                        // A `signature` string is not signed: just read it.
+                        let (end, escaped) = self.string(pos + 1)?;
+                        *field = SignatureField::String(&self.bytes[pos + 1..end], escaped);
+                        end + 1
+                    } else {
+                        *field = SignatureField::NotAString;
+                        self.value(pos, out, key, skip)?
                     }
                 }
-                Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(());
+                _ => self.value(pos, out, key, skip)?,
+            };
+            let mut next = self.at(pos);
+            if next <= b' ' {
+                pos = self.ws(pos);
+                next = self.at(pos);
+            }
+            match next {
+                b',' => {
+                    pos = self.ws(pos + 1);
+                    if self.at(pos) == b'}' {
+                        return Err(self.syntax_at(pos, "trailing comma in object"));
+                    }
                 }
-                _ => return Err(self.syntax("expected `,` or `}` after an object member")),
+                b'}' => return Ok(pos + 1),
+                _ => return Err(self.syntax_at(pos, "expected `,` or `}` after an object member")),
             }
         }
     }
 
-    /// Reads the items of a list whose `[` has been consumed.
-    fn array<S: ByteSink>(&mut self, out: &mut Out<'a, S>) -> Result<(), JsonError> {
-        if self.skip_ws() == Some(b']') {
-            self.pos += 1;
-            return Ok(());
+    /// Reads the items of a list whose `[` is just before `pos`.
+    fn array<S: ByteSink>(&mut self, pos: usize, out: &mut Out<'a, S>) -> Result<usize, JsonError> {
+        let mut pos = self.ws(pos);
+        if self.at(pos) == b']' {
+            return Ok(pos + 1);
         }
         let mut index = 0usize;
         loop {
-            self.value(out, Seg::Index(index))?;
+            let end = self.value(pos, out, Seg::Index(index), false)?;
+            pos = self.ws(end);
             index += 1;
-            match self.skip_ws() {
-                Some(b',') => {
-                    self.pos += 1;
-                    if self.skip_ws() == Some(b']') {
-                        return Err(self.syntax("trailing comma in list"));
+            match self.at(pos) {
+                b',' => {
+                    pos = self.ws(pos + 1);
+                    if self.at(pos) == b']' {
+                        return Err(self.syntax_at(pos, "trailing comma in list"));
                     }
                 }
-                Some(b']') => {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                _ => return Err(self.syntax("expected `,` or `]` after a list item")),
+                b']' => return Ok(pos + 1),
+                _ => return Err(self.syntax_at(pos, "expected `,` or `]` after a list item")),
             }
         }
     }
 
-    /// Reads one value (whitespace before it already skipped) under `key`.
+    /// Reads one value at `pos` (whitespace before it already skipped)
+    /// under `key`; a scalar is not written if `skip` (its key is
+    /// `signature`).
     ///
     /// Recursion into nested objects and lists happens only after
     /// [`Out::enter`] accepted the new level, so it is bounded by
     /// [`MAX_DEPTH`] whatever the input.
     #[inline(always)]
-    fn value<S: ByteSink>(&mut self, out: &mut Out<'a, S>, key: Seg<'a>) -> Result<(), JsonError> {
-        match self.peek() {
-            Some(b'"') => {
-                let (raw, escaped) = self.string()?;
-                if escaped {
-                    out.scalar_with(key, |sink| write_unescaped(raw, sink));
-                } else {
-                    out.scalar(key, raw);
+    fn value<S: ByteSink>(
+        &mut self,
+        pos: usize,
+        out: &mut Out<'a, S>,
+        key: Seg<'a>,
+        skip: bool,
+    ) -> Result<usize, JsonError> {
+        match self.at(pos) {
+            b'"' => {
+                let (end, escaped) = self.string(pos + 1)?;
+                if !skip {
+                    let raw = &self.bytes[pos + 1..end];
+                    if escaped {
+                        out.scalar_with(key, |sink| write_unescaped(raw, sink));
+                    } else {
+                        out.scalar(key, raw);
+                    }
                 }
+                Ok(end + 1)
             }
-            Some(b'-' | b'0'..=b'9') => {
-                let (raw, plain) = self.number()?;
-                if plain {
-                    out.scalar(key, raw);
-                } else {
-                    out.scalar_with(key, |sink| write_php_json_number(raw, sink));
+            b'-' | b'0'..=b'9' => {
+                let (end, plain) = self.number(pos)?;
+                if !skip {
+                    let raw = &self.bytes[pos..end];
+                    if plain {
+                        out.scalar(key, raw);
+                    } else {
+                        out.scalar_with(key, |sink| write_php_json_number(raw, sink));
+                    }
                 }
+                Ok(end)
             }
-            Some(b'{') => {
-                self.pos += 1;
+            b'{' => {
                 out.enter(key)?;
-                self.object(out, None).map_err(|e| e.under(key))?;
+                let end = self.object(pos + 1, out, None).map_err(|e| e.under(key))?;
                 out.leave();
+                Ok(end)
             }
-            Some(b'[') => {
-                self.pos += 1;
+            b'[' => {
                 out.enter(key)?;
-                self.array(out).map_err(|e| e.under(key))?;
+                let end = self.array(pos + 1, out).map_err(|e| e.under(key))?;
                 out.leave();
+                Ok(end)
             }
-            Some(b't') => {
-                self.literal(b"true")?;
-                out.scalar(key, b"1");
-            }
-            Some(b'f') => {
-                self.literal(b"false")?;
-                out.scalar(key, b"");
-            }
-            Some(b'n') => {
-                self.literal(b"null")?;
-                out.scalar(key, b"");
-            }
-            _ => return Err(self.syntax("expected a JSON value")),
+            b't' => self.literal(pos, b"true", b"1", out, key, skip),
+            b'f' => self.literal(pos, b"false", b"", out, key, skip),
+            b'n' => self.literal(pos, b"null", b"", out, key, skip),
+            _ => Err(self.syntax_at(pos, "expected a JSON value")),
         }
-        Ok(())
     }
 
-    /// Reads a string literal at `"`; returns its contents and whether they
-    /// contain escapes.
-    #[inline(always)]
-    fn string(&mut self) -> Result<(&'a [u8], bool), JsonError> {
-        let start = self.pos + 1;
-        let i = skip_plain(self.bytes, start, self.high);
-        if self.bytes.get(i) == Some(&b'"') {
-            self.pos = i + 1;
-            return Ok((&self.bytes[start..i], false));
+    /// Reads the literal `word` at `pos`, which PHP prints as `printed`.
+    fn literal<S: ByteSink>(
+        &self,
+        pos: usize,
+        word: &'static [u8],
+        printed: &'static [u8],
+        out: &mut Out<'a, S>,
+        key: Seg<'_>,
+        skip: bool,
+    ) -> Result<usize, JsonError> {
+        if !self.bytes[pos..].starts_with(word) {
+            return Err(self.syntax_at(pos, "invalid literal (expected true, false or null)"));
         }
-        self.string_slow(start, i)
+        if !skip {
+            out.scalar(key, printed);
+        }
+        Ok(pos + word.len())
+    }
+
+    /// Reads the contents of a string literal starting at `start` (after
+    /// the opening quote); returns the index of the closing quote and
+    /// whether the contents contain escapes.
+    #[inline(always)]
+    fn string(&mut self, start: usize) -> Result<(usize, bool), JsonError> {
+        let i = skip_plain(self.bytes, start, self.ascii_only);
+        if self.at(i) == b'"' {
+            return Ok((i, false));
+        }
+        self.string_slow(i)
     }
 
     /// The rest of a string literal after its first non-plain byte at `i`.
     #[inline(never)]
-    fn string_slow(&mut self, start: usize, mut i: usize) -> Result<(&'a [u8], bool), JsonError> {
+    fn string_slow(&mut self, mut i: usize) -> Result<(usize, bool), JsonError> {
         let mut escaped = false;
         loop {
             match self.bytes.get(i) {
-                Some(b'"') => {
-                    self.pos = i + 1;
-                    return Ok((&self.bytes[start..i], escaped));
-                }
+                Some(b'"') => return Ok((i, escaped)),
                 Some(b'\\') => {
                     escaped = true;
                     i = self.escape(i)?;
@@ -846,13 +876,13 @@ impl<'a> Reader<'a> {
                 }
                 Some(0x80..) => {
                     // Checked as UTF-8 once the walk is over.
-                    self.high = 0;
+                    self.ascii_only = false;
                     i += 1;
                 }
                 Some(_) => i += 1,
                 None => return Err(self.syntax_at(i, "unterminated string")),
             }
-            i = skip_plain(self.bytes, i, self.high);
+            i = skip_plain(self.bytes, i, self.ascii_only);
         }
     }
 
@@ -885,136 +915,63 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn literal(&mut self, word: &'static [u8]) -> Result<(), JsonError> {
-        if self.bytes[self.pos..].starts_with(word) {
-            self.pos += word.len();
-            Ok(())
-        } else {
-            Err(self.syntax("invalid literal (expected true, false or null)"))
-        }
-    }
-
-    /// Reads a number token (RFC 8259 grammar); returns it and whether PHP
-    /// prints it exactly as sent: an integer with no fraction or exponent,
-    /// not `-0`, and short enough to fit in an i64.
+    /// Reads a number token (RFC 8259 grammar) at `start`; returns the
+    /// index after it and whether PHP prints it exactly as sent: an integer
+    /// with no fraction or exponent, not `-0`, and short enough to fit in
+    /// an i64.
     #[inline(always)]
-    fn number(&mut self) -> Result<(&'a [u8], bool), JsonError> {
-        let start = self.pos;
-        let mut i = start;
-        let digit_at = |i: usize| self.bytes.get(i).is_some_and(u8::is_ascii_digit);
-        let negative = self.bytes.get(i) == Some(&b'-');
-        if negative {
-            i += 1;
-        }
-        let int_start = i;
-        match self.bytes.get(i) {
-            Some(b'0') => {
+    fn number(&self, start: usize) -> Result<(usize, bool), JsonError> {
+        let negative = self.at(start) == b'-';
+        let int_start = start + usize::from(negative);
+        let mut i = int_start;
+        match self.at(i) {
+            b'0' => {
                 i += 1;
-                if digit_at(i) {
+                if self.at(i).is_ascii_digit() {
                     return Err(self.syntax_at(i, "leading zeros are not allowed in numbers"));
                 }
             }
-            Some(b'1'..=b'9') => {
+            b'1'..=b'9' => {
                 i += 1;
-                while digit_at(i) {
+                while self.at(i).is_ascii_digit() {
                     i += 1;
                 }
             }
             _ => return Err(self.syntax_at(i, "expected a digit")),
         }
-        let digits = i - int_start;
-        if let Some(b'.' | b'e' | b'E') = self.bytes.get(i) {
-            return self.number_tail(start, i);
+        if let b'.' | b'e' | b'E' = self.at(i) {
+            return self.number_tail(i);
         }
-        self.pos = i;
-        let plain = digits <= 18 && !(negative && self.bytes[int_start] == b'0');
-        Ok((&self.bytes[start..i], plain))
+        let plain = i - int_start <= 18 && !(negative && self.at(int_start) == b'0');
+        Ok((i, plain))
     }
 
     /// The fraction and exponent of a number token from `i`.
     #[inline(never)]
-    fn number_tail(&mut self, start: usize, mut i: usize) -> Result<(&'a [u8], bool), JsonError> {
-        let digit_at = |i: usize| self.bytes.get(i).is_some_and(u8::is_ascii_digit);
-        if self.bytes.get(i) == Some(&b'.') {
+    fn number_tail(&self, mut i: usize) -> Result<(usize, bool), JsonError> {
+        if self.at(i) == b'.' {
             i += 1;
-            if !digit_at(i) {
+            if !self.at(i).is_ascii_digit() {
                 return Err(self.syntax_at(i, "expected a digit after the decimal point"));
             }
-            while digit_at(i) {
+            while self.at(i).is_ascii_digit() {
                 i += 1;
             }
         }
-        if let Some(b'e' | b'E') = self.bytes.get(i) {
+        if let b'e' | b'E' = self.at(i) {
             i += 1;
-            if let Some(b'+' | b'-') = self.bytes.get(i) {
+            if let b'+' | b'-' = self.at(i) {
                 i += 1;
             }
-            if !digit_at(i) {
+            if !self.at(i).is_ascii_digit() {
                 return Err(self.syntax_at(i, "expected a digit in the exponent"));
             }
-            while digit_at(i) {
+            while self.at(i).is_ascii_digit() {
                 i += 1;
             }
         }
-        self.pos = i;
-        Ok((&self.bytes[start..i], false))
+        Ok((i, false))
     }
-}
-
-/// For each byte of `word`, the high bit set if the byte is a `"`, a `\\`, a
-/// control character, or (if `high` is [`HIGH`]) non-ASCII. Borrows can
-/// also flag bytes above a real hit, never below one, so the lowest flagged
-/// byte is the first real hit.
-#[inline(always)]
-fn specials(word: u64, high: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    // The high bit of `x - 1 & !x` is set if the byte of `x` is zero (and
-    // `x - n & !x` if it is below `n`).
-    let quote = word ^ (ONES * u64::from(b'"'));
-    let backslash = word ^ (ONES * u64::from(b'\\'));
-    ((quote.wrapping_sub(ONES) & !quote)
-        | (backslash.wrapping_sub(ONES) & !backslash)
-        | (word.wrapping_sub(ONES * 0x20) & !word)
-        | (word & high))
-        & HIGH
-}
-
-/// The index of the first byte at or after `i` that is a `"`, a `\\`, a
-/// control character or (if `high` is [`HIGH`]) a non-ASCII byte (or
-/// `bytes.len()`): the end of a run of plain string content. Looks at
-/// sixteen bytes at a time, so most keys and values end in the first step.
-#[inline(always)]
-fn skip_plain(bytes: &[u8], mut i: usize, high: u64) -> usize {
-    while let Some(chunk) = bytes.get(i..i + 16) {
-        let lo = specials(le_u64(&chunk[..8]), high);
-        let hi = specials(le_u64(&chunk[8..]), high);
-        if lo | hi != 0 {
-            let hits = u128::from(hi) << 64 | u128::from(lo);
-            return i + (hits.trailing_zeros() / 8) as usize;
-        }
-        i += 16;
-    }
-    skip_plain_tail(bytes, i, high)
-}
-
-/// [`skip_plain`] for the last fifteen bytes or fewer.
-#[inline(never)]
-fn skip_plain_tail(bytes: &[u8], mut i: usize, high: u64) -> usize {
-    if let Some(chunk) = bytes.get(i..i + 8) {
-        let hits = specials(le_u64(chunk), high);
-        if hits != 0 {
-            return i + (hits.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    let ascii_only = high != 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'"' || b == b'\\' || b < 0x20 || (ascii_only && b >= 0x80) {
-            break;
-        }
-        i += 1;
-    }
-    i
 }
 
 #[cfg(test)]
@@ -1060,52 +1017,6 @@ mod tests {
             sign_json(&key(), body).unwrap().to_string(),
             "a724c9ebe2b15fca52cf5ad427164db7acef0f7c3f4ea1b3c8a3d07706ac4c2e6d0125a452d86e220f5c21686f6239434a490279e61641d33de5fb213e4ef8f2"
         );
-    }
-
-    #[test]
-    fn skip_plain_stops_at_the_first_quote_backslash_or_control_byte() {
-        // With `HIGH`, non-ASCII bytes stop the scan too; with 0 they do not.
-        let naive = |bytes: &[u8], i: usize, ascii_only: bool| {
-            (i..bytes.len())
-                .find(|&j| {
-                    matches!(bytes[j], b'"' | b'\\' | 0x00..=0x1f)
-                        || (ascii_only && bytes[j] >= 0x80)
-                })
-                .unwrap_or(bytes.len())
-        };
-        let alphabet = [
-            b'a', b'"', b'\\', 0x00, 0x1f, 0x20, 0x21, 0x7f, 0x80, 0xa2, 0xdc, 0xff,
-        ];
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        for len in 0..40 {
-            for _ in 0..200 {
-                let bytes: Vec<u8> = (0..len)
-                    .map(|_| {
-                        seed ^= seed << 13;
-                        seed ^= seed >> 7;
-                        seed ^= seed << 17;
-                        // Mostly plain bytes, so runs are long enough to matter.
-                        if seed.is_multiple_of(4) {
-                            alphabet[(seed >> 8) as usize % alphabet.len()]
-                        } else {
-                            b'a' + (seed >> 8) as u8 % 26
-                        }
-                    })
-                    .collect();
-                for start in 0..=len {
-                    assert_eq!(
-                        skip_plain(&bytes, start, HIGH),
-                        naive(&bytes, start, true),
-                        "{bytes:?} from {start}"
-                    );
-                    assert_eq!(
-                        skip_plain(&bytes, start, 0),
-                        naive(&bytes, start, false),
-                        "{bytes:?} from {start}, non-ASCII allowed"
-                    );
-                }
-            }
-        }
     }
 
     #[test]
