@@ -18,6 +18,7 @@
 //! [`ByteSink`] (the HMAC, or a `Vec<u8>` when the string itself is wanted).
 
 use core::fmt;
+use core::ops::Range;
 
 /// The recursion limit of the documented algorithm: the top-level object is
 /// level 0, and opening a nested object or list at level 16 is an error.
@@ -34,6 +35,14 @@ pub trait ByteSink {
     fn write_pair(&mut self, first: &[u8], second: &[u8]) {
         self.write(first);
         self.write(second);
+    }
+
+    /// Appends `buf[first]` then `buf[second]`. A sink may read `buf`
+    /// beyond the two ranges (the MAC copies fixed-size windows), never
+    /// write anything but the two pieces.
+    #[inline(always)]
+    fn write_pair_within(&mut self, buf: &[u8], first: Range<usize>, second: Range<usize>) {
+        self.write_pair(&buf[first], &buf[second]);
     }
 }
 
@@ -53,6 +62,11 @@ impl<S: ByteSink + ?Sized> ByteSink for &mut S {
     #[inline(always)]
     fn write_pair(&mut self, first: &[u8], second: &[u8]) {
         (**self).write_pair(first, second);
+    }
+
+    #[inline(always)]
+    fn write_pair_within(&mut self, buf: &[u8], first: Range<usize>, second: Range<usize>) {
+        (**self).write_pair_within(buf, first, second);
     }
 }
 

@@ -9,6 +9,7 @@
 //! boundaries and every kind of key (see the tests below).
 
 use core::fmt;
+use core::ops::Range;
 
 use sha2::digest::generic_array::GenericArray;
 use sha2::{Digest, Sha512};
@@ -30,6 +31,12 @@ const SHA512_IV: [u64; 8] = [
     0x1f83d9abfb41bd6b,
     0x5be0cd19137e2179,
 ];
+
+/// Room after the MAC's block for fixed-size copies that run past it.
+const SLACK: usize = 2 * WINDOW;
+
+/// The fixed size of the copies of [`ByteSink::write_pair_within`].
+const WINDOW: usize = 32;
 
 /// Compresses one block (exactly [`BLOCK`] bytes) into `state`.
 #[inline(always)]
@@ -122,7 +129,7 @@ impl SigningKey {
         MacSink {
             state: self.inner,
             outer: self.outer,
-            block: [0; BLOCK],
+            block: [0; BLOCK + SLACK],
             len: 0,
             blocks: 0,
         }
@@ -148,8 +155,10 @@ pub struct MacSink {
     state: [u64; 8],
     /// The outer hash's state after the key's outer pad.
     outer: [u64; 8],
-    /// Message bytes not yet compressed; `len < BLOCK` between calls.
-    block: [u8; BLOCK],
+    /// Message bytes not yet compressed in `block[..len]`, `len < BLOCK`
+    /// between calls; the [`SLACK`] bytes after the block take the
+    /// overshoot of [`ByteSink::write_pair_within`]'s fixed-size copies.
+    block: [u8; BLOCK + SLACK],
     len: usize,
     /// Whole message blocks compressed so far.
     blocks: u64,
@@ -171,14 +180,15 @@ impl MacSink {
         // 128-bit big-endian number in the last 16 bytes of a block.
         let bits = (u128::from(self.blocks + 1) * BLOCK as u128 + self.len as u128) * 8;
         let len = self.len;
-        self.block[len] = 0x80;
-        self.block[len + 1..].fill(0);
+        let block = &mut self.block[..BLOCK];
+        block[len] = 0x80;
+        block[len + 1..].fill(0);
         if len + 1 > BLOCK - 16 {
-            compress(&mut self.state, &self.block);
-            self.block.fill(0);
+            compress(&mut self.state, block);
+            block.fill(0);
         }
-        self.block[BLOCK - 16..].copy_from_slice(&bits.to_be_bytes());
-        compress(&mut self.state, &self.block);
+        block[BLOCK - 16..].copy_from_slice(&bits.to_be_bytes());
+        compress(&mut self.state, block);
 
         // The outer hash: the pad block (precomputed), then the inner digest
         // and its padding, which fit in one block.
@@ -197,7 +207,7 @@ impl MacSink {
     fn write_spanning(&mut self, bytes: &[u8]) {
         let (head, rest) = bytes.split_at((BLOCK - self.len).min(bytes.len()));
         copy_piece(&mut self.block[self.len..self.len + head.len()], head);
-        compress(&mut self.state, &self.block);
+        compress(&mut self.state, &self.block[..BLOCK]);
         let mut blocks = rest.chunks_exact(BLOCK);
         for block in &mut blocks {
             compress(&mut self.state, block);
@@ -243,9 +253,49 @@ impl ByteSink for MacSink {
         }
         self.write_pair_spanning(first, second);
     }
+
+    // Two pieces of one buffer, each copied as a fixed 32-byte window (no
+    // length dispatch) into the block, whose slack takes the overshoot;
+    // the bytes past each piece are overwritten by the next one or by the
+    // padding.
+    #[inline(always)]
+    fn write_pair_within(&mut self, buf: &[u8], first: Range<usize>, second: Range<usize>) {
+        let windows = (
+            buf.get(first.start..)
+                .and_then(|b| b.first_chunk::<WINDOW>()),
+            buf.get(second.start..)
+                .and_then(|b| b.first_chunk::<WINDOW>()),
+        );
+        match windows {
+            (Some(a), Some(b)) if first.len() <= WINDOW && second.len() <= WINDOW => {
+                // `len < BLOCK`, so both windows fall inside the slack.
+                let len = self.len & (BLOCK - 1);
+                let mid = len + first.len();
+                self.block[len..len + WINDOW].copy_from_slice(a);
+                self.block[mid..mid + WINDOW].copy_from_slice(b);
+                let end = mid + second.len();
+                if end < BLOCK {
+                    self.len = end;
+                } else {
+                    self.compress_overshoot(end);
+                }
+            }
+            _ => self.write_pair(&buf[first], &buf[second]),
+        }
+    }
 }
 
 impl MacSink {
+    /// Compresses the full block after a write that ran `end - BLOCK`
+    /// bytes into the slack, and moves those bytes to the front.
+    #[inline(never)]
+    fn compress_overshoot(&mut self, end: usize) {
+        compress(&mut self.state, &self.block[..BLOCK]);
+        self.blocks += 1;
+        self.block.copy_within(BLOCK..end, 0);
+        self.len = end - BLOCK;
+    }
+
     /// [`ByteSink::write_pair`] when the pair reaches the end of the block.
     #[cold]
     #[inline(never)]
@@ -463,6 +513,48 @@ mod tests {
                 }
                 assert_eq!(mac.finish().0, expected, "len {len} step {step}");
             }
+        }
+    }
+
+    #[test]
+    fn pairs_within_a_buffer_match_the_reference() {
+        // The message is taken from a larger buffer in pairs of pieces with
+        // gaps between them (as keys and values sit in a JSON body), mixed
+        // with plain writes: windowed copies near the block end, pieces
+        // longer than a window, and pieces too close to the buffer's end
+        // for a window all have to give the same MAC.
+        let buf: Vec<u8> = (0..900u32).map(|i| (i * 13 + 1) as u8).collect();
+        let signing = SigningKey::from_bytes(b"window key");
+        for seed in 0..400usize {
+            let mut mac = signing.mac();
+            let mut message = Vec::new();
+            let mut at = seed % 7;
+            let mut i = seed;
+            while at < buf.len() {
+                i = i.wrapping_mul(31).wrapping_add(17);
+                let first = i % 37;
+                let gap = 1 + i % 3;
+                let second = (i / 7) % 45;
+                if at + first + gap + second > buf.len() {
+                    break;
+                }
+                let a = at..at + first;
+                let b = at + first + gap..at + first + gap + second;
+                message.extend_from_slice(&buf[a.clone()]);
+                message.extend_from_slice(&buf[b.clone()]);
+                mac.write_pair_within(&buf, a, b.clone());
+                if i % 5 == 0 {
+                    mac.write(b".");
+                    message.push(b'.');
+                }
+                at = b.end + 1;
+            }
+            assert_eq!(
+                mac.finish().0,
+                reference(b"window key", &message),
+                "seed {seed}, {} bytes",
+                message.len()
+            );
         }
     }
 

@@ -35,6 +35,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashSet;
+use std::ops::Range;
 
 use super::canonical::{ByteSink, Segment, SignError, MAX_DEPTH};
 use super::json_string::{decode_escape, hex4, unescaped_eq, write_unescaped};
@@ -87,12 +88,17 @@ impl From<SignError> for JsonError {
 }
 
 impl JsonError {
-    /// Places a duplicate-key path under the enclosing key.
+    /// Places the path of a duplicate key or a level too deep under the
+    /// enclosing key.
     #[cold]
     fn under(self, key: Seg<'_>) -> Self {
         match self {
             JsonError::DuplicateKey { path } => JsonError::DuplicateKey {
                 path: format!("{}.{path}", key.segment()),
+            },
+            JsonError::TooDeep { path, depth } => JsonError::TooDeep {
+                path: format!("{}.{path}", key.segment()),
+                depth,
             },
             other => other,
         }
@@ -276,35 +282,37 @@ impl<'a> Seg<'a> {
     }
 }
 
-/// Room for the decoded dotted prefix on the stack; a deeper or longer one
-/// is written segment by segment.
-const PREFIX_BYTES: usize = 256;
+/// Room for the decoded dotted prefix on the stack; the segments of a
+/// longer one are kept in [`Out::long`].
+const PREFIX_BYTES: usize = 128;
 
 /// The canonical string's writer for the raw walk: the sink and the current
-/// prefix, kept both as segments and as its decoded bytes (`a.b.`).
+/// prefix (`a.b.`), kept decoded on the stack.
 struct Out<'a, S: ByteSink> {
     sink: S,
-    segments: [Seg<'a>; MAX_DEPTH],
     depth: usize,
-    /// The decoded prefix of the current level, when it fits.
+    /// The decoded prefix of the current level, as far as it fits.
     prefix: StackBuf<PREFIX_BYTES>,
     /// `prefix.len` before each level was entered, to restore on leaving
-    /// it, or [`OVERFLOWED`] if the prefix did not fit then either.
-    prefix_lens: [usize; MAX_DEPTH],
+    /// it, or [`OVERFLOWED`] if that level's key went to `long`.
+    prefix_lens: [u16; MAX_DEPTH],
+    /// The segments after `prefix`, once the prefix no longer fits (empty,
+    /// and never allocated, for any normal payload).
+    long: Vec<Seg<'a>>,
 }
 
-/// In [`Out::prefix_lens`]: the prefix of that level did not fit.
-const OVERFLOWED: usize = usize::MAX;
+/// In [`Out::prefix_lens`]: that level's key is in [`Out::long`].
+const OVERFLOWED: u16 = u16::MAX;
 
 impl<'a, S: ByteSink> Out<'a, S> {
     #[inline]
     fn new(sink: S) -> Self {
         Out {
             sink,
-            segments: [Seg::Index(0); MAX_DEPTH],
             depth: 0,
             prefix: StackBuf::new(),
             prefix_lens: [0; MAX_DEPTH],
+            long: Vec::new(),
         }
     }
 
@@ -312,20 +320,33 @@ impl<'a, S: ByteSink> Out<'a, S> {
     #[inline]
     fn enter(&mut self, key: Seg<'a>) -> Result<(), JsonError> {
         if self.depth + 1 >= MAX_DEPTH {
-            return Err(self.too_deep(key));
+            // The enclosing levels put their keys in front (`JsonError::under`).
+            return Err(JsonError::TooDeep {
+                path: key.segment().to_string(),
+                depth: self.depth + 1,
+            });
         }
-        self.segments[self.depth] = key;
-        self.prefix_lens[self.depth] = if self.prefix.overflow {
-            OVERFLOWED
-        } else {
-            self.prefix.len
-        };
-        self.depth += 1;
-        if !self.prefix.overflow {
+        let len = self.prefix.len;
+        if self.long.is_empty() {
             key.write_to(&mut self.prefix);
             self.prefix.write(b".");
         }
+        self.prefix_lens[self.depth] = if self.long.is_empty() && !self.prefix.overflow {
+            len as u16
+        } else {
+            self.enter_long(key, len);
+            OVERFLOWED
+        };
+        self.depth += 1;
         Ok(())
+    }
+
+    /// Keeps `key` as a segment: the prefix no longer fits.
+    #[cold]
+    fn enter_long(&mut self, key: Seg<'a>, len: usize) {
+        self.prefix.len = len;
+        self.prefix.overflow = false;
+        self.long.push(key);
     }
 
     /// Closes the innermost nested object or list.
@@ -333,11 +354,10 @@ impl<'a, S: ByteSink> Out<'a, S> {
     fn leave(&mut self) {
         self.depth -= 1;
         match self.prefix_lens[self.depth] {
-            OVERFLOWED => {}
-            len => {
-                self.prefix.len = len;
-                self.prefix.overflow = false;
+            OVERFLOWED => {
+                self.long.pop();
             }
+            len => self.prefix.len = usize::from(len),
         }
     }
 
@@ -354,6 +374,23 @@ impl<'a, S: ByteSink> Out<'a, S> {
         }
     }
 
+    /// [`Out::scalar`] for a value at `value` in `body`, under a key whose
+    /// contents (if it is an object key) start at `key_at` in `body`.
+    #[inline(always)]
+    fn scalar_within(&mut self, body: &[u8], key: Seg<'_>, key_at: usize, value: Range<usize>) {
+        self.write_prefix();
+        match key {
+            Seg::Key(raw, false) => {
+                self.sink
+                    .write_pair_within(body, key_at..key_at + raw.len(), value)
+            }
+            _ => {
+                key.write_to(&mut self.sink);
+                self.sink.write(&body[value]);
+            }
+        }
+    }
+
     /// Like [`Out::scalar`], for a value that writes itself in pieces.
     #[inline(always)]
     fn scalar_with(&mut self, key: Seg<'_>, value: impl FnOnce(&mut S)) {
@@ -366,34 +403,20 @@ impl<'a, S: ByteSink> Out<'a, S> {
     #[inline(always)]
     fn write_prefix(&mut self) {
         if self.depth > 0 {
-            if self.prefix.overflow {
+            self.sink.write(self.prefix.as_bytes());
+            if !self.long.is_empty() {
                 self.write_long_prefix();
-            } else {
-                self.sink.write(self.prefix.as_bytes());
             }
         }
     }
 
-    /// The prefix, segment by segment, when it does not fit the buffer.
+    /// The rest of the prefix, segment by segment, when it does not fit
+    /// the buffer.
     #[cold]
     fn write_long_prefix(&mut self) {
-        for segment in &self.segments[..self.depth] {
+        for segment in &self.long {
             segment.write_to(&mut self.sink);
             self.sink.write(b".");
-        }
-    }
-
-    #[cold]
-    fn too_deep(&self, key: Seg<'_>) -> JsonError {
-        let mut path = String::new();
-        for segment in &self.segments[..self.depth] {
-            path.push_str(&segment.segment().to_string());
-            path.push('.');
-        }
-        path.push_str(&key.segment().to_string());
-        JsonError::TooDeep {
-            path,
-            depth: self.depth + 1,
         }
     }
 }
@@ -405,28 +428,44 @@ struct Key<'a> {
     raw: &'a [u8],
     /// Whether `raw` contains escapes.
     escaped: bool,
-    /// A cheap fingerprint of `raw` (its length and first and last eight
-    /// bytes): two unescaped keys with different fingerprints differ.
+    /// A cheap fingerprint of `raw` (its length and first eight bytes):
+    /// two unescaped keys with different fingerprints differ.
     fingerprint: u64,
 }
 
 impl<'a> Key<'a> {
     #[inline]
     fn new(raw: &'a [u8], escaped: bool) -> Self {
-        // Whole-word loads straight from the body (two overlapping ones for
-        // short keys): no byte-wise assembly through the stack.
-        let n = raw.len();
-        let (first, last) = match n {
-            8.. => (le_u64(&raw[..8]), le_u64(&raw[n - 8..])),
-            4..=7 => (le_u32(&raw[..4]), le_u32(&raw[n - 4..])),
-            1..=3 => (
-                u64::from(raw[0]) | u64::from(raw[n / 2]) << 8 | u64::from(raw[n - 1]) << 16,
-                0,
-            ),
-            0 => (0, 0),
+        let head = match raw.first_chunk::<8>() {
+            Some(word) => u64::from_le_bytes(*word),
+            None => {
+                let mut word = [0; 8];
+                word[..raw.len()].copy_from_slice(raw);
+                u64::from_le_bytes(word)
+            }
         };
+        Key::with_head(raw, escaped, head)
+    }
+
+    /// The key whose contents `raw` start at `start` in `body`: the first
+    /// eight bytes are one load from the body when it has them.
+    #[inline(always)]
+    fn in_body(body: &[u8], start: usize, raw: &'a [u8], escaped: bool) -> Self {
+        match body.get(start..).and_then(|rest| rest.first_chunk::<8>()) {
+            Some(word) => {
+                let n = raw.len();
+                let mask = if n >= 8 { u64::MAX } else { (1 << (8 * n)) - 1 };
+                Key::with_head(raw, escaped, u64::from_le_bytes(*word) & mask)
+            }
+            None => Key::new(raw, escaped),
+        }
+    }
+
+    /// `head`: the first eight bytes of `raw` (zero-padded) as a number.
+    #[inline(always)]
+    fn with_head(raw: &'a [u8], escaped: bool, head: u64) -> Self {
         let fingerprint =
-            (first ^ last.rotate_left(23) ^ n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            (head ^ (raw.len() as u64).rotate_right(8)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         Key {
             raw,
             escaped,
@@ -452,18 +491,6 @@ impl<'a> Key<'a> {
             Cow::Borrowed(self.raw)
         }
     }
-}
-
-/// Eight bytes (exactly) as a little-endian number.
-#[inline(always)]
-fn le_u64(bytes: &[u8]) -> u64 {
-    u64::from_le_bytes(bytes.try_into().unwrap_or_default())
-}
-
-/// Four bytes (exactly) as a little-endian number.
-#[inline(always)]
-fn le_u32(bytes: &[u8]) -> u64 {
-    u64::from(u32::from_le_bytes(bytes.try_into().unwrap_or_default()))
 }
 
 /// The decoded bytes of a validated JSON string literal's contents, one at a
@@ -517,41 +544,43 @@ const INLINE_KEYS: usize = 32;
 ///
 /// Setting one up is a few stores (it happens for every object), and a new
 /// key is compared with the earlier ones only when the filter says it may
-/// have been seen: for the distinct keys of a normal payload, almost never.
+/// have been seen: for the distinct keys of a normal payload, rarely.
 struct KeySet<'a> {
-    body: &'a [u8],
-    /// `(offset, length)` of each inline key's contents in `body`.
-    spans: [(u32, u32); INLINE_KEYS],
+    /// The body from the object's first member on, which starts at `start`.
+    members: &'a [u8],
+    start: usize,
+    /// `(offset in members, length)` of each inline key's contents.
+    spans: [(u16, u16); INLINE_KEYS],
     len: usize,
     /// Bit `i` is set if inline key `i` contains escapes.
     escaped: u32,
-    /// Two bits per key seen, picked by its fingerprint: a key with either
-    /// bit clear is new.
-    bloom: [u64; 8],
+    /// One bit per key seen, picked by its fingerprint: a key whose bit is
+    /// clear is new.
+    bloom: [u64; 4],
     spill: Option<HashSet<Cow<'a, [u8]>>>,
 }
 
 impl<'a> KeySet<'a> {
+    /// The keys of the object whose members start at `start` in `body`.
     #[inline(always)]
-    fn new(body: &'a [u8]) -> Self {
+    fn new(body: &'a [u8], start: usize) -> Self {
         KeySet {
-            body,
+            members: body.get(start..).unwrap_or_default(),
+            start,
             spans: [(0, 0); INLINE_KEYS],
             len: 0,
             escaped: 0,
-            bloom: [0; 8],
-            // Offsets are kept in 32 bits: a body beyond 4 GiB keeps its
-            // keys in the set from the start.
-            spill: (body.len() > u32::MAX as usize).then(HashSet::new),
+            bloom: [0; 4],
+            spill: None,
         }
     }
 
     /// The inline key at `i`.
     fn key(&self, i: usize) -> Key<'a> {
         let (offset, len) = self.spans[i];
-        let (offset, len) = (offset as usize, len as usize);
+        let (offset, len) = (usize::from(offset), usize::from(len));
         Key::new(
-            &self.body[offset..offset + len],
+            &self.members[offset..offset + len],
             self.escaped & (1 << i) != 0,
         )
     }
@@ -560,31 +589,30 @@ impl<'a> KeySet<'a> {
     /// it was already there.
     #[inline(always)]
     fn insert(&mut self, offset: usize, key: Key<'a>) -> bool {
-        if self.len >= INLINE_KEYS || self.spill.is_some() {
+        // Offsets and lengths are kept in 16 bits: the keys of an object
+        // beyond 64 KiB go to the hash set.
+        let offset = offset - self.start;
+        if self.len >= INLINE_KEYS
+            || (offset | key.raw.len()) > usize::from(u16::MAX)
+            || self.spill.is_some()
+        {
             return self.insert_spilled(key);
         }
-        let fingerprint = key.fingerprint;
-        let (word1, bit1) = (
-            (fingerprint >> 61) as usize,
-            1u64 << ((fingerprint >> 55) & 63),
+        let (word, bit) = (
+            (key.fingerprint >> 62) as usize,
+            1u64 << ((key.fingerprint >> 56) & 63),
         );
-        let (word2, bit2) = (
-            (fingerprint >> 49) as usize & 7,
-            1u64 << ((fingerprint >> 43) & 63),
-        );
-        let maybe_seen = self.bloom[word1] & bit1 != 0 && self.bloom[word2] & bit2 != 0;
-        self.bloom[word1] |= bit1;
-        self.bloom[word2] |= bit2;
+        let maybe_seen = self.bloom[word] & bit != 0;
+        self.bloom[word] |= bit;
         // Escaped keys have no usable fingerprint: compare them in full.
         if (maybe_seen || key.escaped || self.escaped != 0) && self.contains(&key) {
             return false;
         }
-        self.spans[self.len] = (offset as u32, key.raw.len() as u32);
+        self.spans[self.len] = (offset as u16, key.raw.len() as u16);
         self.escaped |= u32::from(key.escaped) << self.len;
         self.len += 1;
         true
     }
-
     /// Whether a key is among the inline ones.
     #[cold]
     #[inline(never)]
@@ -687,7 +715,7 @@ impl<'a> Reader<'a> {
         out: &mut Out<'a, S>,
         mut signature: Option<&mut SignatureField<'a>>,
     ) -> Result<usize, JsonError> {
-        let mut keys = KeySet::new(self.bytes);
+        let mut keys = KeySet::new(self.bytes, pos);
         let mut pos = self.ws(pos);
         if self.at(pos) == b'}' {
             return Ok(pos + 1);
@@ -699,7 +727,7 @@ impl<'a> Reader<'a> {
             let start = pos + 1;
             let (end, escaped) = self.string(start)?;
             let raw = &self.bytes[start..end];
-            if !keys.insert(start, Key::new(raw, escaped)) {
+            if !keys.insert(start, Key::in_body(self.bytes, start, raw, escaped)) {
                 return Err(JsonError::DuplicateKey {
                     path: Seg::Key(raw, escaped).segment().to_string(),
                 });
@@ -723,10 +751,10 @@ impl<'a> Reader<'a> {
                         end + 1
                     } else {
                         *field = SignatureField::NotAString;
-                        self.value(pos, out, key, skip)?
+                        self.value(pos, out, key, start, skip)?
                     }
                 }
-                _ => self.value(pos, out, key, skip)?,
+                _ => self.value(pos, out, key, start, skip)?,
             };
             let mut next = self.at(pos);
             if next <= b' ' {
@@ -754,7 +782,7 @@ impl<'a> Reader<'a> {
         }
         let mut index = 0usize;
         loop {
-            let end = self.value(pos, out, Seg::Index(index), false)?;
+            let end = self.value(pos, out, Seg::Index(index), 0, false)?;
             pos = self.ws(end);
             index += 1;
             match self.at(pos) {
@@ -783,17 +811,18 @@ impl<'a> Reader<'a> {
         pos: usize,
         out: &mut Out<'a, S>,
         key: Seg<'a>,
+        key_at: usize,
         skip: bool,
     ) -> Result<usize, JsonError> {
         match self.at(pos) {
             b'"' => {
                 let (end, escaped) = self.string(pos + 1)?;
                 if !skip {
-                    let raw = &self.bytes[pos + 1..end];
                     if escaped {
+                        let raw = &self.bytes[pos + 1..end];
                         out.scalar_with(key, |sink| write_unescaped(raw, sink));
                     } else {
-                        out.scalar(key, raw);
+                        out.scalar_within(self.bytes, key, key_at, pos + 1..end);
                     }
                 }
                 Ok(end + 1)
@@ -801,10 +830,10 @@ impl<'a> Reader<'a> {
             b'-' | b'0'..=b'9' => {
                 let (end, plain) = self.number(pos)?;
                 if !skip {
-                    let raw = &self.bytes[pos..end];
                     if plain {
-                        out.scalar(key, raw);
+                        out.scalar_within(self.bytes, key, key_at, pos..end);
                     } else {
+                        let raw = &self.bytes[pos..end];
                         out.scalar_with(key, |sink| write_php_json_number(raw, sink));
                     }
                 }
