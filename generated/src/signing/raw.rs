@@ -391,6 +391,13 @@ impl<'a, S: ByteSink> Out<'a, S> {
         }
     }
 
+    /// `prefix + key + value` for a plain key and a value, both in `body`.
+    #[inline(always)]
+    fn pair_within(&mut self, body: &[u8], key: Range<usize>, value: Range<usize>) {
+        self.write_prefix();
+        self.sink.write_pair_within(body, key, value);
+    }
+
     /// Like [`Out::scalar`], for a value that writes itself in pieces.
     #[inline(always)]
     fn scalar_with(&mut self, key: Seg<'_>, value: impl FnOnce(&mut S)) {
@@ -590,12 +597,10 @@ impl<'a> KeySet<'a> {
     #[inline(always)]
     fn insert(&mut self, offset: usize, key: Key<'a>) -> bool {
         // Offsets and lengths are kept in 16 bits: the keys of an object
-        // beyond 64 KiB go to the hash set.
+        // beyond 64 KiB go to the hash set (as do all keys once it exists:
+        // `len` then stays at `INLINE_KEYS`).
         let offset = offset - self.start;
-        if self.len >= INLINE_KEYS
-            || (offset | key.raw.len()) > usize::from(u16::MAX)
-            || self.spill.is_some()
-        {
+        if self.len >= INLINE_KEYS || (offset | key.raw.len()) > usize::from(u16::MAX) {
             return self.insert_spilled(key);
         }
         let (word, bit) = (
@@ -605,7 +610,7 @@ impl<'a> KeySet<'a> {
         let maybe_seen = self.bloom[word] & bit != 0;
         self.bloom[word] |= bit;
         // Escaped keys have no usable fingerprint: compare them in full.
-        if (maybe_seen || key.escaped || self.escaped != 0) && self.contains(&key) {
+        if (maybe_seen || key.escaped || self.escaped != 0) && self.contains(key.raw, key.escaped) {
             return false;
         }
         self.spans[self.len] = (offset as u16, key.raw.len() as u16);
@@ -613,11 +618,13 @@ impl<'a> KeySet<'a> {
         self.len += 1;
         true
     }
+
     /// Whether a key is among the inline ones.
     #[cold]
     #[inline(never)]
-    fn contains(&self, key: &Key<'_>) -> bool {
-        (0..self.len).any(|i| self.key(i).same(key))
+    fn contains(&self, raw: &[u8], escaped: bool) -> bool {
+        let key = Key::new(raw, escaped);
+        (0..self.len).any(|i| self.key(i).same(&key))
     }
 
     #[cold]
@@ -629,6 +636,7 @@ impl<'a> KeySet<'a> {
                 set.insert(self.key(i).decoded_bytes());
             }
             self.spill = Some(set);
+            self.len = INLINE_KEYS;
         }
         self.spill
             .as_mut()
@@ -721,41 +729,11 @@ impl<'a> Reader<'a> {
             return Ok(pos + 1);
         }
         loop {
-            if self.at(pos) != b'"' {
-                return Err(self.syntax_at(pos, "expected a string key"));
+            if let Some(end) = self.member_fast(pos, out, &mut keys)? {
+                pos = end;
+            } else {
+                pos = self.member(pos, out, &mut keys, signature.as_deref_mut())?;
             }
-            let start = pos + 1;
-            let (end, escaped) = self.string(start)?;
-            let raw = &self.bytes[start..end];
-            if !keys.insert(start, Key::in_body(self.bytes, start, raw, escaped)) {
-                return Err(JsonError::DuplicateKey {
-                    path: Seg::Key(raw, escaped).segment().to_string(),
-                });
-            }
-            pos = end + 1;
-            if self.at(pos) != b':' {
-                pos = self.ws(pos);
-                if self.at(pos) != b':' {
-                    return Err(self.syntax_at(pos, "expected `:` after an object key"));
-                }
-            }
-            pos = self.ws(pos + 1);
-            let key = Seg::Key(raw, escaped);
-            let skip = key.is_signature();
-            pos = match signature.as_deref_mut() {
-                Some(field) if skip => {
-                    if self.at(pos) == b'"' {
-                        // A `signature` string is not signed: just read it.
-                        let (end, escaped) = self.string(pos + 1)?;
-                        *field = SignatureField::String(&self.bytes[pos + 1..end], escaped);
-                        end + 1
-                    } else {
-                        *field = SignatureField::NotAString;
-                        self.value(pos, out, key, start, skip)?
-                    }
-                }
-                _ => self.value(pos, out, key, start, skip)?,
-            };
             let mut next = self.at(pos);
             if next <= b' ' {
                 pos = self.ws(pos);
@@ -770,6 +748,128 @@ impl<'a> Reader<'a> {
                 }
                 b'}' => return Ok(pos + 1),
                 _ => return Err(self.syntax_at(pos, "expected `,` or `}` after an object member")),
+            }
+        }
+    }
+
+    /// Reads a member in its most common shape with as few steps as
+    /// possible: a plain key other than `signature`, `:` right after it,
+    /// and right after that a plain string, a plain integer, or an object
+    /// or list. Anything else (or a repeated key) gives `Ok(None)` before
+    /// anything is written, and [`Reader::member`] reads the member again
+    /// from `pos`, so every error comes from one place.
+    #[inline(always)]
+    fn member_fast<S: ByteSink>(
+        &mut self,
+        pos: usize,
+        out: &mut Out<'a, S>,
+        keys: &mut KeySet<'a>,
+    ) -> Result<Option<usize>, JsonError> {
+        let bytes = self.bytes;
+        if bytes.get(pos) != Some(&b'"') {
+            return Ok(None);
+        }
+        let start = pos + 1;
+        let end = skip_plain(bytes, start, self.ascii_only);
+        let (Some(b'"'), Some(b':'), Some(&first)) =
+            (bytes.get(end), bytes.get(end + 1), bytes.get(end + 2))
+        else {
+            return Ok(None);
+        };
+        let raw = &bytes[start..end];
+        if raw == b"signature" {
+            return Ok(None);
+        }
+        let at = end + 2;
+        let value_end = match first {
+            b'"' => {
+                let close = skip_plain(bytes, at + 1, self.ascii_only);
+                if bytes.get(close) != Some(&b'"') {
+                    return Ok(None);
+                }
+                close + 1
+            }
+            b'1'..=b'9' => {
+                let mut i = at + 1;
+                while bytes.get(i).is_some_and(u8::is_ascii_digit) {
+                    i += 1;
+                }
+                // Longer integers and fractions are printed as PHP floats.
+                if i - at > 18 || matches!(bytes.get(i), Some(b'.' | b'e' | b'E')) {
+                    return Ok(None);
+                }
+                i
+            }
+            b'0' => {
+                if matches!(bytes.get(at + 1), Some(b'0'..=b'9' | b'.' | b'e' | b'E')) {
+                    return Ok(None);
+                }
+                at + 1
+            }
+            b'{' | b'[' => at,
+            _ => return Ok(None),
+        };
+        if !keys.insert(start, Key::in_body(bytes, start, raw, false)) {
+            return Ok(None);
+        }
+        match first {
+            b'"' => out.pair_within(bytes, start..end, at + 1..value_end - 1),
+            b'{' | b'[' => {
+                return self
+                    .value(at, out, Seg::Key(raw, false), start, false)
+                    .map(Some)
+            }
+            _ => out.pair_within(bytes, start..end, at..value_end),
+        }
+        Ok(Some(value_end))
+    }
+
+    /// Reads one member at `pos` (whitespace before it skipped), whatever
+    /// its shape; returns the index after its value. `signature` is given
+    /// for the top-level object only.
+    #[inline(never)]
+    fn member<S: ByteSink>(
+        &mut self,
+        pos: usize,
+        out: &mut Out<'a, S>,
+        keys: &mut KeySet<'a>,
+        signature: Option<&mut SignatureField<'a>>,
+    ) -> Result<usize, JsonError> {
+        {
+            if self.at(pos) != b'"' {
+                return Err(self.syntax_at(pos, "expected a string key"));
+            }
+            let start = pos + 1;
+            let (end, escaped) = self.string(start)?;
+            let raw = &self.bytes[start..end];
+            if !keys.insert(start, Key::in_body(self.bytes, start, raw, escaped)) {
+                return Err(JsonError::DuplicateKey {
+                    path: Seg::Key(raw, escaped).segment().to_string(),
+                });
+            }
+            let mut pos = end + 1;
+            if self.at(pos) != b':' {
+                pos = self.ws(pos);
+                if self.at(pos) != b':' {
+                    return Err(self.syntax_at(pos, "expected `:` after an object key"));
+                }
+            }
+            pos = self.ws(pos + 1);
+            let key = Seg::Key(raw, escaped);
+            let skip = key.is_signature();
+            match signature {
+                Some(field) if skip => {
+                    if self.at(pos) == b'"' {
+                        // A `signature` string is not signed: just read it.
+                        let (end, escaped) = self.string(pos + 1)?;
+                        *field = SignatureField::String(&self.bytes[pos + 1..end], escaped);
+                        Ok(end + 1)
+                    } else {
+                        *field = SignatureField::NotAString;
+                        self.value(pos, out, key, start, skip)
+                    }
+                }
+                _ => self.value(pos, out, key, start, skip),
             }
         }
     }
