@@ -292,7 +292,10 @@ impl MacSink {
     fn compress_overshoot(&mut self, end: usize) {
         compress(&mut self.state, &self.block[..BLOCK]);
         self.blocks += 1;
-        self.block.copy_within(BLOCK..end, 0);
+        // The whole slack, a fixed-size move (no `memmove` call); only the
+        // first `end - BLOCK` bytes of it are message.
+        let slack: [u8; SLACK] = word(&self.block, BLOCK);
+        self.block[..SLACK].copy_from_slice(&slack);
         self.len = end - BLOCK;
     }
 
@@ -315,7 +318,7 @@ impl MacSink {
 /// enough that LLVM merges their second copies into one `memcpy` call of
 /// variable size, the very call this function exists to avoid.
 #[inline(always)]
-fn copy_piece(dst: &mut [u8], src: &[u8]) {
+pub(super) fn copy_piece(dst: &mut [u8], src: &[u8]) {
     let n = src.len();
     if n != dst.len() {
         return dst.copy_from_slice(src); // panics, as `copy_from_slice` does

@@ -39,7 +39,7 @@ use std::ops::Range;
 
 use super::canonical::{ByteSink, Segment, SignError, MAX_DEPTH};
 use super::json_string::{decode_escape, hex4, unescaped_eq, write_unescaped};
-use super::key::{Signature, SigningKey};
+use super::key::{copy_piece, Signature, SigningKey};
 use super::php_number::write_php_json_number;
 use super::scan::skip_plain;
 
@@ -203,7 +203,7 @@ impl<const N: usize> ByteSink for StackBuf<N> {
     fn write(&mut self, bytes: &[u8]) {
         match self.buf.get_mut(self.len..self.len + bytes.len()) {
             Some(dst) if !self.overflow => {
-                dst.copy_from_slice(bytes);
+                copy_piece(dst, bytes);
                 self.len += bytes.len();
             }
             _ => self.overflow = true,
@@ -596,25 +596,30 @@ impl<'a> KeySet<'a> {
     /// it was already there.
     #[inline(always)]
     fn insert(&mut self, offset: usize, key: Key<'a>) -> bool {
+        let Key {
+            raw,
+            escaped,
+            fingerprint,
+        } = key;
         // Offsets and lengths are kept in 16 bits: the keys of an object
         // beyond 64 KiB go to the hash set (as do all keys once it exists:
         // `len` then stays at `INLINE_KEYS`).
         let offset = offset - self.start;
-        if self.len >= INLINE_KEYS || (offset | key.raw.len()) > usize::from(u16::MAX) {
-            return self.insert_spilled(key);
+        if self.len >= INLINE_KEYS || (offset | raw.len()) > usize::from(u16::MAX) {
+            return self.insert_spilled(raw, escaped);
         }
         let (word, bit) = (
-            (key.fingerprint >> 62) as usize,
-            1u64 << ((key.fingerprint >> 56) & 63),
+            (fingerprint >> 62) as usize,
+            1u64 << ((fingerprint >> 56) & 63),
         );
         let maybe_seen = self.bloom[word] & bit != 0;
         self.bloom[word] |= bit;
         // Escaped keys have no usable fingerprint: compare them in full.
-        if (maybe_seen || key.escaped || self.escaped != 0) && self.contains(key.raw, key.escaped) {
+        if (maybe_seen || escaped || self.escaped != 0) && self.contains(raw, escaped) {
             return false;
         }
-        self.spans[self.len] = (offset as u16, key.raw.len() as u16);
-        self.escaped |= u32::from(key.escaped) << self.len;
+        self.spans[self.len] = (offset as u16, raw.len() as u16);
+        self.escaped |= u32::from(escaped) << self.len;
         self.len += 1;
         true
     }
@@ -629,7 +634,7 @@ impl<'a> KeySet<'a> {
 
     #[cold]
     #[inline(never)]
-    fn insert_spilled(&mut self, key: Key<'a>) -> bool {
+    fn insert_spilled(&mut self, raw: &'a [u8], escaped: bool) -> bool {
         if self.spill.is_none() {
             let mut set = HashSet::with_capacity(INLINE_KEYS * 4);
             for i in 0..self.len {
@@ -638,10 +643,19 @@ impl<'a> KeySet<'a> {
             self.spill = Some(set);
             self.len = INLINE_KEYS;
         }
-        self.spill
-            .as_mut()
-            .is_some_and(|set| set.insert(key.decoded_bytes()))
+        let key = Key::new(raw, escaped).decoded_bytes();
+        self.spill.as_mut().is_some_and(|set| set.insert(key))
     }
+}
+
+/// Where [`Reader::members_fast`] stopped.
+enum Fast {
+    /// After the object's `}`.
+    End(usize),
+    /// At a member (its key's quote) for the general reader.
+    Member(usize),
+    /// After a member, at a separator for the general reader.
+    Separator(usize),
 }
 
 /// The strict JSON reader. Positions are passed in and returned by value,
@@ -729,11 +743,11 @@ impl<'a> Reader<'a> {
             return Ok(pos + 1);
         }
         loop {
-            if let Some(end) = self.member_fast(pos, out, &mut keys)? {
-                pos = end;
-            } else {
-                pos = self.member(pos, out, &mut keys, signature.as_deref_mut())?;
-            }
+            pos = match self.members_fast(pos, out, &mut keys, signature.as_deref_mut())? {
+                Fast::End(end) => return Ok(end),
+                Fast::Member(at) => self.member(at, out, &mut keys, signature.as_deref_mut())?,
+                Fast::Separator(at) => at,
+            };
             let mut next = self.at(pos);
             if next <= b' ' {
                 pos = self.ws(pos);
@@ -752,6 +766,30 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Reads members in their most common shape (see
+    /// [`Reader::member_fast`]) and the plain `,` between them, from the
+    /// key at `pos`, for as long as they come.
+    #[inline(never)]
+    fn members_fast<S: ByteSink>(
+        &mut self,
+        mut pos: usize,
+        out: &mut Out<'a, S>,
+        keys: &mut KeySet<'a>,
+        mut signature: Option<&mut SignatureField<'a>>,
+    ) -> Result<Fast, JsonError> {
+        loop {
+            let Some(end) = self.member_fast(pos, out, keys, signature.as_deref_mut())? else {
+                return Ok(Fast::Member(pos));
+            };
+            match self.bytes.get(end..end + 2) {
+                Some(b",\"") => pos = end + 1,
+                Some([b'}', ..]) => return Ok(Fast::End(end + 1)),
+                _ if self.bytes.get(end) == Some(&b'}') => return Ok(Fast::End(end + 1)),
+                _ => return Ok(Fast::Separator(end)),
+            }
+        }
+    }
+
     /// Reads a member in its most common shape with as few steps as
     /// possible: a plain key other than `signature`, `:` right after it,
     /// and right after that a plain string, a plain integer, or an object
@@ -764,26 +802,29 @@ impl<'a> Reader<'a> {
         pos: usize,
         out: &mut Out<'a, S>,
         keys: &mut KeySet<'a>,
+        signature: Option<&mut SignatureField<'a>>,
     ) -> Result<Option<usize>, JsonError> {
         let bytes = self.bytes;
+        // The scans below stop at non-ASCII bytes too, leaving such
+        // strings to the general reader (which notes them for the UTF-8
+        // check).
         if bytes.get(pos) != Some(&b'"') {
             return Ok(None);
         }
         let start = pos + 1;
-        let end = skip_plain(bytes, start, self.ascii_only);
-        let (Some(b'"'), Some(b':'), Some(&first)) =
-            (bytes.get(end), bytes.get(end + 1), bytes.get(end + 2))
+        let end = skip_plain(bytes, start, true);
+        let Some(&[b'"', b':', first]) = bytes.get(end..).and_then(|rest| rest.first_chunk::<3>())
         else {
             return Ok(None);
         };
         let raw = &bytes[start..end];
-        if raw == b"signature" {
-            return Ok(None);
-        }
         let at = end + 2;
+        if raw == b"signature" {
+            return Ok(self.signature_fast(start, at, keys, signature));
+        }
         let value_end = match first {
             b'"' => {
-                let close = skip_plain(bytes, at + 1, self.ascii_only);
+                let close = skip_plain(bytes, at + 1, true);
                 if bytes.get(close) != Some(&b'"') {
                     return Ok(None);
                 }
@@ -822,6 +863,35 @@ impl<'a> Reader<'a> {
             _ => out.pair_within(bytes, start..end, at..value_end),
         }
         Ok(Some(value_end))
+    }
+
+    /// [`Reader::member_fast`] for a plain `signature` key (contents at
+    /// `start`) whose value at `at` is a plain string: not signed, and
+    /// kept as the payload's signature at the top level (`signature`).
+    #[inline(never)]
+    fn signature_fast(
+        &mut self,
+        start: usize,
+        at: usize,
+        keys: &mut KeySet<'a>,
+        signature: Option<&mut SignatureField<'a>>,
+    ) -> Option<usize> {
+        let bytes = self.bytes;
+        if bytes.get(at) != Some(&b'"') {
+            return None;
+        }
+        let close = skip_plain(bytes, at + 1, true);
+        if bytes.get(close) != Some(&b'"') {
+            return None;
+        }
+        let raw = &bytes[start..start + b"signature".len()];
+        if !keys.insert(start, Key::in_body(bytes, start, raw, false)) {
+            return None;
+        }
+        if let Some(field) = signature {
+            *field = SignatureField::String(&bytes[at + 1..close], false);
+        }
+        Some(close + 1)
     }
 
     /// Reads one member at `pos` (whitespace before it skipped), whatever

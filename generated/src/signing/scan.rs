@@ -58,8 +58,21 @@ mod sse2 {
         move_mask_i8_m128i(hits) as u32
     }
 
+    /// The first sixteen bytes inline (most keys and values end there),
+    /// the rest out of line.
     #[inline(always)]
-    pub(super) fn skip_plain(bytes: &[u8], mut i: usize, ascii_only: bool) -> usize {
+    pub(super) fn skip_plain(bytes: &[u8], i: usize, ascii_only: bool) -> usize {
+        match bytes.get(i..).and_then(|rest| rest.first_chunk::<16>()) {
+            Some(chunk) => match stops(chunk, ascii_only) {
+                0 => skip_plain_long(bytes, i + 16, ascii_only),
+                hits => i + hits.trailing_zeros() as usize,
+            },
+            None => tail(bytes, i, ascii_only),
+        }
+    }
+
+    #[inline(never)]
+    fn skip_plain_long(bytes: &[u8], mut i: usize, ascii_only: bool) -> usize {
         while let Some(chunk) = bytes.get(i..).and_then(|rest| rest.first_chunk::<16>()) {
             let hits = stops(chunk, ascii_only);
             if hits != 0 {
