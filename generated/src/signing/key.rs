@@ -260,20 +260,24 @@ impl ByteSink for MacSink {
     // padding.
     #[inline(always)]
     fn write_pair_within(&mut self, buf: &[u8], first: Range<usize>, second: Range<usize>) {
+        // A reversed range wraps to a huge length and takes the exact path,
+        // which rejects it as slicing does.
+        let (n1, n2) = (
+            first.end.wrapping_sub(first.start),
+            second.end.wrapping_sub(second.start),
+        );
         let windows = (
-            buf.get(first.start..)
-                .and_then(|b| b.first_chunk::<WINDOW>()),
-            buf.get(second.start..)
-                .and_then(|b| b.first_chunk::<WINDOW>()),
+            buf.get(first.start..first.start.wrapping_add(WINDOW)),
+            buf.get(second.start..second.start.wrapping_add(WINDOW)),
         );
         match windows {
-            (Some(a), Some(b)) if first.len() <= WINDOW && second.len() <= WINDOW => {
+            (Some(a), Some(b)) if n1 <= WINDOW && n2 <= WINDOW => {
                 // `len < BLOCK`, so both windows fall inside the slack.
                 let len = self.len & (BLOCK - 1);
-                let mid = len + first.len();
+                let mid = len + n1;
                 self.block[len..len + WINDOW].copy_from_slice(a);
                 self.block[mid..mid + WINDOW].copy_from_slice(b);
-                let end = mid + second.len();
+                let end = mid + n2;
                 if end < BLOCK {
                     self.len = end;
                 } else {

@@ -146,7 +146,7 @@ pub fn canonical_json<'a, S: ByteSink>(
 pub fn sign_json(key: &SigningKey, body: &[u8]) -> Result<Signature, JsonError> {
     let mut mac = key.mac();
     walk(body, &mut mac)?;
-    Ok(mac.finish())
+    Ok(mac.finish_in_place())
 }
 
 /// Verifies the top-level "signature" of a received payload against its other fields, in constant time.
@@ -158,7 +158,7 @@ pub fn verify_json(key: &SigningKey, body: &[u8]) -> Result<(), VerifyError> {
         SignatureField::Missing => return Err(VerifyError::MissingSignature),
         SignatureField::NotAString => return Err(VerifyError::SignatureNotAString),
     };
-    let expected = mac.finish();
+    let expected = mac.finish_in_place();
     let matches = if escaped {
         // Escaped hex (`\u0061`) is still hex once decoded; decode it on the
         // stack. Anything longer than a signature cannot match.
@@ -199,6 +199,20 @@ impl<const N: usize> StackBuf<N> {
 }
 
 impl<const N: usize> ByteSink for StackBuf<N> {
+    // One room check for both pieces.
+    #[inline(always)]
+    fn write_pair(&mut self, first: &[u8], second: &[u8]) {
+        let mid = self.len + first.len();
+        let end = mid + second.len();
+        if end <= N && !self.overflow {
+            copy_piece(&mut self.buf[self.len..mid], first);
+            copy_piece(&mut self.buf[mid..end], second);
+            self.len = end;
+        } else {
+            self.overflow = true;
+        }
+    }
+
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
         match self.buf.get_mut(self.len..self.len + bytes.len()) {
@@ -317,8 +331,25 @@ impl<'a, S: ByteSink> Out<'a, S> {
     }
 
     /// Opens the nested object or list `key` (see `Canonicalizer::enter`).
-    #[inline]
+    #[inline(always)]
     fn enter(&mut self, key: Seg<'a>) -> Result<(), JsonError> {
+        // The usual case inline: a plain key whose `key.` fits the buffer.
+        if let Seg::Key(raw, false) = key {
+            let len = self.prefix.len;
+            let end = len + raw.len() + 1;
+            if self.depth + 1 < MAX_DEPTH && end <= PREFIX_BYTES && self.long.is_empty() {
+                self.prefix.write_pair(raw, b".");
+                self.prefix_lens[self.depth] = len as u16;
+                self.depth += 1;
+                return Ok(());
+            }
+        }
+        self.enter_any(key)
+    }
+
+    /// [`Out::enter`] for every other key and level.
+    #[inline(never)]
+    fn enter_any(&mut self, key: Seg<'a>) -> Result<(), JsonError> {
         if self.depth + 1 >= MAX_DEPTH {
             // The enclosing levels put their keys in front (`JsonError::under`).
             return Err(JsonError::TooDeep {
