@@ -180,9 +180,17 @@ impl MacSink {
         // 128-bit big-endian number in the last 16 bytes of a block.
         let bits = (u128::from(self.blocks + 1) * BLOCK as u128 + self.len as u128) * 8;
         let len = self.len;
+        // Zero everything after the 0x80 up to the end of the block in
+        // fixed-size stores (the bytes after `len` may hold the overshoot
+        // of windowed writes): 64 bytes from `len + 1` (inside the slack),
+        // and the block's second half if that starts beyond them.
+        let len = len & (BLOCK - 1);
+        self.block[len] = 0x80;
+        self.block[len + 1..len + 1 + SLACK].fill(0);
+        if len < BLOCK / 2 {
+            self.block[BLOCK / 2..BLOCK].fill(0);
+        }
         let block = &mut self.block[..BLOCK];
-        block[len] = 0x80;
-        block[len + 1..].fill(0);
         if len + 1 > BLOCK - 16 {
             compress(&mut self.state, block);
             block.fill(0);
