@@ -44,6 +44,12 @@ pub trait ByteSink {
     fn write_pair_within(&mut self, buf: &[u8], first: Range<usize>, second: Range<usize>) {
         self.write_pair(&buf[first], &buf[second]);
     }
+
+    /// Appends `buf[piece]`, reading `buf` beyond it if the sink likes.
+    #[inline(always)]
+    fn write_within(&mut self, buf: &[u8], piece: Range<usize>) {
+        self.write(&buf[piece]);
+    }
 }
 
 impl ByteSink for Vec<u8> {
@@ -67,6 +73,11 @@ impl<S: ByteSink + ?Sized> ByteSink for &mut S {
     #[inline(always)]
     fn write_pair_within(&mut self, buf: &[u8], first: Range<usize>, second: Range<usize>) {
         (**self).write_pair_within(buf, first, second);
+    }
+
+    #[inline(always)]
+    fn write_within(&mut self, buf: &[u8], piece: Range<usize>) {
+        (**self).write_within(buf, piece);
     }
 }
 

@@ -269,17 +269,15 @@ impl ByteSink for MacSink {
     #[inline(always)]
     fn write_pair_within(&mut self, buf: &[u8], first: Range<usize>, second: Range<usize>) {
         // A reversed range wraps to a huge length and takes the exact path,
-        // which rejects it as slicing does.
+        // which rejects it as slicing does. With `first` starting no later
+        // than `second`, the second window in range puts the first in range.
         let (n1, n2) = (
             first.end.wrapping_sub(first.start),
             second.end.wrapping_sub(second.start),
         );
-        let windows = (
-            buf.get(first.start..first.start.wrapping_add(WINDOW)),
-            buf.get(second.start..second.start.wrapping_add(WINDOW)),
-        );
-        match windows {
-            (Some(a), Some(b)) if n1 <= WINDOW && n2 <= WINDOW => {
+        match buf.get(second.start..second.start.wrapping_add(WINDOW)) {
+            Some(b) if first.start <= second.start && n1 <= WINDOW && n2 <= WINDOW => {
+                let a = &buf[first.start..first.start + WINDOW];
                 // `len < BLOCK`, so both windows fall inside the slack.
                 let len = self.len & (BLOCK - 1);
                 let mid = len + n1;
@@ -293,6 +291,25 @@ impl ByteSink for MacSink {
                 }
             }
             _ => self.write_pair(&buf[first], &buf[second]),
+        }
+    }
+
+    // One piece of a buffer, copied as a fixed window like the pairs above.
+    #[inline(always)]
+    fn write_within(&mut self, buf: &[u8], piece: Range<usize>) {
+        let n = piece.end.wrapping_sub(piece.start);
+        match buf.get(piece.start..piece.start.wrapping_add(WINDOW)) {
+            Some(window) if n <= WINDOW => {
+                let len = self.len & (BLOCK - 1);
+                self.block[len..len + WINDOW].copy_from_slice(window);
+                let end = len + n;
+                if end < BLOCK {
+                    self.len = end;
+                } else {
+                    self.compress_overshoot(end);
+                }
+            }
+            _ => self.write(&buf[piece]),
         }
     }
 }
@@ -562,7 +579,13 @@ mod tests {
                     mac.write(b".");
                     message.push(b'.');
                 }
-                at = b.end + 1;
+                if i % 3 == 0 && b.end + 40 <= buf.len() {
+                    let piece = b.end + 1..b.end + 1 + i % 40;
+                    message.extend_from_slice(&buf[piece.clone()]);
+                    mac.write_within(&buf, piece.clone());
+                    at = piece.end;
+                }
+                at = at.max(b.end + 1);
             }
             assert_eq!(
                 mac.finish().0,

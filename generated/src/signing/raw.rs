@@ -441,7 +441,7 @@ impl<'a, S: ByteSink> Out<'a, S> {
     #[inline(always)]
     fn write_prefix(&mut self) {
         if self.depth > 0 {
-            self.sink.write(self.prefix.as_bytes());
+            self.sink.write_within(&self.prefix.buf, 0..self.prefix.len);
             if !self.long.is_empty() {
                 self.write_long_prefix();
             }
