@@ -420,26 +420,86 @@ impl Signature {
     /// Compares with a hex signature as received (either letter case), in
     /// time that does not depend on where the first difference is.
     pub fn matches_hex(&self, received: &[u8]) -> bool {
-        if received.len() != 128 {
-            return false;
+        match <&[u8; 128]>::try_from(received) {
+            Ok(received) => hex_matches(&self.0, received),
+            Err(_) => false,
         }
-        // Accumulate every difference and every non-hex digit without
-        // branching on them, then compare the total once.
-        // Compared in the hex domain, in straight passes the compiler turns
-        // into vector code: `c | 0x20` folds an upper-case hex letter onto
-        // its lower-case form and leaves digits alone; the only other bytes
-        // it maps onto a hex digit are control bytes (0x10..=0x19), which
-        // are rejected separately.
-        let expected = self.to_hex();
-        let mut diff = 0u8;
-        let mut control = 0u8;
-        for (&c, &e) in received.iter().zip(&expected) {
-            diff |= (c | 0x20) ^ e;
-            control |= u8::from(c < 0x20);
-        }
-        let valid = control ^ 1;
-        bool::from(diff.ct_eq(&0) & subtle::Choice::from(valid))
     }
+}
+
+/// Whether `received` is the lowercase or uppercase hex form of `digest`,
+/// in time that does not depend on the data: every byte is looked at and
+/// the differences are folded together before one final test.
+///
+/// Compared in the hex domain: `c | 0x20` folds an upper-case hex letter
+/// onto its lower-case form and leaves digits alone; the only other bytes
+/// it maps onto a hex digit are control bytes (0x10..=0x19), which are
+/// rejected separately.
+#[cfg(all(
+    any(target_arch = "x86", target_arch = "x86_64"),
+    target_feature = "sse2"
+))]
+fn hex_matches(digest: &[u8; 64], received: &[u8; 128]) -> bool {
+    use safe_arch::{
+        add_i8_m128i, bitand_m128i, bitor_m128i, bitxor_m128i, cmp_eq_mask_i8_m128i,
+        cmp_gt_mask_i8_m128i, load_unaligned_m128i, min_u8_m128i, move_mask_i8_m128i,
+        set_splat_i8_m128i, shr_imm_u16_m128i, unpack_high_i8_m128i, unpack_low_i8_m128i,
+        zeroed_m128i,
+    };
+    let nibble = set_splat_i8_m128i(0x0f);
+    let mut diff = zeroed_m128i();
+    for (bytes, hex) in digest.chunks_exact(16).zip(received.chunks_exact(32)) {
+        let bytes = load_unaligned_m128i(bytes.first_chunk().unwrap_or(&[0; 16]));
+        let high = bitand_m128i(shr_imm_u16_m128i::<4>(bytes), nibble);
+        let low = bitand_m128i(bytes, nibble);
+        // The nibbles in text order, sixteen at a time, as lowercase hex:
+        // `'0' + n`, plus 39 more for the letters.
+        let halves = [
+            unpack_low_i8_m128i(high, low),
+            unpack_high_i8_m128i(high, low),
+        ];
+        for (nibbles, hex) in halves.into_iter().zip(hex.chunks_exact(16)) {
+            let letters = cmp_gt_mask_i8_m128i(nibbles, set_splat_i8_m128i(9));
+            let expected = add_i8_m128i(
+                add_i8_m128i(nibbles, set_splat_i8_m128i(b'0' as i8)),
+                bitand_m128i(letters, set_splat_i8_m128i(39)),
+            );
+            let got = load_unaligned_m128i(hex.first_chunk().unwrap_or(&[0; 16]));
+            let folded = bitor_m128i(got, set_splat_i8_m128i(0x20));
+            let control = cmp_eq_mask_i8_m128i(min_u8_m128i(got, set_splat_i8_m128i(0x1f)), got);
+            diff = bitor_m128i(diff, bitor_m128i(bitxor_m128i(folded, expected), control));
+        }
+    }
+    let same = move_mask_i8_m128i(cmp_eq_mask_i8_m128i(diff, zeroed_m128i())) as u16;
+    bool::from(same.ct_eq(&0xffff))
+}
+
+/// [`hex_matches`] without SSE2: straight passes the compiler vectorises.
+#[cfg(any(
+    test,
+    not(all(
+        any(target_arch = "x86", target_arch = "x86_64"),
+        target_feature = "sse2"
+    ))
+))]
+fn hex_matches_bytewise(digest: &[u8; 64], received: &[u8; 128]) -> bool {
+    let expected = Signature(*digest).to_hex();
+    let mut diff = 0u8;
+    let mut control = 0u8;
+    for (&c, &e) in received.iter().zip(&expected) {
+        diff |= (c | 0x20) ^ e;
+        control |= u8::from(c < 0x20);
+    }
+    let valid = control ^ 1;
+    bool::from(diff.ct_eq(&0) & subtle::Choice::from(valid))
+}
+
+#[cfg(not(all(
+    any(target_arch = "x86", target_arch = "x86_64"),
+    target_feature = "sse2"
+)))]
+fn hex_matches(digest: &[u8; 64], received: &[u8; 128]) -> bool {
+    hex_matches_bytewise(digest, received)
 }
 
 impl fmt::Display for Signature {
@@ -621,15 +681,22 @@ mod tests {
             control[i] = c - 0x20;
             assert!(!sig.matches_hex(&control));
         }
-        // Every other byte in place of a digit or a letter.
-        for i in [0, 1, 127] {
+        // Every other byte in place of a digit or a letter, in every
+        // sixteen-byte lane of the comparison.
+        for i in [0, 1, 15, 16, 31, 32, 63, 64, 100, 126, 127] {
             for c in 0..=255u8 {
                 let mut other = hex;
                 other[i] = c;
                 let same = c == hex[i] || c == hex[i].to_ascii_uppercase();
                 assert_eq!(sig.matches_hex(&other), same, "byte {c:#x} at {i}");
+                assert_eq!(
+                    hex_matches_bytewise(sig.as_bytes(), &other),
+                    same,
+                    "bytewise: byte {c:#x} at {i}"
+                );
             }
         }
         assert!(!sig.matches_hex(&hex[..126]));
+        assert!(!sig.matches_hex(&[&hex[..], b"0"].concat()));
     }
 }
