@@ -41,7 +41,7 @@ use super::canonical::{ByteSink, Segment, SignError, MAX_DEPTH};
 use super::json_string::{decode_escape, hex4, unescaped_eq, write_unescaped};
 use super::key::{copy_piece, Signature, SigningKey};
 use super::php_number::write_php_json_number;
-use super::scan::skip_plain;
+use super::scan::{all_plain, skip_plain};
 
 /// Why a received body cannot be signed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -911,7 +911,15 @@ impl<'a> Reader<'a> {
         if bytes.get(at) != Some(&b'"') {
             return None;
         }
-        let close = skip_plain(bytes, at + 1, true);
+        // The gateway's signatures are 128 hex digits: check that shape
+        // in one pass, and scan for the end of anything else.
+        let close = match bytes
+            .get(at + 1..)
+            .and_then(|rest| rest.first_chunk::<129>())
+        {
+            Some(text) if text[128] == b'"' && all_plain(text) => at + 129,
+            _ => skip_plain(bytes, at + 1, true),
+        };
         if bytes.get(close) != Some(&b'"') {
             return None;
         }

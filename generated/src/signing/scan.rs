@@ -32,6 +32,39 @@ pub(super) fn skip_plain(bytes: &[u8], i: usize, ascii_only: bool) -> usize {
     }
 }
 
+/// Whether none of the first 128 bytes of `text` would stop a scan (a
+/// `"`, a `\\`, a control byte or non-ASCII), looked at in one pass
+/// without stopping early.
+#[inline(always)]
+pub(super) fn all_plain(text: &[u8; 129]) -> bool {
+    let mut stops = 0;
+    for chunk in text[..128].chunks_exact(16) {
+        let chunk = chunk.first_chunk::<16>().unwrap_or(&[0; 16]);
+        stops |= chunk_stops(chunk);
+    }
+    stops == 0
+}
+
+/// Nonzero if any byte of `chunk` would stop a scan (non-ASCII included).
+#[inline(always)]
+fn chunk_stops(chunk: &[u8; 16]) -> u32 {
+    #[cfg(all(
+        any(target_arch = "x86", target_arch = "x86_64"),
+        target_feature = "sse2"
+    ))]
+    {
+        sse2::stops(chunk, true)
+    }
+    #[cfg(not(all(
+        any(target_arch = "x86", target_arch = "x86_64"),
+        target_feature = "sse2"
+    )))]
+    {
+        let (lo, hi) = chunk.split_at(8);
+        u32::from(words::stops(le_u64(lo), true) | words::stops(le_u64(hi), true) != 0)
+    }
+}
+
 #[cfg(all(
     any(target_arch = "x86", target_arch = "x86_64"),
     target_feature = "sse2"
@@ -44,7 +77,7 @@ mod sse2 {
 
     /// One bit per byte of `chunk`, set where the byte stops the scan.
     #[inline(always)]
-    fn stops(chunk: &[u8; 16], ascii_only: bool) -> u32 {
+    pub(super) fn stops(chunk: &[u8; 16], ascii_only: bool) -> u32 {
         let v = load_unaligned_m128i(chunk);
         let quote = cmp_eq_mask_i8_m128i(v, set_splat_i8_m128i(b'"' as i8));
         let backslash = cmp_eq_mask_i8_m128i(v, set_splat_i8_m128i(b'\\' as i8));
@@ -118,7 +151,7 @@ mod words {
     /// scan. Borrows can also flag bytes above a real hit, never below one,
     /// so the lowest flagged byte is the first real hit.
     #[inline(always)]
-    fn stops(word: u64, ascii_only: bool) -> u64 {
+    pub(super) fn stops(word: u64, ascii_only: bool) -> u64 {
         const ONES: u64 = 0x0101_0101_0101_0101;
         // The high bit of `x - 1 & !x` is set if the byte of `x` is zero (and
         // `x - n & !x` if it is below `n`).
@@ -183,6 +216,20 @@ fn bytewise(bytes: &[u8], mut i: usize, ascii_only: bool) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn all_plain_means_no_byte_would_stop_a_scan() {
+        let mut text = [b'a'; 129];
+        text[128] = b'"';
+        assert!(all_plain(&text));
+        for i in 0..128 {
+            for b in [b'"', b'\\', 0x00, 0x1f, 0x80, 0xff] {
+                let mut bad = text;
+                bad[i] = b;
+                assert!(!all_plain(&bad), "{b:#x} at {i}");
+            }
+        }
+    }
 
     #[test]
     fn every_scan_stops_at_the_first_quote_backslash_or_control_byte() {
