@@ -20,9 +20,18 @@
 use core::fmt;
 use core::ops::Range;
 
+use super::stack_buf::StackBuf;
+
 /// The recursion limit of the documented algorithm: the top-level object is
 /// level 0, and opening a nested object or list at level 16 is an error.
 pub const MAX_DEPTH: usize = 16;
+
+/// Room for the decoded dotted prefix (`a.b.`) on the stack; the segments
+/// of a longer one are kept in a `Vec` that normal payloads never allocate.
+pub(super) const PREFIX_BYTES: usize = 128;
+
+/// In a level's saved prefix length: that level's key went to the `Vec`.
+pub(super) const OVERFLOWED: u16 = u16::MAX;
 
 /// Where the canonical bytes go.
 pub trait ByteSink {
@@ -148,8 +157,14 @@ pub enum SignError {
 /// Streams the canonical string of one payload into a [`ByteSink`].
 pub struct Canonicalizer<'a, S: ByteSink> {
     sink: S,
-    prefix: [Segment<'a>; MAX_DEPTH],
     depth: usize,
+    /// The decoded prefix of the current level, as far as it fits.
+    prefix: StackBuf<PREFIX_BYTES>,
+    /// `prefix.len` before each level was entered, to restore on leaving
+    /// it, or [`OVERFLOWED`] if that level's key went to `long`.
+    prefix_lens: [u16; MAX_DEPTH],
+    /// The segments after `prefix`, once the prefix no longer fits.
+    long: Vec<Segment<'a>>,
 }
 
 impl<'a, S: ByteSink> Canonicalizer<'a, S> {
@@ -158,8 +173,10 @@ impl<'a, S: ByteSink> Canonicalizer<'a, S> {
     pub fn new(sink: S) -> Self {
         Canonicalizer {
             sink,
-            prefix: [Segment::Index(0); MAX_DEPTH],
             depth: 0,
+            prefix: StackBuf::new(),
+            prefix_lens: [0; MAX_DEPTH],
+            long: Vec::new(),
         }
     }
 
@@ -177,15 +194,42 @@ impl<'a, S: ByteSink> Canonicalizer<'a, S> {
         if self.depth + 1 >= MAX_DEPTH {
             return Err(self.too_deep(key));
         }
-        self.prefix[self.depth] = key;
+        let len = self.prefix.len;
+        if self.long.is_empty() {
+            key.write_to(&mut self.prefix);
+            self.prefix.write(b".");
+        }
+        self.prefix_lens[self.depth] = if self.long.is_empty() && !self.prefix.overflow {
+            len as u16
+        } else {
+            self.enter_long(key, len);
+            OVERFLOWED
+        };
         self.depth += 1;
         Ok(())
+    }
+
+    /// Keeps `key` as a segment: the prefix no longer fits.
+    #[cold]
+    fn enter_long(&mut self, key: Segment<'a>, len: usize) {
+        self.prefix.len = len;
+        self.prefix.overflow = false;
+        self.long.push(key);
     }
 
     /// Closes the innermost nested object or list.
     #[inline]
     pub fn leave(&mut self) {
-        self.depth = self.depth.saturating_sub(1);
+        let Some(depth) = self.depth.checked_sub(1) else {
+            return;
+        };
+        self.depth = depth;
+        match self.prefix_lens[depth] {
+            OVERFLOWED => {
+                self.long.pop();
+            }
+            len => self.prefix.len = usize::from(len),
+        }
     }
 
     /// Appends `prefix + key + value` for a scalar (skipped if the key is
@@ -233,7 +277,8 @@ impl<'a, S: ByteSink> Canonicalizer<'a, S> {
 
     /// Writes the prefix of the current level: `a.b.` at depth 2.
     fn write_prefix(&mut self) {
-        for segment in &self.prefix[..self.depth] {
+        self.sink.write(self.prefix.as_bytes());
+        for segment in &self.long {
             segment.write_to(&mut self.sink);
             self.sink.write(b".");
         }
@@ -247,8 +292,9 @@ impl<'a, S: ByteSink> Canonicalizer<'a, S> {
 
     #[cold]
     fn too_deep(&self, key: Segment<'_>) -> SignError {
-        let mut path = String::new();
-        for segment in &self.prefix[..self.depth] {
+        // The prefix is the enclosing keys, each followed by a dot.
+        let mut path = String::from_utf8_lossy(self.prefix.as_bytes()).into_owned();
+        for segment in &self.long {
             path.push_str(&segment.to_string());
             path.push('.');
         }

@@ -12,6 +12,7 @@ mod key;
 pub mod php_number;
 pub mod raw;
 mod scan;
+mod stack_buf;
 mod value;
 
 pub use canonical::{ByteSink, Canonicalizer, Segment, SignError, MAX_DEPTH};

@@ -37,11 +37,12 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::ops::Range;
 
-use super::canonical::{ByteSink, Segment, SignError, MAX_DEPTH};
+use super::canonical::{ByteSink, Segment, SignError, MAX_DEPTH, PREFIX_BYTES};
 use super::json_string::{decode_escape, hex4, unescaped_eq, write_unescaped};
-use super::key::{copy_piece, Signature, SigningKey};
+use super::key::{Signature, SigningKey};
 use super::php_number::write_php_json_number;
 use super::scan::{all_plain, skip_plain};
+use super::stack_buf::StackBuf;
 
 /// Why a received body cannot be signed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -175,56 +176,6 @@ pub fn verify_json(key: &SigningKey, body: &[u8]) -> Result<(), VerifyError> {
     }
 }
 
-/// Up to `N` bytes on the stack; longer input sets `overflow` and is dropped.
-struct StackBuf<const N: usize> {
-    buf: [u8; N],
-    len: usize,
-    overflow: bool,
-}
-
-impl<const N: usize> StackBuf<N> {
-    #[inline]
-    fn new() -> Self {
-        StackBuf {
-            buf: [0; N],
-            len: 0,
-            overflow: false,
-        }
-    }
-
-    #[inline]
-    fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
-    }
-}
-
-impl<const N: usize> ByteSink for StackBuf<N> {
-    // One room check for both pieces.
-    #[inline(always)]
-    fn write_pair(&mut self, first: &[u8], second: &[u8]) {
-        let mid = self.len + first.len();
-        let end = mid + second.len();
-        if end <= N && !self.overflow {
-            copy_piece(&mut self.buf[self.len..mid], first);
-            copy_piece(&mut self.buf[mid..end], second);
-            self.len = end;
-        } else {
-            self.overflow = true;
-        }
-    }
-
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        match self.buf.get_mut(self.len..self.len + bytes.len()) {
-            Some(dst) if !self.overflow => {
-                copy_piece(dst, bytes);
-                self.len += bytes.len();
-            }
-            _ => self.overflow = true,
-        }
-    }
-}
-
 /// What the top-level `signature` field held.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum SignatureField<'a> {
@@ -304,10 +255,6 @@ impl<'a> Seg<'a> {
         }
     }
 }
-
-/// Room for the decoded dotted prefix on the stack; the segments of a
-/// longer one are kept in [`Out::long`].
-const PREFIX_BYTES: usize = 128;
 
 /// The canonical string's writer for the raw walk: the sink and the current
 /// prefix (`a.b.`), kept decoded on the stack.
