@@ -319,6 +319,41 @@ mod tests {
     }
 
     #[test]
+    fn a_prefix_longer_than_the_stack_buffer_is_written_whole() {
+        // Three levels of 60-byte names: the third no longer fits the
+        // 128-byte buffer and is kept as a segment; leaving restores it.
+        let names: Vec<String> = ["a", "b", "c"].iter().map(|c| c.repeat(60)).collect();
+        let mut out = Canonicalizer::new(Vec::new());
+        out.enter(Segment::Name(&names[0])).unwrap();
+        out.enter(Segment::Name(&names[1])).unwrap();
+        out.enter(Segment::Name(&names[2])).unwrap();
+        out.enter(Segment::Index(7)).unwrap();
+        out.scalar(Segment::Name("k"), b"v");
+        out.leave();
+        out.leave();
+        out.scalar(Segment::Name("x"), b"1");
+        out.leave();
+        out.scalar(Segment::Name("y"), b"2");
+        out.leave();
+        out.scalar(Segment::Name("z"), b"3");
+        let s = String::from_utf8(out.into_sink()).unwrap();
+        let (a, b, c) = (&names[0], &names[1], &names[2]);
+        assert_eq!(s, format!("{a}.{b}.{c}.7.kv{a}.{b}.x1{a}.y2z3"));
+        // A too-deep error names the whole path, long segments included.
+        let mut deep = Canonicalizer::new(Vec::new());
+        for name in &names {
+            deep.enter(Segment::Name(name)).unwrap();
+        }
+        for i in 3..MAX_DEPTH - 1 {
+            deep.enter(Segment::Index(i)).unwrap();
+        }
+        let SignError::TooDeep { path, depth } = deep.enter(Segment::Name("last")).unwrap_err();
+        assert_eq!(depth, MAX_DEPTH);
+        let indexes: Vec<String> = (3..MAX_DEPTH - 1).map(|i| i.to_string()).collect();
+        assert_eq!(path, format!("{a}.{b}.{c}.{}.last", indexes.join(".")));
+    }
+
+    #[test]
     fn nested_fields_carry_their_dotted_prefix() {
         let s = canonical(|c| {
             c.scalar(Segment::Name("a"), b"1");
