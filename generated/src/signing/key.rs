@@ -328,12 +328,22 @@ impl MacSink {
         self.len = end - BLOCK;
     }
 
-    /// [`ByteSink::write_pair`] when the pair reaches the end of the block.
-    #[cold]
+    /// [`ByteSink::write_pair`] when the pair reaches the end of the block:
+    /// through the slack when it fits there (one compression, no second
+    /// pass over the pieces), else piece by piece.
     #[inline(never)]
     fn write_pair_spanning(&mut self, first: &[u8], second: &[u8]) {
-        self.write(first);
-        self.write(second);
+        let len = self.len & (BLOCK - 1);
+        let mid = len + first.len();
+        let end = mid + second.len();
+        if end <= BLOCK + SLACK {
+            copy_piece(&mut self.block[len..mid], first);
+            copy_piece(&mut self.block[mid..end], second);
+            self.compress_overshoot(end);
+        } else {
+            self.write(first);
+            self.write(second);
+        }
     }
 }
 
