@@ -768,7 +768,11 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
         keys: &mut KeySet<'a>,
         mut signature: Option<&mut SignatureField<'a>>,
     ) -> Result<Fast, JsonError> {
+        if self.bytes.get(pos) != Some(&b'"') {
+            return Ok(Fast::Member(pos));
+        }
         loop {
+            // `pos` is at a quote: checked above, then by the separator.
             let Some(end) = self.member_fast(pos, out, keys, signature.as_deref_mut())? else {
                 return Ok(Fast::Member(pos));
             };
@@ -781,8 +785,9 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
         }
     }
 
-    /// Reads a member in its most common shape with as few steps as
-    /// possible: a plain key other than `signature`, `:` right after it,
+    /// Reads the member whose key's quote is at `pos` if it has its most
+    /// common shape, with as few steps as possible: a plain key other than
+    /// `signature`, `:` right after it,
     /// and right after that a plain string, a plain integer, or an object
     /// or list. Anything else (or a repeated key) gives `Ok(None)` before
     /// anything is written, and [`Reader::member`] reads the member again
@@ -796,10 +801,10 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
         signature: Option<&mut SignatureField<'a>>,
     ) -> Result<Option<usize>, JsonError> {
         let bytes = self.bytes;
-        // The scans below stop at non-ASCII bytes too, leaving such
-        // strings to the general reader (which notes them for the UTF-8
-        // check).
-        if !FAST || bytes.get(pos) != Some(&b'"') {
+        // `pos` is at the key's quote. The scans below stop at non-ASCII
+        // bytes too, leaving such strings to the general reader (which
+        // notes them for the UTF-8 check).
+        if !FAST {
             return Ok(None);
         }
         let start = pos + 1;
