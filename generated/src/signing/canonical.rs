@@ -20,18 +20,11 @@
 use core::fmt;
 use core::ops::Range;
 
-use super::stack_buf::StackBuf;
+use super::prefix::Prefix;
 
 /// The recursion limit of the documented algorithm: the top-level object is
 /// level 0, and opening a nested object or list at level 16 is an error.
 pub const MAX_DEPTH: usize = 16;
-
-/// Room for the decoded dotted prefix (`a.b.`) on the stack; the segments
-/// of a longer one are kept in a `Vec` that normal payloads never allocate.
-pub(super) const PREFIX_BYTES: usize = 128;
-
-/// In a level's saved prefix length: that level's key went to the `Vec`.
-pub(super) const OVERFLOWED: u16 = u16::MAX;
 
 /// Where the canonical bytes go.
 pub trait ByteSink {
@@ -157,14 +150,7 @@ pub enum SignError {
 /// Streams the canonical string of one payload into a [`ByteSink`].
 pub struct Canonicalizer<'a, S: ByteSink> {
     sink: S,
-    depth: usize,
-    /// The decoded prefix of the current level, as far as it fits.
-    prefix: StackBuf<PREFIX_BYTES>,
-    /// `prefix.len` before each level was entered, to restore on leaving
-    /// it, or [`OVERFLOWED`] if that level's key went to `long`.
-    prefix_lens: [u16; MAX_DEPTH],
-    /// The segments after `prefix`, once the prefix no longer fits.
-    long: Vec<Segment<'a>>,
+    prefix: Prefix<'a>,
 }
 
 impl<'a, S: ByteSink> Canonicalizer<'a, S> {
@@ -173,17 +159,14 @@ impl<'a, S: ByteSink> Canonicalizer<'a, S> {
     pub fn new(sink: S) -> Self {
         Canonicalizer {
             sink,
-            depth: 0,
-            prefix: StackBuf::new(),
-            prefix_lens: [0; MAX_DEPTH],
-            long: Vec::new(),
+            prefix: Prefix::new(),
         }
     }
 
     /// The current nesting level (0 at the top-level object).
     #[inline]
     pub fn depth(&self) -> usize {
-        self.depth
+        self.prefix.depth()
     }
 
     /// Opens the nested object or list `key`; its fields are then written
@@ -191,45 +174,17 @@ impl<'a, S: ByteSink> Canonicalizer<'a, S> {
     /// reaches [`MAX_DEPTH`], even if the nested value is empty.
     #[inline]
     pub fn enter(&mut self, key: Segment<'a>) -> Result<(), SignError> {
-        if self.depth + 1 >= MAX_DEPTH {
+        if self.prefix.depth() + 1 >= MAX_DEPTH {
             return Err(self.too_deep(key));
         }
-        let len = self.prefix.len;
-        if self.long.is_empty() {
-            key.write_to(&mut self.prefix);
-            self.prefix.write(b".");
-        }
-        self.prefix_lens[self.depth] = if self.long.is_empty() && !self.prefix.overflow {
-            len as u16
-        } else {
-            self.enter_long(key, len);
-            OVERFLOWED
-        };
-        self.depth += 1;
+        self.prefix.push(key);
         Ok(())
-    }
-
-    /// Keeps `key` as a segment: the prefix no longer fits.
-    #[cold]
-    fn enter_long(&mut self, key: Segment<'a>, len: usize) {
-        self.prefix.len = len;
-        self.prefix.overflow = false;
-        self.long.push(key);
     }
 
     /// Closes the innermost nested object or list.
     #[inline]
     pub fn leave(&mut self) {
-        let Some(depth) = self.depth.checked_sub(1) else {
-            return;
-        };
-        self.depth = depth;
-        match self.prefix_lens[depth] {
-            OVERFLOWED => {
-                self.long.pop();
-            }
-            len => self.prefix.len = usize::from(len),
-        }
+        self.prefix.pop();
     }
 
     /// Appends `prefix + key + value` for a scalar (skipped if the key is
@@ -239,9 +194,7 @@ impl<'a, S: ByteSink> Canonicalizer<'a, S> {
         if key.is_signature() {
             return;
         }
-        if self.depth > 0 {
-            self.write_prefix();
-        }
+        self.prefix.write_to(&mut self.sink);
         match key {
             // A field name (known at the call site on the derive path) and
             // its value in one write, so the sink checks its room once.
@@ -268,20 +221,9 @@ impl<'a, S: ByteSink> Canonicalizer<'a, S> {
         if key.is_signature() {
             return false;
         }
-        if self.depth > 0 {
-            self.write_prefix();
-        }
+        self.prefix.write_to(&mut self.sink);
         key.write_to(&mut self.sink);
         true
-    }
-
-    /// Writes the prefix of the current level: `a.b.` at depth 2.
-    fn write_prefix(&mut self) {
-        self.sink.write(self.prefix.as_bytes());
-        for segment in &self.long {
-            segment.write_to(&mut self.sink);
-            self.sink.write(b".");
-        }
     }
 
     /// The sink, once the payload is written.
@@ -292,16 +234,9 @@ impl<'a, S: ByteSink> Canonicalizer<'a, S> {
 
     #[cold]
     fn too_deep(&self, key: Segment<'_>) -> SignError {
-        // The prefix is the enclosing keys, each followed by a dot.
-        let mut path = String::from_utf8_lossy(self.prefix.as_bytes()).into_owned();
-        for segment in &self.long {
-            path.push_str(&segment.to_string());
-            path.push('.');
-        }
-        path.push_str(&key.to_string());
         SignError::TooDeep {
-            path,
-            depth: self.depth + 1,
+            path: format!("{}{key}", self.prefix.to_text()),
+            depth: self.prefix.depth() + 1,
         }
     }
 }

@@ -283,12 +283,7 @@ impl ByteSink for MacSink {
                 let mid = len + n1;
                 self.block[len..len + WINDOW].copy_from_slice(a);
                 self.block[mid..mid + WINDOW].copy_from_slice(b);
-                let end = mid + n2;
-                if end < BLOCK {
-                    self.len = end;
-                } else {
-                    self.compress_overshoot(end);
-                }
+                self.advance_to(mid + n2);
             }
             _ => self.write_pair(&buf[first], &buf[second]),
         }
@@ -302,12 +297,7 @@ impl ByteSink for MacSink {
             Some(window) if n <= WINDOW => {
                 let len = self.len & (BLOCK - 1);
                 self.block[len..len + WINDOW].copy_from_slice(window);
-                let end = len + n;
-                if end < BLOCK {
-                    self.len = end;
-                } else {
-                    self.compress_overshoot(end);
-                }
+                self.advance_to(len + n);
             }
             _ => self.write(&buf[piece]),
         }
@@ -315,6 +305,17 @@ impl ByteSink for MacSink {
 }
 
 impl MacSink {
+    /// Moves the end of the message in the block to `end` after a windowed
+    /// write, compressing the block if the write filled it.
+    #[inline(always)]
+    fn advance_to(&mut self, end: usize) {
+        if end < BLOCK {
+            self.len = end;
+        } else {
+            self.compress_overshoot(end);
+        }
+    }
+
     /// Compresses the full block after a write that ran `end - BLOCK`
     /// bytes into the slack, and moves those bytes to the front.
     #[inline(never)]

@@ -10,6 +10,7 @@ pub mod canonical;
 mod json_string;
 mod key;
 pub mod php_number;
+mod prefix;
 pub mod raw;
 mod scan;
 mod stack_buf;

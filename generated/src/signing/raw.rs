@@ -37,10 +37,11 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::ops::Range;
 
-use super::canonical::{ByteSink, Segment, SignError, MAX_DEPTH, PREFIX_BYTES};
+use super::canonical::{ByteSink, Segment, SignError, MAX_DEPTH};
 use super::json_string::{decode_escape, hex4, unescaped_eq, write_unescaped};
 use super::key::{Signature, SigningKey};
 use super::php_number::write_php_json_number;
+use super::prefix::Prefix;
 use super::scan::{all_plain, skip_plain};
 use super::stack_buf::StackBuf;
 
@@ -260,92 +261,41 @@ impl<'a> Seg<'a> {
 /// prefix (`a.b.`), kept decoded on the stack.
 struct Out<'a, S: ByteSink> {
     sink: S,
-    depth: usize,
-    /// The decoded prefix of the current level, as far as it fits.
-    prefix: StackBuf<PREFIX_BYTES>,
-    /// `prefix.len` before each level was entered, to restore on leaving
-    /// it, or [`OVERFLOWED`] if that level's key went to `long`.
-    prefix_lens: [u16; MAX_DEPTH],
-    /// The segments after `prefix`, once the prefix no longer fits (empty,
-    /// and never allocated, for any normal payload).
-    long: Vec<Seg<'a>>,
+    prefix: Prefix<'a>,
 }
-
-/// In [`Out::prefix_lens`]: that level's key is in [`Out::long`].
-const OVERFLOWED: u16 = u16::MAX;
 
 impl<'a, S: ByteSink> Out<'a, S> {
     #[inline]
     fn new(sink: S) -> Self {
         Out {
             sink,
-            depth: 0,
-            prefix: StackBuf::new(),
-            prefix_lens: [0; MAX_DEPTH],
-            long: Vec::new(),
+            prefix: Prefix::new(),
         }
     }
 
     /// Opens the nested object or list `key` (see `Canonicalizer::enter`).
     #[inline(always)]
     fn enter(&mut self, key: Seg<'a>) -> Result<(), JsonError> {
-        // The usual case inline: a plain key whose `key.` fits the buffer.
-        if let Seg::Key(raw, false) = key {
-            let len = self.prefix.len;
-            let end = len + raw.len() + 1;
-            if self.depth + 1 < MAX_DEPTH && end <= PREFIX_BYTES && self.long.is_empty() {
-                self.prefix.write_pair(raw, b".");
-                self.prefix_lens[self.depth] = len as u16;
-                self.depth += 1;
-                return Ok(());
-            }
-        }
-        self.enter_any(key)
-    }
-
-    /// [`Out::enter`] for every other key and level.
-    #[inline(never)]
-    fn enter_any(&mut self, key: Seg<'a>) -> Result<(), JsonError> {
-        if self.depth + 1 >= MAX_DEPTH {
+        let depth = self.prefix.depth() + 1;
+        if depth >= MAX_DEPTH {
             // The enclosing levels put their keys in front (`JsonError::under`).
             return Err(JsonError::TooDeep {
                 path: key.segment().to_string(),
-                depth: self.depth + 1,
+                depth,
             });
         }
-        let len = self.prefix.len;
-        if self.long.is_empty() {
-            key.write_to(&mut self.prefix);
-            self.prefix.write(b".");
+        // A plain key that fits the buffer inline; any other through `push`.
+        match key {
+            Seg::Key(raw, false) if self.prefix.push_plain(raw) => {}
+            _ => self.prefix.push(key.segment()),
         }
-        self.prefix_lens[self.depth] = if self.long.is_empty() && !self.prefix.overflow {
-            len as u16
-        } else {
-            self.enter_long(key, len);
-            OVERFLOWED
-        };
-        self.depth += 1;
         Ok(())
-    }
-
-    /// Keeps `key` as a segment: the prefix no longer fits.
-    #[cold]
-    fn enter_long(&mut self, key: Seg<'a>, len: usize) {
-        self.prefix.len = len;
-        self.prefix.overflow = false;
-        self.long.push(key);
     }
 
     /// Closes the innermost nested object or list.
     #[inline]
     fn leave(&mut self) {
-        self.depth -= 1;
-        match self.prefix_lens[self.depth] {
-            OVERFLOWED => {
-                self.long.pop();
-            }
-            len => self.prefix.len = usize::from(len),
-        }
+        self.prefix.pop();
     }
 
     /// Appends `prefix + key + value` for a scalar.
@@ -396,22 +346,7 @@ impl<'a, S: ByteSink> Out<'a, S> {
     /// Writes the prefix of the current level (nothing at the top level).
     #[inline(always)]
     fn write_prefix(&mut self) {
-        if self.depth > 0 {
-            self.sink.write_within(&self.prefix.buf, 0..self.prefix.len);
-            if !self.long.is_empty() {
-                self.write_long_prefix();
-            }
-        }
-    }
-
-    /// The rest of the prefix, segment by segment, when it does not fit
-    /// the buffer.
-    #[cold]
-    fn write_long_prefix(&mut self) {
-        for segment in &self.long {
-            segment.write_to(&mut self.sink);
-            self.sink.write(b".");
-        }
+        self.prefix.write_to(&mut self.sink);
     }
 }
 

@@ -100,6 +100,17 @@ pub fn validate_reference(field: &'static str, value: &str) -> Result<(), Hub2Er
     Ok(())
 }
 
+/// Checks that a payment call carries the intent's token.
+fn require_token(token: &str) -> Result<(), Hub2Error> {
+    if token.is_empty() {
+        return Err(Hub2Error::Invalid {
+            field: "token".into(),
+            message: "must not be empty (it is the intent's token)".into(),
+        });
+    }
+    Ok(())
+}
+
 /// Checks an id before it goes into a URL path: not empty, not `.` or `..`,
 /// and only the URL-unreserved characters `A-Z a-z 0-9 - _ . ~` (HUB2 ids
 /// look like `pi_tffiDaXyWQu203rIXhujW`). Nothing is percent-encoded: an id
@@ -646,12 +657,7 @@ impl Hub2PaymentClient {
         request: &AttemptPaymentRequest,
     ) -> Result<PaymentIntent, Hub2Error> {
         validate_id("intent_id", intent_id)?;
-        if request.token.is_empty() {
-            return Err(Hub2Error::Invalid {
-                field: "token".into(),
-                message: "must not be empty (it is the intent's token)".into(),
-            });
-        }
+        require_token(&request.token)?;
         self.post(&format!("/payment-intents/{intent_id}/payments"), request)
             .await
     }
@@ -664,12 +670,7 @@ impl Hub2PaymentClient {
         request: &AuthenticatePaymentRequest,
     ) -> Result<PaymentIntent, Hub2Error> {
         validate_id("intent_id", intent_id)?;
-        if request.token.is_empty() {
-            return Err(Hub2Error::Invalid {
-                field: "token".into(),
-                message: "must not be empty (it is the intent's token)".into(),
-            });
-        }
+        require_token(&request.token)?;
         if request.confirmation_code.is_empty() {
             return Err(Hub2Error::Invalid {
                 field: "confirmationCode".into(),
