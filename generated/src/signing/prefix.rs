@@ -7,8 +7,13 @@
 //! buffer keeps its remaining segments in a `Vec` that normal payloads never
 //! allocate.
 
+use core::ops::Range;
+
 use super::canonical::{ByteSink, Segment, MAX_DEPTH};
 use super::stack_buf::StackBuf;
+
+/// The size of the window [`Prefix::push_plain_within`] copies.
+const WINDOW: usize = 32;
 
 /// Room for the decoded prefix on the stack.
 const PREFIX_BYTES: usize = 128;
@@ -61,6 +66,26 @@ impl<'a> Prefix<'a> {
         true
     }
 
+    /// [`Prefix::push_plain`] for the plain key at `key` in `body`: a key
+    /// shorter than [`WINDOW`] is copied as one fixed-size window of `body`
+    /// (the bytes after it are overwritten by the dot, or never read).
+    #[inline(always)]
+    pub(super) fn push_plain_within(&mut self, body: &[u8], key: Range<usize>) -> bool {
+        let len = self.text.len;
+        let n = key.end.wrapping_sub(key.start);
+        match body.get(key.start..key.start.wrapping_add(WINDOW)) {
+            Some(window) if n < WINDOW && len + WINDOW <= PREFIX_BYTES && self.long.is_empty() => {
+                self.text.buf[len..len + WINDOW].copy_from_slice(window);
+                self.text.buf[len + n] = b'.';
+                self.text.len = len + n + 1;
+                self.lens[self.depth] = len as u16;
+                self.depth += 1;
+                true
+            }
+            _ => self.push_plain(&body[key]),
+        }
+    }
+
     /// Opens a level under `key`, whatever it is. The caller has checked
     /// the level against [`MAX_DEPTH`].
     #[inline(never)]
@@ -88,7 +113,7 @@ impl<'a> Prefix<'a> {
     }
 
     /// Closes the innermost level (nothing at the top level).
-    #[inline]
+    #[inline(always)]
     pub(super) fn pop(&mut self) {
         let Some(depth) = self.depth.checked_sub(1) else {
             return;

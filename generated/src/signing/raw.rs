@@ -570,6 +570,9 @@ impl<'a> KeySet<'a> {
     }
 }
 
+/// Members of a nested object that [`Reader::nested_fast`] reads at most.
+const NESTED_FAST_MEMBERS: usize = 8;
+
 /// Where [`Reader::members_fast`] stopped.
 enum Fast {
     /// After the object's `}`.
@@ -754,32 +757,11 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
             return Ok(self.signature_fast(start, at, keys, signature));
         }
         let value_end = match first {
-            b'"' => {
-                let close = skip_plain(bytes, at + 1, true);
-                if bytes.get(close) != Some(&b'"') {
-                    return Ok(None);
-                }
-                close + 1
-            }
-            b'1'..=b'9' => {
-                let mut i = at + 1;
-                while bytes.get(i).is_some_and(u8::is_ascii_digit) {
-                    i += 1;
-                }
-                // Longer integers and fractions are printed as PHP floats.
-                if i - at > 18 || matches!(bytes.get(i), Some(b'.' | b'e' | b'E')) {
-                    return Ok(None);
-                }
-                i
-            }
-            b'0' => {
-                if matches!(bytes.get(at + 1), Some(b'0'..=b'9' | b'.' | b'e' | b'E')) {
-                    return Ok(None);
-                }
-                at + 1
-            }
             b'{' | b'[' => at,
-            _ => return Ok(None),
+            _ => match self.plain_scalar(at, first) {
+                Some(value_end) => value_end,
+                None => return Ok(None),
+            },
         };
         if !keys.insert(start, Key::in_body(bytes, start, raw, false)) {
             return Ok(None);
@@ -787,13 +769,132 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
         match first {
             b'"' => out.pair_within(bytes, start..end, at + 1..value_end - 1),
             b'{' | b'[' => {
+                if first == b'{' {
+                    if let Some(end) = self.nested_fast(at, out, raw, start) {
+                        return Ok(Some(end));
+                    }
+                }
                 return self
                     .value(at, out, Seg::Key(raw, false), start, false)
-                    .map(Some)
+                    .map(Some);
             }
             _ => out.pair_within(bytes, start..end, at..value_end),
         }
         Ok(Some(value_end))
+    }
+
+    /// The end of the plain scalar at `at`, whose first byte is `first`: a
+    /// string without escapes or non-ASCII bytes (the index after its
+    /// closing quote), or an integer that PHP prints as written. `None`
+    /// for any other value.
+    #[inline(always)]
+    fn plain_scalar(&self, at: usize, first: u8) -> Option<usize> {
+        let bytes = self.bytes;
+        match first {
+            b'"' => {
+                let close = skip_plain(bytes, at + 1, true);
+                (bytes.get(close) == Some(&b'"')).then_some(close + 1)
+            }
+            b'1'..=b'9' => {
+                let mut i = at + 1;
+                while bytes.get(i).is_some_and(u8::is_ascii_digit) {
+                    i += 1;
+                }
+                // Longer integers and fractions are printed as PHP floats.
+                let plain = i - at <= 18 && !matches!(bytes.get(i), Some(b'.' | b'e' | b'E'));
+                plain.then_some(i)
+            }
+            b'0' => {
+                let plain = !matches!(bytes.get(at + 1), Some(b'0'..=b'9' | b'.' | b'e' | b'E'));
+                plain.then_some(at + 1)
+            }
+            _ => None,
+        }
+    }
+
+    /// Reads the nested object whose `{` is at `open`, under the plain key
+    /// `raw` (at `key_at` in the body), if it is small and flat: at most [`NESTED_FAST_MEMBERS`]
+    /// members, each a plain key other than `signature`, `:` and a plain
+    /// scalar (see [`Reader::plain_scalar`]), with a bare `,` between them.
+    /// The whole object is checked before anything is written; for any
+    /// other object (or a repeated key, or one level too many) this gives
+    /// `None`, having written nothing, and the general reader reads the
+    /// object from `open`, so every error still comes from one place.
+    ///
+    /// This saves the recursion, and the key set, that a nested object
+    /// otherwise costs: the keys are compared by fingerprint, pairwise.
+    #[inline(always)]
+    fn nested_fast<S: ByteSink>(
+        &self,
+        open: usize,
+        out: &mut Out<'a, S>,
+        raw: &'a [u8],
+        key_at: usize,
+    ) -> Option<usize> {
+        let bytes = self.bytes;
+        // Each member's key contents (start, end) and the end of its value,
+        // which starts right after the key's `":`.
+        let mut members = [[0usize; 3]; NESTED_FAST_MEMBERS];
+        let mut fingerprints = [0u64; NESTED_FAST_MEMBERS];
+        let mut n = 0;
+        let mut pos = open + 1;
+        if bytes.get(pos) == Some(&b'}') {
+            out.enter(Seg::Key(raw, false)).ok()?;
+            out.leave();
+            return Some(pos + 1);
+        }
+        let end = loop {
+            if bytes.get(pos) != Some(&b'"') || n == NESTED_FAST_MEMBERS {
+                return None;
+            }
+            let start = pos + 1;
+            let key_end = skip_plain(bytes, start, true);
+            let Some(&[b'"', b':', first]) = bytes.get(key_end..)?.first_chunk::<3>() else {
+                return None;
+            };
+            let key = &bytes[start..key_end];
+            if key == b"signature" {
+                return None;
+            }
+            let value_end = self.plain_scalar(key_end + 2, first)?;
+            let fingerprint = Key::in_body(bytes, start, key, false).fingerprint;
+            let seen = (0..n).any(|i| {
+                let [seen_start, seen_end, _] = members[i];
+                fingerprints[i] == fingerprint && bytes[seen_start..seen_end] == *key
+            });
+            if seen {
+                return None;
+            }
+            members[n] = [start, key_end, value_end];
+            fingerprints[n] = fingerprint;
+            n += 1;
+            match bytes.get(value_end) {
+                Some(b',') => pos = value_end + 1,
+                Some(b'}') => break value_end + 1,
+                _ => return None,
+            }
+        };
+        // One level too deep: the general reader reports it.
+        if out.prefix.depth() + 1 >= MAX_DEPTH {
+            return None;
+        }
+        if !out
+            .prefix
+            .push_plain_within(bytes, key_at..key_at + raw.len())
+        {
+            out.prefix.push(Seg::Key(raw, false).segment());
+        }
+        for &[start, key_end, value_end] in &members[..n] {
+            let at = key_end + 2;
+            let value = if bytes.get(at) == Some(&b'"') {
+                at + 1..value_end - 1
+            } else {
+                at..value_end
+            };
+            out.pair_within(bytes, start..key_end, value);
+        }
+        out.leave();
+        Some(end)
     }
 
     /// [`Reader::member_fast`] for a plain `signature` key (contents at
@@ -1135,7 +1236,10 @@ mod tests {
             r#"{"K":{"Kx":{"Ky":{"z":1,"w":"v"},"q":2},"r":[1,{"s":3}]},"t":4}"#
                 .replace('K', &"k".repeat(70)),
             r#"{"x\u0041K":{"K\n":{"c":[{"K":1}]}}}"#.replace('K', &"k".repeat(70)),
+            r#"{"a":{"x":"1","y":2,"z":"q","w":0,"v":"","u":10,"t":"s","s":3},"b":{},"e":{"signature":"s","f":1},"g":{"h":1.5,"k":"\u0041"},"i":{"j":{"k":1}},"l":{"m":"n","n":"m"},"p":{"a1":1,"a2":2,"a3":3,"a4":4,"a5":5,"a6":6,"a7":7,"a8":8,"a9":9}}"#.into(),
             format!("{}1{}", r#"{"a":"#.repeat(15), "}".repeat(15)),
+            format!("{}{{}}{}", r#"{"a":"#.repeat(15), "}".repeat(15)),
+            format!("{}{{\"b\":1}}{}", r#"{"a":"#.repeat(14), "}".repeat(14)),
             format!("{}1{}", r#"{"b":["#.repeat(8), "]}".repeat(8)),
         ];
         let pieces: &[&[u8]] = &[
