@@ -42,7 +42,7 @@ use super::json_string::{decode_escape, hex4, unescaped_eq, write_unescaped};
 use super::key::{Signature, SigningKey};
 use super::php_number::write_php_json_number;
 use super::prefix::Prefix;
-use super::scan::{all_plain, skip_plain};
+use super::scan::{all_plain, skip_plain, stop_mask};
 use super::stack_buf::StackBuf;
 
 /// Why a received body cannot be signed.
@@ -484,7 +484,8 @@ struct KeySet<'a> {
     /// Bit `i` is set if inline key `i` contains escapes.
     escaped: u32,
     /// One bit per key seen, picked by its fingerprint: a key whose bit is
-    /// clear is new.
+    /// clear is new. All bits are set once an escaped key is in (escaped
+    /// keys are compared in full).
     bloom: [u64; 4],
     spill: Option<HashSet<Cow<'a, [u8]>>>,
 }
@@ -536,9 +537,13 @@ impl<'a> KeySet<'a> {
         );
         let maybe_seen = self.bloom[word] & bit != 0;
         self.bloom[word] |= bit;
-        // Escaped keys have no usable fingerprint: compare them in full.
-        if (maybe_seen || escaped || self.escaped != 0) && self.contains(raw, escaped) {
+        // Escaped keys have no usable fingerprint: compare them in full,
+        // and every key after one (the filter is then full).
+        if (maybe_seen || escaped) && self.contains(raw, escaped) {
             return false;
+        }
+        if escaped {
+            self.bloom = [u64::MAX; 4];
         }
         self.spans[self.len] = (offset as u16, raw.len() as u16);
         self.escaped |= u32::from(escaped) << self.len;
@@ -569,6 +574,18 @@ impl<'a> KeySet<'a> {
         self.spill.as_mut().is_some_and(|set| set.insert(key))
     }
 }
+
+/// For a key of `n` bytes (index `n`, up to 15), the mask that keeps its
+/// first `n` bytes (at most eight) of a little-endian word.
+const HEAD_MASKS: [u64; 16] = {
+    let mut masks = [u64::MAX; 16];
+    let mut n = 0;
+    while n < 8 {
+        masks[n] = (1 << (8 * n)) - 1;
+        n += 1;
+    }
+    masks
+};
 
 /// Members of a nested object that [`Reader::nested_fast`] reads at most.
 const NESTED_FAST_MEMBERS: usize = 8;
@@ -745,6 +762,13 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
         if !FAST {
             return Ok(None);
         }
+        if let Some(window) = bytes.get(pos..).and_then(|rest| rest.first_chunk::<64>()) {
+            let key = window[1..17].first_chunk::<16>().unwrap_or(&[0; 16]);
+            let key_len = (stop_mask(key) | 1 << 16).trailing_zeros() as usize;
+            if key_len < 16 {
+                return self.member_in_window(pos, window, key_len, out, keys, signature);
+            }
+        }
         let start = pos + 1;
         let end = skip_plain(bytes, start, true);
         let Some(&[b'"', b':', first]) = bytes.get(end..).and_then(|rest| rest.first_chunk::<3>())
@@ -781,6 +805,99 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
             _ => out.pair_within(bytes, start..end, at..value_end),
         }
         Ok(Some(value_end))
+    }
+
+    /// [`Reader::member_fast`] for a member whose key is shorter than 16
+    /// bytes (`key_len`, up to the first byte that stops a scan), with the
+    /// 64 bytes from its quote at `pos` in `window`. Everything up to a
+    /// short value's end lies in the window, so it is read there without a
+    /// bounds check per step; longer values are read from the body.
+    #[inline(always)]
+    fn member_in_window<S: ByteSink>(
+        &mut self,
+        pos: usize,
+        window: &'a [u8; 64],
+        key_len: usize,
+        out: &mut Out<'a, S>,
+        keys: &mut KeySet<'a>,
+        signature: Option<&mut SignatureField<'a>>,
+    ) -> Result<Option<usize>, JsonError> {
+        // In the window: the key's contents at 1..quote, then `":`, then the
+        // value from `quote + 2`.
+        let quote = key_len + 1;
+        let &[b'"', b':', first] = window[quote..].first_chunk::<3>().unwrap_or(&[0; 3]) else {
+            return Ok(None);
+        };
+        let raw = &window[1..quote];
+        let start = pos + 1;
+        // The key's first eight bytes, zero-padded (its fingerprint's base).
+        let head = u64::from_le_bytes(*window[1..9].first_chunk::<8>().unwrap_or(&[0; 8]))
+            & HEAD_MASKS[key_len & 15];
+        if head == u64::from_le_bytes(*b"signatur") && key_len == 9 && window[9] == b'e' {
+            return Ok(self.signature_fast(start, pos + quote + 2, keys, signature));
+        }
+        let at = quote + 2;
+        // The value's text (its contents for a string) and its end, in the
+        // window.
+        let (value, end) = match first {
+            b'"' => {
+                let text = window[at + 1..].first_chunk::<16>().unwrap_or(&[0; 16]);
+                let hits = stop_mask(text);
+                if hits == 0 {
+                    // Longer than the window holds: read on in the body.
+                    let close = skip_plain(self.bytes, pos + at + 17, true);
+                    if self.bytes.get(close) != Some(&b'"') {
+                        return Ok(None);
+                    }
+                    if !keys.insert(start, Key::with_head(raw, false, head)) {
+                        return Ok(None);
+                    }
+                    out.pair_within(self.bytes, start..pos + quote, pos + at + 1..close);
+                    return Ok(Some(close + 1));
+                }
+                let close = at + 1 + hits.trailing_zeros() as usize;
+                if window.get(close) != Some(&b'"') {
+                    return Ok(None);
+                }
+                (at + 1..close, close + 1)
+            }
+            b'1'..=b'9' => {
+                let mut i = at + 1;
+                while window.get(i).is_some_and(u8::is_ascii_digit) {
+                    i += 1;
+                }
+                // Longer integers and fractions are printed as PHP floats.
+                if i - at > 18 || matches!(window.get(i), Some(b'.' | b'e' | b'E')) {
+                    return Ok(None);
+                }
+                (at..i, i)
+            }
+            b'0' => {
+                if matches!(window.get(at + 1), Some(b'0'..=b'9' | b'.' | b'e' | b'E')) {
+                    return Ok(None);
+                }
+                (at..at + 1, at + 1)
+            }
+            b'{' | b'[' => {
+                if !keys.insert(start, Key::with_head(raw, false, head)) {
+                    return Ok(None);
+                }
+                if first == b'{' {
+                    if let Some(end) = self.nested_fast(pos + at, out, raw, start) {
+                        return Ok(Some(end));
+                    }
+                }
+                return self
+                    .value(pos + at, out, Seg::Key(raw, false), start, false)
+                    .map(Some);
+            }
+            _ => return Ok(None),
+        };
+        if !keys.insert(start, Key::with_head(raw, false, head)) {
+            return Ok(None);
+        }
+        out.pair_within(window, 1..quote, value);
+        Ok(Some(pos + end))
     }
 
     /// The end of the plain scalar at `at`, whose first byte is `first`: a
@@ -858,12 +975,10 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
             }
             let value_end = self.plain_scalar(key_end + 2, first)?;
             let fingerprint = Key::in_body(bytes, start, key, false).fingerprint;
-            let seen = (0..n).any(|i| {
-                let [seen_start, seen_end, _] = members[i];
-                fingerprints[i] == fingerprint && bytes[seen_start..seen_end] == *key
-            });
-            if seen {
-                return None;
+            for (&seen, &[seen_start, seen_end, _]) in fingerprints[..n].iter().zip(&members) {
+                if seen == fingerprint && bytes[seen_start..seen_end] == *key {
+                    return None;
+                }
             }
             members[n] = [start, key_end, value_end];
             fingerprints[n] = fingerprint;

@@ -45,6 +45,42 @@ pub(super) fn all_plain(text: &[u8; 129]) -> bool {
     stops == 0
 }
 
+/// Bit `i` set where byte `i` of `chunk` would stop a scan: a `"`, a `\\`,
+/// a control byte or a non-ASCII byte.
+#[inline(always)]
+pub(super) fn stop_mask(chunk: &[u8; 16]) -> u32 {
+    #[cfg(all(
+        any(target_arch = "x86", target_arch = "x86_64"),
+        target_feature = "sse2"
+    ))]
+    {
+        sse2::stops(chunk, true)
+    }
+    #[cfg(not(all(
+        any(target_arch = "x86", target_arch = "x86_64"),
+        target_feature = "sse2"
+    )))]
+    {
+        stop_mask_bytewise(chunk)
+    }
+}
+
+/// [`stop_mask`] a byte at a time.
+#[cfg(any(
+    test,
+    not(all(
+        any(target_arch = "x86", target_arch = "x86_64"),
+        target_feature = "sse2"
+    ))
+))]
+#[inline(always)]
+fn stop_mask_bytewise(chunk: &[u8; 16]) -> u32 {
+    chunk.iter().enumerate().fold(0, |mask, (i, &b)| {
+        let stops = b == b'"' || b == b'\\' || b < 0x20 || b >= 0x80;
+        mask | u32::from(stops) << i
+    })
+}
+
 /// Nonzero if any byte of `chunk` would stop a scan (non-ASCII included).
 #[inline(always)]
 fn chunk_stops(chunk: &[u8; 16]) -> u32 {
@@ -228,6 +264,32 @@ mod tests {
                 bad[i] = b;
                 assert!(!all_plain(&bad), "{b:#x} at {i}");
             }
+        }
+    }
+
+    #[test]
+    fn the_stop_mask_has_one_bit_per_stopping_byte() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            let mut chunk = [0u8; 16];
+            for b in &mut chunk {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                *b = match seed % 3 {
+                    0 => {
+                        [b'"', b'\\', 0x00, 0x1f, 0x20, 0x7f, 0x80, 0xff][(seed >> 8) as usize % 8]
+                    }
+                    _ => (seed >> 16) as u8,
+                };
+            }
+            let expected = chunk
+                .iter()
+                .enumerate()
+                .filter(|&(_, &b)| matches!(b, b'"' | b'\\' | 0x00..=0x1f | 0x80..=0xff))
+                .fold(0u32, |mask, (i, _)| mask | 1 << i);
+            assert_eq!(stop_mask(&chunk), expected, "{chunk:?}");
+            assert_eq!(stop_mask_bytewise(&chunk), expected, "bytewise: {chunk:?}");
         }
     }
 
