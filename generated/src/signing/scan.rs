@@ -76,7 +76,7 @@ pub(super) fn stop_mask(chunk: &[u8; 16]) -> u32 {
 #[inline(always)]
 fn stop_mask_bytewise(chunk: &[u8; 16]) -> u32 {
     chunk.iter().enumerate().fold(0, |mask, (i, &b)| {
-        let stops = b == b'"' || b == b'\\' || b < 0x20 || b >= 0x80;
+        let stops = matches!(b, b'"' | b'\\' | 0x00..=0x1f | 0x80..=0xff);
         mask | u32::from(stops) << i
     })
 }
