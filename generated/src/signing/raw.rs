@@ -376,18 +376,10 @@ impl<'a> Key<'a> {
         Key::with_head(raw, escaped, head)
     }
 
-    /// The key whose contents `raw` start at `start` in `body`: the first
-    /// eight bytes are one load from the body when it has them.
+    /// The key whose contents `raw` start at `start` in `body`.
     #[inline(always)]
     fn in_body(body: &[u8], start: usize, raw: &'a [u8], escaped: bool) -> Self {
-        match body.get(start..).and_then(|rest| rest.first_chunk::<8>()) {
-            Some(word) => {
-                let n = raw.len();
-                let mask = if n >= 8 { u64::MAX } else { (1 << (8 * n)) - 1 };
-                Key::with_head(raw, escaped, u64::from_le_bytes(*word) & mask)
-            }
-            None => Key::new(raw, escaped),
-        }
+        Key::with_head(raw, escaped, key_head(body, start, raw.len()))
     }
 
     /// `head`: the first eight bytes of `raw` (zero-padded) as a number.
@@ -418,6 +410,24 @@ impl<'a> Key<'a> {
             Cow::Owned(out)
         } else {
             Cow::Borrowed(self.raw)
+        }
+    }
+}
+
+/// The first eight bytes (zero-padded) of the `len` bytes at `start` in
+/// `body`, as a little-endian number: one load from the body when it has
+/// eight bytes there.
+#[inline(always)]
+fn key_head(body: &[u8], start: usize, len: usize) -> u64 {
+    match body.get(start..).and_then(|rest| rest.first_chunk::<8>()) {
+        Some(word) => u64::from_le_bytes(*word) & HEAD_MASKS[len.min(15)],
+        None => {
+            let mut word = [0; 8];
+            let n = len.min(8);
+            if let Some(key) = body.get(start..start + n) {
+                word[..n].copy_from_slice(key);
+            }
+            u64::from_le_bytes(word)
         }
     }
 }
@@ -949,10 +959,14 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
         key_at: usize,
     ) -> Option<usize> {
         let bytes = self.bytes;
-        // Each member's key contents (start, end) and the end of its value,
-        // which starts right after the key's `":`.
-        let mut members = [[0usize; 3]; NESTED_FAST_MEMBERS];
-        let mut fingerprints = [0u64; NESTED_FAST_MEMBERS];
+        // Positions are kept in 32 bits (a smaller record to set up).
+        if bytes.len() > u32::MAX as usize {
+            return None;
+        }
+        // Each member's key contents (start, end) and value text (start,
+        // end: a string's contents), and the key's first eight bytes.
+        let mut members = [[0u32; 4]; NESTED_FAST_MEMBERS];
+        let mut heads = [0u64; NESTED_FAST_MEMBERS];
         let mut n = 0;
         let mut pos = open + 1;
         if bytes.get(pos) == Some(&b'}') {
@@ -973,15 +987,22 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
             if key == b"signature" {
                 return None;
             }
-            let value_end = self.plain_scalar(key_end + 2, first)?;
-            let fingerprint = Key::in_body(bytes, start, key, false).fingerprint;
-            for (&seen, &[seen_start, seen_end, _]) in fingerprints[..n].iter().zip(&members) {
-                if seen == fingerprint && bytes[seen_start..seen_end] == *key {
+            let at = key_end + 2;
+            let value_end = self.plain_scalar(at, first)?;
+            let head = key_head(bytes, start, key.len());
+            for (&seen, &[seen_start, seen_end, ..]) in heads[..n].iter().zip(&members) {
+                let seen_key = bytes.get(seen_start as usize..seen_end as usize);
+                if seen == head && seen_key == Some(key) {
                     return None;
                 }
             }
-            members[n] = [start, key_end, value_end];
-            fingerprints[n] = fingerprint;
+            let value = if first == b'"' {
+                [at + 1, value_end - 1]
+            } else {
+                [at, value_end]
+            };
+            members[n] = [start, key_end, value[0], value[1]].map(|i| i as u32);
+            heads[n] = head;
             n += 1;
             match bytes.get(value_end) {
                 Some(b',') => pos = value_end + 1,
@@ -999,14 +1020,9 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
         {
             out.prefix.push(Seg::Key(raw, false).segment());
         }
-        for &[start, key_end, value_end] in &members[..n] {
-            let at = key_end + 2;
-            let value = if bytes.get(at) == Some(&b'"') {
-                at + 1..value_end - 1
-            } else {
-                at..value_end
-            };
-            out.pair_within(bytes, start..key_end, value);
+        for member in &members[..n] {
+            let [start, key_end, value_start, value_end] = member.map(|i| i as usize);
+            out.pair_within(bytes, start..key_end, value_start..value_end);
         }
         out.leave();
         Some(end)
