@@ -57,19 +57,46 @@ impl Amount {
         self.minor.is_multiple_of(step.minor)
     }
 
-    /// Renders `major.minor` into a stack buffer.
+    /// Renders `major.minor` into a stack buffer: digits written from the
+    /// right two at a time, the cents first (no formatting machinery, no
+    /// copy).
     fn render(self, buf: &mut [u8; 24]) -> &[u8] {
-        let mut major = itoa::Buffer::new();
-        let major = major.format(self.minor / 100).as_bytes();
-        let cents = (self.minor % 100) as u8;
-        let len = major.len();
-        buf[..len].copy_from_slice(major);
-        buf[len] = b'.';
-        buf[len + 1] = b'0' + cents / 10;
-        buf[len + 2] = b'0' + cents % 10;
-        &buf[..len + 3]
+        // `u64::MAX` has 20 digits: with the point, 21 bytes at most.
+        let pair = |n: u64| {
+            let i = 2 * (n % 100) as usize;
+            [DIGIT_PAIRS[i], DIGIT_PAIRS[i + 1]]
+        };
+        buf[21..24].copy_from_slice(&[b'.', 0, 0]);
+        buf[22..24].copy_from_slice(&pair(self.minor));
+        let mut major = self.minor / 100;
+        let mut i = 21;
+        while major >= 100 {
+            i -= 2;
+            buf[i..i + 2].copy_from_slice(&pair(major));
+            major /= 100;
+        }
+        if major >= 10 {
+            i -= 2;
+            buf[i..i + 2].copy_from_slice(&pair(major));
+        } else {
+            i -= 1;
+            buf[i] = b'0' + major as u8;
+        }
+        &buf[i..]
     }
 }
+
+/// `"00"` to `"99"`, one after another.
+const DIGIT_PAIRS: [u8; 200] = {
+    let mut pairs = [0; 200];
+    let mut n = 0;
+    while n < 100 {
+        pairs[2 * n] = b'0' + (n / 10) as u8;
+        pairs[2 * n + 1] = b'0' + (n % 10) as u8;
+        n += 1;
+    }
+    pairs
+};
 
 impl FromStr for Amount {
     type Err = AmountError;
@@ -415,6 +442,31 @@ mod tests {
             "99999999999999999999.00".parse::<Amount>(),
             Err(AmountError::Overflow(_))
         ));
+    }
+
+    #[test]
+    fn amounts_render_with_two_decimals() {
+        for (minor, text) in [
+            (0, "0.00"),
+            (5, "0.05"),
+            (100, "1.00"),
+            (999, "9.99"),
+            (1_000, "10.00"),
+            (110_000, "1100.00"),
+            (1_234_567, "12345.67"),
+            (u64::MAX, "184467440737095516.15"),
+        ] {
+            assert_eq!(Amount::from_minor(minor).to_string(), text);
+        }
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..10_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let minor = seed >> (seed % 64);
+            let expected = format!("{}.{:02}", minor / 100, minor % 100);
+            assert_eq!(Amount::from_minor(minor).to_string(), expected);
+        }
     }
 
     #[test]

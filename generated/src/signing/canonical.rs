@@ -177,7 +177,11 @@ impl<'a, S: ByteSink> Canonicalizer<'a, S> {
         if self.prefix.depth() + 1 >= MAX_DEPTH {
             return Err(self.too_deep(key));
         }
-        self.prefix.push(key);
+        // A field name that fits the buffer inline; any other through `push`.
+        match key {
+            Segment::Name(name) if self.prefix.push_plain(name.as_bytes()) => {}
+            _ => self.prefix.push(key),
+        }
         Ok(())
     }
 
