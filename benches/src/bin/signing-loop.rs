@@ -10,7 +10,9 @@
 //! The first argument picks the path (`verify`, `verify-flat` for the same
 //! callback with its nested objects as dotted keys, `walk` for the JSON walk alone
 //! into a counting sink, `derive`, or `floor` for the callback's
-//! compression floor), the second the number of iterations.
+//! compression floor), the second the number of iterations. `ratio N`
+//! alternates batches of `verify` and `floor` for `N` rounds and prints the
+//! median ratio.
 
 use std::hint::black_box;
 
@@ -82,9 +84,43 @@ fn main() {
                 black_box(state);
             }
         }
+        "ratio" => {
+            // verify / floor, alternating short batches of each, `n` rounds:
+            // the median of the per-round ratios drifts less with the load
+            // than two separate timings.
+            let body = typical_callback(&key);
+            let (canonical, _) = canonical_json(&body, Vec::new()).expect("valid JSON");
+            let floor = hmac_compression_floor(canonical.len());
+            let block = [0x5au8; 128];
+            let batch = 20_000;
+            let mut ratios: Vec<f64> = (0..n)
+                .map(|_| {
+                    let t = std::time::Instant::now();
+                    for _ in 0..batch {
+                        assert!(verify_json(black_box(&key), black_box(&body)).is_ok());
+                    }
+                    let verify = t.elapsed().as_secs_f64();
+                    let t = std::time::Instant::now();
+                    for _ in 0..batch {
+                        let mut state = SHA512_IV;
+                        compress_blocks(&mut state, black_box(&block), black_box(floor));
+                        black_box(state);
+                    }
+                    verify / t.elapsed().as_secs_f64()
+                })
+                .collect();
+            ratios.sort_by(f64::total_cmp);
+            if let (Some(low), Some(median), Some(high)) =
+                (ratios.first(), ratios.get(ratios.len() / 2), ratios.last())
+            {
+                println!(
+                    "verify / floor over {n} rounds: median {median:.3} (range {low:.3}-{high:.3})"
+                );
+            }
+        }
         other => {
             eprintln!(
-                "unknown path `{other}`: expected verify, verify-flat, walk, derive or floor"
+                "unknown path `{other}`: expected verify, verify-flat, walk, derive, floor or ratio"
             );
             std::process::exit(2);
         }
