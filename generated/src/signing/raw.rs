@@ -597,8 +597,18 @@ const HEAD_MASKS: [u64; 16] = {
     masks
 };
 
-/// Members of a nested object that [`Reader::nested_fast`] reads at most.
+/// Members of a nested object that [`Reader::flat_object`] takes at most.
 const NESTED_FAST_MEMBERS: usize = 8;
+
+/// A small flat nested object, checked by [`Reader::flat_object`].
+struct FlatObject {
+    /// Each member's key contents (start, end) and value text (start, end:
+    /// a string's contents) in the body.
+    members: [[u32; 4]; NESTED_FAST_MEMBERS],
+    len: usize,
+    /// The index after the object's `}`.
+    end: usize,
+}
 
 /// Where [`Reader::members_fast`] stopped.
 enum Fast {
@@ -791,7 +801,9 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
             return Ok(self.signature_fast(start, at, keys, signature));
         }
         let value_end = match first {
-            b'{' | b'[' => at,
+            b'{' => {
+                return Ok(self.flat_member(at, out, keys, raw, start));
+            }
             _ => match self.plain_scalar(at, first) {
                 Some(value_end) => value_end,
                 None => return Ok(None),
@@ -802,16 +814,6 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
         }
         match first {
             b'"' => out.pair_within(bytes, start..end, at + 1..value_end - 1),
-            b'{' | b'[' => {
-                if first == b'{' {
-                    if let Some(end) = self.nested_fast(at, out, raw, start) {
-                        return Ok(Some(end));
-                    }
-                }
-                return self
-                    .value(at, out, Seg::Key(raw, false), start, false)
-                    .map(Some);
-            }
             _ => out.pair_within(bytes, start..end, at..value_end),
         }
         Ok(Some(value_end))
@@ -888,19 +890,7 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
                 }
                 (at..at + 1, at + 1)
             }
-            b'{' | b'[' => {
-                if !keys.insert(start, Key::with_head(raw, false, head)) {
-                    return Ok(None);
-                }
-                if first == b'{' {
-                    if let Some(end) = self.nested_fast(pos + at, out, raw, start) {
-                        return Ok(Some(end));
-                    }
-                }
-                return self
-                    .value(pos + at, out, Seg::Key(raw, false), start, false)
-                    .map(Some);
-            }
+            b'{' => return Ok(self.flat_member(pos + at, out, keys, raw, start)),
             _ => return Ok(None),
         };
         if !keys.insert(start, Key::with_head(raw, false, head)) {
@@ -908,6 +898,32 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
         }
         out.pair_within(window, 1..quote, value);
         Ok(Some(pos + end))
+    }
+
+    /// A member whose value is the object at `open`, under the plain key
+    /// `raw` (contents at `key_at`): read here if it is a small flat one
+    /// (see [`Reader::flat_object`]), else (`None`, nothing written or
+    /// noted) left to the general reader, which recurses into it. The fast
+    /// loop itself never recurses, so its frame is never on the stack twice.
+    #[inline(always)]
+    fn flat_member<S: ByteSink>(
+        &self,
+        open: usize,
+        out: &mut Out<'a, S>,
+        keys: &mut KeySet<'a>,
+        raw: &'a [u8],
+        key_at: usize,
+    ) -> Option<usize> {
+        // One level too deep, a repeated key or any other object: the
+        // general reader reports or reads it.
+        if out.prefix.depth() + 1 >= MAX_DEPTH {
+            return None;
+        }
+        let object = self.flat_object(open)?;
+        if !keys.insert(key_at, Key::in_body(self.bytes, key_at, raw, false)) {
+            return None;
+        }
+        Some(self.write_flat(&object, out, raw, key_at))
     }
 
     /// The end of the plain scalar at `at`, whose first byte is `first`: a
@@ -939,42 +955,36 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
         }
     }
 
-    /// Reads the nested object whose `{` is at `open`, under the plain key
-    /// `raw` (at `key_at` in the body), if it is small and flat: at most [`NESTED_FAST_MEMBERS`]
-    /// members, each a plain key other than `signature`, `:` and a plain
-    /// scalar (see [`Reader::plain_scalar`]), with a bare `,` between them.
-    /// The whole object is checked before anything is written; for any
-    /// other object (or a repeated key, or one level too many) this gives
-    /// `None`, having written nothing, and the general reader reads the
-    /// object from `open`, so every error still comes from one place.
+    /// Checks the nested object whose `{` is at `open` for the shape
+    /// [`Reader::write_flat`] writes: small and flat, at most
+    /// [`NESTED_FAST_MEMBERS`] members, each a plain key other than
+    /// `signature`, `:` and a plain scalar (see [`Reader::plain_scalar`]),
+    /// with a bare `,` between them and no key repeated. `None` for any
+    /// other object, which the general reader then reads (so every error
+    /// still comes from one place).
     ///
-    /// This saves the recursion, and the key set, that a nested object
-    /// otherwise costs: the keys are compared by fingerprint, pairwise.
+    /// Reading such objects here saves the recursion, and the key set, that
+    /// a nested object otherwise costs: the keys are compared pairwise.
     #[inline(always)]
-    fn nested_fast<S: ByteSink>(
-        &self,
-        open: usize,
-        out: &mut Out<'a, S>,
-        raw: &'a [u8],
-        key_at: usize,
-    ) -> Option<usize> {
+    fn flat_object(&self, open: usize) -> Option<FlatObject> {
         let bytes = self.bytes;
         // Positions are kept in 32 bits (a smaller record to set up).
         if bytes.len() > u32::MAX as usize {
             return None;
         }
-        // Each member's key contents (start, end) and value text (start,
-        // end: a string's contents), and the key's first eight bytes.
-        let mut members = [[0u32; 4]; NESTED_FAST_MEMBERS];
+        let mut object = FlatObject {
+            members: [[0; 4]; NESTED_FAST_MEMBERS],
+            len: 0,
+            end: open + 2,
+        };
+        // The keys' first eight bytes.
         let mut heads = [0u64; NESTED_FAST_MEMBERS];
-        let mut n = 0;
         let mut pos = open + 1;
         if bytes.get(pos) == Some(&b'}') {
-            out.enter(Seg::Key(raw, false)).ok()?;
-            out.leave();
-            return Some(pos + 1);
+            return Some(object);
         }
-        let end = loop {
+        loop {
+            let n = object.len;
             if bytes.get(pos) != Some(&b'"') || n == NESTED_FAST_MEMBERS {
                 return None;
             }
@@ -990,7 +1000,7 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
             let at = key_end + 2;
             let value_end = self.plain_scalar(at, first)?;
             let head = key_head(bytes, start, key.len());
-            for (&seen, &[seen_start, seen_end, ..]) in heads[..n].iter().zip(&members) {
+            for (&seen, &[seen_start, seen_end, ..]) in heads[..n].iter().zip(&object.members) {
                 let seen_key = bytes.get(seen_start as usize..seen_end as usize);
                 if seen == head && seen_key == Some(key) {
                     return None;
@@ -1001,31 +1011,44 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
             } else {
                 [at, value_end]
             };
-            members[n] = [start, key_end, value[0], value[1]].map(|i| i as u32);
+            object.members[n] = [start, key_end, value[0], value[1]].map(|i| i as u32);
             heads[n] = head;
-            n += 1;
+            object.len = n + 1;
             match bytes.get(value_end) {
                 Some(b',') => pos = value_end + 1,
-                Some(b'}') => break value_end + 1,
+                Some(b'}') => {
+                    object.end = value_end + 1;
+                    return Some(object);
+                }
                 _ => return None,
             }
-        };
-        // One level too deep: the general reader reports it.
-        if out.prefix.depth() + 1 >= MAX_DEPTH {
-            return None;
         }
+    }
+
+    /// Writes a nested object that [`Reader::flat_object`] checked, under
+    /// the plain key `raw` (at `key_at` in the body). The caller has checked
+    /// the new level against [`MAX_DEPTH`].
+    #[inline(always)]
+    fn write_flat<S: ByteSink>(
+        &self,
+        object: &FlatObject,
+        out: &mut Out<'a, S>,
+        raw: &'a [u8],
+        key_at: usize,
+    ) -> usize {
+        let bytes = self.bytes;
         if !out
             .prefix
             .push_plain_within(bytes, key_at..key_at + raw.len())
         {
             out.prefix.push(Seg::Key(raw, false).segment());
         }
-        for member in &members[..n] {
+        for member in &object.members[..object.len] {
             let [start, key_end, value_start, value_end] = member.map(|i| i as usize);
             out.pair_within(bytes, start..key_end, value_start..value_end);
         }
         out.leave();
-        Some(end)
+        object.end
     }
 
     /// [`Reader::member_fast`] for a plain `signature` key (contents at
@@ -1490,6 +1513,67 @@ mod tests {
 
     fn key() -> SigningKey {
         SigningKey::from_bytes(SEED_SECRET.as_bytes())
+    }
+
+    /// The walk recurses once per nesting level, up to [`MAX_DEPTH`]; its
+    /// frames must fit the 2 MiB stack that std and tokio give spawned
+    /// threads, in debug builds too (where inlined helpers do not share
+    /// stack slots: the fast loop's frame alone is tens of KiB there, which
+    /// is why it never recurses).
+    #[test]
+    fn the_deepest_bodies_fit_a_small_stack() {
+        let levels = MAX_DEPTH - 1;
+        let bodies = [
+            format!("{}1{}", r#"{"a":"#.repeat(levels), "}".repeat(levels)),
+            format!(
+                "{}{}{}",
+                r#"{"a":"#.repeat(levels),
+                r#"{"b":1}"#,
+                "}".repeat(levels)
+            ),
+            format!(
+                r#"{{"a":{}1{}}}"#,
+                "[".repeat(levels - 1),
+                "]".repeat(levels - 1)
+            ),
+            format!(
+                "{}{{}}{}",
+                r#"{"a":"#.repeat(levels + 1),
+                "}".repeat(levels + 1)
+            ),
+        ];
+        let outcomes = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                bodies.map(|body| {
+                    // Through the MAC too: its sink inlines into the walk.
+                    let signed = sign_json(&key(), body.as_bytes()).map_err(|e| e.to_string());
+                    let canonical = canonical(&body).map_err(|e| e.to_string());
+                    assert_eq!(signed.is_ok(), canonical.is_ok(), "{body}");
+                    canonical
+                })
+            })
+            .expect("a thread")
+            .join()
+            .expect("no stack overflow");
+        assert_eq!(
+            outcomes[0].as_deref(),
+            Ok(format!("{}a1", "a.".repeat(levels - 1)).as_str())
+        );
+        assert_eq!(
+            outcomes[1].as_deref(),
+            Ok(format!("{}b1", "a.".repeat(levels)).as_str())
+        );
+        assert_eq!(
+            outcomes[2].as_deref(),
+            Ok(format!("a.{}01", "0.".repeat(levels - 2)).as_str())
+        );
+        assert!(
+            outcomes[3]
+                .as_ref()
+                .is_err_and(|e| e.contains("levels deep")),
+            "{outcomes:?}"
+        );
     }
 
     #[test]
