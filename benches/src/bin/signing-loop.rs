@@ -11,12 +11,14 @@
 //! callback with its nested objects as dotted keys, `walk` for the JSON walk alone
 //! into a counting sink, `derive`, or `floor` for the callback's
 //! compression floor), the second the number of iterations. `ratio N`
-//! alternates batches of `verify` and `floor` for `N` rounds and prints the
-//! median ratio.
+//! alternates batches of `verify`, `derive` and their floors for `N` rounds
+//! and prints the median ratios.
 
 use std::hint::black_box;
 
-use paygate::signing::{canonical_json, sign, verify_json, SecretKey, SigningKey};
+use paygate::signing::{
+    canonical_json, canonical_string, sign, verify_json, SecretKey, SigningKey,
+};
 use paygate_benches::{
     compress_blocks, hmac_compression_floor, typical_c2b_request, typical_callback, SECRET_KEY,
     SHA512_IV,
@@ -85,37 +87,52 @@ fn main() {
             }
         }
         "ratio" => {
-            // verify / floor, alternating short batches of each, `n` rounds:
-            // the median of the per-round ratios drifts less with the load
-            // than two separate timings.
+            // verify / its floor and derive / its floor, alternating short
+            // batches of each for `n` rounds: the median of the per-round
+            // ratios drifts less with the load than separate timings.
             let body = typical_callback(&key);
             let (canonical, _) = canonical_json(&body, Vec::new()).expect("valid JSON");
-            let floor = hmac_compression_floor(canonical.len());
+            let verify_floor = hmac_compression_floor(canonical.len());
+            let request = typical_c2b_request();
+            let derive_floor =
+                hmac_compression_floor(canonical_string(&request).expect("flat").len());
             let block = [0x5au8; 128];
             let batch = 20_000;
-            let mut ratios: Vec<f64> = (0..n)
+            let time = |f: &mut dyn FnMut()| {
+                let t = std::time::Instant::now();
+                for _ in 0..batch {
+                    f();
+                }
+                t.elapsed().as_secs_f64()
+            };
+            let floor = |blocks: usize| {
+                move || {
+                    let mut state = SHA512_IV;
+                    compress_blocks(&mut state, black_box(&block), black_box(blocks));
+                    black_box(state);
+                }
+            };
+            let mut rounds: Vec<[f64; 2]> = (0..n)
                 .map(|_| {
-                    let t = std::time::Instant::now();
-                    for _ in 0..batch {
+                    let verify = time(&mut || {
                         assert!(verify_json(black_box(&key), black_box(&body)).is_ok());
-                    }
-                    let verify = t.elapsed().as_secs_f64();
-                    let t = std::time::Instant::now();
-                    for _ in 0..batch {
-                        let mut state = SHA512_IV;
-                        compress_blocks(&mut state, black_box(&block), black_box(floor));
-                        black_box(state);
-                    }
-                    verify / t.elapsed().as_secs_f64()
+                    }) / time(&mut floor(verify_floor));
+                    let derive = time(&mut || {
+                        black_box(sign(black_box(&key), black_box(&request)).is_ok());
+                    }) / time(&mut floor(derive_floor));
+                    [verify, derive]
                 })
                 .collect();
-            ratios.sort_by(f64::total_cmp);
-            if let (Some(low), Some(median), Some(high)) =
-                (ratios.first(), ratios.get(ratios.len() / 2), ratios.last())
-            {
-                println!(
-                    "verify / floor over {n} rounds: median {median:.3} (range {low:.3}-{high:.3})"
-                );
+            for (i, name) in ["verify", "derive"].into_iter().enumerate() {
+                rounds.sort_by(|a, b| a[i].total_cmp(&b[i]));
+                if let (Some(low), Some(median), Some(high)) =
+                    (rounds.first(), rounds.get(rounds.len() / 2), rounds.last())
+                {
+                    println!(
+                        "{name} / floor over {n} rounds: median {:.3} (range {:.3}-{:.3})",
+                        median[i], low[i], high[i]
+                    );
+                }
             }
         }
         other => {

@@ -919,7 +919,12 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
         if out.prefix.depth() + 1 >= MAX_DEPTH {
             return None;
         }
-        let object = self.flat_object(open)?;
+        let mut object = FlatObject {
+            members: [[0; 4]; NESTED_FAST_MEMBERS],
+            len: 0,
+            end: 0,
+        };
+        self.flat_object(open, &mut object)?;
         if !keys.insert(key_at, Key::in_body(self.bytes, key_at, raw, false)) {
             return None;
         }
@@ -965,23 +970,22 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
     ///
     /// Reading such objects here saves the recursion, and the key set, that
     /// a nested object otherwise costs: the keys are compared pairwise.
+    ///
+    /// Fills `object` in place (returned by value, it would be copied by a
+    /// `memcpy` call).
     #[inline(always)]
-    fn flat_object(&self, open: usize) -> Option<FlatObject> {
+    fn flat_object(&self, open: usize, object: &mut FlatObject) -> Option<()> {
         let bytes = self.bytes;
         // Positions are kept in 32 bits (a smaller record to set up).
         if bytes.len() > u32::MAX as usize {
             return None;
         }
-        let mut object = FlatObject {
-            members: [[0; 4]; NESTED_FAST_MEMBERS],
-            len: 0,
-            end: open + 2,
-        };
+        object.end = open + 2;
         // The keys' first eight bytes.
         let mut heads = [0u64; NESTED_FAST_MEMBERS];
         let mut pos = open + 1;
         if bytes.get(pos) == Some(&b'}') {
-            return Some(object);
+            return Some(());
         }
         loop {
             let n = object.len;
@@ -1018,7 +1022,7 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
                 Some(b',') => pos = value_end + 1,
                 Some(b'}') => {
                     object.end = value_end + 1;
-                    return Some(object);
+                    return Some(());
                 }
                 _ => return None,
             }
