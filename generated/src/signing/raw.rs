@@ -189,12 +189,14 @@ enum SignatureField<'a> {
 
 /// Validates `body`, streams its canonical string into `sink` and reports
 /// the top-level `signature` field.
+#[inline(always)]
 fn walk<'a, S: ByteSink>(body: &'a [u8], sink: S) -> Result<(S, SignatureField<'a>), JsonError> {
     walk_with::<S, true>(body, sink)
 }
 
 /// [`walk`], with (`FAST`) or without the fast path for common members;
 /// the tests check that it never changes the outcome.
+#[inline(always)]
 fn walk_with<'a, S: ByteSink, const FAST: bool>(
     body: &'a [u8],
     sink: S,
@@ -673,6 +675,7 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
     }
 
     /// The whole body: one object, surrounded by whitespace.
+    #[inline(always)]
     fn document<S: ByteSink>(&mut self, sink: S) -> Result<(S, SignatureField<'a>), JsonError> {
         let pos = self.ws(0);
         match self.at(pos) {
