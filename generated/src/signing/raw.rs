@@ -600,13 +600,13 @@ const HEAD_MASKS: [u64; 16] = {
 };
 
 /// Members of a nested object that [`Reader::flat_object`] takes at most.
-const NESTED_FAST_MEMBERS: usize = 8;
+const FLAT_OBJECT_MEMBERS: usize = 8;
 
 /// A small flat nested object, checked by [`Reader::flat_object`].
 struct FlatObject {
     /// Each member's key contents (start, end) and value text (start, end:
     /// a string's contents) in the body.
-    members: [[u32; 4]; NESTED_FAST_MEMBERS],
+    members: [[u32; 4]; FLAT_OBJECT_MEMBERS],
     len: usize,
     /// The index after the object's `}`.
     end: usize,
@@ -765,11 +765,12 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
 
     /// Reads the member whose key's quote is at `pos` if it has its most
     /// common shape, with as few steps as possible: a plain key other than
-    /// `signature`, `:` right after it,
-    /// and right after that a plain string, a plain integer, or an object
-    /// or list. Anything else (or a repeated key) gives `Ok(None)` before
-    /// anything is written, and [`Reader::member`] reads the member again
-    /// from `pos`, so every error comes from one place.
+    /// `signature`, `:` right after it, and right after that a plain
+    /// string, a plain integer, or a small flat object (see
+    /// [`Reader::flat_member`]). Anything else (or a repeated key) gives
+    /// `Ok(None)` before anything is written or noted, and
+    /// [`Reader::member`] reads the member again from `pos`, so every error
+    /// comes from one place. Nothing here recurses.
     #[inline(always)]
     fn member_fast<S: ByteSink>(
         &mut self,
@@ -923,7 +924,7 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
             return None;
         }
         let mut object = FlatObject {
-            members: [[0; 4]; NESTED_FAST_MEMBERS],
+            members: [[0; 4]; FLAT_OBJECT_MEMBERS],
             len: 0,
             end: 0,
         };
@@ -965,7 +966,7 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
 
     /// Checks the nested object whose `{` is at `open` for the shape
     /// [`Reader::write_flat`] writes: small and flat, at most
-    /// [`NESTED_FAST_MEMBERS`] members, each a plain key other than
+    /// [`FLAT_OBJECT_MEMBERS`] members, each a plain key other than
     /// `signature`, `:` and a plain scalar (see [`Reader::plain_scalar`]),
     /// with a bare `,` between them and no key repeated. `None` for any
     /// other object, which the general reader then reads (so every error
@@ -985,14 +986,14 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
         }
         object.end = open + 2;
         // The keys' first eight bytes.
-        let mut heads = [0u64; NESTED_FAST_MEMBERS];
+        let mut heads = [0u64; FLAT_OBJECT_MEMBERS];
         let mut pos = open + 1;
         if bytes.get(pos) == Some(&b'}') {
             return Some(());
         }
         loop {
             let n = object.len;
-            if bytes.get(pos) != Some(&b'"') || n == NESTED_FAST_MEMBERS {
+            if bytes.get(pos) != Some(&b'"') || n == FLAT_OBJECT_MEMBERS {
                 return None;
             }
             let start = pos + 1;
