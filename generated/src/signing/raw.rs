@@ -622,6 +622,34 @@ enum Fast {
     Separator(usize),
 }
 
+/// The end of the plain scalar at `at` in `bytes`, whose first byte is
+/// `first`: a string without escapes or non-ASCII bytes (the index after
+/// its closing quote), or an integer that PHP prints as written. `None` for
+/// any other value.
+#[inline(always)]
+fn plain_scalar(bytes: &[u8], at: usize, first: u8) -> Option<usize> {
+    match first {
+        b'"' => {
+            let close = skip_plain(bytes, at + 1, true);
+            (bytes.get(close) == Some(&b'"')).then_some(close + 1)
+        }
+        b'1'..=b'9' => {
+            let mut i = at + 1;
+            while bytes.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            // Longer integers and fractions are printed as PHP floats.
+            let plain = i - at <= 18 && !matches!(bytes.get(i), Some(b'.' | b'e' | b'E'));
+            plain.then_some(i)
+        }
+        b'0' => {
+            let plain = !matches!(bytes.get(at + 1), Some(b'0'..=b'9' | b'.' | b'e' | b'E'));
+            plain.then_some(at + 1)
+        }
+        _ => None,
+    }
+}
+
 /// The strict JSON reader. Positions are passed in and returned by value,
 /// so the walk keeps them in registers; every method that reads a token
 /// takes the index of its first byte and returns the index after it.
@@ -806,9 +834,10 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
         }
         let value_end = match first {
             b'{' => {
-                return Ok(self.flat_member(at, out, keys, raw, start));
+                let key = Key::in_body(bytes, start, raw, false);
+                return Ok(self.flat_member(at, out, keys, key, start));
             }
-            _ => match self.plain_scalar(at, first) {
+            _ => match plain_scalar(bytes, at, first) {
                 Some(value_end) => value_end,
                 None => return Ok(None),
             },
@@ -877,24 +906,16 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
                 }
                 (at + 1..close, close + 1)
             }
-            b'1'..=b'9' => {
-                let mut i = at + 1;
-                while window.get(i).is_some_and(u8::is_ascii_digit) {
-                    i += 1;
-                }
-                // Longer integers and fractions are printed as PHP floats.
-                if i - at > 18 || matches!(window.get(i), Some(b'.' | b'e' | b'E')) {
-                    return Ok(None);
-                }
-                (at..i, i)
+            // An integer that runs to the window's end is longer than PHP
+            // prints as written, so the window's end is as good as the body's.
+            b'0'..=b'9' => match plain_scalar(window, at, first) {
+                Some(end) => (at..end, end),
+                None => return Ok(None),
+            },
+            b'{' => {
+                let key = Key::with_head(raw, false, head);
+                return Ok(self.flat_member(pos + at, out, keys, key, start));
             }
-            b'0' => {
-                if matches!(window.get(at + 1), Some(b'0'..=b'9' | b'.' | b'e' | b'E')) {
-                    return Ok(None);
-                }
-                (at..at + 1, at + 1)
-            }
-            b'{' => return Ok(self.flat_member(pos + at, out, keys, raw, start)),
             _ => return Ok(None),
         };
         if !keys.insert(start, Key::with_head(raw, false, head)) {
@@ -905,7 +926,7 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
     }
 
     /// A member whose value is the object at `open`, under the plain key
-    /// `raw` (contents at `key_at`): read here if it is a small flat one
+    /// `key` (contents at `key_at`): read here if it is a small flat one
     /// (see [`Reader::flat_object`]), else (`None`, nothing written or
     /// noted) left to the general reader, which recurses into it. The fast
     /// loop itself never recurses, so its frame is never on the stack twice.
@@ -915,7 +936,7 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
         open: usize,
         out: &mut Out<'a, S>,
         keys: &mut KeySet<'a>,
-        raw: &'a [u8],
+        key: Key<'a>,
         key_at: usize,
     ) -> Option<usize> {
         // One level too deep, a repeated key or any other object: the
@@ -929,45 +950,16 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
             end: 0,
         };
         self.flat_object(open, &mut object)?;
-        if !keys.insert(key_at, Key::in_body(self.bytes, key_at, raw, false)) {
+        if !keys.insert(key_at, key) {
             return None;
         }
-        Some(self.write_flat(&object, out, raw, key_at))
-    }
-
-    /// The end of the plain scalar at `at`, whose first byte is `first`: a
-    /// string without escapes or non-ASCII bytes (the index after its
-    /// closing quote), or an integer that PHP prints as written. `None`
-    /// for any other value.
-    #[inline(always)]
-    fn plain_scalar(&self, at: usize, first: u8) -> Option<usize> {
-        let bytes = self.bytes;
-        match first {
-            b'"' => {
-                let close = skip_plain(bytes, at + 1, true);
-                (bytes.get(close) == Some(&b'"')).then_some(close + 1)
-            }
-            b'1'..=b'9' => {
-                let mut i = at + 1;
-                while bytes.get(i).is_some_and(u8::is_ascii_digit) {
-                    i += 1;
-                }
-                // Longer integers and fractions are printed as PHP floats.
-                let plain = i - at <= 18 && !matches!(bytes.get(i), Some(b'.' | b'e' | b'E'));
-                plain.then_some(i)
-            }
-            b'0' => {
-                let plain = !matches!(bytes.get(at + 1), Some(b'0'..=b'9' | b'.' | b'e' | b'E'));
-                plain.then_some(at + 1)
-            }
-            _ => None,
-        }
+        Some(self.write_flat(&object, out, key.raw, key_at))
     }
 
     /// Checks the nested object whose `{` is at `open` for the shape
     /// [`Reader::write_flat`] writes: small and flat, at most
     /// [`FLAT_OBJECT_MEMBERS`] members, each a plain key other than
-    /// `signature`, `:` and a plain scalar (see [`Reader::plain_scalar`]),
+    /// `signature`, `:` and a plain scalar (see [`plain_scalar`]),
     /// with a bare `,` between them and no key repeated. `None` for any
     /// other object, which the general reader then reads (so every error
     /// still comes from one place).
@@ -1006,7 +998,7 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
                 return None;
             }
             let at = key_end + 2;
-            let value_end = self.plain_scalar(at, first)?;
+            let value_end = plain_scalar(bytes, at, first)?;
             let head = key_head(bytes, start, key.len());
             for (&seen, &[seen_start, seen_end, ..]) in heads[..n].iter().zip(&object.members) {
                 let seen_key = bytes.get(seen_start as usize..seen_end as usize);

@@ -40,7 +40,7 @@ pub(super) fn all_plain(text: &[u8; 129]) -> bool {
     let mut stops = 0;
     for chunk in text[..128].chunks_exact(16) {
         let chunk = chunk.first_chunk::<16>().unwrap_or(&[0; 16]);
-        stops |= chunk_stops(chunk);
+        stops |= stop_mask(chunk);
     }
     stops == 0
 }
@@ -79,26 +79,6 @@ fn stop_mask_bytewise(chunk: &[u8; 16]) -> u32 {
         let stops = matches!(b, b'"' | b'\\' | 0x00..=0x1f | 0x80..=0xff);
         mask | u32::from(stops) << i
     })
-}
-
-/// Nonzero if any byte of `chunk` would stop a scan (non-ASCII included).
-#[inline(always)]
-fn chunk_stops(chunk: &[u8; 16]) -> u32 {
-    #[cfg(all(
-        any(target_arch = "x86", target_arch = "x86_64"),
-        target_feature = "sse2"
-    ))]
-    {
-        sse2::stops(chunk, true)
-    }
-    #[cfg(not(all(
-        any(target_arch = "x86", target_arch = "x86_64"),
-        target_feature = "sse2"
-    )))]
-    {
-        let (lo, hi) = chunk.split_at(8);
-        u32::from(words::stops(le_u64(lo), true) | words::stops(le_u64(hi), true) != 0)
-    }
 }
 
 #[cfg(all(
