@@ -1,11 +1,10 @@
 //! From the model to Rust tokens.
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::quote;
 
 use crate::model::{Api, Field, Item, Kind, Operation, Ty, Variant};
-use crate::names;
-use crate::rules::{Direction, Phone, PhoneToken, Provider, Rules};
+use crate::rules::Resolved;
 
 /// An identifier, raw if it needs to be.
 fn ident(name: &str) -> Ident {
@@ -16,7 +15,7 @@ fn ident(name: &str) -> Ident {
 }
 
 /// `///` lines, wrapped at about 90 columns.
-fn docs(text: &str) -> TokenStream {
+pub(crate) fn docs(text: &str) -> TokenStream {
     let mut lines = Vec::new();
     for paragraph in text.lines() {
         let mut line = String::new();
@@ -38,7 +37,8 @@ fn ty_tokens(ty: &Ty) -> TokenStream {
         Ty::String => quote!(String),
         Ty::Amount => quote!(crate::money::Amount),
         Ty::Decimal => quote!(crate::money::Decimal),
-        Ty::I64 => quote!(i64),
+        Ty::I64 | Ty::IntOrDigits => quote!(i64),
+        Ty::Digits => quote!(String),
         Ty::Bool => quote!(bool),
         Ty::TextOrNumber => quote!(crate::money::TextOrNumber),
         Ty::Vec(inner) => {
@@ -54,7 +54,7 @@ fn ty_tokens(ty: &Ty) -> TokenStream {
 
 pub(crate) struct Emitter<'a> {
     pub(crate) api: &'a Api,
-    pub(crate) rules: Option<&'a Rules>,
+    pub(crate) rules: Option<&'a Resolved>,
     pub(crate) rules_origin: Option<&'a str>,
 }
 
@@ -73,7 +73,17 @@ impl Emitter<'_> {
             quote!()
         };
         let operations = self.operations();
-        let rules = self.rules.map(|r| self.rules(r)).unwrap_or_default();
+        let rules = self
+            .rules
+            .map(|r| {
+                let table = crate::rules::provider_table(
+                    r,
+                    self.rules_origin.unwrap_or("the provider rules"),
+                );
+                let ids = crate::rules::provider_id_enum(r);
+                quote!(#table #ids)
+            })
+            .unwrap_or_default();
         quote! {
             #support
             #(#items)*
@@ -173,78 +183,6 @@ impl Emitter<'_> {
             }
         })
     }
-
-    fn rules(&self, rules: &Rules) -> TokenStream {
-        let countries = rules.countries.iter().map(|c| {
-            let (code, name, currency) = (&c.code, &c.name, &c.currency);
-            let phone = phone(&c.phone);
-            quote! {
-                crate::rules::CountryRule { code: #code, name: #name, currency: #currency, phone: #phone }
-            }
-        });
-        let providers = rules.providers.iter().map(provider);
-        let origin = self.rules_origin.unwrap_or("the provider rules");
-        let mut doc = format!(
-            "The provider table of `{origin}`: {} countries (sorted by code) and {} providers (sorted by id).",
-            rules.countries.len(),
-            rules.providers.len()
-        );
-        if rules.unassigned_tables > 0 {
-            doc.push_str(&format!(
-                "\n\n{} limit tables of the documentation could not be tied to provider ids; they are listed under `unassigned_tables` in the rules file.",
-                rules.unassigned_tables
-            ));
-        }
-        let provider_id = self.provider_id(rules);
-        let doc = docs(&doc);
-        quote! {
-            #doc
-            pub static PROVIDER_TABLE: crate::rules::ProviderTable = crate::rules::ProviderTable {
-                countries: &[ #(#countries),* ],
-                providers: &[ #(#providers),* ],
-            };
-
-            #provider_id
-        }
-    }
-
-    fn provider_id(&self, rules: &Rules) -> TokenStream {
-        if rules.providers.is_empty() {
-            return quote!();
-        }
-        let mut namer = names::Namer::default();
-        namer.reserve("Unknown", "");
-        let variants: Vec<Variant<i64>> = rules
-            .providers
-            .iter()
-            .map(|p| {
-                let country = p.country.as_deref().unwrap_or("");
-                let base = names::pascal(&format!("{} {} {}", p.name, country, p.id), "P");
-                let (ident, _) = namer.unique(&base, "", "_");
-                let place = match &p.country {
-                    Some(c) => format!(" ({c})"),
-                    None => " (any country)".to_owned(),
-                };
-                Variant {
-                    ident,
-                    value: i64::from(p.id),
-                    doc: format!("{}{place}, provider id `{}`.", p.name, p.id),
-                }
-            })
-            .collect();
-        let extra = quote! {
-            /// This provider's rules in [`PROVIDER_TABLE`], if it is listed there.
-            pub fn rule(&self) -> Option<&'static crate::rules::ProviderRule> {
-                u32::try_from(self.code()).ok().and_then(|id| PROVIDER_TABLE.provider(id))
-            }
-        };
-        int_enum(
-            "ProviderId",
-            "A provider id of the gateway. Open: ids not in the rules deserialize as `Unknown`.",
-            &variants,
-            extra,
-        )
-    }
 }
 
 fn operation_info(op: &Operation) -> TokenStream {
@@ -270,89 +208,6 @@ fn operation_info(op: &Operation) -> TokenStream {
     }
 }
 
-fn amount(minor: Option<u64>) -> TokenStream {
-    match minor {
-        Some(m) => {
-            let m = Literal::u64_unsuffixed(m);
-            quote!(Some(crate::money::Amount::from_minor(#m)))
-        }
-        None => quote!(None),
-    }
-}
-
-fn opt_str(s: &Option<String>) -> TokenStream {
-    match s {
-        Some(s) => quote!(Some(#s)),
-        None => quote!(None),
-    }
-}
-
-fn phone(p: &Phone) -> TokenStream {
-    let tokens = p.tokens.iter().map(|t| match t {
-        PhoneToken::Literal(l) => quote!(crate::rules::PhoneToken::Literal(#l)),
-        PhoneToken::Digits { allowed, min, max } => {
-            let (min, max) = (Literal::u8_unsuffixed(*min), Literal::u8_unsuffixed(*max));
-            quote!(crate::rules::PhoneToken::Digits { allowed: #allowed, min: #min, max: #max })
-        }
-    });
-    let (pattern, example) = (&p.pattern, &p.example);
-    quote! {
-        crate::rules::PhoneFormat { pattern: #pattern, example: #example, tokens: &[ #(#tokens),* ] }
-    }
-}
-
-fn direction(d: &Option<Direction>) -> TokenStream {
-    let Some(d) = d else { return quote!(None) };
-    let (min, max, step, daily_max) = (
-        amount(d.min),
-        amount(d.max),
-        amount(d.step),
-        amount(d.daily_max),
-    );
-    let extras = &d.extras;
-    let flow = format_ident!("{}", d.flow.variant());
-    let note = opt_str(&d.note);
-    quote! {
-        Some(crate::rules::DirectionRule {
-            min: #min,
-            max: #max,
-            step: #step,
-            daily_max: #daily_max,
-            extras: &[ #(#extras),* ],
-            flow: crate::rules::Flow::#flow,
-            note: #note,
-        })
-    }
-}
-
-fn provider(p: &Provider) -> TokenStream {
-    let id = Literal::u32_unsuffixed(p.id);
-    let name = &p.name;
-    let (country, currency) = (opt_str(&p.country), opt_str(&p.currency));
-    let phone = match &p.phone {
-        Some(ph) => {
-            let ph = phone(ph);
-            quote!(Some(#ph))
-        }
-        None => quote!(None),
-    };
-    let (c2b, b2c) = (direction(&p.c2b), direction(&p.b2c));
-    let (note, ambiguity) = (opt_str(&p.note), opt_str(&p.ambiguity));
-    quote! {
-        crate::rules::ProviderRule {
-            id: #id,
-            name: #name,
-            country: #country,
-            currency: #currency,
-            phone: #phone,
-            c2b: #c2b,
-            b2c: #b2c,
-            note: #note,
-            ambiguity: #ambiguity,
-        }
-    }
-}
-
 fn struct_item(item: &Item, fields: &[Field]) -> TokenStream {
     let name = ident(&item.name);
     let doc = docs(&item.doc);
@@ -371,6 +226,17 @@ fn struct_item(item: &Item, fields: &[Field]) -> TokenStream {
         if f.optional {
             ty = quote!(Option<#ty>);
             attrs.push(quote!(default, skip_serializing_if = "Option::is_none"));
+        }
+        for alias in &f.aliases {
+            attrs.push(quote!(alias = #alias));
+        }
+        if f.ty == Ty::IntOrDigits && !f.boxed {
+            let with = if f.optional {
+                "crate::lenient::opt_int_or_digits"
+            } else {
+                "crate::lenient::int_or_digits"
+            };
+            attrs.push(quote!(deserialize_with = #with));
         }
         let serde = if attrs.is_empty() {
             quote!()
@@ -424,7 +290,12 @@ fn code_visitor() -> TokenStream {
     }
 }
 
-fn int_enum(name: &str, doc: &str, variants: &[Variant<i64>], extra: TokenStream) -> TokenStream {
+pub(crate) fn int_enum(
+    name: &str,
+    doc: &str,
+    variants: &[Variant<i64>],
+    extra: TokenStream,
+) -> TokenStream {
     let name = ident(name);
     let doc = docs(doc);
     let idents: Vec<Ident> = variants.iter().map(|v| ident(&v.ident)).collect();

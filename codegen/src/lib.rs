@@ -28,6 +28,7 @@ mod error;
 mod load;
 mod model;
 mod names;
+pub mod provenance;
 mod rules;
 mod schema;
 
@@ -142,7 +143,7 @@ pub fn generate(
             let mut diag = error::Diagnostics::new(&source.name);
             let r = rules::load(&mut diag, &source.text)?;
             warnings.extend(diag.warnings);
-            Some(r)
+            Some(rules::resolve(&r))
         }
         None => None,
     };

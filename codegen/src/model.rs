@@ -9,6 +9,11 @@ pub(crate) enum Ty {
     /// `crate::money::Decimal`: any JSON number, held exactly.
     Decimal,
     I64,
+    /// A string of digits (`type: string, format: int64`), held as text.
+    Digits,
+    /// An integer that may also come as a string of digits (`oneOf` an
+    /// integer and a `format: int64` string): `i64`, read leniently.
+    IntOrDigits,
     Bool,
     /// `crate::money::TextOrNumber`.
     TextOrNumber,
@@ -24,7 +29,8 @@ impl Ty {
             Ty::String => "String".to_owned(),
             Ty::Amount => "Amount".to_owned(),
             Ty::Decimal => "Decimal".to_owned(),
-            Ty::I64 => "i64".to_owned(),
+            Ty::I64 | Ty::IntOrDigits => "i64".to_owned(),
+            Ty::Digits => "String".to_owned(),
             Ty::Bool => "bool".to_owned(),
             Ty::TextOrNumber => "TextOrNumber".to_owned(),
             Ty::Vec(inner) => format!("Vec<{}>", inner.rust()),
@@ -47,6 +53,8 @@ pub(crate) struct Field {
     /// Held in a `Box` to break a cycle.
     pub(crate) boxed: bool,
     pub(crate) doc: String,
+    /// Other keys the field is read under (serde `alias`).
+    pub(crate) aliases: Vec<String>,
 }
 
 /// One known value of an open enum.

@@ -14,7 +14,21 @@ use crate::model::{Api, Field, Item, Kind, Operation, Ty, Variant};
 use crate::names::{self, Namer};
 
 const SCHEMA_PREFIX: &str = "#/components/schemas/";
-const KNOWN_EXTENSIONS: &[&str] = &["x-enum-varnames", "x-enum-descriptions"];
+const KNOWN_EXTENSIONS: &[&str] = &["x-enum-varnames", "x-enum-descriptions", "x-source"];
+
+/// The property an inline property schema is another name of
+/// (`x-alias-of: <property>`), if any.
+fn alias_target(schema: &ReferenceOr<Box<Schema>>) -> Option<String> {
+    match schema {
+        ReferenceOr::Item(s) => s
+            .schema_data
+            .extensions
+            .get("x-alias-of")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned),
+        ReferenceOr::Reference { .. } => None,
+    }
+}
 
 /// How a schema's generated item (if it gets one) is named.
 #[derive(Clone)]
@@ -247,7 +261,7 @@ impl<'a> Lower<'a> {
         component: Option<&str>,
     ) -> Result<Lowered, Error> {
         for key in schema.schema_data.extensions.keys() {
-            if !KNOWN_EXTENSIONS.contains(&key.as_str()) {
+            if !KNOWN_EXTENSIONS.contains(&key.as_str()) && key != "x-alias-of" {
                 self.diag.warn(at, format!("extension `{key}` is ignored"));
             }
         }
@@ -273,6 +287,7 @@ impl<'a> Lower<'a> {
             Shape::Str { format, values } if values.is_empty() => {
                 let ty = match format.as_deref() {
                     Some("decimal") => Ty::Amount,
+                    Some("int64") => Ty::Digits,
                     None | Some("date" | "date-time" | "password" | "byte" | "binary" | "email"
                         | "uri" | "url" | "uuid" | "hostname" | "ipv4" | "ipv6" | "time") => Ty::String,
                     Some(other) => {
@@ -464,6 +479,24 @@ impl<'a> Lower<'a> {
         for (prop, schema) in properties {
             let p_at = at.join("properties").join(prop);
             let (base, mut rename) = names::field_ident(prop);
+            // Another name for an earlier property (`x-alias-of`): the
+            // documentation's samples call `provider_result` "provider
+            // result" and `customer_id` "client_id". One field, read under
+            // either key, sent under its own.
+            if let Some(target) = alias_target(schema) {
+                match fields.iter_mut().find(|f: &&mut Field| f.json == target) {
+                    Some(field) => {
+                        field.aliases.push(prop.clone());
+                        continue;
+                    }
+                    None => {
+                        return Err(self.diag.spec_error(
+                            p_at.join("x-alias-of"),
+                            format!("`{target}` is not a property defined before `{prop}`"),
+                        ))
+                    }
+                }
+            }
             let (ident, clash) = local.unique(&base, prop, "_");
             if !prop.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || prop.is_empty() {
                 self.diag.warn(
@@ -493,6 +526,7 @@ impl<'a> Lower<'a> {
                 optional: lowered.nullable || !required.contains(prop),
                 boxed: false,
                 doc,
+                aliases: Vec::new(),
             });
         }
         Ok(fields)
@@ -523,8 +557,22 @@ impl<'a> Lower<'a> {
             );
             return Ok(single.clone());
         }
-        let texty = |t: &Ty| matches!(t, Ty::String | Ty::Amount);
-        let numeric = |t: &Ty| matches!(t, Ty::Decimal | Ty::I64);
+        // An integer that may come as digits: the documentation's
+        // requests send `"provider_id": "9209"` as well as `9209`.
+        if tys.contains(&Ty::Digits) && tys.iter().all(|t| matches!(t, Ty::I64 | Ty::Digits)) {
+            return Ok(Ty::IntOrDigits);
+        }
+        // An amount that may come as a number: the documentation's PHP
+        // sample sends `'amount' => 1000`.
+        if tys.contains(&Ty::Amount)
+            && tys
+                .iter()
+                .all(|t| matches!(t, Ty::Amount | Ty::I64 | Ty::Decimal))
+        {
+            return Ok(Ty::Amount);
+        }
+        let texty = |t: &Ty| matches!(t, Ty::String | Ty::Amount | Ty::Digits);
+        let numeric = |t: &Ty| matches!(t, Ty::Decimal | Ty::I64 | Ty::IntOrDigits);
         if tys
             .iter()
             .all(|t| texty(t) || numeric(t) || *t == Ty::TextOrNumber)

@@ -35,27 +35,37 @@ components:
 "##;
 
 const GOOD_RULES: &str = r#"
+version: 2
+seeds: {'002': seed.txt}
+global_providers:
+  - id: 14
+    name: Simulator
+    test_provider: true
+    quotes: [{seed: '002', text: '| 14 | Simulator |'}]
 countries:
   - code: KE
     name: Kenya
-    currency: KES
-    phone: {pattern: '^254[0-9]{9}$', example: '254000000000'}
-providers:
-  - id: 14
-    name: Simulator
-    country: null
-    currency: null
-    c2b: {min: null, max: null, step: null, daily_max: null, extras: [], flow: standard, note: null}
-    note: null
-    ambiguity: null
-  - id: 700
-    name: MTN
-    country: KE
-    currency: KES
-    c2b: {min: '10.00', max: '1000.00', step: '5', daily_max: null, extras: [], flow: otp, note: null}
-    b2c: {min: '10.00', max: '1000.00', step: null, daily_max: null, extras: [customer_name], flow: standard, note: null}
-    note: null
-    ambiguity: null
+    sections: [{seed: '002', from: '| 700 | MTN |', to: '| 705 |'}]
+    identified: {certainty: inferred, reason: 'the calling code 254'}
+    currency: {value: KES, certainty: documented, quotes: [{seed: '002', text: '| KES | Kenyan shilling |'}]}
+    phone: {pattern: '^254[0-9]{9}$', example: '254000000000', certainty: documented, quotes: [{seed: '002', text: '254000000000 - This is the format'}]}
+    tables:
+      - id: KE.1
+        quotes: [{seed: '002', text: '| KES 10.00 | KES 10.00 | KES 1000.00 |'}]
+        step: '5'
+        c2b: {min: '10.00', max: '1000.00'}
+        b2c: {min: '10.00', max: '1000.00'}
+    requirements:
+      - directions: [c2b]
+        flow: otp
+        certainty: documented
+        quotes: [{seed: '002', text: 'otp'}]
+      - directions: [b2c]
+        extras: [customer_name]
+        certainty: documented
+        quotes: [{seed: '002', text: 'customer_name'}]
+    providers:
+      - {id: 700, name: MTN, quotes: [{seed: '002', text: '| 700 | MTN |'}]}
 "#;
 
 fn spec(text: &str) -> SpecSource {
@@ -204,27 +214,36 @@ fn duplicate_provider_id() {
     let e = err(GOOD_SPEC, Some(&rules));
     assert!(
         e.contains("duplicate provider id 14")
-            && e.contains("providers[0]")
-            && e.contains("providers[1]"),
+            && e.contains("global_providers[0]")
+            && e.contains("countries[0].providers[0]"),
         "{e}"
     );
 }
 
 #[test]
 fn bad_amount_names_the_path() {
-    let rules = GOOD_RULES.replace("max: '1000.00', step: '5'", "max: '1,000.00', step: '5'");
+    let rules = GOOD_RULES.replace(
+        "c2b: {min: '10.00', max: '1000.00'}",
+        "c2b: {min: '10.00', max: '1,000.00'}",
+    );
     let e = err(GOOD_SPEC, Some(&rules));
     assert!(
-        e.contains("rules.yaml: providers[1].c2b.max: `1,000.00` is not an amount"),
+        e.contains("rules.yaml: countries[0].tables[0].c2b.max: `1,000.00` is not an amount"),
         "{e}"
     );
     let rules = GOOD_RULES.replace(
-        "c2b: {min: '10.00', max: '1000.00'",
-        "c2b: {min: '10000.00', max: '1000.00'",
+        "c2b: {min: '10.00', max: '1000.00'}",
+        "c2b: {min: '10000.00', max: '1000.00'}",
     );
     let e = err(GOOD_SPEC, Some(&rules));
     assert!(
-        e.contains("providers[1].c2b: min (10000.00) is greater than max (1000.00)"),
+        e.contains("countries[0].tables[0].c2b: min (10000.00) is greater than max (1000.00)"),
+        "{e}"
+    );
+    let rules = GOOD_RULES.replace("c2b: {min: '10.00', max: '1000.00'}", "c2b: {min: '10.00'}");
+    let e = err(GOOD_SPEC, Some(&rules));
+    assert!(
+        e.contains("countries[0].tables[0].c2b: missing `max`"),
         "{e}"
     );
 }
@@ -256,19 +275,55 @@ fn example_must_match_its_pattern() {
 }
 
 #[test]
-fn unknown_country_and_flow() {
-    let rules = GOOD_RULES.replace("country: KE", "country: UG");
+fn unknown_references_and_flow() {
+    let rules = GOOD_RULES.replace(
+        "      - directions: [c2b]\n",
+        "      - providers: [701]\n        directions: [c2b]\n",
+    );
     let e = err(GOOD_SPEC, Some(&rules));
     assert!(
-        e.contains("providers[1].country: unknown country `UG`"),
+        e.contains("countries[0].requirements[0].providers: provider 701 is not a provider of KE"),
         "{e}"
     );
     let rules = GOOD_RULES.replace("flow: otp", "flow: carrier_pigeon");
     let e = err(GOOD_SPEC, Some(&rules));
     assert!(
-        e.contains("providers[1].c2b.flow: unknown flow `carrier_pigeon`"),
+        e.contains("countries[0].requirements[0].flow: expected standard, otp"),
         "{e}"
     );
+}
+
+#[test]
+fn facts_need_their_provenance() {
+    let rules = GOOD_RULES.replace(
+        "identified: {certainty: inferred, reason: 'the calling code 254'}",
+        "identified: {certainty: inferred}",
+    );
+    let e = err(GOOD_SPEC, Some(&rules));
+    assert!(
+        e.contains("countries[0].identified") && e.contains("needs a `reason`"),
+        "{e}"
+    );
+    let rules = GOOD_RULES.replace(
+        "currency: {value: KES, certainty: documented, quotes: [{seed: '002', text: '| KES | Kenyan shilling |'}]}",
+        "currency: {value: KES, certainty: documented}",
+    );
+    let e = err(GOOD_SPEC, Some(&rules));
+    assert!(
+        e.contains("countries[0].currency") && e.contains("needs `quotes`"),
+        "{e}"
+    );
+    let rules = GOOD_RULES
+        .replace("text: '| 700 | MTN |'", "text: '| 700 | MTN |', seed2: x")
+        .replace(
+            "{seed: '002', text: '| 700 | MTN |'",
+            "{seed: '009', text: '| 700 | MTN |'",
+        );
+    let e = err(GOOD_SPEC, Some(&rules));
+    assert!(e.contains("seed `009` is not declared"), "{e}");
+    let rules = GOOD_RULES.replace("version: 2", "version: 1");
+    let e = err(GOOD_SPEC, Some(&rules));
+    assert!(e.contains("version 1 is not supported"), "{e}");
 }
 
 #[test]

@@ -74,26 +74,33 @@ fn openapi_parses_and_every_ref_resolves() {
 }
 
 #[test]
-fn provider_ids_are_unique_and_countries_known() {
+fn provider_ids_are_unique_and_every_country_has_a_section() {
     let rules: serde_yaml::Value = serde_yaml::from_str(&read("providers.yaml")).expect("YAML");
-    let countries: BTreeSet<&str> = rules["countries"]
-        .as_sequence()
-        .expect("countries list")
-        .iter()
-        .filter_map(|c| c["code"].as_str())
-        .collect();
+    assert_eq!(rules["version"].as_u64(), Some(2));
     let mut ids = BTreeSet::new();
-    let providers = rules["providers"].as_sequence().expect("providers list");
-    for provider in providers {
+    let mut count = 0;
+    let globals = rules["global_providers"]
+        .as_sequence()
+        .expect("global providers");
+    for provider in globals {
         let id = provider["id"].as_u64().expect("integer id");
         assert!(ids.insert(id), "provider id {id} appears twice");
-        if let Some(country) = provider["country"].as_str() {
-            assert!(
-                countries.contains(country),
-                "provider {id}: unknown country {country}"
-            );
+        count += 1;
+    }
+    for country in rules["countries"].as_sequence().expect("countries list") {
+        let code = country["code"].as_str().expect("country code");
+        assert!(
+            country["sections"]
+                .as_sequence()
+                .is_some_and(|s| !s.is_empty()),
+            "{code} has no section"
+        );
+        for provider in country["providers"].as_sequence().expect("providers list") {
+            let id = provider["id"].as_u64().expect("integer id");
+            assert!(ids.insert(id), "provider id {id} appears twice");
+            count += 1;
         }
     }
     assert!(ids.contains(&14), "provider 14 (Simulator) is missing");
-    assert!(providers.len() >= 100, "only {} providers", providers.len());
+    assert!(count >= 100, "only {count} providers");
 }

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, HashSet};
 use paygate::gateway::PROVIDER_TABLE;
 use paygate::rules::Direction;
 use paygate::validate::{check_payment, PaymentDraft, Rule};
-use paygate_conformance::conform::cases::{phone_format, valid_payment, TEST_PROVIDER};
+use paygate_conformance::conform::cases::TEST_PROVIDER;
+use paygate_conformance::conform::derive::{phone_binds, valid_payment};
 use paygate_conformance::conform::{derive_cases, plan, CaseKind};
 
 #[test]
@@ -29,6 +30,9 @@ fn the_case_list_is_derived_from_every_provider() {
         "idempotency",
         "flows",
         "provider-14",
+        "country",
+        "warnings",
+        "examples",
     ] {
         assert!(
             by_group.get(group).copied().unwrap_or(0) > 0,
@@ -37,49 +41,57 @@ fn the_case_list_is_derived_from_every_provider() {
     }
 
     for provider in PROVIDER_TABLE.providers {
-        for direction in [Direction::C2b, Direction::B2c] {
-            let Some(rule) = provider.direction(direction) else {
-                continue;
-            };
+        for direction in Direction::BOTH {
+            let rule = provider.direction(direction);
+            let limits = &rule.limits;
             let prefix = format!("{}/{}/", direction.as_str(), provider.id);
             assert!(
                 ids.contains(format!("{prefix}accepted").as_str()),
                 "{prefix}accepted missing"
             );
-            if rule.min.is_some_and(|m| m.minor() > 0) {
-                assert!(
-                    ids.contains(format!("{prefix}amount_below_minimum").as_str()),
-                    "{prefix}"
-                );
-            }
-            if rule.max.is_some() {
-                assert!(
-                    ids.contains(format!("{prefix}amount_above_maximum").as_str()),
-                    "{prefix}"
-                );
-            }
-            if provider.id != TEST_PROVIDER && phone_format(&PROVIDER_TABLE, provider).is_some() {
-                assert!(
-                    ids.contains(format!("{prefix}phone_format").as_str()),
-                    "{prefix}"
-                );
-            }
+            // Negative cases exist exactly for the binding rules.
+            assert_eq!(
+                ids.contains(format!("{prefix}amount_below_minimum").as_str()),
+                limits.min.is_some_and(|m| m.minor() > 0),
+                "{prefix}amount_below_minimum"
+            );
+            assert_eq!(
+                ids.contains(format!("{prefix}amount_above_maximum").as_str()),
+                limits.max.is_some(),
+                "{prefix}amount_above_maximum"
+            );
+            let has_phone = PROVIDER_TABLE.phone_for(provider).is_some();
+            assert_eq!(
+                ids.contains(format!("{prefix}phone_format").as_str()),
+                has_phone && phone_binds(&PROVIDER_TABLE, provider, direction),
+                "{prefix}phone_format"
+            );
             for extra in rule.extras {
-                assert!(
-                    ids.contains(format!("{prefix}missing_extra/{extra}").as_str()),
-                    "{prefix}{extra}"
-                );
+                let refused = format!("{prefix}missing_extra/{}", extra.name);
+                let warned = format!("{prefix}warned/missing_extra/{}", extra.name);
+                if extra.provenance.certainty.binds() {
+                    assert!(ids.contains(refused.as_str()), "{refused}");
+                    assert!(!ids.contains(warned.as_str()), "{warned}");
+                } else {
+                    assert!(ids.contains(warned.as_str()), "{warned}");
+                    assert!(!ids.contains(refused.as_str()), "{refused}");
+                }
             }
         }
     }
 }
 
 #[test]
-fn valid_payments_pass_the_rules_and_rejected_ones_break_exactly_their_rule() {
+fn the_derived_expectations_agree_with_the_clients_validator() {
+    // The suite computes expected refusals and warnings from the table's
+    // data; the client's validator computes them in its own code. They must
+    // agree on every case.
     for case in derive_cases(&PROVIDER_TABLE) {
-        let (payment, expected) = match &case.kind {
-            CaseKind::Accept { payment, .. } => (payment, None),
-            CaseKind::Reject { payment, rule, .. } => (payment, Some(*rule)),
+        let (payment, refused, warned) = match &case.kind {
+            CaseKind::Accept {
+                payment, warned, ..
+            } => (payment, None, Some(warned)),
+            CaseKind::Reject { payment, rule, .. } => (payment, Some(*rule), None),
             _ => continue,
         };
         let extras: Vec<&str> = payment.extras.iter().map(|(n, _)| *n).collect();
@@ -93,26 +105,41 @@ fn valid_payments_pass_the_rules_and_rejected_ones_break_exactly_their_rule() {
             order_id: "order-1",
             extras: &extras,
         };
-        match (check_payment(&PROVIDER_TABLE, &draft), expected) {
-            (Ok(()), None) => {}
-            (Err(v), Some(rule)) => assert!(v.has(rule), "{}: {v}", case.id),
-            (Ok(()), Some(rule)) => panic!("{} passes the rules but should break {rule}", case.id),
-            (Err(v), None) => panic!("{} should be valid: {v}", case.id),
+        let found = check_payment(&PROVIDER_TABLE, &draft);
+        match refused {
+            Some(rule) => assert!(
+                found.refusals.iter().any(|v| v.rule == rule),
+                "{} should be refused for {rule}: {:?}",
+                case.id,
+                found.refusals
+            ),
+            None => assert!(
+                found.refusals.is_empty(),
+                "{} should be accepted: {:?}",
+                case.id,
+                found.refusals
+            ),
+        }
+        if let Some(warned) = warned {
+            let mut raised: Vec<Rule> = found.warnings.iter().map(|w| w.rule).collect();
+            raised.sort_by_key(|r| r.as_str());
+            raised.dedup();
+            assert_eq!(&raised, warned, "{}: {:?}", case.id, found.warnings);
         }
     }
 }
 
 #[test]
-fn smallest_valid_amounts_respect_the_step() {
+fn valid_payments_respect_the_binding_step() {
     let provider = PROVIDER_TABLE
         .providers
         .iter()
-        .find(|p| p.c2b.is_some_and(|r| r.step.is_some()))
+        .find(|p| p.c2b.limits.step.is_some())
         .unwrap();
     let payment = valid_payment(&PROVIDER_TABLE, provider, Direction::C2b).unwrap();
-    let rule = provider.c2b.unwrap();
-    assert!(payment.amount.is_multiple_of(rule.step.unwrap()));
-    assert!(rule.min.is_none_or(|m| payment.amount >= m));
+    let limits = provider.c2b.limits;
+    assert!(payment.amount.is_multiple_of(limits.step.unwrap()));
+    assert!(limits.min.is_none_or(|m| payment.amount >= m));
 }
 
 #[test]

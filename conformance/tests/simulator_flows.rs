@@ -6,9 +6,6 @@ use std::time::Duration;
 
 use paygate::gateway::{PaymentB2cRequest, PaymentC2bRequest};
 use paygate::money::Amount;
-use paygate::rules::{
-    CountryRule, DirectionRule, Flow, PhoneFormat, PhoneToken, ProviderRule, ProviderTable,
-};
 use paygate_conformance::simulator::DEMO_PUBLIC_ID;
 use serde_json::json;
 use simulator_support::*;
@@ -28,7 +25,7 @@ fn burkina_otp(order_id: &str, otp: Option<&str>) -> serde_json::Value {
 }
 
 #[tokio::test]
-async fn otp_flow_needs_four_digits_and_0000_fails() {
+async fn otp_flow_needs_four_digits_and_0000_fails_and_takes_the_otp_by_status() {
     let sim = simulator(fast_config()).await;
     let receiver = Receiver::start(Some(0)).await;
     let client = client(&sim);
@@ -56,6 +53,8 @@ async fn otp_flow_needs_four_digits_and_0000_fails() {
     assert_eq!(failed.status.code(), 3);
     assert_eq!(failed.provider_result.unwrap().message, "invalid OTP");
 
+    // Without an OTP the payment waits for one (seed 002: the OTP may come
+    // afterwards in a status request with customer_id and extra.otp).
     let missing: PaymentC2bRequest = typed(burkina_otp("otp-missing", None));
     let (status, body) = post_raw(
         &sim,
@@ -64,12 +63,32 @@ async fn otp_flow_needs_four_digits_and_0000_fails() {
         signed_bytes(missing),
     )
     .await;
-    assert_eq!(status, 422);
-    assert!(
-        result_of(&body).1.contains("extra.otp"),
-        "{:?}",
-        result_of(&body)
+    assert_eq!(status, 200, "{:?}", result_of(&body));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        client.status("otp-missing").await.unwrap().status.code(),
+        1,
+        "waits for the OTP"
     );
+    let wrong_customer = client
+        .status_with_otp("otp-missing", "22670000099", "1234")
+        .await
+        .unwrap_err();
+    assert_eq!(wrong_customer.gateway_code(), Some(10422));
+    let bad_format = client
+        .status_with_otp("otp-missing", "22670000000", "12a")
+        .await
+        .unwrap_err();
+    assert_eq!(bad_format.gateway_code(), Some(10422));
+    client
+        .status_with_otp("otp-missing", "22670000000", "1234")
+        .await
+        .expect("the OTP is taken");
+    let done = client
+        .wait_for_final_status("otp-missing", Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(done.status.code(), 2);
     let short: PaymentC2bRequest = typed(burkina_otp("otp-short", Some("12a")));
     let (status, body) =
         post_raw(&sim, "payment_c2b", "application/json", signed_bytes(short)).await;
@@ -140,7 +159,7 @@ async fn bank_transfer_answers_carry_bank_details() {
         None,
     );
     let response = client.payment_c2b(typed(request)).await.expect("accepted");
-    let extra = response.extra.expect("extra");
+    let extra = response.into_inner().extra.expect("extra");
     assert_eq!(
         extra.transfer_amount.map(|a| a.to_string()),
         Some("100".to_owned())
@@ -161,62 +180,16 @@ async fn bank_transfer_answers_carry_bank_details() {
     sim.shutdown().await;
 }
 
-const PHONE: PhoneFormat = PhoneFormat {
-    pattern: "^254[0-9]{9}$",
-    example: "254000000000",
-    tokens: &[
-        PhoneToken::Literal("254"),
-        PhoneToken::Digits {
-            allowed: "0123456789",
-            min: 9,
-            max: 9,
-        },
-    ],
-};
-const RULE: DirectionRule = DirectionRule {
-    min: Some(Amount::from_minor(1000)),
-    max: None,
-    step: None,
-    daily_max: None,
-    extras: &[],
-    flow: Flow::Otp,
-    note: None,
-};
-/// A brand whose provider 9999 confirms payouts with an OTP.
-const OTP_PAYOUT_TABLE: ProviderTable = ProviderTable {
-    countries: &[CountryRule {
-        code: "KE",
-        name: "Kenya",
-        currency: "KES",
-        phone: PHONE,
-    }],
-    providers: &[ProviderRule {
-        id: 9999,
-        name: "OTP payouts",
-        country: Some("KE"),
-        currency: Some("KES"),
-        phone: None,
-        c2b: Some(DirectionRule {
-            flow: Flow::Standard,
-            ..RULE
-        }),
-        b2c: Some(RULE),
-        note: None,
-        ambiguity: None,
-    }],
-};
-
 #[tokio::test]
 async fn b2c_confirmation_with_confirm_type_1() {
-    let mut config = fast_config();
-    config.providers = OTP_PAYOUT_TABLE;
-    let sim = simulator(config).await;
+    // Customers ending in 007 get the confirmation round.
+    let sim = simulator(fast_config()).await;
     let receiver = Receiver::start(Some(0)).await;
     let client = client(&sim);
     let request: PaymentB2cRequest = typed(payment(
         "b2c-otp-1",
-        "254700000000",
-        9999,
+        "254700000007",
+        700,
         "100.00",
         "KES",
         "KE",

@@ -217,7 +217,7 @@ async fn rule_violations_are_422_naming_field_and_rule() {
         "rule-1",
         "254700000000",
         2390,
-        "5.00",
+        "0.50",
         "KES",
         "KE",
         None,
@@ -404,17 +404,17 @@ async fn malformed_input_is_4xx_never_5xx_and_the_server_keeps_serving() {
             "larger",
         ),
         (
-            "bad amount",
+            "amount with three decimals",
             "application/json",
-            sign_raw(&valid.replace("\"100.00\"", "\"100.5\"")),
+            sign_raw(&valid.replace("\"100.00\"", "\"100.555\"")),
             400,
             10400,
             "amount",
         ),
         (
-            "amount number",
+            "negative amount",
             "application/json",
-            sign_raw(&valid.replace("\"100.00\"", "100")),
+            sign_raw(&valid.replace("\"100.00\"", "-100")),
             400,
             10400,
             "amount",
@@ -506,5 +506,32 @@ async fn status_of_an_unknown_order_is_404_and_reset_forgets_everything() {
         client.status("reset-1").await.unwrap_err().gateway_code(),
         Some(10404)
     );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn amounts_and_provider_ids_are_read_as_the_documentation_writes_them() {
+    // Seed 002 sends "amount": "1100" and "provider_id": "9209"; its PHP
+    // sample sends 'amount' => 1000; none of them may be refused.
+    let sim = simulator(fast_config()).await;
+    let base = r#"{"merchant_id":"demo-merchant","customer_id":"254700000000","order_id":"ORDER","amount":AMOUNT,"currency":"KES","country":"KE","provider_id":PROVIDER}"#;
+    for (i, (amount, provider)) in [
+        ("\"100\"", "2390"),
+        ("\"100.5\"", "2390"),
+        ("100", "2390"),
+        ("100.5", "\"2390\""),
+        ("\"100.00\"", "\"2390\""),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let text = base
+            .replace("ORDER", &format!("lenient-{i}"))
+            .replace("AMOUNT", amount)
+            .replace("PROVIDER", provider);
+        let (status, body) =
+            post_raw(&sim, "payment_c2b", "application/json", sign_raw(&text)).await;
+        assert_eq!(status, 200, "{text}: {:?}", result_of(&body));
+    }
     sim.shutdown().await;
 }

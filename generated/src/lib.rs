@@ -15,6 +15,7 @@ pub use paygate_derive::Signable;
 pub use signing::{SecretKey, Signature, SigningKey};
 pub mod callback;
 pub mod client;
+pub mod lenient;
 pub mod money;
 pub mod operation;
 pub mod rules;

@@ -1,7 +1,9 @@
 //! Money without floats.
 //!
-//! [`Amount`] is what merchants send: a non-negative decimal string with
-//! exactly two fractional digits (`"100.00"`), held as minor units.
+//! [`Amount`] is what merchants send: a non-negative decimal held as minor
+//! units, always sent as a string with two fractional digits (`"100.00"`).
+//! It reads leniently, as the documentation's own examples write amounts:
+//! `"100.00"`, `"1100"`, `"100.5"` or the JSON numbers `1000` and `100.5`.
 //! [`Decimal`] is what the gateway sends back: a JSON number or numeric
 //! string of any scale, held exactly, remembering its wire form so that it
 //! signs and re-serializes as it was received.
@@ -17,15 +19,18 @@ use crate::signing::{ByteSink, Canonicalizer, Segment, SignError, SignValue};
 /// Why a text is not a valid amount.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AmountError {
-    /// Not `digits.digits` with exactly two fractional digits.
-    #[error("`{0}` is not an amount with exactly two digits after the point (like `100.00`)")]
+    /// Not digits with at most two fractional digits.
+    #[error(
+        "`{0}` is not an amount: digits with at most two after the point (like `100.00` or `1100`)"
+    )]
     Format(String),
     /// More digits than the type holds.
     #[error("`{0}` is too large")]
     Overflow(String),
 }
 
-/// A request amount: non-negative, two decimals, held as minor units.
+/// A request amount: non-negative, held as minor units, sent with two
+/// decimals.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Amount {
     minor: u64,
@@ -101,19 +106,30 @@ const DIGIT_PAIRS: [u8; 200] = {
 impl FromStr for Amount {
     type Err = AmountError;
 
+    /// Reads `100.00`, `100.5` or `100`: the documentation asks for two
+    /// decimals ("should be in format with two digits after point") but
+    /// its own examples send `"1100"`, so fewer are accepted too.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let format_error = || AmountError::Format(text.to_owned());
-        let (major, minor) = text.split_once('.').ok_or_else(format_error)?;
-        let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-        if !all_digits(major) || minor.len() != 2 || !all_digits(minor) {
+        let (major, minor) = match text.split_once('.') {
+            Some((major, minor)) => (major, minor),
+            None => (text, ""),
+        };
+        let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if major.is_empty() || !all_digits(major) || !all_digits(minor) {
             return Err(format_error());
         }
+        let cents: u64 = match minor.as_bytes() {
+            [] if !text.contains('.') => 0,
+            [d] => u64::from(d - b'0') * 10,
+            [d, e] => u64::from(d - b'0') * 10 + u64::from(e - b'0'),
+            _ => return Err(format_error()),
+        };
         let overflow = || AmountError::Overflow(text.to_owned());
         let major: u64 = major.parse().map_err(|_| overflow())?;
-        let minor: u64 = minor.parse().map_err(|_| format_error())?;
         major
             .checked_mul(100)
-            .and_then(|m| m.checked_add(minor))
+            .and_then(|m| m.checked_add(cents))
             .map(Amount::from_minor)
             .ok_or_else(overflow)
     }
@@ -139,13 +155,33 @@ impl<'de> Deserialize<'de> for Amount {
         impl Visitor<'_> for AmountVisitor {
             type Value = Amount;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an amount string with two decimals, like \"100.00\"")
+                f.write_str(
+                    "an amount like \"100.00\" (a string or a number, at most two decimals)",
+                )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Amount, E> {
                 v.parse().map_err(E::custom)
             }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Amount, E> {
+                Amount::from_major(v).ok_or_else(|| E::custom(AmountError::Overflow(v.to_string())))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Amount, E> {
+                match u64::try_from(v) {
+                    Ok(v) => self.visit_u64(v),
+                    Err(_) => Err(E::custom(AmountError::Format(v.to_string()))),
+                }
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Amount, E> {
+                // Rust prints the shortest text that reads back as `v`: the
+                // decimal the sender wrote, for any amount of sane size.
+                // Exponents (`1e25`) and more than two decimals are refused.
+                if !v.is_finite() {
+                    return Err(E::custom("the amount is out of range"));
+                }
+                v.to_string().parse().map_err(E::custom)
+            }
         }
-        deserializer.deserialize_str(AmountVisitor)
+        deserializer.deserialize_any(AmountVisitor)
     }
 }
 
@@ -430,11 +466,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn amounts_need_exactly_two_decimals() {
+    fn amounts_read_with_up_to_two_decimals() {
         assert_eq!("100.00".parse::<Amount>().unwrap().minor(), 10000);
         assert_eq!("0.05".parse::<Amount>().unwrap().to_string(), "0.05");
+        // The documentation's own examples send "1100" (seed 002).
+        assert_eq!("1100".parse::<Amount>().unwrap().minor(), 110_000);
+        assert_eq!("100.5".parse::<Amount>().unwrap().minor(), 10_050);
         for bad in [
-            "100", "100.0", "100.000", ".50", "1e3", "-1.00", "1,00", "", "1.0a",
+            "100.000", ".50", "100.", "1e3", "-1.00", "1,00", "", "1.0a", " 1", "+1",
         ] {
             assert!(bad.parse::<Amount>().is_err(), "{bad}");
         }
@@ -474,7 +513,22 @@ mod tests {
         let a = Amount::from_minor(123456);
         assert_eq!(serde_json::to_string(&a).unwrap(), "\"1234.56\"");
         assert_eq!(serde_json::from_str::<Amount>("\"1234.56\"").unwrap(), a);
-        assert!(serde_json::from_str::<Amount>("1234.56").is_err());
+        // Numbers are read too: the PHP signing sample sends `1000`.
+        assert_eq!(serde_json::from_str::<Amount>("1234.56").unwrap(), a);
+        assert_eq!(
+            serde_json::from_str::<Amount>("1000").unwrap().minor(),
+            100_000
+        );
+        for bad in [
+            "-1",
+            "1e25",
+            "1.234",
+            "null",
+            "true",
+            "18446744073709551615",
+        ] {
+            assert!(serde_json::from_str::<Amount>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

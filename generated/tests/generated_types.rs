@@ -76,10 +76,8 @@ fn provider_table_lookups() {
     let simulator = PROVIDER_TABLE.provider(14).expect("provider 14");
     assert_eq!(simulator.name, "Simulator");
     assert_eq!(simulator.country, None);
-    assert_eq!(
-        simulator.direction(Direction::C2b).map(|d| d.flow),
-        Some(Flow::Standard)
-    );
+    assert_eq!(simulator.direction(Direction::C2b).flow(), Flow::Standard);
+    assert!(simulator.test_provider);
     assert!(PROVIDER_TABLE.provider(1).is_none());
 
     let ids: Vec<u32> = PROVIDER_TABLE.providers.iter().map(|p| p.id).collect();
@@ -94,16 +92,19 @@ fn provider_table_lookups() {
     );
 
     let kenya = PROVIDER_TABLE.country("KE").expect("Kenya");
-    assert_eq!(kenya.currency, "KES");
-    assert!(kenya.phone.matches(kenya.phone.example));
-    assert!(kenya.phone.matches("254700000001"));
-    assert!(!kenya.phone.matches("25470000000"));
+    assert_eq!(kenya.currency.map(|c| c.code), Some("KES"));
+    let phone = kenya.phone.expect("Kenya's phone format").format;
+    assert!(phone.matches(phone.example));
+    assert!(phone.matches("254700000001"));
+    assert!(!phone.matches("25470000000"));
     for country in PROVIDER_TABLE.countries {
-        assert!(
-            country.phone.matches(country.phone.example),
-            "{}",
-            country.code
-        );
+        if let Some(phone) = country.phone {
+            assert!(
+                phone.format.matches(phone.format.example),
+                "{}",
+                country.code
+            );
+        }
     }
     for provider in PROVIDER_TABLE.providers {
         if let Some(country) = provider.country {
@@ -114,7 +115,11 @@ fn provider_table_lookups() {
             );
         }
         if let Some(phone) = &provider.phone {
-            assert!(phone.matches(phone.example), "{}", provider.id);
+            assert!(
+                phone.format.matches(phone.format.example),
+                "{}",
+                provider.id
+            );
         }
     }
 }

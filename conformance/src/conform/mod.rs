@@ -15,6 +15,9 @@
 
 pub mod cases;
 mod checks;
+pub mod derive;
+pub mod examples;
+mod handwritten;
 pub mod hub2;
 pub mod receiver;
 pub mod report;
@@ -23,7 +26,8 @@ mod target;
 
 use std::time::Duration;
 
-pub use cases::{derive_cases, Case, CaseKind, Needs, PaymentSpec};
+pub use cases::{Case, CaseKind, Needs, PaymentSpec};
+pub use derive::derive_cases;
 pub use report::{junit_xml, summary_text, Summary};
 pub use runner::{plan, plan_with, run, Hub2Remote, Planned, RunConfig, RunError, Target};
 
@@ -37,6 +41,12 @@ pub mod group {
     pub const PHONE: &str = "phone";
     /// Required `extra` fields.
     pub const EXTRAS: &str = "extras";
+    /// A provider's country and currency.
+    pub const COUNTRY: &str = "country";
+    /// Facts the documentation is unsure of: accepted with a warning.
+    pub const WARNINGS: &str = "warnings";
+    /// The requests, responses and callbacks the documentation prints.
+    pub const EXAMPLES: &str = "examples";
     /// `order_id` rules.
     pub const ORDER_ID: &str = "order-id";
     /// Signatures, authentication, malformed input.

@@ -74,7 +74,7 @@ pub struct RunConfig {
     pub case_timeout: Duration,
     /// The provider table the client validates against (the documented
     /// one by default).
-    pub providers: ProviderTable,
+    pub providers: &'static ProviderTable,
     /// HUB2 credentials for a remote target (ignored for the embedded
     /// simulator, which brings its own); without them the HUB2 cases are
     /// skipped against a remote target.
@@ -102,7 +102,7 @@ impl RunConfig {
             concurrency: 16,
             filter: None,
             case_timeout: Duration::from_secs(30),
-            providers: paygate::gateway::PROVIDER_TABLE,
+            providers: &paygate::gateway::PROVIDER_TABLE,
             hub2: None,
         }
     }
@@ -203,7 +203,7 @@ pub async fn run(
         } => {
             let key = SigningKey::new(&secret_key);
             let client = build_client(
-                &config.providers,
+                config.providers,
                 &base_url,
                 &public_id,
                 &merchant_id,
@@ -318,7 +318,7 @@ pub async fn run(
 /// context to test it with (the client validates against `providers`).
 pub(crate) async fn embedded(
     mut sim_config: SimulatorConfig,
-    providers: ProviderTable,
+    providers: &'static ProviderTable,
 ) -> Result<(Ctx, simulator::RunningSimulator), RunError> {
     let merchant = sim_config
         .merchants
@@ -344,7 +344,7 @@ pub(crate) async fn embedded(
         no_callback: Duration::from_millis(400),
     };
     let client = build_client(
-        &providers,
+        providers,
         &base_url,
         &merchant.public_id,
         &merchant.merchant_id,
@@ -406,14 +406,14 @@ async fn embedded_hub2(running: &simulator::RunningSimulator) -> Result<Option<H
 }
 
 fn build_client(
-    providers: &ProviderTable,
+    providers: &'static ProviderTable,
     base_url: &str,
     public_id: &str,
     merchant_id: &str,
     secret_key: SecretKey,
     fast: bool,
 ) -> Result<GatewayClient, RunError> {
-    let brand = BrandProfile::new("conformance target", base_url).with_providers(*providers);
+    let brand = BrandProfile::new("conformance target", base_url).with_providers(providers);
     let credentials = Credentials {
         public_id: public_id.to_owned(),
         merchant_id: merchant_id.to_owned(),

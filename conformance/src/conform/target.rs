@@ -40,7 +40,7 @@ pub struct Ctx {
     /// A plain HTTP client for raw requests.
     pub http: reqwest::Client,
     /// The provider table the cases were derived from.
-    pub table: ProviderTable,
+    pub table: &'static ProviderTable,
     /// The callback receiver, if the target can reach it.
     pub receiver: Option<CallbackReceiver>,
     /// Whether the target has the simulator's control API.
@@ -96,7 +96,7 @@ impl Ctx {
         merchant_id: String,
         key: SigningKey,
         client: GatewayClient,
-        table: ProviderTable,
+        table: &'static ProviderTable,
         receiver: Option<CallbackReceiver>,
         control_api: bool,
         timing: Timing,

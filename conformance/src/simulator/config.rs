@@ -119,7 +119,7 @@ pub struct SimulatorConfig {
     pub callback_timeout: Duration,
     /// The provider rules requests are checked against. Default
     /// [`paygate::gateway::PROVIDER_TABLE`].
-    pub providers: ProviderTable,
+    pub providers: &'static ProviderTable,
     /// Largest request body accepted. Default 64 KiB.
     pub max_body_bytes: usize,
     /// The HUB2 side (served under `/hub2`): merchants, keys, limits.
@@ -147,7 +147,7 @@ impl Default for SimulatorConfig {
             latency: Duration::from_millis(300),
             callback_retry: CallbackRetry::default(),
             callback_timeout: Duration::from_secs(5),
-            providers: paygate::gateway::PROVIDER_TABLE,
+            providers: &paygate::gateway::PROVIDER_TABLE,
             max_body_bytes: 64 * 1024,
             hub2: super::hub2::Hub2Config::default(),
             db: None,

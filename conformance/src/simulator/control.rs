@@ -135,7 +135,7 @@ struct ForceOutcome {
 }
 
 /// `POST /_sim/transactions/{public_id}/{order_id}/outcome` with
-/// `{"status": 2|3|4}`.
+/// `{"status": N}`, N one of -1, 2, 3, 4, 5, 6.
 pub(crate) async fn force_outcome(
     State(state): State<SimulatorState>,
     path: TxPath,
@@ -151,17 +151,17 @@ pub(crate) async fn force_outcome(
             return ApiError::new(
                 StatusCode::BAD_REQUEST,
                 codes::BAD_REQUEST,
-                format!("expected {{\"status\": 2|3|4}}: {err}"),
+                format!("expected {{\"status\": N}} (N one of -1, 2, 3, 4, 5, 6): {err}"),
             )
             .into_response()
         }
     };
-    if !(2..=4).contains(&request.status) {
+    if !Outcome::can_force(request.status) {
         return ApiError::new(
             StatusCode::BAD_REQUEST,
             codes::BAD_REQUEST,
             format!(
-                "status: {} is not a final status (2 success, 3 failed, 4 cancelled)",
+                "status: {} cannot be forced (-1 undefined, 2 success, 3 failed, 4 cancelled, 5 cancelled partially, 6 success_hold can)",
                 request.status
             ),
         )

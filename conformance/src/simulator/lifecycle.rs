@@ -87,6 +87,9 @@ pub(crate) fn finish(
         }
         tx.set_status(outcome.status, note);
         let snapshot = tx.clone();
+        if snapshot.status == 6 {
+            store.note_hold(&snapshot);
+        }
         let mut delivery = callback_for(state, &snapshot);
         let outbox = delivery.as_ref().map(|d| NewOutbox {
             operation_type: d.operation_type,
@@ -122,9 +125,11 @@ pub(crate) fn finish(
     Ok(snapshot)
 }
 
-/// The callback a transaction that just became final sends, if any.
+/// The callback a transaction that just settled sends, if any. POS
+/// operations call back only when they succeed (seed 003: "callbacks after
+/// every successful operation performed on POS").
 fn callback_for(state: &SimulatorState, tx: &Transaction) -> Option<Delivery> {
-    if !tx.sends_callback {
+    if !tx.sends_callback || (tx.operation.is_pos() && tx.status != 2) {
         return None;
     }
     let Some(url) = tx.callback_url.clone() else {

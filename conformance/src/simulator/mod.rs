@@ -342,6 +342,14 @@ pub fn router(state: SimulatorState) -> Router {
             get(control::redirect_page),
         )
         .route("/{public_id}/{method}", post(gateway::handle))
+        .route(
+            "/{public_id}/payment_b2c/{what}",
+            post(gateway::handle_bulk),
+        )
+        .route(
+            "/{public_id}/payment_b2c/bulk/{what}",
+            post(gateway::handle_bulk),
+        )
         .fallback(gateway::not_found)
         .method_not_allowed_fallback(gateway::method_not_allowed)
         .with_state(state)

@@ -1,30 +1,44 @@
-//! Which final state a transaction reaches: the magic-number table.
+//! Which state a transaction reaches: the customer-number table.
 //!
-//! The outcome is chosen deterministically from the **last three characters
-//! of `customer_id`**, so tests can ask for any outcome:
+//! The documentation gives the statuses (seed 003's table: -1 undefined,
+//! 0 initiated, 1 in progress, 2 success, 3 failed, 4 cancelled, 5
+//! cancelled partially, 6 success_hold, 7 in transit) but not when each
+//! happens; which one a simulated transaction reaches is the simulator's
+//! own choice, made deterministically from the **last three characters of
+//! `customer_id`**, so tests can ask for any of them:
 //!
-//! | `customer_id` ends in | final status | callback |
+//! | `customer_id` ends in | outcome | callback |
 //! |---|---|---|
-//! | `001` | 3 failed (`provider_result` `{1, "Customer account has insufficient funds"}`) | yes |
-//! | `002` | 4 cancelled (`provider_result` `{2, "Cancelled by the customer"}`) | yes |
+//! | `001` | 3 failed (`provider_result` `{1, "Customer account has insufficient funds"}`) | yes (not for POS) |
+//! | `002` | 4 cancelled (`provider_result` `{2, "Cancelled by the customer"}`) | yes (not for POS) |
 //! | `003` | stays 1 in progress forever | no |
+//! | `004` | -1 undefined (`provider_result` `{-1, "Provider error: status undefined"}`) | yes (not for POS) |
+//! | `005` | POS deposit or withdrawal: 5 cancelled partially; others: success | no (POS) |
+//! | `006` | `payment_c2b`: 6 success_hold, the amount held until a POS withdrawal for the same customer consumes it (then 2); others: success | yes |
+//! | `007` | `payment_b2c` and `withdrawal`: the first answer asks for a confirmation (status 0, `confirm_type` 1), then success | yes |
 //! | anything else | 2 success (`provider_result` `{0, "OK"}`) | yes |
+//!
+//! POS callbacks are sent only for successful operations (seed 003: "after
+//! every successful operation performed on POS").
 //!
 //! Flow-specific rules come first:
 //!
 //! * provider **14** (Simulator) never leaves status 1, answers
 //!   `provider_result` `{-8888, "Good"}` and never sends a callback;
 //! * an **OTP** flow with `extra.otp` `"0000"` fails (status 3,
-//!   `provider_result` `{3, "invalid OTP"}`);
-//! * a **redirect** flow waits, in status 1, until the customer opens
-//!   `GET /_sim/redirect/{public_id}/{order_id}`; the table then applies;
-//! * `POST /_sim/transactions/{public_id}/{order_id}/outcome` forces a final
-//!   status at once.
+//!   `provider_result` `{3, "invalid OTP"}`); without an OTP it waits in
+//!   status 1 for a `status` request carrying `customer_id` and `extra.otp`;
+//! * a **redirect** (or payment-page) flow waits, in status 1, until the
+//!   customer opens `GET /_sim/redirect/{public_id}/{order_id}`;
+//! * `POST /_sim/transactions/{public_id}/{order_id}/outcome` forces any
+//!   status but 0, 1 and 7 at once.
 
-/// A final (or never-final) outcome.
+use super::state::OperationKind;
+
+/// An outcome: the status a transaction moves to (1: it stays).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Outcome {
-    /// The status reached: 2, 3 or 4, or 1 for "stays in progress".
+    /// The status reached, or 1 for "stays in progress".
     pub status: i64,
     /// `provider_result.code`.
     pub provider_code: i64,
@@ -33,9 +47,10 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// Whether the transaction reaches a final state (and a callback is due).
+    /// Whether the transaction leaves "in progress" (and a callback may be
+    /// due).
     pub fn is_final(&self) -> bool {
-        matches!(self.status, 2..=4)
+        self.status != 1
     }
 
     /// Success.
@@ -56,17 +71,29 @@ impl Outcome {
         }
     }
 
-    /// The outcome forced through the control API.
+    /// The outcome forced through the control API (any status but 0, 1
+    /// and 7, see [`Outcome::can_force`]).
     pub fn forced(status: i64) -> Self {
         match status {
             2 => Outcome::success(),
             3 => Outcome::failed(1, "Failed (forced by the simulator control API)"),
-            _ => Outcome {
+            4 => Outcome {
                 status: 4,
                 provider_code: 2,
                 provider_message: "Cancelled (forced by the simulator control API)".into(),
             },
+            other => Outcome {
+                status: other,
+                provider_code: 0,
+                provider_message: "Forced by the simulator control API".into(),
+            },
         }
+    }
+
+    /// Whether the control API may force `status`: a status the
+    /// documentation lists that a transaction can move to.
+    pub fn can_force(status: i64) -> bool {
+        matches!(status, -1 | 2..=6)
     }
 
     /// The wrong-OTP failure.
@@ -78,24 +105,53 @@ impl Outcome {
 /// The OTP that the simulator treats as wrong.
 pub const WRONG_OTP: &str = "0000";
 
-/// The outcome the magic-number table gives `customer_id`.
-pub fn for_customer(customer_id: &str) -> Outcome {
-    if customer_id.ends_with("001") {
-        Outcome::failed(1, "Customer account has insufficient funds")
-    } else if customer_id.ends_with("002") {
-        Outcome {
+/// The customer suffix whose payouts and withdrawals ask for a
+/// confirmation first.
+pub const CONFIRM_SUFFIX: &str = "007";
+
+/// Whether the first answer to `op` for `customer_id` asks for a
+/// confirmation (`confirm_type` 1).
+pub fn asks_confirmation(op: OperationKind, customer_id: &str) -> bool {
+    matches!(op, OperationKind::PaymentB2c | OperationKind::Withdrawal)
+        && customer_id.ends_with(CONFIRM_SUFFIX)
+}
+
+/// The outcome the customer-number table gives `customer_id` for `op`.
+pub fn for_customer(op: OperationKind, customer_id: &str) -> Outcome {
+    let pos = op.is_pos();
+    let suffix = customer_id
+        .len()
+        .checked_sub(3)
+        .and_then(|at| customer_id.get(at..))
+        .unwrap_or("");
+    match suffix {
+        "001" => Outcome::failed(1, "Customer account has insufficient funds"),
+        "002" => Outcome {
             status: 4,
             provider_code: 2,
             provider_message: "Cancelled by the customer".into(),
-        }
-    } else if customer_id.ends_with("003") {
-        Outcome {
+        },
+        "003" => Outcome {
             status: 1,
             provider_code: 0,
             provider_message: "OK".into(),
-        }
-    } else {
-        Outcome::success()
+        },
+        "004" => Outcome {
+            status: -1,
+            provider_code: -1,
+            provider_message: "Provider error: status undefined".into(),
+        },
+        "005" if pos => Outcome {
+            status: 5,
+            provider_code: 0,
+            provider_message: "Cancelled partially".into(),
+        },
+        "006" if op == OperationKind::PaymentC2b => Outcome {
+            status: 6,
+            provider_code: 0,
+            provider_message: "Held for a withdrawal".into(),
+        },
+        _ => Outcome::success(),
     }
 }
 
@@ -104,12 +160,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn magic_numbers() {
-        assert_eq!(for_customer("254700000001").status, 3);
-        assert_eq!(for_customer("254700000002").status, 4);
-        assert_eq!(for_customer("254700000003").status, 1);
-        assert!(!for_customer("254700000003").is_final());
-        assert_eq!(for_customer("254700000004").status, 2);
-        assert_eq!(for_customer("").status, 2);
+    fn the_customer_number_table() {
+        let c2b = OperationKind::PaymentC2b;
+        let deposit = OperationKind::Deposit;
+        assert_eq!(for_customer(c2b, "254700000001").status, 3);
+        assert_eq!(for_customer(c2b, "254700000002").status, 4);
+        assert_eq!(for_customer(c2b, "254700000003").status, 1);
+        assert!(!for_customer(c2b, "254700000003").is_final());
+        assert_eq!(for_customer(c2b, "254700000004").status, -1);
+        assert_eq!(for_customer(c2b, "254700000005").status, 2);
+        assert_eq!(for_customer(deposit, "254700000005").status, 5);
+        assert_eq!(for_customer(c2b, "254700000006").status, 6);
+        assert_eq!(for_customer(deposit, "254700000006").status, 2);
+        assert_eq!(for_customer(c2b, "254700000009").status, 2);
+        assert_eq!(for_customer(c2b, "").status, 2);
+        assert_eq!(for_customer(c2b, "é1").status, 2);
+        assert!(asks_confirmation(OperationKind::PaymentB2c, "254700000007"));
+        assert!(asks_confirmation(OperationKind::Withdrawal, "254700000007"));
+        assert!(!asks_confirmation(c2b, "254700000007"));
     }
 }

@@ -332,61 +332,14 @@ impl Db {
         new: bool,
         outbox: Option<NewOutbox<'_>>,
     ) -> Result<Option<i64>, StoreError> {
-        let record = (tx, &tx.planned, &tx.awaiting);
-        let data = serde_json::to_string(&record)
-            .map_err(|e| self.error("cannot encode a transaction", e))?;
         let path = self.path.display().to_string();
         let fail = |e: rusqlite::Error| StoreError {
             path: path.clone(),
             message: format!("cannot save transaction {:?}: {e}", tx.order_id),
         };
+        let data = encode(tx).map_err(|e| self.error("cannot encode a transaction", e))?;
         let db = self.conn.transaction().map_err(fail)?;
-        let serial = i64::try_from(tx.serial).unwrap_or(i64::MAX);
-        if new {
-            db.prepare_cached("DELETE FROM replies WHERE public_id = ?1 AND order_id = ?2")
-                .and_then(|mut s| s.execute(params![tx.public_id, tx.order_id]))
-                .map_err(fail)?;
-            db.prepare_cached(
-                "INSERT INTO meta (key, value) VALUES ('serial', ?1)
-                 ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
-            )
-            .and_then(|mut s| s.execute(params![serial]))
-            .map_err(fail)?;
-        }
-        db.prepare_cached(
-            "INSERT INTO transactions (public_id, order_id, serial, transaction_id, status, data)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (public_id, order_id) DO UPDATE SET
-                serial = excluded.serial, transaction_id = excluded.transaction_id,
-                status = excluded.status, data = excluded.data",
-        )
-        .and_then(|mut s| {
-            s.execute(params![
-                tx.public_id,
-                tx.order_id,
-                serial,
-                tx.transaction_id,
-                tx.status,
-                data
-            ])
-        })
-        .map_err(fail)?;
-        for reply in &tx.replies {
-            db.prepare_cached(
-                "INSERT OR IGNORE INTO replies (public_id, order_id, operation, signature, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    tx.public_id,
-                    tx.order_id,
-                    reply.operation.as_str(),
-                    reply.signature,
-                    &reply.body[..]
-                ])
-            })
-            .map_err(fail)?;
-        }
+        write_transaction(&db, tx, &data, new).map_err(fail)?;
         let mut outbox_id = None;
         if let Some(out) = outbox {
             db.prepare_cached(
@@ -409,6 +362,26 @@ impl Db {
         }
         db.commit().map_err(fail)?;
         Ok(outbox_id)
+    }
+
+    /// Writes new transactions (and their replies) in one SQLite
+    /// transaction: all of them, or none.
+    pub(crate) fn save_many(&mut self, txs: &[Transaction]) -> Result<(), StoreError> {
+        let path = self.path.display().to_string();
+        let fail = |e: rusqlite::Error| StoreError {
+            path: path.clone(),
+            message: format!("cannot save {} transactions: {e}", txs.len()),
+        };
+        let encoded = txs
+            .iter()
+            .map(encode)
+            .collect::<Result<Vec<String>, _>>()
+            .map_err(|e| self.error("cannot encode a transaction", e))?;
+        let db = self.conn.transaction().map_err(fail)?;
+        for (tx, data) in txs.iter().zip(&encoded) {
+            write_transaction(&db, tx, data, true).map_err(fail)?;
+        }
+        db.commit().map_err(fail)
     }
 
     /// Records a delivery attempt and, for an outbox delivery, its
@@ -489,4 +462,58 @@ impl Db {
             )
             .map_err(|e| self.error("cannot reset", e))
     }
+}
+/// A transaction row's JSON: the transaction, its planned outcome and what
+/// it awaits.
+fn encode(tx: &Transaction) -> Result<String, serde_json::Error> {
+    serde_json::to_string(&(tx, &tx.planned, &tx.awaiting))
+}
+
+/// Writes one transaction row and its replies (and, for a new one, the
+/// last serial) inside `db`.
+fn write_transaction(
+    db: &rusqlite::Transaction<'_>,
+    tx: &Transaction,
+    data: &str,
+    new: bool,
+) -> Result<(), rusqlite::Error> {
+    let serial = i64::try_from(tx.serial).unwrap_or(i64::MAX);
+    if new {
+        db.prepare_cached("DELETE FROM replies WHERE public_id = ?1 AND order_id = ?2")?
+            .execute(params![tx.public_id, tx.order_id])?;
+        db.prepare_cached(
+            "INSERT INTO meta (key, value) VALUES ('serial', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
+        )?
+        .execute(params![serial])?;
+    }
+    db.prepare_cached(
+        "INSERT INTO transactions (public_id, order_id, serial, transaction_id, status, data)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (public_id, order_id) DO UPDATE SET
+            serial = excluded.serial, transaction_id = excluded.transaction_id,
+            status = excluded.status, data = excluded.data",
+    )?
+    .execute(params![
+        tx.public_id,
+        tx.order_id,
+        serial,
+        tx.transaction_id,
+        tx.status,
+        data
+    ])?;
+    for reply in &tx.replies {
+        db.prepare_cached(
+            "INSERT OR IGNORE INTO replies (public_id, order_id, operation, signature, body)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![
+            tx.public_id,
+            tx.order_id,
+            reply.operation.as_str(),
+            reply.signature,
+            &reply.body[..]
+        ])?;
+    }
+    Ok(())
 }

@@ -37,6 +37,15 @@ pub enum OperationKind {
     Deposit,
     /// POS `withdrawal` (callback operation type 21).
     Withdrawal,
+    /// `payment_b2c/bulk`: the record of a bulk payout (its items are
+    /// `payment_b2c` transactions). Kept under [`bulk_key`].
+    BulkB2c,
+}
+
+/// The store key of a bulk payout's record: `#bulk/` cannot start an
+/// `order_id` (`#` and `/` are not allowed there), so it never collides.
+pub fn bulk_key(bulk_id: &str) -> String {
+    format!("#bulk/{bulk_id}")
 }
 
 impl OperationKind {
@@ -47,6 +56,8 @@ impl OperationKind {
             OperationKind::PaymentC2b => 17,
             OperationKind::Deposit => 20,
             OperationKind::Withdrawal => 21,
+            // A bulk record sends no callback of its own; its items do.
+            OperationKind::BulkB2c => 16,
         }
     }
 
@@ -57,6 +68,7 @@ impl OperationKind {
             OperationKind::PaymentB2c => "payment_b2c",
             OperationKind::Deposit => "deposit",
             OperationKind::Withdrawal => "withdrawal",
+            OperationKind::BulkB2c => "payment_b2c/bulk",
         }
     }
 
@@ -67,6 +79,7 @@ impl OperationKind {
             OperationKind::PaymentB2c,
             OperationKind::Deposit,
             OperationKind::Withdrawal,
+            OperationKind::BulkB2c,
         ]
         .into_iter()
         .find(|op| op.as_str() == name)
@@ -103,6 +116,9 @@ pub enum Awaiting {
     },
     /// The customer opening the redirect page.
     Redirect,
+    /// The customer's OTP, in a `status` request with `customer_id` and
+    /// `extra.otp` (an OTP flow's payment sent without one).
+    Otp,
 }
 
 /// Bank details returned for bank-transfer flows.
@@ -183,12 +199,28 @@ pub struct Transaction {
     /// Replies kept for replays.
     #[serde(skip)]
     pub replies: Vec<StoredReply>,
+    /// The bulk payout this payout is an item of.
+    #[serde(default)]
+    pub bulk_id: Option<String>,
+    /// For a bulk record: the order ids of its items, in request order.
+    #[serde(default)]
+    pub items: Vec<String>,
 }
 
 impl Transaction {
-    /// Whether the status is final (2, 3 or 4).
+    /// Whether the status is final (2, 3, 4 or 5): a hold (6) can still be
+    /// consumed, an undefined status (-1) settled, a withdrawal in transit
+    /// (7) handed over.
     pub fn is_final(&self) -> bool {
-        matches!(self.status, 2..=4)
+        paygate::gateway::Status::from(self.status).is_final()
+    }
+
+    /// The UTC day it was accepted (`YYYY-MM-DD`).
+    pub fn day(&self) -> &str {
+        self.history
+            .first()
+            .and_then(|h| h.at.get(..10))
+            .unwrap_or("")
     }
 
     /// Moves to `status`, recording it in the history.
@@ -207,6 +239,7 @@ impl Transaction {
             Awaiting::Nothing => None,
             Awaiting::Confirmation { .. } => Some("confirmation"),
             Awaiting::Redirect => Some("redirect"),
+            Awaiting::Otp => Some("otp"),
         }
     }
 }
@@ -244,6 +277,43 @@ pub struct Store {
     callbacks: Vec<CallbackAttempt>,
     serial: u64,
     db: Option<Db>,
+    /// Amounts accepted per customer and day (see [`DailyKey`]), in minor
+    /// units: derived from the transactions, rebuilt on open.
+    daily: HashMap<DailyKey, u64>,
+    /// Held C2B payments (status 6) per (public_id, customer_id), oldest
+    /// first: derived from the transactions, rebuilt on open.
+    holds: HashMap<(String, String), Vec<String>>,
+}
+
+/// What a daily cumulative limit counts: one merchant's payments (or
+/// payouts) through one provider to one customer on one UTC day. Per
+/// customer is the loosest reading of the documentation's "daily
+/// cumulative limit" (a per-merchant total would refuse more).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DailyKey {
+    /// The merchant.
+    pub public_id: String,
+    /// The provider.
+    pub provider_id: i64,
+    /// `payment_c2b` or `payment_b2c`.
+    pub operation: OperationKind,
+    /// The customer.
+    pub customer_id: String,
+    /// `YYYY-MM-DD` (UTC).
+    pub day: String,
+}
+
+impl DailyKey {
+    /// The key a transaction counts under.
+    pub fn of(tx: &Transaction) -> DailyKey {
+        DailyKey {
+            public_id: tx.public_id.clone(),
+            provider_id: tx.provider_id,
+            operation: tx.operation,
+            customer_id: tx.customer_id.clone(),
+            day: tx.day().to_owned(),
+        }
+    }
 }
 
 impl Store {
@@ -256,17 +326,19 @@ impl Store {
     /// WAL mode), with everything it already holds read back.
     pub fn open(path: &std::path::Path) -> Result<Self, StoreError> {
         let (db, loaded) = Db::open(path)?;
-        let transactions = loaded
-            .transactions
-            .into_iter()
-            .map(|tx| ((tx.public_id.clone(), tx.order_id.clone()), tx))
-            .collect();
-        Ok(Store {
-            transactions,
+        let mut store = Store {
             callbacks: loaded.attempts,
             serial: loaded.serial,
             db: Some(db),
-        })
+            ..Store::default()
+        };
+        for tx in loaded.transactions {
+            store.index(&tx);
+            store
+                .transactions
+                .insert((tx.public_id.clone(), tx.order_id.clone()), tx);
+        }
+        Ok(store)
     }
 
     /// Whether changes are kept in a database.
@@ -311,9 +383,73 @@ impl Store {
         if let Some(db) = self.db.as_mut() {
             db.save(&tx, true, None)?;
         }
+        self.index(&tx);
         self.transactions
             .insert((tx.public_id.clone(), tx.order_id.clone()), tx);
         Ok(())
+    }
+
+    /// Adds new transactions together: with a database, in one commit (all
+    /// or none); if that fails, nothing changes.
+    pub fn insert_all(&mut self, txs: Vec<Transaction>) -> Result<(), StoreError> {
+        if let Some(db) = self.db.as_mut() {
+            db.save_many(&txs)?;
+        }
+        for tx in txs {
+            self.index(&tx);
+            self.transactions
+                .insert((tx.public_id.clone(), tx.order_id.clone()), tx);
+        }
+        Ok(())
+    }
+
+    /// Counts a new transaction in the derived indexes.
+    fn index(&mut self, tx: &Transaction) {
+        if matches!(
+            tx.operation,
+            OperationKind::PaymentC2b | OperationKind::PaymentB2c
+        ) {
+            let total = self.daily.entry(DailyKey::of(tx)).or_default();
+            *total = total.saturating_add(tx.amount.minor());
+        }
+        if tx.status == 6 {
+            self.note_hold(tx);
+        }
+    }
+
+    /// The amount accepted so far under `key`, in minor units.
+    pub fn daily_total(&self, key: &DailyKey) -> u64 {
+        self.daily.get(key).copied().unwrap_or(0)
+    }
+
+    /// Notes a transaction that just became a hold (status 6).
+    pub fn note_hold(&mut self, tx: &Transaction) {
+        let holds = self
+            .holds
+            .entry((tx.public_id.clone(), tx.customer_id.clone()))
+            .or_default();
+        if !holds.contains(&tx.order_id) {
+            holds.push(tx.order_id.clone());
+        }
+    }
+
+    /// Takes the oldest hold of the customer that covers `amount`, if any
+    /// (it is no longer listed as a hold).
+    pub fn take_hold(
+        &mut self,
+        public_id: &str,
+        customer_id: &str,
+        amount: Amount,
+    ) -> Option<String> {
+        let key = (public_id.to_owned(), customer_id.to_owned());
+        let holds = self.holds.get_mut(&key)?;
+        let transactions = &self.transactions;
+        let at = holds.iter().position(|order| {
+            transactions
+                .get(&(public_id.to_owned(), order.clone()))
+                .is_some_and(|tx| tx.status == 6 && tx.amount >= amount)
+        })?;
+        Some(holds.remove(at))
     }
 
     /// Writes the current state of the transaction `tx` is a copy of (its
@@ -398,6 +534,8 @@ impl Store {
         }
         self.transactions.clear();
         self.callbacks.clear();
+        self.daily.clear();
+        self.holds.clear();
     }
 }
 

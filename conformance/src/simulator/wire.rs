@@ -36,11 +36,13 @@ fn result(code: i64, message: &str) -> OperationResult {
     }
 }
 
-fn service_id() -> TextOrNumber {
+/// `service_id` as every answer carries it.
+pub fn service_id() -> TextOrNumber {
     TextOrNumber::Number(Decimal::from_integer(SERVICE_ID))
 }
 
-fn service_version() -> TextOrNumber {
+/// `service_version` as every answer carries it.
+pub fn service_version() -> TextOrNumber {
     TextOrNumber::Text(SERVICE_VERSION.to_owned())
 }
 

@@ -49,7 +49,7 @@ pub fn client_with(
     base_url: &str,
     public_id: &str,
     secret: &str,
-    providers: Option<ProviderTable>,
+    providers: Option<&'static ProviderTable>,
 ) -> GatewayClient {
     let mut brand = BrandProfile::new("simulator", base_url);
     if let Some(table) = providers {

@@ -16,7 +16,7 @@ pub struct BrandProfile {
     /// The API's base URL, without the trailing `/{public_id}/...`.
     pub base_url: String,
     /// The providers this brand offers; defaults to the documented table.
-    pub providers: ProviderTable,
+    pub providers: &'static ProviderTable,
 }
 
 impl BrandProfile {
@@ -25,12 +25,12 @@ impl BrandProfile {
         BrandProfile {
             name: name.into(),
             base_url: base_url.into(),
-            providers: crate::gateway::PROVIDER_TABLE,
+            providers: &crate::gateway::PROVIDER_TABLE,
         }
     }
 
     /// Replaces the provider table (a brand that offers other providers).
-    pub fn with_providers(mut self, providers: ProviderTable) -> Self {
+    pub fn with_providers(mut self, providers: &'static ProviderTable) -> Self {
         self.providers = providers;
         self
     }

@@ -5,6 +5,11 @@
 //! error, an HTTP 5xx or an HTTP 429 (the gateway is idempotent by
 //! `order_id`). A response whose `result.code` is not zero is a
 //! [`ClientError::Gateway`], whatever its HTTP status.
+//!
+//! Validation refuses only what every reading of the documentation refuses
+//! ([`ClientError::Invalid`], nothing sent). What only some reading refuses
+//! is sent anyway and comes back as [`Reply::warnings`] (each also logged as
+//! a `tracing` warning): the gateway has the last word.
 
 mod config;
 mod error;
@@ -18,16 +23,41 @@ pub use config::{BrandProfile, ClientConfig, Credentials, PollPolicy, RetryPolic
 pub use error::ClientError;
 
 use crate::gateway::{
-    DepositRequest, ErrorResponse, PaymentB2cRequest, PaymentC2bRequest, PaymentResponse,
-    StatusRequest, WithdrawalRequest,
+    BulkB2cRequest, BulkB2cResponse, BulkCancelRequest, BulkCancelResponse, BulkDetailsRequest,
+    BulkDetailsResponse, DepositRequest, ErrorResponse, PaymentB2cRequest, PaymentC2bRequest,
+    PaymentResponse, StatusRequest, WithdrawalRequest,
 };
 use crate::rules::Direction;
 use crate::signing::{sign, Signable, SigningKey};
-use crate::validate::{check_order_id, check_payment, PaymentDraft, Violations};
+use crate::validate::{
+    check_order_id, check_payment, PaymentDraft, Preflight, Violation, Violations,
+};
 
-/// The statuses after which a transaction never changes: success, failed,
-/// cancelled.
-pub const FINAL_STATUSES: [i64; 3] = [2, 3, 4];
+/// A response, with the warnings pre-flight validation raised about the
+/// request (rules some reading of the documentation enforces; the request
+/// was sent anyway). Dereferences to the response.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reply<T> {
+    /// The gateway's answer.
+    pub response: T,
+    /// What the documentation is unsure about in the request.
+    pub warnings: Vec<Violation>,
+}
+
+impl<T> Reply<T> {
+    /// The response alone.
+    pub fn into_inner(self) -> T {
+        self.response
+    }
+}
+
+impl<T> core::ops::Deref for Reply<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.response
+    }
+}
 
 /// A request body that carries the merchant id and a signature.
 pub trait SignedBody: Serialize + Signable {
@@ -54,7 +84,10 @@ signed_body!(
     PaymentB2cRequest,
     StatusRequest,
     DepositRequest,
-    WithdrawalRequest
+    WithdrawalRequest,
+    BulkB2cRequest,
+    BulkDetailsRequest,
+    BulkCancelRequest
 );
 
 /// Signs `body` in place: sets the merchant id, then the signature over
@@ -83,12 +116,13 @@ fn present_fields<T: Serialize>(value: &T) -> Vec<String> {
     }
 }
 
-/// Checks a C2B or B2C request against the brand's provider rules.
+/// Checks a C2B or B2C request against the brand's provider rules:
+/// refusals and warnings.
 pub fn validate_payment(
     brand: &BrandProfile,
     direction: Direction,
     request: &PaymentC2bRequest,
-) -> Result<(), Violations> {
+) -> Preflight {
     let extras = request
         .extra
         .as_ref()
@@ -96,7 +130,7 @@ pub fn validate_payment(
         .unwrap_or_default();
     let extras: Vec<&str> = extras.iter().map(String::as_str).collect();
     check_payment(
-        &brand.providers,
+        brand.providers,
         &PaymentDraft {
             direction,
             provider_id: request.provider_id,
@@ -177,9 +211,14 @@ impl GatewayClient {
     pub async fn payment_c2b(
         &self,
         mut request: PaymentC2bRequest,
-    ) -> Result<PaymentResponse, ClientError> {
-        validate_payment(&self.config.brand, Direction::C2b, &request)?;
-        self.call("payment_c2b", &mut request).await
+    ) -> Result<Reply<PaymentResponse>, ClientError> {
+        let warnings = preflight(validate_payment(
+            &self.config.brand,
+            Direction::C2b,
+            &request,
+        ))?;
+        let response = self.call("payment_c2b", &mut request).await?;
+        Ok(Reply { response, warnings })
     }
 
     /// A payout from the merchant to the customer (B2C). If the response's
@@ -188,13 +227,14 @@ impl GatewayClient {
     pub async fn payment_b2c(
         &self,
         mut request: PaymentB2cRequest,
-    ) -> Result<PaymentResponse, ClientError> {
-        validate_payment(
+    ) -> Result<Reply<PaymentResponse>, ClientError> {
+        let warnings = preflight(validate_payment(
             &self.config.brand,
             Direction::B2c,
             &b2c_as_c2b_shape(&request),
-        )?;
-        self.call("payment_b2c", &mut request).await
+        ))?;
+        let response = self.call("payment_b2c", &mut request).await?;
+        Ok(Reply { response, warnings })
     }
 
     /// The second `payment_b2c` request that confirms a payout whose first
@@ -205,7 +245,7 @@ impl GatewayClient {
         &self,
         mut request: PaymentB2cRequest,
         otp: &str,
-    ) -> Result<PaymentResponse, ClientError> {
+    ) -> Result<Reply<PaymentResponse>, ClientError> {
         let mut extra = match request.extra.take() {
             Some(extra) => extra,
             None => empty_extra()?,
@@ -223,6 +263,29 @@ impl GatewayClient {
             order_id: order_id.to_owned(),
             customer_id: None,
             extra: None,
+            signature: String::new(),
+        };
+        self.call("status", &mut request).await
+    }
+
+    /// The status of an earlier payment that also hands over the customer's
+    /// one-time password: the documented way for providers whose OTP comes
+    /// after the payment (seed 002's status example carries
+    /// `customer_id` and `extra.otp`).
+    pub async fn status_with_otp(
+        &self,
+        order_id: &str,
+        customer_id: &str,
+        otp: &str,
+    ) -> Result<PaymentResponse, ClientError> {
+        check_order_id(order_id).map_err(|v| Violations(vec![v]))?;
+        let mut extra = empty_extra()?;
+        extra.otp = Some(otp.to_owned());
+        let mut request = StatusRequest {
+            merchant_id: String::new(),
+            order_id: order_id.to_owned(),
+            customer_id: Some(customer_id.to_owned()),
+            extra: Some(extra),
             signature: String::new(),
         };
         self.call("status", &mut request).await
@@ -246,8 +309,86 @@ impl GatewayClient {
         self.call("withdrawal", &mut request).await
     }
 
-    /// Polls `status` until the transaction reaches a final status (2, 3 or
-    /// 4) or `deadline` passes, waiting longer after each poll and backing
+    /// The second `withdrawal` request that confirms a withdrawal whose first
+    /// response had a non-zero `confirm_type`: the same fields, plus the
+    /// customer's one-time password in `extra.otp`.
+    pub async fn confirm_withdrawal(
+        &self,
+        mut request: WithdrawalRequest,
+        otp: &str,
+    ) -> Result<PaymentResponse, ClientError> {
+        let mut extra = match request.extra.take() {
+            Some(extra) => extra,
+            None => empty_extra()?,
+        };
+        extra.otp = Some(otp.to_owned());
+        request.extra = Some(extra);
+        self.withdrawal(request).await
+    }
+
+    /// A bulk payout: every item is checked against the provider rules as
+    /// a B2C payment (in the bulk's currency) before anything is sent.
+    pub async fn bulk_payment_b2c(
+        &self,
+        mut request: BulkB2cRequest,
+    ) -> Result<Reply<BulkB2cResponse>, ClientError> {
+        let mut warnings = Vec::new();
+        let mut refusals = Vec::new();
+        for (i, item) in request.items.iter().enumerate() {
+            let draft = PaymentDraft {
+                direction: Direction::B2c,
+                provider_id: item.provider_id,
+                country: item.country.as_ref().map(|c| c.as_str()),
+                currency: request.currency.as_str(),
+                amount: item.amount,
+                customer_id: &item.customer_id,
+                order_id: &item.order_id,
+                extras: &[],
+            };
+            let found = check_payment(self.config.brand.providers, &draft);
+            let at = |mut v: Violation| {
+                v.field = format!("items[{i}].{}", v.field);
+                v
+            };
+            refusals.extend(found.refusals.into_iter().map(at));
+            warnings.extend(found.warnings.into_iter().map(at));
+        }
+        let found = Preflight { refusals, warnings };
+        let warnings = preflight(found)?;
+        let response = self.call("payment_b2c/bulk", &mut request).await?;
+        Ok(Reply { response, warnings })
+    }
+
+    /// One page of a bulk payout's items, with its totals.
+    pub async fn bulk_details(
+        &self,
+        bulk_id: &str,
+        page: i64,
+        page_size: i64,
+    ) -> Result<BulkDetailsResponse, ClientError> {
+        let mut request = BulkDetailsRequest {
+            merchant_id: String::new(),
+            bulk_id: bulk_id.to_owned(),
+            page,
+            page_size,
+            signature: String::new(),
+        };
+        self.call("payment_b2c/bulk/details", &mut request).await
+    }
+
+    /// Stops a bulk payout: items not yet executed are cancelled.
+    pub async fn bulk_cancel(&self, bulk_id: &str) -> Result<BulkCancelResponse, ClientError> {
+        let mut request = BulkCancelRequest {
+            merchant_id: String::new(),
+            bulk_id: bulk_id.to_owned(),
+            signature: String::new(),
+        };
+        self.call("payment_b2c/bulk/cancel", &mut request).await
+    }
+
+    /// Polls `status` until the transaction reaches a final status (2, 3, 4
+    /// or 5, see [`Status::is_final`](crate::gateway::Status::is_final)) or a
+    /// hold (6), or `deadline` passes, waiting longer after each poll and backing
     /// off further when the gateway answers HTTP 429.
     pub async fn wait_for_final_status(
         &self,
@@ -262,11 +403,13 @@ impl GatewayClient {
         loop {
             match self.status(order_id).await {
                 Ok(response) => {
-                    let code = response.status.code();
-                    if FINAL_STATUSES.contains(&code) {
+                    // A hold (6) rests until a withdrawal consumes it.
+                    if response.status.is_final()
+                        || response.status == crate::gateway::Status::SuccessHold
+                    {
                         return Ok(response);
                     }
-                    last_status = Some(code);
+                    last_status = Some(response.status.code());
                 }
                 Err(err) if err.http_status() == Some(429) => {
                     delay = delay.saturating_mul(poll.factor.max(2)).min(poll.max_delay);
@@ -362,6 +505,22 @@ impl GatewayClient {
     }
 }
 
+/// Refusals become [`ClientError::Invalid`]; warnings are logged and
+/// returned.
+fn preflight(found: Preflight) -> Result<Vec<Violation>, ClientError> {
+    let warnings = found.into_result()?;
+    for w in &warnings {
+        tracing::warn!(
+            field = %w.field,
+            rule = %w.rule,
+            certainty = %w.certainty,
+            "{}",
+            w.message
+        );
+    }
+    Ok(warnings)
+}
+
 /// `Retry-After` in seconds, if the response has one.
 fn retry_after(response: &reqwest::Response) -> Option<Duration> {
     response
@@ -381,11 +540,21 @@ pub trait HasResult {
     fn result(&self) -> (i64, &str);
 }
 
-impl HasResult for PaymentResponse {
-    fn result(&self) -> (i64, &str) {
-        (self.result.code, &self.result.message)
-    }
+macro_rules! has_result {
+    ($($t:ty),*) => {$(
+        impl HasResult for $t {
+            fn result(&self) -> (i64, &str) {
+                (self.result.code, &self.result.message)
+            }
+        }
+    )*};
 }
+has_result!(
+    PaymentResponse,
+    BulkB2cResponse,
+    BulkDetailsResponse,
+    BulkCancelResponse
+);
 
 /// Turns an HTTP answer into the typed response or a typed error.
 pub fn decode_response<T: DeserializeOwned + HasResult>(

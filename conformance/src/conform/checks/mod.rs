@@ -1,0 +1,113 @@
+//! How each kind of case is run. Every check returns `Err(message)` with
+//! the first thing that did not hold.
+//!
+//! * [`support`]: sending, reading, waiting, editing bodies;
+//! * [`payments`]: single payments, refusals, outcomes, signatures;
+//! * [`flows`]: confirmation rounds, OTP by status, POS, daily limits, bulk;
+//! * [`examples`]: the documentation's printed requests.
+
+use paygate::signing::{SecretKey, SigningKey};
+
+use super::cases::CaseKind;
+use super::target::Ctx;
+
+type Check = Result<(), String>;
+
+macro_rules! ensure {
+    ($cond:expr, $($fmt:tt)+) => {
+        if !$cond {
+            return Err(format!($($fmt)+));
+        }
+    };
+}
+
+mod examples;
+mod flows;
+mod payments;
+mod support;
+
+use payments::*;
+use support::expect_error;
+
+/// Runs one case.
+pub(crate) async fn run_case(ctx: &Ctx, kind: &CaseKind) -> Check {
+    match kind {
+        CaseKind::SpecError(message) => Err(message.clone()),
+        CaseKind::Hub2(case) => super::hub2::run(ctx.hub2.as_ref(), case).await,
+        CaseKind::Accept {
+            payment,
+            flow,
+            warned,
+            lifecycle,
+        } => accept(ctx, payment, *flow, warned, *lifecycle).await,
+        CaseKind::Reject {
+            payment,
+            rule,
+            field,
+        } => reject(ctx, payment, *rule, field).await,
+        CaseKind::BadOrderId { order_id, rule } => bad_order_id(ctx, order_id, *rule).await,
+        CaseKind::OtpWrong { payment } => final_outcome(ctx, payment, 3).await,
+        CaseKind::MagicOutcome { payment, status } => {
+            if *status == 1 {
+                stays_in_progress(ctx, payment).await
+            } else {
+                final_outcome(ctx, payment, *status).await
+            }
+        }
+        CaseKind::Provider14NoCallback { payment } => provider14_no_callback(ctx, payment).await,
+        CaseKind::SignatureTampered { payment } => signature_tampered(ctx, payment).await,
+        CaseKind::SignatureMissing { payment } => signature_missing(ctx, payment).await,
+        CaseKind::SignatureWrongKey { payment } => {
+            let other = SigningKey::new(&SecretKey::new("not-the-merchant-secret-key"));
+            let order = ctx.order_id();
+            let body = ctx.signed_body_with(payment, &order, &other, &ctx.merchant_id)?;
+            expect_error(
+                ctx.post_raw(&ctx.url(payment.operation()), body).await?,
+                401,
+                10201,
+                &[],
+            )
+        }
+        CaseKind::WrongMerchantId { payment } => {
+            let order = ctx.order_id();
+            let body =
+                ctx.signed_body_with(payment, &order, &ctx.key, "conformance-not-this-merchant")?;
+            expect_error(
+                ctx.post_raw(&ctx.url(payment.operation()), body).await?,
+                401,
+                10201,
+                &[],
+            )
+        }
+        CaseKind::UnknownPublicId { payment } => {
+            let order = ctx.order_id();
+            let body = ctx.signed_body(payment, &order)?;
+            let url = ctx.url_for("conformance-unknown-public-id", payment.operation());
+            expect_error(ctx.post_raw(&url, body).await?, 404, 10404, &[])
+        }
+        CaseKind::Malformed { variant, payment } => malformed(ctx, *variant, payment).await,
+        CaseKind::IdempotentReplay { payment } => idempotent_replay(ctx, payment).await,
+        CaseKind::OrderIdReuse { payment } => order_id_reuse(ctx, payment).await,
+        CaseKind::CallbackSignature { payment } => callback_signature(ctx, payment).await,
+        CaseKind::Redirect { payment } => redirect(ctx, payment).await,
+        CaseKind::B2cConfirm { payment } => flows::b2c_confirm(ctx, payment).await,
+        CaseKind::OtpViaStatus { payment } => flows::otp_via_status(ctx, payment).await,
+        CaseKind::PosDeposit { payment } => flows::pos_deposit(ctx, payment).await,
+        CaseKind::PosWithdrawal { payment } => flows::pos_withdrawal(ctx, payment).await,
+        CaseKind::PosWithdrawalConfirm { payment } => {
+            flows::pos_withdrawal_confirm(ctx, payment).await
+        }
+        CaseKind::PreAuthorisedWithdrawal { payment } => {
+            flows::pre_authorised_withdrawal(ctx, payment).await
+        }
+        CaseKind::PosFailedNoCallback { payment } => {
+            flows::pos_failed_no_callback(ctx, payment).await
+        }
+        CaseKind::DailyLimit { payment, daily_max } => {
+            flows::daily_limit(ctx, payment, *daily_max).await
+        }
+        CaseKind::BulkPayout { payment } => flows::bulk_payout(ctx, payment).await,
+        CaseKind::SeedExample { example } => examples::seed_example(ctx, example).await,
+        CaseKind::ForcedOutcome { payment, status } => forced_outcome(ctx, payment, *status).await,
+    }
+}
