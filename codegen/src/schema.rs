@@ -14,7 +14,7 @@ use crate::model::{Api, Field, Item, Kind, Operation, Ty, Variant};
 use crate::names::{self, Namer};
 
 const SCHEMA_PREFIX: &str = "#/components/schemas/";
-const KNOWN_EXTENSIONS: &[&str] = &["x-enum-varnames", "x-enum-descriptions"];
+const KNOWN_EXTENSIONS: &[&str] = &["x-enum-varnames", "x-enum-descriptions", "x-source"];
 
 /// How a schema's generated item (if it gets one) is named.
 #[derive(Clone)]
