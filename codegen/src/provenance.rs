@@ -7,18 +7,14 @@
 //! inside that section. Tests run it over the committed specs, so no fact
 //! can claim a source it does not have.
 //!
-//! In an OpenAPI spec a fact cites its source with an `x-source` extension:
-//! one entry or a list of entries, each `{seed, quote}` (the seed's words),
-//! `{vendor: <JSON pointer>}` (the vendor's published spec), or
-//! `{inferred: <reason>}` / `{assumed: <reason>}`.
+//! (The OpenAPI specs cite theirs with `x-source` extensions, checked by
+//! `codegen/tests/spec_provenance.rs`.)
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde_yaml::Value;
-
 use crate::error::{Diagnostics, Error};
-use crate::{RulesSource, SpecSource};
+use crate::RulesSource;
 
 /// Text with every run of whitespace turned into one space, trimmed.
 pub fn normalize(text: &str) -> String {
@@ -47,29 +43,6 @@ pub struct Citation {
     pub text: String,
     /// The sections the quote must be inside (empty: anywhere in the seed).
     pub sections: Vec<Section>,
-}
-
-/// A source named by an OpenAPI `x-source` entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SpecSourceRef {
-    /// The seed's words.
-    Seed(Citation),
-    /// A JSON pointer into the vendor's published spec.
-    Vendor {
-        /// Where the citing fact is.
-        location: String,
-        /// The pointer (`#/components/schemas/orderIdDef`).
-        pointer: String,
-    },
-    /// Not stated anywhere: inferred or assumed, with the reason.
-    Reasoned {
-        /// Where the fact is.
-        location: String,
-        /// `inferred` or `assumed`.
-        certainty: String,
-        /// Why.
-        reason: String,
-    },
 }
 
 /// Every quote of a rules file, each with the sections it must be inside.
@@ -149,102 +122,6 @@ pub fn rules_citations(source: &RulesSource) -> Result<Vec<Citation>, Error> {
 pub fn rules_seed_files(source: &RulesSource) -> Result<Vec<(String, String)>, Error> {
     let mut diag = Diagnostics::new(&source.name);
     Ok(crate::rules::load(&mut diag, &source.text)?.seeds)
-}
-
-/// Every `x-source` entry of an OpenAPI document (JSON or YAML), in
-/// document order. An entry that is not one of the known shapes is an
-/// error naming its pointer.
-pub fn spec_sources(source: &SpecSource) -> Result<Vec<SpecSourceRef>, Error> {
-    let diag = Diagnostics::new(&source.name);
-    let value = crate::load::parse_text(&source.name, &source.text)?;
-    let mut out = Vec::new();
-    // An explicit stack: the document's depth must not become ours.
-    let mut stack: Vec<(String, &Value)> = vec![("#".to_owned(), &value)];
-    while let Some((pointer, node)) = stack.pop() {
-        match node {
-            Value::Mapping(m) => {
-                let mut children = Vec::new();
-                for (k, v) in m {
-                    let key = match k {
-                        Value::String(s) => s.clone(),
-                        other => format!("{other:?}"),
-                    };
-                    let child = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
-                    if key == "x-source" {
-                        read_x_source(&diag, &pointer, &child, v, &mut out)?;
-                    } else {
-                        children.push((child, v));
-                    }
-                }
-                stack.extend(children.into_iter().rev());
-            }
-            Value::Sequence(s) => {
-                stack.extend(
-                    s.iter()
-                        .enumerate()
-                        .rev()
-                        .map(|(i, v)| (format!("{pointer}/{i}"), v)),
-                );
-            }
-            _ => {}
-        }
-    }
-    Ok(out)
-}
-
-fn read_x_source(
-    diag: &Diagnostics,
-    owner: &str,
-    at: &str,
-    v: &Value,
-    out: &mut Vec<SpecSourceRef>,
-) -> Result<(), Error> {
-    let entries: Vec<(String, &Value)> = match v {
-        Value::Sequence(s) => s
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (format!("{at}/{i}"), e))
-            .collect(),
-        other => vec![(at.to_owned(), other)],
-    };
-    for (here, e) in entries {
-        let Some(m) = e.as_mapping() else {
-            return Err(diag.spec_error(&here, "an x-source entry is a mapping"));
-        };
-        let text = |k: &str| m.get(k).and_then(Value::as_str).map(str::to_owned);
-        let entry = if let (Some(seed), Some(quote)) = (text("seed"), text("quote")) {
-            SpecSourceRef::Seed(Citation {
-                location: owner.to_owned(),
-                seed,
-                text: quote,
-                sections: Vec::new(),
-            })
-        } else if let Some(pointer) = text("vendor") {
-            SpecSourceRef::Vendor {
-                location: owner.to_owned(),
-                pointer,
-            }
-        } else if let Some(reason) = text("inferred") {
-            SpecSourceRef::Reasoned {
-                location: owner.to_owned(),
-                certainty: "inferred".into(),
-                reason,
-            }
-        } else if let Some(reason) = text("assumed") {
-            SpecSourceRef::Reasoned {
-                location: owner.to_owned(),
-                certainty: "assumed".into(),
-                reason,
-            }
-        } else {
-            return Err(diag.spec_error(
-                &here,
-                "an x-source entry is {seed, quote}, {vendor}, {inferred} or {assumed}",
-            ));
-        };
-        out.push(entry);
-    }
-    Ok(())
 }
 
 /// The seed files, normalized, by id.
