@@ -11,7 +11,8 @@ use paygate::hub2::models::{NextActionType, PaymentIntentStatus};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::api::{finish_payment, finish_transfer};
+use super::api::finish_transfer;
+use super::attempts::finish_payment;
 use super::config::Hub2Environment;
 use super::store::ProviderCredentials;
 use super::{iso_now, Hub2ApiError, DELEGATED_PAIRS};

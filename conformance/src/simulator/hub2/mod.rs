@@ -98,6 +98,7 @@
 //! | `POST /hub2/_sim/reset` | forgets HUB2 objects, restores balances |
 
 mod api;
+mod attempts;
 pub mod config;
 mod control;
 pub mod store;

@@ -1,0 +1,300 @@
+//! The lifecycle of payment attempts: a new attempt on an intent, its
+//! `nextAction`, its end; the intent follows its current (latest) attempt.
+
+use std::time::Duration;
+
+use paygate::hub2::models::{
+    BankTransferDetails, MobileMoneyDetails, NextAction, NextActionData, NextActionType, Payment,
+    PaymentIntent, PaymentIntentStatus, PaymentMethod, PaymentStatus, Provider, WebhookEventType,
+};
+
+use super::api::mode;
+use super::store::Plan;
+use super::webhooks::emit;
+use super::{iso_now, Hub2ApiError, OTP_MESSAGE};
+use crate::simulator::SimulatorState;
+
+/// What a payment attempt asks for, validated.
+pub(crate) struct Attempt {
+    pub(crate) method: PaymentMethod,
+    pub(crate) country: paygate::hub2::models::Country,
+    pub(crate) provider: Option<Provider>,
+    pub(crate) mobile_money: Option<MobileMoneyDetails>,
+}
+
+/// Adds the attempt to the intent (which must be `payment_required`) and
+/// starts its lifecycle. Returns the intent after the change.
+pub(crate) fn start_payment(
+    state: &SimulatorState,
+    intent_id: &str,
+    attempt: Attempt,
+    plan: Plan,
+) -> Result<PaymentIntent, Hub2ApiError> {
+    let (intent, payment, merchant_id, env) = {
+        let mut store = state.hub2_store();
+        store.serial += 1;
+        let serial = store.serial;
+        let record = store.intents.get_mut(intent_id).ok_or_else(|| {
+            Hub2ApiError::not_found(format!("Payment intent {intent_id} not found"))
+        })?;
+        if record.intent.status != PaymentIntentStatus::PaymentRequired {
+            return Err(Hub2ApiError::conflict(format!(
+                "The payment intent is already {}",
+                record.intent.status
+            )));
+        }
+        let now = iso_now();
+        let bank = (attempt.method == PaymentMethod::BankTransfer).then(|| BankTransferDetails {
+            bank_name: Some(format!("Simulated Bank {}", attempt.country)),
+            account_holder_name: Some("HUB2".into()),
+            account_number: Some(format!("{}0000000000000000000000", attempt.country)),
+            iban: Some(format!(
+                "{}93{}0000000000000000000000",
+                attempt.country, attempt.country
+            )),
+            bic: Some("SIMBKXAB".into()),
+            reference: format!("BT-{serial:06}"),
+        });
+        let payment = Payment {
+            id: state.hub2_id("pay_"),
+            intent_id: intent_id.to_owned(),
+            created_at: now.clone(),
+            updated_at: now.clone(),
+            amount: record.intent.amount,
+            currency: record.intent.currency.clone(),
+            status: PaymentStatus::Pending,
+            method: attempt.method,
+            country: attempt.country,
+            provider: attempt.provider,
+            number: attempt.mobile_money.map(|m| m.msisdn),
+            fees: Some(Vec::new()),
+            next_action: None,
+            bank_transfer_details: bank,
+            mode: Some(mode(record.env)),
+        };
+        record.intent.payments.push(payment.clone());
+        record.intent.status = PaymentIntentStatus::Processing;
+        record.intent.updated_at = now;
+        record.plan = Some(plan.clone());
+        (
+            record.intent.clone(),
+            payment,
+            record.intent.merchant_id.clone(),
+            record.env,
+        )
+    };
+    emit(
+        state,
+        &merchant_id,
+        env,
+        WebhookEventType::PaymentCreated,
+        super::webhooks::payment_data(&payment),
+    );
+    schedule(state, intent_id, &payment.id, plan);
+    Ok(intent)
+}
+
+pub(crate) fn schedule(state: &SimulatorState, intent_id: &str, payment_id: &str, plan: Plan) {
+    let state = state.clone();
+    let intent_id = intent_id.to_owned();
+    let payment_id = payment_id.to_owned();
+    let latency = state.config().latency;
+    tokio::spawn(async move {
+        match plan {
+            Plan::Stay => {}
+            Plan::Succeed => {
+                if state.sleep(latency).await {
+                    let _ = finish_payment(
+                        &state,
+                        &intent_id,
+                        Some(&payment_id),
+                        true,
+                        "latency elapsed",
+                    );
+                }
+            }
+            Plan::Fail(reason) => {
+                if state.sleep(latency).await {
+                    let _ = finish_payment(&state, &intent_id, Some(&payment_id), false, &reason);
+                }
+            }
+            Plan::Otp | Plan::Redirection | Plan::Ussd => {
+                if !state.sleep(latency / 2).await {
+                    return;
+                }
+                let kind = match plan {
+                    Plan::Otp => NextActionType::Otp,
+                    Plan::Redirection => NextActionType::Redirection,
+                    _ => NextActionType::Ussd,
+                };
+                let is_ussd = kind == NextActionType::Ussd;
+                // The customer needs time to dial: USSD completes after 4x
+                // the latency, at least 500 ms.
+                let dialing = (latency * 4).max(Duration::from_millis(500));
+                if act(&state, &intent_id, &payment_id, kind)
+                    && is_ussd
+                    && state.sleep(dialing).await
+                {
+                    let _ = finish_payment(
+                        &state,
+                        &intent_id,
+                        Some(&payment_id),
+                        true,
+                        "USSD procedure completed",
+                    );
+                }
+            }
+        }
+    });
+}
+
+/// Moves the payment to `action_required` with a `nextAction` of `kind`.
+fn act(state: &SimulatorState, intent_id: &str, payment_id: &str, kind: NextActionType) -> bool {
+    let redirect = format!("{}/_sim/redirect/{intent_id}", state.hub2_base_url());
+    let (intent, payment, merchant_id, env) = {
+        let mut store = state.hub2_store();
+        let Some(record) = store.intents.get_mut(intent_id) else {
+            return false;
+        };
+        let now = iso_now();
+        let Some(payment) = record.intent.payments.last_mut() else {
+            return false;
+        };
+        if payment.id != payment_id || payment.status != PaymentStatus::Pending {
+            return false;
+        }
+        payment.status = PaymentStatus::ActionRequired;
+        payment.updated_at = now.clone();
+        payment.next_action = Some(match kind {
+            NextActionType::Otp => NextAction {
+                r#type: NextActionType::Otp,
+                message: OTP_MESSAGE.into(),
+                data: None,
+            },
+            NextActionType::Redirection => NextAction {
+                r#type: NextActionType::Redirection,
+                message: "Mode Sandbox. Ouvrez la page de paiement pour valider le paiement.".into(),
+                data: Some(NextActionData {
+                    url: redirect,
+                    method: Some("get".into()),
+                }),
+            },
+            _ => NextAction {
+                r#type: NextActionType::Ussd,
+                message: "Mode Sandbox. Composez le #144*82# et suivez les instructions pour valider le paiement.".into(),
+                data: None,
+            },
+        });
+        let payment = payment.clone();
+        record.intent.status = PaymentIntentStatus::ActionRequired;
+        record.intent.updated_at = now;
+        (
+            record.intent.clone(),
+            payment,
+            record.intent.merchant_id.clone(),
+            record.env,
+        )
+    };
+    emit(
+        state,
+        &merchant_id,
+        env,
+        WebhookEventType::PaymentActionRequired,
+        super::webhooks::payment_data(&payment),
+    );
+    emit(
+        state,
+        &merchant_id,
+        env,
+        WebhookEventType::PaymentIntentActionRequired,
+        super::webhooks::intent_data(&intent),
+    );
+    true
+}
+
+/// Ends the intent's pending payment (only `payment_id`, if given):
+/// successful or failed; the intent follows.
+pub(crate) fn finish_payment(
+    state: &SimulatorState,
+    intent_id: &str,
+    payment_id: Option<&str>,
+    success: bool,
+    note: &str,
+) -> Result<PaymentIntent, Hub2ApiError> {
+    let (intent, payment, merchant_id, env) = {
+        let mut store = state.hub2_store();
+        let record = store.intents.get_mut(intent_id).ok_or_else(|| {
+            Hub2ApiError::not_found(format!("Payment intent {intent_id} not found"))
+        })?;
+        let now = iso_now();
+        let payment = record
+            .intent
+            .payments
+            .last_mut()
+            .filter(|p| payment_id.is_none_or(|id| p.id == id))
+            .filter(|p| {
+                matches!(
+                    p.status,
+                    PaymentStatus::Pending
+                        | PaymentStatus::Processing
+                        | PaymentStatus::ActionRequired
+                )
+            })
+            .ok_or_else(|| {
+                Hub2ApiError::conflict(format!(
+                    "payment intent {intent_id} has no payment in progress"
+                ))
+            })?;
+        payment.status = if success {
+            PaymentStatus::Successful
+        } else {
+            PaymentStatus::Failed
+        };
+        payment.next_action = None;
+        payment.updated_at = now.clone();
+        let payment = payment.clone();
+        record.intent.status = if success {
+            PaymentIntentStatus::Successful
+        } else {
+            PaymentIntentStatus::Failed
+        };
+        record.intent.updated_at = now;
+        record.plan = None;
+        let intent = record.intent.clone();
+        let env = record.env;
+        if success {
+            store
+                .accounts(&intent.merchant_id, env, intent.currency.as_str())
+                .collection += intent.amount;
+        }
+        let merchant_id = intent.merchant_id.clone();
+        (intent, payment, merchant_id, env)
+    };
+    tracing::info!(intent_id, success, note, "HUB2 payment final");
+    let (payment_event, intent_event) = if success {
+        (
+            WebhookEventType::PaymentSucceeded,
+            WebhookEventType::PaymentIntentSucceeded,
+        )
+    } else {
+        (
+            WebhookEventType::PaymentFailed,
+            WebhookEventType::PaymentIntentFailed,
+        )
+    };
+    emit(
+        state,
+        &merchant_id,
+        env,
+        payment_event,
+        super::webhooks::payment_data(&payment),
+    );
+    emit(
+        state,
+        &merchant_id,
+        env,
+        intent_event,
+        super::webhooks::intent_data(&intent),
+    );
+    Ok(intent)
+}
