@@ -629,15 +629,17 @@ pub(crate) async fn attempt_payment(
         async {
             let request: AttemptPaymentRequest = read_json(&state, body).await?;
             check_token(&state, &request.token, &id)?;
-            let currency = {
+            let (currency, delegated, merchant_id, env) = {
                 let store = state.hub2_store();
-                store
-                    .intents
-                    .get(&id)
-                    .map(|r| r.intent.currency.as_str().to_owned())
-                    .ok_or_else(|| {
-                        Hub2ApiError::not_found(format!("Payment intent {id} not found"))
-                    })?
+                let record = store.intents.get(&id).ok_or_else(|| {
+                    Hub2ApiError::not_found(format!("Payment intent {id} not found"))
+                })?;
+                (
+                    record.intent.currency.as_str().to_owned(),
+                    record.delegated,
+                    record.intent.merchant_id.clone(),
+                    record.env,
+                )
             };
             let attempt = Attempt {
                 method: request.payment_method,
@@ -645,7 +647,12 @@ pub(crate) async fn attempt_payment(
                 provider: request.provider,
                 mobile_money: request.mobile_money,
             };
-            let plan = validate_attempt(&attempt, &currency)?;
+            // A new attempt on a Processing Only intent stays in that mode.
+            let plan = if delegated {
+                processing_only_attempt(&state, (&merchant_id, env), &attempt, &currency)?
+            } else {
+                validate_attempt(&attempt, &currency)?
+            };
             created(&start_payment(&state, &id, attempt, plan)?)
         }
         .await,
@@ -717,14 +724,14 @@ pub(crate) async fn authenticate_payment(
 
 fn credentials_registered(
     state: &SimulatorState,
-    caller: &Caller,
+    (merchant_id, env): (&str, Hub2Environment),
     provider: &str,
     country: &str,
     transaction_type: &str,
 ) -> Result<(), Hub2ApiError> {
     let registered = state.hub2_store().credentials.iter().any(|c| {
-        c.merchant_id == caller.merchant_id
-            && c.environment == caller.env
+        c.merchant_id == merchant_id
+            && c.environment == env
             && c.provider == provider
             && c.country == country
             && c.transaction_type == transaction_type
@@ -784,7 +791,13 @@ async fn transfer_inner(
         },
     )?;
     if delegated {
-        credentials_registered(state, &caller, provider, country, "transfer")?;
+        credentials_registered(
+            state,
+            (&caller.merchant_id, caller.env),
+            provider,
+            country,
+            "transfer",
+        )?;
     }
     let now = iso_now();
     let transfer = Transfer {
@@ -1061,6 +1074,33 @@ pub(crate) async fn get_balance(
     })())
 }
 
+/// Checks a Processing Only payment attempt (`/delegated/payments`, or a
+/// new attempt on an intent it created): mobile money on a Processing Only
+/// pair, with the merchant's provider credentials registered.
+fn processing_only_attempt(
+    state: &SimulatorState,
+    owner: (&str, Hub2Environment),
+    attempt: &Attempt,
+    currency: &str,
+) -> Result<Plan, Hub2ApiError> {
+    if attempt.method != PaymentMethod::MobileMoney {
+        return Err(Hub2ApiError::invalid(
+            "paymentMethod",
+            "Processing Only mode takes mobile_money payments only",
+        ));
+    }
+    let provider = attempt.provider.as_ref().map_or("", Provider::as_str);
+    check_pair(
+        attempt.country.as_str(),
+        provider,
+        currency,
+        DELEGATED_PAIRS,
+    )?;
+    let plan = validate_attempt(attempt, currency)?;
+    credentials_registered(state, owner, provider, attempt.country.as_str(), "payment")?;
+    Ok(plan)
+}
+
 /// `POST /delegated/payments`.
 pub(crate) async fn delegated_payment(
     State(state): State<SimulatorState>,
@@ -1076,32 +1116,18 @@ pub(crate) async fn delegated_payment(
             check_reference("purchaseReference", &request.purchase_reference)?;
             check_amount(request.amount)?;
             check_currency(&request.currency)?;
-            if request.payment_method != PaymentMethod::MobileMoney {
-                return Err(Hub2ApiError::invalid(
-                    "paymentMethod",
-                    "Processing Only mode takes mobile_money payments only",
-                ));
-            }
             let currency = request.currency.as_str().to_owned();
-            check_pair(
-                request.country.as_str(),
-                request.provider.as_str(),
-                &currency,
-                DELEGATED_PAIRS,
-            )?;
             let attempt = Attempt {
                 method: request.payment_method,
                 country: request.country,
                 provider: Some(request.provider),
                 mobile_money: request.mobile_money,
             };
-            let plan = validate_attempt(&attempt, &currency)?;
-            credentials_registered(
+            let plan = processing_only_attempt(
                 &state,
-                &caller,
-                attempt.provider.as_ref().map_or("", Provider::as_str),
-                attempt.country.as_str(),
-                "payment",
+                (&caller.merchant_id, caller.env),
+                &attempt,
+                &currency,
             )?;
             let intent = new_intent(
                 &state,

@@ -1,5 +1,16 @@
 //! The lifecycle of payment attempts: a new attempt on an intent, its
 //! `nextAction`, its end; the intent follows its current (latest) attempt.
+//!
+//! An intent keeps every attempt in `payments`, oldest first; the last one
+//! is the current attempt. Webhook events, the OTP step, the redirection
+//! page, the USSD completion and the control API's forced outcome act on
+//! the current attempt only: a task scheduled for an earlier attempt finds
+//! it is no longer current (or no longer pending) and does nothing.
+//!
+//! A new attempt is taken while the intent is `payment_required` or
+//! `failed` ([`check_new_attempt`]); it is refused with 409 while the
+//! current attempt is `pending` / `processing` / `action_required`, and
+//! once the intent is `successful`.
 
 use std::time::Duration;
 
@@ -22,8 +33,36 @@ pub(crate) struct Attempt {
     pub(crate) mobile_money: Option<MobileMoneyDetails>,
 }
 
-/// Adds the attempt to the intent (which must be `payment_required`) and
-/// starts its lifecycle. Returns the intent after the change.
+/// Whether the payment in `status` is still running.
+fn in_progress(status: &PaymentStatus) -> bool {
+    matches!(
+        status,
+        PaymentStatus::Pending | PaymentStatus::Processing | PaymentStatus::ActionRequired
+    )
+}
+
+/// Whether `intent` takes a new payment attempt: yes while it is
+/// `payment_required` (no attempt yet) or `failed` (the last attempt
+/// failed); 409 while an attempt is in progress or once it is successful.
+pub(crate) fn check_new_attempt(intent: &PaymentIntent) -> Result<(), Hub2ApiError> {
+    if let Some(current) = intent.payments.iter().find(|p| in_progress(&p.status)) {
+        return Err(Hub2ApiError::conflict(format!(
+            "Payment intent {} is {}: its payment attempt {} is {}; wait for it to end before attempting another payment",
+            intent.id, intent.status, current.id, current.status
+        )));
+    }
+    match intent.status {
+        PaymentIntentStatus::PaymentRequired | PaymentIntentStatus::Failed => Ok(()),
+        _ => Err(Hub2ApiError::conflict(format!(
+            "The payment intent is already {}",
+            intent.status
+        ))),
+    }
+}
+
+/// Adds the attempt to the intent (see [`check_new_attempt`]) as its
+/// current attempt and starts its lifecycle; the intent becomes
+/// `processing`. Returns the intent after the change.
 pub(crate) fn start_payment(
     state: &SimulatorState,
     intent_id: &str,
@@ -37,12 +76,7 @@ pub(crate) fn start_payment(
         let record = store.intents.get_mut(intent_id).ok_or_else(|| {
             Hub2ApiError::not_found(format!("Payment intent {intent_id} not found"))
         })?;
-        if record.intent.status != PaymentIntentStatus::PaymentRequired {
-            return Err(Hub2ApiError::conflict(format!(
-                "The payment intent is already {}",
-                record.intent.status
-            )));
-        }
+        check_new_attempt(&record.intent)?;
         let now = iso_now();
         let bank = (attempt.method == PaymentMethod::BankTransfer).then(|| BankTransferDetails {
             bank_name: Some(format!("Simulated Bank {}", attempt.country)),
@@ -76,12 +110,17 @@ pub(crate) fn start_payment(
         record.intent.status = PaymentIntentStatus::Processing;
         record.intent.updated_at = now;
         record.plan = Some(plan.clone());
-        (
+        let started = (
             record.intent.clone(),
             payment,
             record.intent.merchant_id.clone(),
             record.env,
-        )
+        );
+        // A new attempt starts a new lifecycle: the reads of the intent
+        // while it showed the previous attempt's end do not count against
+        // the polling of this attempt's end.
+        store.polls.forget_object(intent_id);
+        started
     };
     emit(
         state,
@@ -212,8 +251,9 @@ fn act(state: &SimulatorState, intent_id: &str, payment_id: &str, kind: NextActi
     true
 }
 
-/// Ends the intent's pending payment (only `payment_id`, if given):
-/// successful or failed; the intent follows.
+/// Ends the intent's current payment attempt if it is in progress (and is
+/// `payment_id`, if given): successful or failed; the intent follows. An
+/// earlier attempt is never touched.
 pub(crate) fn finish_payment(
     state: &SimulatorState,
     intent_id: &str,
@@ -232,14 +272,7 @@ pub(crate) fn finish_payment(
             .payments
             .last_mut()
             .filter(|p| payment_id.is_none_or(|id| p.id == id))
-            .filter(|p| {
-                matches!(
-                    p.status,
-                    PaymentStatus::Pending
-                        | PaymentStatus::Processing
-                        | PaymentStatus::ActionRequired
-                )
-            })
+            .filter(|p| in_progress(&p.status))
             .ok_or_else(|| {
                 Hub2ApiError::conflict(format!(
                     "payment intent {intent_id} has no payment in progress"
