@@ -1053,3 +1053,170 @@ async fn a_processing_only_intent_is_retried_under_processing_only_rules() {
     assert_eq!(statuses(&done), ["failed", "successful"]);
     sim.shutdown().await;
 }
+
+// ----- fees ------------------------------------------------------------------------
+
+fn fees(payment: &Value) -> Value {
+    payment["fees"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payment_attempts_carry_a_fee_at_the_default_rate() {
+    let sim = sim(fast_config()).await;
+    let api = Api::new(&sim);
+    let (url, inbox) = receiver().await;
+    let hook = api
+        .post(
+            "/webhooks",
+            json!({"url": url, "events": ["payment.created", "payment.succeeded", "payment.failed",
+                                           "payment_intent.succeeded"]}),
+        )
+        .await;
+    assert_eq!(hook.status, 201, "{}", hook.body);
+    let collected = || async {
+        api.get("/balance?currency=XOF").await.body["collectionAccount"][0]["availableBalance"]
+            .as_i64()
+            .unwrap()
+    };
+    assert_eq!(collected().await, 0);
+
+    // 2 % (200 basis points) of 1025 is 20.5: rounded halves up, 21.
+    let intent = api.intent(1025).await;
+    let id = intent["id"].as_str().unwrap();
+    let expected = json!([{"amount": 21, "currency": "XOF"}]);
+    let attempt = api.pay(&intent, "0700000099", None).await;
+    assert_eq!(attempt.status, 201, "{}", attempt.body);
+    assert_eq!(fees(&attempt.body["payments"][0]), expected);
+    // The spec gives the intent no `fees` of its own: they are on its
+    // payments.
+    assert!(attempt.body.get("fees").is_none(), "{}", attempt.body);
+    let done = api.wait_status(id, "successful").await;
+    assert_eq!(fees(&done["payments"][0]), expected);
+    // The collection account gets the amount less the fee.
+    assert_eq!(collected().await, 1025 - 21);
+
+    let payment_id = done["payments"][0]["id"].as_str().unwrap();
+    for kind in ["payment.created", "payment.succeeded"] {
+        let (_, body) = wait_for(&inbox, |e| {
+            e["type"] == kind && e["data"]["id"] == payment_id
+        })
+        .await;
+        let event: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(fees(&event["data"]), expected, "{kind}");
+    }
+    let (_, body) = wait_for(&inbox, |e| {
+        e["type"] == "payment_intent.succeeded" && e["data"]["id"] == id
+    })
+    .await;
+    let event: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(fees(&event["data"]["payments"][0]), expected);
+
+    // A failed attempt carries its fee but moves no money; the next attempt
+    // carries its own.
+    let retried = api.intent(490).await;
+    let rid = retried["id"].as_str().unwrap();
+    api.pay(&retried, "0700000001", None).await;
+    let failed = api.wait_status(rid, "failed").await;
+    let ten = json!([{"amount": 10, "currency": "XOF"}]); // 9.8
+    assert_eq!(fees(&failed["payments"][0]), ten);
+    let (_, body) = wait_for(&inbox, |e| {
+        e["type"] == "payment.failed" && e["data"]["intentId"] == rid
+    })
+    .await;
+    let event: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(fees(&event["data"]), ten);
+    assert_eq!(collected().await, 1004);
+    api.pay(&retried, "0700000099", None).await;
+    let done = api.wait_status(rid, "successful").await;
+    assert_eq!(fees(&done["payments"][0]), ten);
+    assert_eq!(fees(&done["payments"][1]), ten);
+    assert_eq!(collected().await, 1004 + 480);
+    sim.shutdown().await;
+}
+
+const GATEWAY_MERCHANTS: &str =
+    "merchants:\n  - public_id: a\n    merchant_id: b\n    secret_key: s\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fee_rate_comes_from_the_merchants_file() {
+    // A merchant's own rate wins over the file's.
+    let yaml = format!(
+        "{GATEWAY_MERCHANTS}hub2:\n  fees: {{rate_bps: 0}}\n  merchants:\n    - merchant_id: {MERCHANT}\n      fees: {{rate_bps: 175}}\n      api_keys:\n        - key: {KEY}\n          environment: sandbox\n"
+    );
+    let mut config = SimulatorConfig::from_yaml_str(&yaml, "m.yaml").unwrap();
+    config.latency = Duration::from_millis(40);
+    let sim = sim(config).await;
+    let api = Api::new(&sim);
+    // 1.75 % of 200 is 3.5: 4. Of 199, 3.4825: 3. In XAF for a CM payment.
+    for (amount, fee) in [(200, 4), (199, 3)] {
+        let intent = api.intent(amount).await;
+        let answer = api.pay(&intent, "0700000099", None).await;
+        assert_eq!(answer.status, 201, "{}", answer.body);
+        assert_eq!(
+            fees(&answer.body["payments"][0]),
+            json!([{"amount": fee, "currency": "XOF"}])
+        );
+    }
+    let xaf = api
+        .post(
+            "/payment-intents",
+            json!({"customerReference": "c", "purchaseReference": "p", "amount": 1000, "currency": "XAF"}),
+        )
+        .await;
+    let id = xaf.body["id"].as_str().unwrap();
+    let answer = api
+        .send(
+            reqwest::Method::POST,
+            &format!("/payment-intents/{id}/payments"),
+            None,
+            "sandbox",
+            Some(
+                json!({"token": xaf.body["token"], "paymentMethod": "mobile_money", "country": "CM",
+                        "provider": "mtn", "mobileMoney": {"msisdn": "670000099"}}),
+            ),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    assert_eq!(
+        fees(&answer.body["payments"][0]),
+        json!([{"amount": 18, "currency": "XAF"}]) // 17.5
+    );
+    // The control API tells the rate.
+    let model = json_of(
+        reqwest::get(format!("{}/_sim/fees", api.base))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(model["fees"][0]["merchantId"], MERCHANT);
+    assert_eq!(model["fees"][0]["rateBps"], 175);
+    sim.shutdown().await;
+
+    // Without a merchant rate the file's applies; rates above 100 % are
+    // refused naming the field.
+    let yaml = format!(
+        "{GATEWAY_MERCHANTS}hub2:\n  fees: {{rate_bps: 0}}\n  merchants:\n    - merchant_id: m\n      api_keys:\n        - key: k\n          environment: sandbox\n"
+    );
+    let config = SimulatorConfig::from_yaml_str(&yaml, "m.yaml").unwrap();
+    let sim = crate::sim(config).await;
+    let model = json_of(
+        reqwest::get(format!("{}/hub2/_sim/fees", sim.base_url()))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(model["fees"][0]["rateBps"], 0);
+    sim.shutdown().await;
+    for (bad, path) in [
+        ("hub2:\n  fees: {rate_bps: 10001}\n", "hub2.fees.rate_bps"),
+        (
+            "hub2:\n  merchants:\n    - merchant_id: m\n      fees: {rate_bps: 20000}\n      api_keys:\n        - key: k\n          environment: sandbox\n",
+            "hub2.merchants[0].fees.rate_bps",
+        ),
+    ] {
+        let err = SimulatorConfig::from_yaml_str(&format!("{GATEWAY_MERCHANTS}{bad}"), "m.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(path), "{err}");
+    }
+}

@@ -19,8 +19,12 @@ use paygate::hub2::models::{
     PaymentIntent, PaymentIntentStatus, PaymentMethod, PaymentStatus, Provider, WebhookEventType,
 };
 
+use axum::http::StatusCode;
+
 use super::api::mode;
-use super::store::Plan;
+use super::config::Hub2Environment;
+use super::fees::{fee_model, net_amount};
+use super::store::{Hub2Store, Plan};
 use super::webhooks::emit;
 use super::{iso_now, Hub2ApiError, OTP_MESSAGE};
 use crate::simulator::SimulatorState;
@@ -77,6 +81,14 @@ pub(crate) fn start_payment(
             Hub2ApiError::not_found(format!("Payment intent {intent_id} not found"))
         })?;
         check_new_attempt(&record.intent)?;
+        let fees = fee_model(&state.config().hub2, &record.intent.merchant_id)
+            .fees(record.intent.amount, &record.intent.currency)
+            .ok_or_else(|| {
+                Hub2ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the simulator's HUB2 fee rate is above 10000 basis points",
+                )
+            })?;
         let now = iso_now();
         let bank = (attempt.method == PaymentMethod::BankTransfer).then(|| BankTransferDetails {
             bank_name: Some(format!("Simulated Bank {}", attempt.country)),
@@ -101,7 +113,7 @@ pub(crate) fn start_payment(
             country: attempt.country,
             provider: attempt.provider,
             number: attempt.mobile_money.map(|m| m.msisdn),
-            fees: Some(Vec::new()),
+            fees: Some(fees),
             next_action: None,
             bank_transfer_details: bank,
             mode: Some(mode(record.env)),
@@ -251,6 +263,27 @@ fn act(state: &SimulatorState, intent_id: &str, payment_id: &str, kind: NextActi
     true
 }
 
+/// Credits a successful `payment` of `intent` to the collection account:
+/// its amount less its fees. Nothing is credited (and an error is logged)
+/// if that would be negative or overflow the balance.
+fn credit_collection(
+    store: &mut Hub2Store,
+    intent: &PaymentIntent,
+    env: Hub2Environment,
+    payment: &Payment,
+) {
+    let accounts = store.accounts(&intent.merchant_id, env, intent.currency.as_str());
+    match net_amount(payment).and_then(|net| accounts.collection.checked_add(net)) {
+        Some(balance) => accounts.collection = balance,
+        None => tracing::error!(
+            payment_id = %payment.id,
+            amount = payment.amount,
+            balance = accounts.collection,
+            "HUB2 collection account not credited: the amount less fees is negative or overflows"
+        ),
+    }
+}
+
 /// Ends the intent's current payment attempt if it is in progress (and is
 /// `payment_id`, if given): successful or failed; the intent follows. An
 /// earlier attempt is never touched.
@@ -296,9 +329,7 @@ pub(crate) fn finish_payment(
         let intent = record.intent.clone();
         let env = record.env;
         if success {
-            store
-                .accounts(&intent.merchant_id, env, intent.currency.as_str())
-                .collection += intent.amount;
+            credit_collection(&mut store, &intent, env, &payment);
         }
         let merchant_id = intent.merchant_id.clone();
         (intent, payment, merchant_id, env)
