@@ -42,6 +42,7 @@ fn hub2_cases_cover_the_spec() {
         "hub2/retry_after_failure",
         "hub2/retry_after_wrong_otp",
         "hub2/no_attempt_while_pending",
+        "hub2/fees",
     ] {
         assert!(ids.contains(id), "{id}");
     }

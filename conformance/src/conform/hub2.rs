@@ -41,7 +41,7 @@ use crate::simulator::hub2::{
 
 /// Report groups of the HUB2 cases.
 pub mod group {
-    /// Payments for every served pair and method, transfers, balance.
+    /// Payments for every served pair and method, fees, transfers, balance.
     pub const HAPPY_PATH: &str = "hub2-happy-path";
     /// Refused input: unsupported pairs, references, formats.
     pub const VALIDATION: &str = "hub2-validation";
@@ -101,6 +101,8 @@ pub enum Hub2Case {
     RetryAfterWrongOtp,
     /// No new attempt while one is processing (409); after it fails, one.
     NoAttemptWhilePending,
+    /// Every attempt carries one fee at the rate `GET /_sim/fees` gives.
+    Fees,
     /// The token of another intent: 403; a forged token: 401.
     WrongToken,
     /// A reference with a forbidden character: the client refuses it
@@ -304,6 +306,11 @@ pub fn derive_cases() -> Vec<Case> {
         group::HAPPY_PATH,
         Hub2Case::Transfer,
     ));
+    out.push(control(case(
+        "fees".into(),
+        group::HAPPY_PATH,
+        Hub2Case::Fees,
+    )));
     out.push(case(
         "transfer_above_balance".into(),
         group::VALIDATION,
@@ -900,6 +907,7 @@ pub(crate) async fn run(ctx: Option<&Hub2Ctx>, case: &Hub2Case) -> Result<(), St
         Hub2Case::RetryAfterFailure => attempts::retry_after_failure(ctx).await,
         Hub2Case::RetryAfterWrongOtp => attempts::retry_after_wrong_otp(ctx).await,
         Hub2Case::NoAttemptWhilePending => attempts::no_attempt_while_pending(ctx).await,
+        Hub2Case::Fees => attempts::fees(ctx).await,
         Hub2Case::WrongToken => {
             let intent = ctx.intent(200, "XOF").await?;
             let other = ctx.intent(200, "XOF").await?;

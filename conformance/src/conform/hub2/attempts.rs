@@ -1,6 +1,7 @@
 //! HUB2 cases about the payment attempts of one intent: a new attempt after
 //! a failed one (HUB2: "more than one payment may be attempted for one
-//! `PaymentIntent`"), and none while one is in progress.
+//! `PaymentIntent`"), none while one is in progress, and the fee each
+//! attempt carries (the simulator's model, rate from `GET /_sim/fees`).
 
 use paygate::hub2::models::{
     AuthenticatePaymentRequest, NextActionType, PaymentIntent, PaymentIntentStatus, PaymentStatus,
@@ -194,4 +195,73 @@ pub(super) async fn no_attempt_while_pending(ctx: &Hub2Ctx) -> Result<(), String
         &[PaymentStatus::Failed, PaymentStatus::Successful],
         "at the end",
     )
+}
+
+/// The fee the simulator's documented model gives: `amount × rate_bps /
+/// 10 000`, nearest unit, halves up (computed here independently).
+fn expected_fee(amount: i64, rate_bps: i64) -> Option<i64> {
+    let exact = i128::from(amount).checked_mul(i128::from(rate_bps))?;
+    i64::try_from(exact.checked_add(5_000)? / 10_000).ok()
+}
+
+fn expect_fees(intent: &PaymentIntent, fee: i64, when: &str) -> Result<(), String> {
+    for payment in &intent.payments {
+        let fees = payment.fees.as_deref().unwrap_or_default();
+        let ok = matches!(fees, [only] if only.amount == fee && only.currency == intent.currency);
+        ensure(
+            ok,
+            format!(
+                "{when}: payment {} has fees {fees:?}, expected one fee of {fee} {}",
+                payment.id, intent.currency
+            ),
+        )?;
+    }
+    Ok(())
+}
+
+/// Every attempt carries one fee at the rate `GET /_sim/fees` gives for the
+/// merchant, in the intent's currency, from its creation on; a failed
+/// attempt keeps its fee, the next attempt has its own.
+pub(super) async fn fees(ctx: &Hub2Ctx) -> Result<(), String> {
+    let model = ctx.raw("GET", "/_sim/fees", None, None, None).await?;
+    ensure(
+        model.status == 200,
+        format!("GET /_sim/fees: {}", model.describe()),
+    )?;
+    let rate = model.body["fees"]
+        .as_array()
+        .and_then(|list| {
+            list.iter()
+                .find(|m| m["merchantId"] == ctx.merchant_id.as_str())
+        })
+        .and_then(|m| m["rateBps"].as_i64())
+        .ok_or_else(|| {
+            format!(
+                "GET /_sim/fees names no rate for {}: {}",
+                ctx.merchant_id,
+                model.describe()
+            )
+        })?;
+    // An amount whose fee needs rounding at most rates.
+    let amount = 1025;
+    let fee = expected_fee(amount, rate).ok_or("the fee overflows")?;
+    let intent = ctx.intent(amount, "XOF").await?;
+    let attempted = ctx
+        .attempt(&intent, "CI", "orange", &msisdn_for("CI", "01"), None)
+        .await
+        .map_err(|e| format!("attemptPayment: {e}"))?;
+    expect_fees(&attempted, fee, "in the attempt's answer")?;
+    let failed = ctx.wait(&intent.id).await?;
+    expect_final(&failed, PaymentIntentStatus::Failed)?;
+    expect_fees(&failed, fee, "after the failed attempt")?;
+    ctx.attempt(&intent, "CI", "orange", &msisdn_for("CI", "99"), None)
+        .await
+        .map_err(|e| format!("a second attempt: {e}"))?;
+    let done = ctx.wait(&intent.id).await?;
+    expect_final(&done, PaymentIntentStatus::Successful)?;
+    ensure(
+        done.payments.len() == 2,
+        format!("{} attempts, expected 2", done.payments.len()),
+    )?;
+    expect_fees(&done, fee, "at the end")
 }
