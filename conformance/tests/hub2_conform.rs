@@ -39,6 +39,10 @@ fn hub2_cases_cover_the_spec() {
         "hub2/webhook_signatures",
         "hub2/transfer_above_balance",
         "hub2/bank_transfer/CI",
+        "hub2/retry_after_failure",
+        "hub2/retry_after_wrong_otp",
+        "hub2/no_attempt_while_pending",
+        "hub2/fees",
     ] {
         assert!(ids.contains(id), "{id}");
     }

@@ -4,9 +4,10 @@
 //! does not), every `PaymentMethod`, every operation of the spec's
 //! operation table without credentials (its documented 401), and the
 //! Processing Only pairs. Hand-written cases cover the OTP, redirection and
-//! USSD flows, tokens, references, permissions, polling throttle, balance,
-//! and webhook signatures across a secret rotation (verified by the
-//! suite's own receiver with `WebhookSecrets {current, previous}`).
+//! USSD flows, a new attempt after a failed one (`hub2/attempts.rs`), tokens,
+//! references, permissions, polling throttle, balance, and webhook
+//! signatures across a secret rotation (verified by the suite's own
+//! receiver with `WebhookSecrets {current, previous}`).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -32,19 +33,21 @@ use serde_json::{json, Value};
 use tokio::sync::{oneshot, Notify};
 
 use super::cases::{Case, CaseKind};
+
+mod attempts;
 use crate::simulator::hub2::{
     country_currency, BANK_TRANSFER_COUNTRIES, DELEGATED_PAIRS, SUPPORTED_PAIRS,
 };
 
 /// Report groups of the HUB2 cases.
 pub mod group {
-    /// Payments for every served pair and method, transfers, balance.
+    /// Payments for every served pair and method, fees, transfers, balance.
     pub const HAPPY_PATH: &str = "hub2-happy-path";
     /// Refused input: unsupported pairs, references, formats.
     pub const VALIDATION: &str = "hub2-validation";
     /// Keys, environments, tokens, permissions.
     pub const SECURITY: &str = "hub2-security";
-    /// OTP, redirection, USSD, bank transfer.
+    /// OTP, redirection, USSD, bank transfer, more than one attempt.
     pub const FLOWS: &str = "hub2-flows";
     /// Processing Only mode.
     pub const DELEGATED: &str = "hub2-delegated";
@@ -90,6 +93,16 @@ pub enum Hub2Case {
     Ussd,
     /// The documented failure number: the intent ends failed.
     PaymentFails,
+    /// A failed attempt then a successful one on the same intent: both in
+    /// `payments`, in order; the intent ends successful; no third attempt.
+    RetryAfterFailure,
+    /// A wrong OTP fails the first attempt; the second one gets its own OTP
+    /// step and ends successful.
+    RetryAfterWrongOtp,
+    /// No new attempt while one is processing (409); after it fails, one.
+    NoAttemptWhilePending,
+    /// Every attempt carries one fee at the rate `GET /_sim/fees` gives.
+    Fees,
     /// The token of another intent: 403; a forged token: 401.
     WrongToken,
     /// A reference with a forbidden character: the client refuses it
@@ -215,9 +228,16 @@ pub fn derive_cases() -> Vec<Case> {
         ("redirection", Hub2Case::Redirection),
         ("ussd", Hub2Case::Ussd),
         ("payment_fails", Hub2Case::PaymentFails),
+        ("retry_after_failure", Hub2Case::RetryAfterFailure),
+        ("retry_after_wrong_otp", Hub2Case::RetryAfterWrongOtp),
     ] {
         out.push(case(flow.0.into(), group::FLOWS, flow.1));
     }
+    out.push(control(case(
+        "no_attempt_while_pending".into(),
+        group::FLOWS,
+        Hub2Case::NoAttemptWhilePending,
+    )));
     out.push(case(
         "otp_bad_format".into(),
         group::VALIDATION,
@@ -286,6 +306,11 @@ pub fn derive_cases() -> Vec<Case> {
         group::HAPPY_PATH,
         Hub2Case::Transfer,
     ));
+    out.push(control(case(
+        "fees".into(),
+        group::HAPPY_PATH,
+        Hub2Case::Fees,
+    )));
     out.push(case(
         "transfer_above_balance".into(),
         group::VALIDATION,
@@ -879,6 +904,10 @@ pub(crate) async fn run(ctx: Option<&Hub2Ctx>, case: &Hub2Case) -> Result<(), St
                 .map_err(|e| format!("attemptPayment: {e}"))?;
             expect_final(&ctx.wait(&intent.id).await?, PaymentIntentStatus::Failed)
         }
+        Hub2Case::RetryAfterFailure => attempts::retry_after_failure(ctx).await,
+        Hub2Case::RetryAfterWrongOtp => attempts::retry_after_wrong_otp(ctx).await,
+        Hub2Case::NoAttemptWhilePending => attempts::no_attempt_while_pending(ctx).await,
+        Hub2Case::Fees => attempts::fees(ctx).await,
         Hub2Case::WrongToken => {
             let intent = ctx.intent(200, "XOF").await?;
             let other = ctx.intent(200, "XOF").await?;

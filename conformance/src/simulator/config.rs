@@ -201,11 +201,13 @@ impl SimulatorConfig {
     /// hub2:                                  # optional: HUB2 under /hub2
     ///   rate_limit: {requests: 50, window_ms: 5000}   # optional
     ///   poll_limit: {requests: 3, window_ms: 5000}    # optional
+    ///   fees: {rate_bps: 200}                         # optional, 2 % per attempt
     ///   merchants:
     ///     - merchant_id: demo-hub2-merchant
     ///       webhook_secret: demo-hub2-webhook-secret  # optional
     ///       sandbox_balance: 1000000                  # optional, XOF
     ///       live_balance: 0                           # optional, XOF
+    ///       fees: {rate_bps: 150}                     # optional, its own rate
     ///       api_keys:
     ///         - key: demo-hub2-sandbox-key
     ///           environment: sandbox

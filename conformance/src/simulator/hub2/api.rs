@@ -1,7 +1,6 @@
 //! The HUB2 API handlers.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, Request, State};
@@ -11,21 +10,21 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use paygate::hub2::models::{
     AccountBalance, AttemptPaymentRequest, AuthenticatePaymentRequest, Balance,
-    BankTransferDetails, CreateDelegatedPaymentRequest, CreatePaymentIntentRequest,
-    CreateTransferRequest, CreateWebhookRequest, Currency, DestinationType, MobileMoneyDetails,
-    Mode, NextAction, NextActionData, NextActionType, Payment, PaymentIntent, PaymentIntentStatus,
-    PaymentIntentStatusResponse, PaymentMethod, PaymentStatus, Provider, Transfer, TransferStatus,
-    TransferStatusResponse, Webhook, WebhookEventType,
+    CreateDelegatedPaymentRequest, CreatePaymentIntentRequest, CreateTransferRequest,
+    CreateWebhookRequest, Currency, DestinationType, Mode, NextActionType, PaymentIntent,
+    PaymentIntentStatus, PaymentIntentStatusResponse, PaymentMethod, PaymentStatus, Provider,
+    Transfer, TransferStatus, TransferStatusResponse, Webhook, WebhookEventType,
 };
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
+use super::attempts::{schedule, start_payment, Attempt};
 use super::config::{Hub2Environment, PERMISSION_DELEGATED_PAYMENT, PERMISSION_DELEGATED_TRANSFER};
 use super::store::{IntentRecord, Plan, TransferRecord, WebhookRecord, CURRENCIES};
 use super::webhooks::emit;
 use super::{
     country_currency, iso_now, mac_bytes, Hub2ApiError, BANK_TRANSFER_COUNTRIES, DELEGATED_PAIRS,
-    OTP_MESSAGE, SUPPORTED_PAIRS,
+    SUPPORTED_PAIRS,
 };
 use crate::simulator::SimulatorState;
 
@@ -222,7 +221,7 @@ impl Caller {
     }
 }
 
-fn mode(env: Hub2Environment) -> Mode {
+pub(crate) fn mode(env: Hub2Environment) -> Mode {
     match env {
         Hub2Environment::Sandbox => Mode::Sandbox,
         Hub2Environment::Live => Mode::Live,
@@ -581,14 +580,6 @@ fn plan_for(msisdn: &str, otp: Option<&str>) -> Result<Plan, Hub2ApiError> {
     })
 }
 
-/// What a payment attempt asks for, validated.
-struct Attempt {
-    method: PaymentMethod,
-    country: paygate::hub2::models::Country,
-    provider: Option<Provider>,
-    mobile_money: Option<MobileMoneyDetails>,
-}
-
 fn validate_attempt(attempt: &Attempt, currency: &str) -> Result<Plan, Hub2ApiError> {
     match &attempt.method {
         PaymentMethod::MobileMoney => {
@@ -628,283 +619,6 @@ fn validate_attempt(attempt: &Attempt, currency: &str) -> Result<Plan, Hub2ApiEr
     }
 }
 
-/// Adds the attempt to the intent (which must be `payment_required`) and
-/// starts its lifecycle. Returns the intent after the change.
-fn start_payment(
-    state: &SimulatorState,
-    intent_id: &str,
-    attempt: Attempt,
-    plan: Plan,
-) -> Result<PaymentIntent, Hub2ApiError> {
-    let (intent, payment, merchant_id, env) = {
-        let mut store = state.hub2_store();
-        store.serial += 1;
-        let serial = store.serial;
-        let record = store.intents.get_mut(intent_id).ok_or_else(|| {
-            Hub2ApiError::not_found(format!("Payment intent {intent_id} not found"))
-        })?;
-        if record.intent.status != PaymentIntentStatus::PaymentRequired {
-            return Err(Hub2ApiError::conflict(format!(
-                "The payment intent is already {}",
-                record.intent.status
-            )));
-        }
-        let now = iso_now();
-        let bank = (attempt.method == PaymentMethod::BankTransfer).then(|| BankTransferDetails {
-            bank_name: Some(format!("Simulated Bank {}", attempt.country)),
-            account_holder_name: Some("HUB2".into()),
-            account_number: Some(format!("{}0000000000000000000000", attempt.country)),
-            iban: Some(format!(
-                "{}93{}0000000000000000000000",
-                attempt.country, attempt.country
-            )),
-            bic: Some("SIMBKXAB".into()),
-            reference: format!("BT-{serial:06}"),
-        });
-        let payment = Payment {
-            id: state.hub2_id("pay_"),
-            intent_id: intent_id.to_owned(),
-            created_at: now.clone(),
-            updated_at: now.clone(),
-            amount: record.intent.amount,
-            currency: record.intent.currency.clone(),
-            status: PaymentStatus::Pending,
-            method: attempt.method,
-            country: attempt.country,
-            provider: attempt.provider,
-            number: attempt.mobile_money.map(|m| m.msisdn),
-            fees: Some(Vec::new()),
-            next_action: None,
-            bank_transfer_details: bank,
-            mode: Some(mode(record.env)),
-        };
-        record.intent.payments.push(payment.clone());
-        record.intent.status = PaymentIntentStatus::Processing;
-        record.intent.updated_at = now;
-        record.plan = Some(plan.clone());
-        (
-            record.intent.clone(),
-            payment,
-            record.intent.merchant_id.clone(),
-            record.env,
-        )
-    };
-    emit(
-        state,
-        &merchant_id,
-        env,
-        WebhookEventType::PaymentCreated,
-        super::webhooks::payment_data(&payment),
-    );
-    schedule(state, intent_id, &payment.id, plan);
-    Ok(intent)
-}
-
-fn schedule(state: &SimulatorState, intent_id: &str, payment_id: &str, plan: Plan) {
-    let state = state.clone();
-    let intent_id = intent_id.to_owned();
-    let payment_id = payment_id.to_owned();
-    let latency = state.config().latency;
-    tokio::spawn(async move {
-        match plan {
-            Plan::Stay => {}
-            Plan::Succeed => {
-                if state.sleep(latency).await {
-                    let _ = finish_payment(
-                        &state,
-                        &intent_id,
-                        Some(&payment_id),
-                        true,
-                        "latency elapsed",
-                    );
-                }
-            }
-            Plan::Fail(reason) => {
-                if state.sleep(latency).await {
-                    let _ = finish_payment(&state, &intent_id, Some(&payment_id), false, &reason);
-                }
-            }
-            Plan::Otp | Plan::Redirection | Plan::Ussd => {
-                if !state.sleep(latency / 2).await {
-                    return;
-                }
-                let kind = match plan {
-                    Plan::Otp => NextActionType::Otp,
-                    Plan::Redirection => NextActionType::Redirection,
-                    _ => NextActionType::Ussd,
-                };
-                let is_ussd = kind == NextActionType::Ussd;
-                // The customer needs time to dial: USSD completes after 4x
-                // the latency, at least 500 ms.
-                let dialing = (latency * 4).max(Duration::from_millis(500));
-                if act(&state, &intent_id, &payment_id, kind)
-                    && is_ussd
-                    && state.sleep(dialing).await
-                {
-                    let _ = finish_payment(
-                        &state,
-                        &intent_id,
-                        Some(&payment_id),
-                        true,
-                        "USSD procedure completed",
-                    );
-                }
-            }
-        }
-    });
-}
-
-/// Moves the payment to `action_required` with a `nextAction` of `kind`.
-fn act(state: &SimulatorState, intent_id: &str, payment_id: &str, kind: NextActionType) -> bool {
-    let redirect = format!("{}/_sim/redirect/{intent_id}", state.hub2_base_url());
-    let (intent, payment, merchant_id, env) = {
-        let mut store = state.hub2_store();
-        let Some(record) = store.intents.get_mut(intent_id) else {
-            return false;
-        };
-        let now = iso_now();
-        let Some(payment) = record.intent.payments.last_mut() else {
-            return false;
-        };
-        if payment.id != payment_id || payment.status != PaymentStatus::Pending {
-            return false;
-        }
-        payment.status = PaymentStatus::ActionRequired;
-        payment.updated_at = now.clone();
-        payment.next_action = Some(match kind {
-            NextActionType::Otp => NextAction {
-                r#type: NextActionType::Otp,
-                message: OTP_MESSAGE.into(),
-                data: None,
-            },
-            NextActionType::Redirection => NextAction {
-                r#type: NextActionType::Redirection,
-                message: "Mode Sandbox. Ouvrez la page de paiement pour valider le paiement.".into(),
-                data: Some(NextActionData {
-                    url: redirect,
-                    method: Some("get".into()),
-                }),
-            },
-            _ => NextAction {
-                r#type: NextActionType::Ussd,
-                message: "Mode Sandbox. Composez le #144*82# et suivez les instructions pour valider le paiement.".into(),
-                data: None,
-            },
-        });
-        let payment = payment.clone();
-        record.intent.status = PaymentIntentStatus::ActionRequired;
-        record.intent.updated_at = now;
-        (
-            record.intent.clone(),
-            payment,
-            record.intent.merchant_id.clone(),
-            record.env,
-        )
-    };
-    emit(
-        state,
-        &merchant_id,
-        env,
-        WebhookEventType::PaymentActionRequired,
-        super::webhooks::payment_data(&payment),
-    );
-    emit(
-        state,
-        &merchant_id,
-        env,
-        WebhookEventType::PaymentIntentActionRequired,
-        super::webhooks::intent_data(&intent),
-    );
-    true
-}
-
-/// Ends the intent's pending payment (only `payment_id`, if given):
-/// successful or failed; the intent follows.
-pub(crate) fn finish_payment(
-    state: &SimulatorState,
-    intent_id: &str,
-    payment_id: Option<&str>,
-    success: bool,
-    note: &str,
-) -> Result<PaymentIntent, Hub2ApiError> {
-    let (intent, payment, merchant_id, env) = {
-        let mut store = state.hub2_store();
-        let record = store.intents.get_mut(intent_id).ok_or_else(|| {
-            Hub2ApiError::not_found(format!("Payment intent {intent_id} not found"))
-        })?;
-        let now = iso_now();
-        let payment = record
-            .intent
-            .payments
-            .last_mut()
-            .filter(|p| payment_id.is_none_or(|id| p.id == id))
-            .filter(|p| {
-                matches!(
-                    p.status,
-                    PaymentStatus::Pending
-                        | PaymentStatus::Processing
-                        | PaymentStatus::ActionRequired
-                )
-            })
-            .ok_or_else(|| {
-                Hub2ApiError::conflict(format!(
-                    "payment intent {intent_id} has no payment in progress"
-                ))
-            })?;
-        payment.status = if success {
-            PaymentStatus::Successful
-        } else {
-            PaymentStatus::Failed
-        };
-        payment.next_action = None;
-        payment.updated_at = now.clone();
-        let payment = payment.clone();
-        record.intent.status = if success {
-            PaymentIntentStatus::Successful
-        } else {
-            PaymentIntentStatus::Failed
-        };
-        record.intent.updated_at = now;
-        record.plan = None;
-        let intent = record.intent.clone();
-        let env = record.env;
-        if success {
-            store
-                .accounts(&intent.merchant_id, env, intent.currency.as_str())
-                .collection += intent.amount;
-        }
-        let merchant_id = intent.merchant_id.clone();
-        (intent, payment, merchant_id, env)
-    };
-    tracing::info!(intent_id, success, note, "HUB2 payment final");
-    let (payment_event, intent_event) = if success {
-        (
-            WebhookEventType::PaymentSucceeded,
-            WebhookEventType::PaymentIntentSucceeded,
-        )
-    } else {
-        (
-            WebhookEventType::PaymentFailed,
-            WebhookEventType::PaymentIntentFailed,
-        )
-    };
-    emit(
-        state,
-        &merchant_id,
-        env,
-        payment_event,
-        super::webhooks::payment_data(&payment),
-    );
-    emit(
-        state,
-        &merchant_id,
-        env,
-        intent_event,
-        super::webhooks::intent_data(&intent),
-    );
-    Ok(intent)
-}
-
 /// `POST /payment-intents/{id}/payments` (token in the body, no key).
 pub(crate) async fn attempt_payment(
     State(state): State<SimulatorState>,
@@ -915,15 +629,17 @@ pub(crate) async fn attempt_payment(
         async {
             let request: AttemptPaymentRequest = read_json(&state, body).await?;
             check_token(&state, &request.token, &id)?;
-            let currency = {
+            let (currency, delegated, merchant_id, env) = {
                 let store = state.hub2_store();
-                store
-                    .intents
-                    .get(&id)
-                    .map(|r| r.intent.currency.as_str().to_owned())
-                    .ok_or_else(|| {
-                        Hub2ApiError::not_found(format!("Payment intent {id} not found"))
-                    })?
+                let record = store.intents.get(&id).ok_or_else(|| {
+                    Hub2ApiError::not_found(format!("Payment intent {id} not found"))
+                })?;
+                (
+                    record.intent.currency.as_str().to_owned(),
+                    record.delegated,
+                    record.intent.merchant_id.clone(),
+                    record.env,
+                )
             };
             let attempt = Attempt {
                 method: request.payment_method,
@@ -931,7 +647,12 @@ pub(crate) async fn attempt_payment(
                 provider: request.provider,
                 mobile_money: request.mobile_money,
             };
-            let plan = validate_attempt(&attempt, &currency)?;
+            // A new attempt on a Processing Only intent stays in that mode.
+            let plan = if delegated {
+                processing_only_attempt(&state, (&merchant_id, env), &attempt, &currency)?
+            } else {
+                validate_attempt(&attempt, &currency)?
+            };
             created(&start_payment(&state, &id, attempt, plan)?)
         }
         .await,
@@ -1003,14 +724,14 @@ pub(crate) async fn authenticate_payment(
 
 fn credentials_registered(
     state: &SimulatorState,
-    caller: &Caller,
+    (merchant_id, env): (&str, Hub2Environment),
     provider: &str,
     country: &str,
     transaction_type: &str,
 ) -> Result<(), Hub2ApiError> {
     let registered = state.hub2_store().credentials.iter().any(|c| {
-        c.merchant_id == caller.merchant_id
-            && c.environment == caller.env
+        c.merchant_id == merchant_id
+            && c.environment == env
             && c.provider == provider
             && c.country == country
             && c.transaction_type == transaction_type
@@ -1070,7 +791,13 @@ async fn transfer_inner(
         },
     )?;
     if delegated {
-        credentials_registered(state, &caller, provider, country, "transfer")?;
+        credentials_registered(
+            state,
+            (&caller.merchant_id, caller.env),
+            provider,
+            country,
+            "transfer",
+        )?;
     }
     let now = iso_now();
     let transfer = Transfer {
@@ -1347,6 +1074,33 @@ pub(crate) async fn get_balance(
     })())
 }
 
+/// Checks a Processing Only payment attempt (`/delegated/payments`, or a
+/// new attempt on an intent it created): mobile money on a Processing Only
+/// pair, with the merchant's provider credentials registered.
+fn processing_only_attempt(
+    state: &SimulatorState,
+    owner: (&str, Hub2Environment),
+    attempt: &Attempt,
+    currency: &str,
+) -> Result<Plan, Hub2ApiError> {
+    if attempt.method != PaymentMethod::MobileMoney {
+        return Err(Hub2ApiError::invalid(
+            "paymentMethod",
+            "Processing Only mode takes mobile_money payments only",
+        ));
+    }
+    let provider = attempt.provider.as_ref().map_or("", Provider::as_str);
+    check_pair(
+        attempt.country.as_str(),
+        provider,
+        currency,
+        DELEGATED_PAIRS,
+    )?;
+    let plan = validate_attempt(attempt, currency)?;
+    credentials_registered(state, owner, provider, attempt.country.as_str(), "payment")?;
+    Ok(plan)
+}
+
 /// `POST /delegated/payments`.
 pub(crate) async fn delegated_payment(
     State(state): State<SimulatorState>,
@@ -1362,32 +1116,18 @@ pub(crate) async fn delegated_payment(
             check_reference("purchaseReference", &request.purchase_reference)?;
             check_amount(request.amount)?;
             check_currency(&request.currency)?;
-            if request.payment_method != PaymentMethod::MobileMoney {
-                return Err(Hub2ApiError::invalid(
-                    "paymentMethod",
-                    "Processing Only mode takes mobile_money payments only",
-                ));
-            }
             let currency = request.currency.as_str().to_owned();
-            check_pair(
-                request.country.as_str(),
-                request.provider.as_str(),
-                &currency,
-                DELEGATED_PAIRS,
-            )?;
             let attempt = Attempt {
                 method: request.payment_method,
                 country: request.country,
                 provider: Some(request.provider),
                 mobile_money: request.mobile_money,
             };
-            let plan = validate_attempt(&attempt, &currency)?;
-            credentials_registered(
+            let plan = processing_only_attempt(
                 &state,
-                &caller,
-                attempt.provider.as_ref().map_or("", Provider::as_str),
-                attempt.country.as_str(),
-                "payment",
+                (&caller.merchant_id, caller.env),
+                &attempt,
+                &currency,
             )?;
             let intent = new_intent(
                 &state,

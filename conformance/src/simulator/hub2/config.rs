@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::fees::{FeeModel, MAX_FEE_RATE_BPS};
+
 /// The permission `POST /delegated/payments` needs.
 pub const PERMISSION_DELEGATED_PAYMENT: &str = "Api.delegated_payment_create";
 /// The permission `POST /delegated/transfers` needs.
@@ -97,6 +99,8 @@ pub struct Hub2Merchant {
     pub sandbox_balance: i64,
     /// Starting transfer-account balance in live, XOF.
     pub live_balance: i64,
+    /// Its own fee model (`None`: [`Hub2Config::fees`]).
+    pub fees: Option<FeeModel>,
 }
 
 impl fmt::Debug for Hub2Merchant {
@@ -110,6 +114,7 @@ impl fmt::Debug for Hub2Merchant {
             )
             .field("sandbox_balance", &self.sandbox_balance)
             .field("live_balance", &self.live_balance)
+            .field("fees", &self.fees)
             .finish()
     }
 }
@@ -137,6 +142,9 @@ pub struct Hub2Config {
     pub poll_limit: RateLimit,
     /// The key of the payment-intent tokens (HS256).
     pub token_secret: String,
+    /// The fee model of merchants without their own; default
+    /// [`super::fees::DEFAULT_FEE_RATE_BPS`].
+    pub fees: FeeModel,
 }
 
 impl Default for Hub2Config {
@@ -152,6 +160,7 @@ impl Default for Hub2Config {
                 window: Duration::from_secs(5),
             },
             token_secret: "paygate-hub2-simulator-token-secret".into(),
+            fees: FeeModel::default(),
         }
     }
 }
@@ -187,6 +196,7 @@ impl Hub2Config {
                 webhook_secret: Some(DEMO_HUB2_WEBHOOK_SECRET.into()),
                 sandbox_balance: DEMO_HUB2_SANDBOX_BALANCE,
                 live_balance: 0,
+                fees: None,
             }],
             ..Hub2Config::default()
         }
@@ -203,6 +213,8 @@ pub(crate) struct Hub2Section {
     rate_limit: Option<RateLimitEntry>,
     #[serde(default)]
     poll_limit: Option<RateLimitEntry>,
+    #[serde(default)]
+    fees: Option<FeeModel>,
 }
 
 #[derive(Deserialize)]
@@ -223,6 +235,8 @@ struct Hub2MerchantEntry {
     sandbox_balance: Option<i64>,
     #[serde(default)]
     live_balance: Option<i64>,
+    #[serde(default)]
+    fees: Option<FeeModel>,
 }
 
 #[derive(Deserialize)]
@@ -254,6 +268,9 @@ impl Hub2Section {
                     window: Duration::from_millis(limit.window_ms),
                 };
             }
+        }
+        if let Some(fees) = self.fees {
+            config.fees = check_fees("hub2.fees", fees)?;
         }
         let mut seen_keys: Vec<String> = Vec::new();
         for (i, entry) in self.merchants.into_iter().enumerate() {
@@ -310,14 +327,33 @@ impl Hub2Section {
                     "balances must not be negative".into(),
                 ));
             }
+            let fees = match entry.fees {
+                Some(fees) => Some(check_fees(&field("fees"), fees)?),
+                None => None,
+            };
             config.merchants.push(Hub2Merchant {
                 merchant_id: entry.merchant_id,
                 api_keys: keys,
                 webhook_secret: entry.webhook_secret,
                 sandbox_balance,
                 live_balance,
+                fees,
             });
         }
         Ok(config)
     }
+}
+
+/// Checks a fee model of the merchants file (`path` names it in errors).
+fn check_fees(path: &str, fees: FeeModel) -> Result<FeeModel, (String, String)> {
+    if fees.rate_bps > MAX_FEE_RATE_BPS {
+        return Err((
+            format!("{path}.rate_bps"),
+            format!(
+                "must be at most {MAX_FEE_RATE_BPS} (basis points: 10000 is 100 %), not {}",
+                fees.rate_bps
+            ),
+        ));
+    }
+    Ok(fees)
 }

@@ -11,8 +11,10 @@ use paygate::hub2::models::{NextActionType, PaymentIntentStatus};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::api::{finish_payment, finish_transfer};
+use super::api::finish_transfer;
+use super::attempts::finish_payment;
 use super::config::Hub2Environment;
+use super::fees::fee_model;
 use super::store::ProviderCredentials;
 use super::{iso_now, Hub2ApiError, DELEGATED_PAIRS};
 use crate::simulator::SimulatorState;
@@ -188,6 +190,22 @@ pub(crate) async fn deliveries(State(state): State<SimulatorState>, uri: Uri) ->
         .cloned()
         .collect();
     Json(json!({ "deliveries": list })).into_response()
+}
+
+/// `GET /hub2/_sim/fees`: the fee rate of each merchant (see [`super::fees`]).
+pub(crate) async fn fees(State(state): State<SimulatorState>) -> Response {
+    let config = &state.config().hub2;
+    let list: Vec<_> = config
+        .merchants
+        .iter()
+        .map(|m| {
+            json!({
+                "merchantId": m.merchant_id,
+                "rateBps": fee_model(config, &m.merchant_id).rate_bps,
+            })
+        })
+        .collect();
+    Json(json!({ "fees": list, "rounding": "nearest unit, halves up" })).into_response()
 }
 
 fn html(status: StatusCode, text: &str) -> Response {

@@ -47,10 +47,67 @@
 //! payment `pending`; the action (if any) comes after half the latency. An
 //! OTP sent up front in `mobileMoney.otp` is used directly (4 digits;
 //! `0000` fails; another format is refused with 400). A failed payment
-//! makes the intent `failed`. With `bank_transfer` the payment carries
-//! `bankTransferDetails` with a unique `reference` and stays `processing`
-//! until the control API forces its outcome. A successful payment credits
-//! the collection account.
+//! makes the intent `failed`; a new attempt may follow (see below). With
+//! `bank_transfer` the payment carries `bankTransferDetails` with a unique
+//! `reference` and stays `processing` until the control API forces its
+//! outcome. A successful payment credits the collection account with its
+//! amount less its fee (see Fees).
+//!
+//! # Payment attempts
+//!
+//! Documented (HUB2's payment-intent guide, seed 001): after an attempt
+//! "the status is now `processing` and the `payments` array contains the
+//! newly created `Payment` attempt", and "The payment `id` can now be saved
+//! to identify your payment attempt in the list as more than one payment
+//! may be attempted for one `PaymentIntent`." The guide lists `failed`
+//! among the intent statuses polling sees: "Continuously polling
+//! `payment_required`, `successful` or `failed` `PaymentIntent` will result
+//! in source IP address being throttled or temporarily banned."
+//!
+//! The simulator's own choices (HUB2 says neither when a new attempt is
+//! taken nor what the intent shows between attempts):
+//!
+//! - `payments` keeps every attempt, oldest first; the last one is the
+//!   current attempt, and the intent's status follows it (`processing`,
+//!   `action_required`, `successful`, `failed`).
+//! - After a failed attempt the intent shows `failed` (not
+//!   `payment_required`) and `payment_intent.failed` is sent, but a new
+//!   attempt is still taken (201, the intent `processing` again, a new
+//!   `payment.created`). `successful` is final; `failed` is final only if
+//!   no attempt follows.
+//! - A new attempt is refused with 409 (the `Error` body) while the current
+//!   one is `pending` / `processing` / `action_required`, and once the
+//!   intent is `successful`.
+//! - The OTP step, the redirection page, the USSD completion, the control
+//!   API's forced outcome and the webhook events act on the current attempt
+//!   only; an earlier attempt is never changed again.
+//! - A new attempt resets the intent's polling throttle (the reads of the
+//!   `failed` intent before it do not count against the reads of the new
+//!   attempt's end); polling the final intent is then throttled as below.
+//! - A new attempt on an intent made by `/delegated/payments` follows the
+//!   Processing Only rules (pair, registered credentials).
+//!
+//! # Fees
+//!
+//! Documented (seed 001): the `PaymentIntent` "keeps track of fees and
+//! various payment attempts throughout the processing"; the spec puts
+//! `fees` (a list of `Fee` `{amount, currency}`) on each `Payment` (so in
+//! the intent's `payments` and in `payment.*` webhook data) and gives the
+//! intent no `fees` of its own. HUB2 publishes no rates.
+//!
+//! The simulator's own model ([`fees`]):
+//!
+//! - every attempt carries exactly one fee from its creation (in the 201
+//!   answer, the intent, `payment.*` and `payment_intent.*` webhooks), in
+//!   the intent's currency: `amount × rate_bps / 10 000`, rounded to the
+//!   nearest unit, halves up, in integers (2 % of 1025 XOF is 21 XOF);
+//! - `rate_bps` is [`DEFAULT_FEE_RATE_BPS`] (200, i.e. 2 %) unless the
+//!   merchants file sets `hub2.fees: {rate_bps}` or a merchant's own
+//!   `fees: {rate_bps}` (0 to 10 000);
+//! - a successful attempt credits the collection account with its amount
+//!   less its fee; a failed attempt moves no money, its fee staying on it
+//!   as the price the attempt had;
+//! - `GET /hub2/_sim/fees` tells each merchant's rate.
 //!
 //! Supported (country, provider) pairs are [`SUPPORTED_PAIRS`]; bank
 //! transfers are taken in [`BANK_TRANSFER_COUNTRIES`]. The payment's
@@ -92,14 +149,17 @@
 //! | `GET /hub2/_sim/provider-credentials` | the registered credentials (without secrets) |
 //! | `POST /hub2/_sim/webhooks/{id}/rotate` | new secret for the webhook, returned; the old one still signs `s0` for 24 h |
 //! | `GET /hub2/_sim/webhook-deliveries[?object_id=X][&webhook_id=Y]` | every delivery attempt |
-//! | `GET /hub2/_sim/redirect/{intent id}` | the customer's redirection page; completes the payment |
-//! | `POST /hub2/_sim/payment-intents/{id}/outcome` `{"status":"successful"\|"failed"}` | forces the pending payment's outcome |
+//! | `GET /hub2/_sim/fees` | `{"fees": [{"merchantId", "rateBps"}], "rounding"}`: each merchant's fee rate |
+//! | `GET /hub2/_sim/redirect/{intent id}` | the customer's redirection page; completes the current attempt if it waits for a redirection |
+//! | `POST /hub2/_sim/payment-intents/{id}/outcome` `{"status":"successful"\|"failed"}` | forces the outcome of the current attempt, if it is in progress (409 otherwise) |
 //! | `POST /hub2/_sim/transfers/{id}/outcome` `{"status":"successful"\|"failed"}` | forces a transfer's outcome |
 //! | `POST /hub2/_sim/reset` | forgets HUB2 objects, restores balances |
 
 mod api;
+mod attempts;
 pub mod config;
 mod control;
+pub mod fees;
 pub mod store;
 mod webhooks;
 
@@ -121,6 +181,7 @@ pub use config::{
     DEMO_HUB2_LIVE_KEY, DEMO_HUB2_MERCHANT_ID, DEMO_HUB2_SANDBOX_BALANCE, DEMO_HUB2_SANDBOX_KEY,
     DEMO_HUB2_WEBHOOK_SECRET, PERMISSION_DELEGATED_PAYMENT, PERMISSION_DELEGATED_TRANSFER,
 };
+pub use fees::{FeeModel, DEFAULT_FEE_RATE_BPS};
 pub use store::{Hub2Store, WebhookDelivery};
 
 use super::SimulatorState;
@@ -388,6 +449,7 @@ pub(crate) fn router(state: SimulatorState) -> Router<SimulatorState> {
         )
         .route("/_sim/webhooks/{id}/rotate", post(control::rotate_secret))
         .route("/_sim/webhook-deliveries", get(control::deliveries))
+        .route("/_sim/fees", get(control::fees))
         .route("/_sim/redirect/{id}", get(control::redirect_page))
         .route(
             "/_sim/payment-intents/{id}/outcome",

@@ -37,7 +37,7 @@ pub struct IntentRecord {
     pub env: Hub2Environment,
     /// Created through `/delegated/payments`.
     pub delegated: bool,
-    /// The plan of the last payment attempt.
+    /// The plan of the current (last) payment attempt.
     pub plan: Option<Plan>,
 }
 
@@ -147,6 +147,13 @@ pub struct Limiter {
 }
 
 impl Limiter {
+    /// Forgets the counters of `object_id` for every client IP (the keys
+    /// `{ip}|{object_id}`).
+    pub fn forget_object(&mut self, object_id: &str) {
+        let suffix = format!("|{object_id}");
+        self.hits.retain(|key, _| !key.ends_with(&suffix));
+    }
+
     /// Counts a hit for `key`; `Err(retry_after_secs)` if it is over
     /// `requests` per `window` (the refused hit is not counted).
     pub fn hit(&mut self, key: &str, requests: u32, window: Duration) -> Result<(), u64> {
