@@ -33,6 +33,10 @@ enum Command {
     Conform(cli::conform::ConformArgs),
     /// Run the Payment API Gateway simulator until Ctrl-C.
     Simulate(cli::simulate::SimulateArgs),
+    /// Show what the documentation says about providers (each fact with
+    /// its source and certainty), or check a request: refused (exit 1),
+    /// warned about or accepted, and why.
+    Rules(cli::rules::RulesArgs),
 }
 
 fn main() -> ExitCode {
@@ -54,5 +58,6 @@ fn main() -> ExitCode {
         Command::Generate(generate) => cli::generate::run(&generate),
         Command::Conform(conform) => cli::conform::run_cli(&conform),
         Command::Simulate(simulate) => cli::simulate::run(&simulate),
+        Command::Rules(rules) => cli::rules::run(&rules),
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod conform;
 pub mod generate;
+pub mod rules;
 pub mod sign;
 pub mod simulate;
 
