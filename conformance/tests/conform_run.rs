@@ -256,3 +256,21 @@ async fn a_remote_run_runs_only_sandbox_safe_cases_and_they_pass_on_the_simulato
             > 1000
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_documentations_examples_and_flows_pass_on_the_simulator() {
+    // Every request the documentation prints is accepted as printed, and
+    // the flows the issue of faithful rules added hold end to end.
+    let mut sim = SimulatorConfig::demo();
+    sim.latency = Duration::from_millis(20);
+    for filter in ["examples/", "flows/", "daily_maximum", "/warned/"] {
+        let mut config = RunConfig::new(Target::Embedded(Box::new(sim.clone())));
+        config.filter = Some(filter.into());
+        let results = run(config, derive_cases(&PROVIDER_TABLE), |_| {})
+            .await
+            .unwrap();
+        assert!(results.len() > 3, "{filter}: {} cases", results.len());
+        let failed = failures(&results);
+        assert!(failed.is_empty(), "{filter}: {failed:#?}");
+    }
+}

@@ -86,10 +86,23 @@ pub(crate) fn provider_id_enum(rules: &Resolved) -> TokenStream {
                 Some(c) => format!(" ({c})"),
                 None => " (no country)".to_owned(),
             };
+            let source = p
+                .listed
+                .quotes
+                .first()
+                .map(|q| {
+                    format!(
+                        " Listed in seed {}: \"{}\" ({}).",
+                        q.seed,
+                        q.text,
+                        p.listed.certainty.variant().to_ascii_lowercase()
+                    )
+                })
+                .unwrap_or_default();
             Variant {
                 ident,
                 value: i64::from(p.id),
-                doc: format!("{}{place}, provider id `{}`.", p.name, p.id),
+                doc: format!("{}{place}, provider id `{}`.{source}", p.name, p.id),
             }
         })
         .collect();

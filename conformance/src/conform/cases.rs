@@ -231,6 +231,12 @@ pub enum CaseKind {
         /// The C2B pre-authorisation (customer ending in `006`).
         payment: PaymentSpec,
     },
+    /// A POS deposit that ends in 5 (cancelled partially, "related to POS
+    /// payments") sends no callback.
+    PosPartiallyCancelled {
+        /// Amount, currency, country, customer (ending in `005`).
+        payment: PaymentSpec,
+    },
     /// A POS operation that does not succeed sends no callback (POS
     /// callbacks come "after every successful operation").
     PosFailedNoCallback {

@@ -315,6 +315,18 @@ pub(crate) fn flows(table: &'static ProviderTable, out: &mut Vec<Case>) {
             .callbacks(),
         );
     }
+    if let Some(phone) = magic_phone(table, standard, &payment.customer_id, "005") {
+        out.push(
+            Case::new(
+                "flows/pos/deposit_cancelled_partially",
+                group::FLOWS,
+                CaseKind::PosPartiallyCancelled {
+                    payment: payment.with_customer(&phone),
+                },
+            )
+            .callbacks(),
+        );
+    }
     if let Some(phone) = magic_phone(table, standard, &payment.customer_id, "001") {
         out.push(
             Case::new(

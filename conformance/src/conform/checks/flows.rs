@@ -232,14 +232,15 @@ pub(crate) async fn pre_authorised_withdrawal(ctx: &Ctx, payment: &PaymentSpec) 
     Ok(())
 }
 
-/// A POS deposit that fails sends no callback.
-pub(crate) async fn pos_failed_no_callback(ctx: &Ctx, payment: &PaymentSpec) -> Check {
+/// A POS deposit that does not succeed (failed, or cancelled partially)
+/// ends in `status` and sends no callback.
+pub(crate) async fn pos_without_callback(ctx: &Ctx, payment: &PaymentSpec, status: i64) -> Check {
     let order = ctx.order_id();
     ctx.client
         .deposit(deposit_request(ctx, payment, &order))
         .await
         .map_err(|e| format!("deposit: {e}"))?;
-    wait_for_status(ctx, &order, 3).await?;
+    wait_for_status(ctx, &order, status).await?;
     expect_no_callback(
         ctx,
         &order,

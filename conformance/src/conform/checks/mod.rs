@@ -101,7 +101,10 @@ pub(crate) async fn run_case(ctx: &Ctx, kind: &CaseKind) -> Check {
             flows::pre_authorised_withdrawal(ctx, payment).await
         }
         CaseKind::PosFailedNoCallback { payment } => {
-            flows::pos_failed_no_callback(ctx, payment).await
+            flows::pos_without_callback(ctx, payment, 3).await
+        }
+        CaseKind::PosPartiallyCancelled { payment } => {
+            flows::pos_without_callback(ctx, payment, 5).await
         }
         CaseKind::DailyLimit { payment, daily_max } => {
             flows::daily_limit(ctx, payment, *daily_max).await
