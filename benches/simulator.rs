@@ -132,19 +132,14 @@ async fn load(
 
 /// A C2B request to the Simulator provider, signed, as JSON.
 fn signed_request(key: &SigningKey, order_id: &str) -> Vec<u8> {
-    let mut request = PaymentC2bRequest {
-        merchant_id: DEMO_MERCHANT_ID.into(),
-        customer_id: "2250705145655".into(),
-        customer_user_id: None,
-        order_id: order_id.into(),
-        amount: "1100.00".parse().expect("two decimals"),
-        currency: Currency::Xof,
-        country: None,
-        callback_url: None,
-        provider_id: 14,
-        extra: None,
-        signature: String::new(),
-    };
+    let mut request = PaymentC2bRequest::new(
+        DEMO_MERCHANT_ID,
+        "2250705145655",
+        order_id,
+        "1100.00".parse().expect("two decimals"),
+        Currency::Xof,
+        14,
+    );
     request.signature = sign(key, &request).expect("flat").to_string();
     serde_json::to_vec(&request).expect("serialisable")
 }

@@ -13,7 +13,7 @@ def put(target, data):
     d.mkdir(parents=True, exist_ok=True)
     (d / hashlib.sha1(data).hexdigest()[:16]).write_bytes(data)
 
-vectors = json.loads((repo / "generated/tests/vectors/php_signatures.json").read_text())
+vectors = json.loads((repo / "paygate/tests/vectors/php_signatures.json").read_text())
 numbers = set()
 for case in vectors["cases"]:
     body = case["body"].encode()

@@ -20,31 +20,17 @@ pub const SECRET_KEY: &str = "cf11635572c1e8d77297207152dc0791ad91f22b32d23c758c
 /// 13-digit customer id, a 20-character order id, MTN Côte d'Ivoire (2303)
 /// in XOF with a callback URL and a customer name in `extra`.
 pub fn typical_c2b_request() -> PaymentC2bRequest {
-    PaymentC2bRequest {
-        merchant_id: "e0fecd91fcb24f348048193b3fb34875ba3722b4".into(),
-        customer_id: "2250705145655".into(),
-        customer_user_id: None,
-        order_id: "order_16280954971628".into(),
-        amount: "1100.00".parse().expect("two decimals"),
-        currency: Currency::Xof,
-        country: Some(Country::Ci),
-        callback_url: Some("https://merchant.example/callback".into()),
-        provider_id: 2303,
-        extra: Some(RequestExtra {
-            otp: None,
-            customer_name: Some("Name Lastname".into()),
-            customer_email: None,
-            bank_code: None,
-            bic: None,
-            return_url: None,
-            customer_doc_type: None,
-            customer_doc_number: None,
-            customer_ip: None,
-            customer_phone: None,
-            operator_otp: None,
-        }),
-        signature: String::new(),
-    }
+    PaymentC2bRequest::new(
+        "e0fecd91fcb24f348048193b3fb34875ba3722b4",
+        "2250705145655",
+        "order_16280954971628",
+        "1100.00".parse().expect("two decimals"),
+        Currency::Xof,
+        2303,
+    )
+    .with_country(Country::Ci)
+    .with_callback_url("https://merchant.example/callback")
+    .with_extra(RequestExtra::new().with_customer_name("Name Lastname"))
 }
 
 /// A C2B callback body like the seed's sample (operation type 17, nested

@@ -1,9 +1,9 @@
 //! From the model to Rust tokens.
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
-use quote::quote;
+use quote::{format_ident, quote};
 
-use crate::model::{Api, Field, Item, Kind, Operation, Ty, Variant};
+use crate::model::{Api, Field, Item, Kind, Operation, Predicate, Ty, Variant};
 use crate::rules::Resolved;
 
 /// An identifier, raw if it needs to be.
@@ -92,11 +92,54 @@ impl Emitter<'_> {
         }
     }
 
+    /// The structs a request body is made of (the operations' request types
+    /// and every struct they hold): built by users, so built through
+    /// constructors that survive a new optional field.
+    fn request_structs(&self) -> Vec<&str> {
+        let mut found: Vec<&str> = Vec::new();
+        let mut todo: Vec<&Ty> = self
+            .api
+            .operations
+            .iter()
+            .filter_map(|op| op.request.as_ref())
+            .collect();
+        while let Some(ty) = todo.pop() {
+            let name = match ty {
+                Ty::Named(name) => name.as_str(),
+                Ty::Vec(inner) => {
+                    todo.push(inner);
+                    continue;
+                }
+                _ => continue,
+            };
+            if found.contains(&name) {
+                continue;
+            }
+            if let Some(Item {
+                kind: Kind::Struct(fields),
+                ..
+            }) = self.api.item(name)
+            {
+                found.push(name);
+                todo.extend(fields.iter().map(|f| &f.ty));
+            }
+        }
+        found
+    }
+
     fn item(&self, item: &Item) -> TokenStream {
         match &item.kind {
-            Kind::Struct(fields) => struct_item(item, fields),
+            Kind::Struct(fields) if self.request_structs().contains(&item.name.as_str()) => {
+                request_struct(item, fields)
+            }
+            Kind::Struct(fields) => struct_item(item, fields, false),
             Kind::StrEnum(variants) => str_enum(item, variants),
-            Kind::IntEnum(variants) => int_enum(&item.name, &item.doc, variants, quote!()),
+            Kind::IntEnum(variants) => int_enum(
+                &item.name,
+                &item.doc,
+                variants,
+                predicate_fns(&item.predicates),
+            ),
         }
     }
 
@@ -208,9 +251,108 @@ fn operation_info(op: &Operation) -> TokenStream {
     }
 }
 
-fn struct_item(item: &Item, fields: &[Field]) -> TokenStream {
+/// A request struct: `#[non_exhaustive]`, built with `new` (its required
+/// fields, `signature` left for signing to fill) and `with_*` setters, so
+/// that a new optional field in the spec breaks no caller.
+fn request_struct(item: &Item, fields: &[Field]) -> TokenStream {
+    let name = ident(&item.name);
+    let plain = struct_item(item, fields, true);
+    let is_signature = |f: &Field| f.json == "signature" && f.ty == Ty::String && !f.optional;
+    let required: Vec<&Field> = fields
+        .iter()
+        .filter(|f| !f.optional && !is_signature(f))
+        .collect();
+    let param = |f: &Field| {
+        let id = ident(&f.ident);
+        let mut ty = ty_tokens(&f.ty);
+        if f.boxed {
+            ty = quote!(Box<#ty>);
+        }
+        match &f.ty {
+            Ty::String | Ty::Named(_) | Ty::Digits if !f.boxed => {
+                (quote!(#id: impl Into<#ty>), quote!(#id.into()))
+            }
+            _ => (quote!(#id: #ty), quote!(#id)),
+        }
+    };
+    let params = required.iter().map(|f| param(f).0);
+    let inits = fields.iter().map(|f| {
+        let id = ident(&f.ident);
+        if f.optional {
+            quote!(#id: None)
+        } else if is_signature(f) {
+            quote!(#id: String::new())
+        } else {
+            match &f.ty {
+                Ty::String | Ty::Named(_) | Ty::Digits if !f.boxed => quote!(#id: #id.into()),
+                _ => quote!(#id),
+            }
+        }
+    });
+    let setters = fields.iter().filter(|f| f.optional).map(|f| {
+        let id = ident(&f.ident);
+        let bare = f.ident.trim_start_matches("r#");
+        let setter = format_ident!("with_{}", bare);
+        let (p, value) = param(f);
+        let doc = docs(&format!("Sets `{}`.", f.json));
+        quote! {
+            #doc
+            #[must_use]
+            pub fn #setter(mut self, #p) -> Self {
+                self.#id = Some(#value);
+                self
+            }
+        }
+    });
+    let new_doc = if fields.iter().any(is_signature) {
+        format!("A `{}` with its required fields; the optional ones are unset (see the `with_*` methods) and `signature` is empty until signing fills it.", item.name)
+    } else {
+        format!("A `{}` with its required fields; the optional ones are unset (see the `with_*` methods).", item.name)
+    };
+    let new_doc = docs(&new_doc);
+    // Clippy's threshold is seven arguments; only wider constructors carry the allowance.
+    let allow_many = if required.len() > 7 {
+        quote!(#[allow(clippy::too_many_arguments)])
+    } else {
+        quote!()
+    };
+    // A request with no required field is also `Default`.
+    let default = if required.is_empty() {
+        quote! {
+            impl Default for #name {
+                fn default() -> Self {
+                    Self::new()
+                }
+            }
+        }
+    } else {
+        quote!()
+    };
+    quote! {
+        #plain
+
+        impl #name {
+            #new_doc
+            #allow_many
+            pub fn new(#(#params),*) -> Self {
+                #name { #(#inits),* }
+            }
+
+            #(#setters)*
+        }
+
+        #default
+    }
+}
+
+fn struct_item(item: &Item, fields: &[Field], non_exhaustive: bool) -> TokenStream {
     let name = ident(&item.name);
     let doc = docs(&item.doc);
+    let non_exhaustive = if non_exhaustive {
+        quote!(#[non_exhaustive])
+    } else {
+        quote!()
+    };
     let fields = fields.iter().map(|f| {
         let ident = ident(&f.ident);
         let doc = docs(&f.doc);
@@ -252,6 +394,7 @@ fn struct_item(item: &Item, fields: &[Field]) -> TokenStream {
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, crate::Signable)]
+        #non_exhaustive
         pub struct #name {
             #(#fields)*
         }
@@ -371,16 +514,37 @@ pub(crate) fn int_enum(
                 key: crate::signing::Segment<'a>,
                 out: &mut crate::signing::Canonicalizer<'a, S>,
             ) -> Result<(), crate::signing::SignError> {
-                let mut buf = itoa::Buffer::new();
-                out.scalar(key, buf.format(self.code()).as_bytes());
+                out.integer(key, self.code());
                 Ok(())
             }
         }
     }
 }
 
+/// `pub const fn is_x(&self) -> bool` for each `x-enum-predicates` entry.
+fn predicate_fns(predicates: &[Predicate]) -> TokenStream {
+    let fns = predicates.iter().map(|p| {
+        let name = ident(&p.name);
+        let doc = docs(&p.doc);
+        let idents: Vec<Ident> = p.variants.iter().map(|v| ident(v)).collect();
+        let body = if idents.is_empty() {
+            quote!(false)
+        } else {
+            quote!(matches!(self, #( Self::#idents )|*))
+        };
+        quote! {
+            #doc
+            pub const fn #name(&self) -> bool {
+                #body
+            }
+        }
+    });
+    quote!(#(#fns)*)
+}
+
 fn str_enum(item: &Item, variants: &[Variant<String>]) -> TokenStream {
     let name = ident(&item.name);
+    let predicates = predicate_fns(&item.predicates);
     let doc = docs(&item.doc);
     let idents: Vec<Ident> = variants.iter().map(|v| ident(&v.ident)).collect();
     let values: Vec<&String> = variants.iter().map(|v| &v.value).collect();
@@ -406,6 +570,8 @@ fn str_enum(item: &Item, variants: &[Variant<String>]) -> TokenStream {
                     Self::Unknown(value) => value,
                 }
             }
+
+            #predicates
         }
 
         impl From<&str> for #name {

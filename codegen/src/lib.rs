@@ -22,6 +22,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod crate_files;
 mod doc;
 mod emit;
 mod error;
@@ -34,6 +35,10 @@ mod schema;
 
 use std::path::Path;
 
+pub use crate_files::{
+    generate_bindings, generate_crate, CrateInputs, GeneratedFile, GATEWAY_RULES, GATEWAY_SPEC,
+    HUB2_SPEC,
+};
 pub use error::{Error, Warning};
 
 /// An OpenAPI 3.0 document, as JSON or YAML text (detected by content).

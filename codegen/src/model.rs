@@ -80,6 +80,17 @@ pub(crate) struct Item {
     /// Where in the spec it comes from.
     pub(crate) pointer: String,
     pub(crate) kind: Kind,
+    /// Predicates over an enum's values (`x-enum-predicates`).
+    pub(crate) predicates: Vec<Predicate>,
+}
+
+/// `pub const fn name(&self) -> bool`: whether the value is one of these.
+#[derive(Debug, Clone)]
+pub(crate) struct Predicate {
+    pub(crate) name: String,
+    pub(crate) doc: String,
+    /// The variant identifiers it is true for.
+    pub(crate) variants: Vec<String>,
 }
 
 /// One operation (path x method).

@@ -10,11 +10,16 @@ use openapiv3::{
 
 use crate::doc;
 use crate::error::{Diagnostics, Error, Pointer};
-use crate::model::{Api, Field, Item, Kind, Operation, Ty, Variant};
+use crate::model::{Api, Field, Item, Kind, Operation, Predicate, Ty, Variant};
 use crate::names::{self, Namer};
 
 const SCHEMA_PREFIX: &str = "#/components/schemas/";
-const KNOWN_EXTENSIONS: &[&str] = &["x-enum-varnames", "x-enum-descriptions", "x-source"];
+const KNOWN_EXTENSIONS: &[&str] = &[
+    "x-enum-varnames",
+    "x-enum-descriptions",
+    "x-enum-predicates",
+    "x-source",
+];
 
 /// The property an inline property schema is another name of
 /// (`x-alias-of: <property>`), if any.
@@ -302,7 +307,7 @@ impl<'a> Lower<'a> {
                 let key = self.next_key();
                 let mut local = Namer::default();
                 local.reserve("Unknown", "the unknown-value variant");
-                let variants = values
+                let variants: Vec<Variant<String>> = values
                     .into_iter()
                     .map(|value| {
                         let base = names::pascal(&value, "V");
@@ -313,7 +318,12 @@ impl<'a> Lower<'a> {
                         Variant { ident, doc: format!("`{value}`."), value }
                     })
                     .collect();
+                let values: Vec<(String, serde_json::Value)> = variants
+                    .iter()
+                    .map(|v: &Variant<String>| (v.ident.clone(), serde_json::Value::String(v.value.clone())))
+                    .collect();
                 self.push(key, name.clone(), &doc_text, at, component, Kind::StrEnum(variants));
+                self.predicates(schema, at, &values)?;
                 Ok(lowered(Ty::Named(name)))
             }
             Shape::Num { format } => {
@@ -351,7 +361,12 @@ impl<'a> Lower<'a> {
                     }
                     variants.push(Variant { ident, doc: format!("Code `{value}`."), value });
                 }
+                let values: Vec<(String, serde_json::Value)> = variants
+                    .iter()
+                    .map(|v: &Variant<i64>| (v.ident.clone(), serde_json::Value::from(v.value)))
+                    .collect();
                 self.push(key, name.clone(), &doc_text, at, component, Kind::IntEnum(variants));
+                self.predicates(schema, at, &values)?;
                 Ok(lowered(Ty::Named(name)))
             }
             Shape::Bool => Ok(lowered(Ty::Bool)),
@@ -433,8 +448,68 @@ impl<'a> Lower<'a> {
                 doc,
                 pointer: at.to_string(),
                 kind,
+                predicates: Vec::new(),
             },
         ));
+    }
+
+    /// Reads `x-enum-predicates: {name: {doc, values: [...]}}` of an enum
+    /// schema, for the item just pushed (`variants`: (identifier, value as
+    /// JSON)).
+    fn predicates(
+        &mut self,
+        schema: &Schema,
+        at: &Pointer,
+        variants: &[(String, serde_json::Value)],
+    ) -> Result<(), Error> {
+        let Some(value) = schema.schema_data.extensions.get("x-enum-predicates") else {
+            return Ok(());
+        };
+        let at = at.join("x-enum-predicates");
+        let Some(map) = value.as_object() else {
+            return Err(self
+                .diag
+                .spec_error(&at, "expected a mapping of predicate names"));
+        };
+        let mut out = Vec::new();
+        for (name, p) in map {
+            let here = at.join(name);
+            if !names::is_plain_ident(name) || names::is_keyword(name) {
+                return Err(self
+                    .diag
+                    .spec_error(&here, "a predicate name must be a snake_case identifier"));
+            }
+            let doc = p
+                .get("doc")
+                .and_then(|d| d.as_str())
+                .unwrap_or("")
+                .to_owned();
+            let Some(values) = p.get("values").and_then(|v| v.as_array()) else {
+                return Err(self
+                    .diag
+                    .spec_error(&here, "missing `values`: the enum values it is true for"));
+            };
+            let mut idents = Vec::new();
+            for v in values {
+                match variants.iter().find(|(_, value)| value == v) {
+                    Some((ident, _)) => idents.push(ident.clone()),
+                    None => {
+                        return Err(self
+                            .diag
+                            .spec_error(&here, format!("{v} is not a value of the enum")))
+                    }
+                }
+            }
+            out.push(Predicate {
+                name: name.clone(),
+                doc,
+                variants: idents,
+            });
+        }
+        if let Some((_, item)) = self.items.last_mut() {
+            item.predicates = out;
+        }
+        Ok(())
     }
 
     fn varnames(&mut self, schema: &Schema, at: &Pointer, count: usize) -> Option<Vec<String>> {

@@ -55,24 +55,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     config.poll.max_delay = Duration::from_millis(500);
     let hub2 = Hub2Client::new(config)?;
     let webhook = hub2
-        .create_webhook(&CreateWebhookRequest {
-            url: webhook_url,
-            events: vec![WebhookEventType::PaymentIntentSucceeded],
-            description: Some("pay-in notifications".into()),
-        })
+        .create_webhook(
+            &CreateWebhookRequest::new(webhook_url, vec![WebhookEventType::PaymentIntentSucceeded])
+                .with_description("pay-in notifications"),
+        )
         .await?;
     println!("webhook {} registered", webhook.id);
 
     // 4. The intent, created on the merchant's server; id and token go to
     //    the customer's device.
     let intent = hub2
-        .create_payment_intent(&CreatePaymentIntentRequest {
-            customer_reference: "customer-5531".into(),
-            purchase_reference: format!("order-{}", std::process::id()),
-            amount: 200,
-            currency: Currency::Xof,
-            override_business_name: None,
-        })
+        .create_payment_intent(&CreatePaymentIntentRequest::new(
+            "customer-5531",
+            format!("order-{}", std::process::id()),
+            200,
+            Currency::Xof,
+        ))
         .await?;
     println!("intent {} {}", intent.id, intent.status);
 
@@ -83,20 +81,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let attempted = device
         .attempt_payment(
             &intent.id,
-            &AttemptPaymentRequest {
-                token: intent.token.clone(),
-                payment_method: PaymentMethod::MobileMoney,
-                country: Country::Ci,
-                provider: Some(Provider::Orange),
-                mobile_money: Some(MobileMoneyDetails {
-                    msisdn: "0700000011".into(),
-                    otp: None,
-                    on_success_redirection_url: None,
-                    on_cancel_redirection_url: None,
-                    on_failed_redirection_url: None,
-                    on_finish_redirection_url: None,
-                }),
-            },
+            &AttemptPaymentRequest::new(
+                intent.token.clone(),
+                PaymentMethod::MobileMoney,
+                Country::Ci,
+            )
+            .with_provider(Provider::Orange)
+            .with_mobile_money(MobileMoneyDetails::new("0700000011")),
         )
         .await?;
     println!("payment attempted: intent {}", attempted.status);
@@ -117,10 +108,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     device
         .authenticate_payment(
             &intent.id,
-            &AuthenticatePaymentRequest {
-                token: intent.token.clone(),
-                confirmation_code: "1234".into(),
-            },
+            &AuthenticatePaymentRequest::new(intent.token.clone(), "1234"),
         )
         .await?;
     let done = hub2

@@ -11,9 +11,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use paygate::callback::axum_handler::callback_router;
-use paygate::callback::ReplayGuard;
-use paygate::client::{BrandProfile, ClientConfig, Credentials, GatewayClient};
+use paygate::gateway::callback::axum_handler::callback_router;
+use paygate::gateway::callback::ReplayGuard;
+use paygate::gateway::client::{BrandProfile, ClientConfig, Credentials, GatewayClient};
 use paygate::gateway::{Country, Currency, PaymentC2bRequest, PaymentCallback};
 use paygate::signing::{SecretKey, SigningKey};
 use paygate_conformance::simulator::{
@@ -58,19 +58,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     //    against the provider rules, fills merchant_id and signature, sends.
     let order_id = format!("order-{}", std::process::id());
     let response = client
-        .payment_c2b(PaymentC2bRequest {
-            merchant_id: String::new(),
-            customer_id: "2250705145655".into(),
-            customer_user_id: None,
-            order_id: order_id.clone(),
-            amount: "1100.00".parse()?,
-            currency: Currency::Xof,
-            country: Some(Country::Ci),
-            callback_url: Some(callback_url),
-            provider_id: 2303,
-            extra: None,
-            signature: String::new(),
-        })
+        .payment_c2b(
+            PaymentC2bRequest::new(
+                "",
+                "2250705145655",
+                &order_id,
+                "1100.00".parse()?,
+                Currency::Xof,
+                2303,
+            )
+            .with_country(Country::Ci)
+            .with_callback_url(callback_url),
+        )
         .await?;
     println!(
         "accepted: order {} transaction {} status {}",

@@ -30,7 +30,7 @@ fn paygate(args: &[&str], key: Option<&str>, stdin: &[u8]) -> Output {
 
 fn recorded_seed_signature() -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../generated/tests/vectors/php_signatures.json");
+        .join("../paygate/tests/vectors/php_signatures.json");
     let vectors: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).expect("vectors file")).expect("JSON");
     vectors["cases"]

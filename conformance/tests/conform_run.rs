@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use paygate::gateway::rules::{DirectionRule, Limits, ProviderRule, ProviderTable};
 use paygate::gateway::PROVIDER_TABLE;
-use paygate::rules::{DirectionRule, Limits, ProviderRule, ProviderTable};
 use paygate::signing::SecretKey;
 use paygate_conformance::conform::report::Summary;
 use paygate_conformance::conform::{

@@ -42,7 +42,7 @@ struct Api {
 
 struct Answer {
     status: u16,
-    headers: reqwest::header::HeaderMap,
+    headers: HeaderMap,
     body: Value,
 }
 

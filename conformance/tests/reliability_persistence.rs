@@ -9,7 +9,7 @@ mod reliability_support;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use paygate::client::sign_body;
+use paygate::gateway::client::sign_body;
 use paygate::gateway::StatusRequest;
 use paygate::signing::SecretKey;
 use paygate_conformance::simulator::{start, Merchant, SimulatorConfig};

@@ -17,7 +17,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::routing::post;
 use axum::Router;
-use paygate::client::{BrandProfile, ClientConfig, Credentials, GatewayClient};
+use paygate::gateway::client::{BrandProfile, ClientConfig, Credentials, GatewayClient};
 use paygate::signing::{sign_json, SecretKey, SigningKey};
 use paygate_conformance::simulator::{Merchant, SimulatorConfig};
 

@@ -4,7 +4,7 @@ mod simulator_support;
 
 use std::time::Duration;
 
-use paygate::callback::verify_callback;
+use paygate::gateway::callback::verify_callback;
 use paygate::gateway::{DepositRequest, PosCallback, WithdrawalRequest};
 use paygate_conformance::simulator::{CallbackRetry, Merchant, DEMO_PUBLIC_ID};
 use serde_json::json;

@@ -5,7 +5,7 @@ mod simulator_support;
 
 use std::time::Duration;
 
-use paygate::client::ClientError;
+use paygate::gateway::client::ClientError;
 use paygate::gateway::{PaymentC2bRequest, PaymentResponse};
 use paygate_conformance::simulator::{codes, DEMO_PUBLIC_ID, DEMO_SECRET_KEY};
 use serde_json::Value;

@@ -8,13 +8,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use paygate::client::{validate_payment, BrandProfile};
-use paygate::gateway::{PaymentB2cRequest, PaymentC2bRequest, PROVIDER_TABLE};
-use paygate::money::Amount;
-use paygate::rules::{
+use paygate::gateway::client::{validate_payment, BrandProfile};
+use paygate::gateway::rules::{
     Certainty, Direction, LimitTable, Limits, Provenance, ProviderRule, ProviderTable, Quote,
 };
-use paygate::validate::{Preflight, Violation};
+use paygate::gateway::validate::{Preflight, Violation};
+use paygate::gateway::{PaymentB2cRequest, PaymentC2bRequest, PROVIDER_TABLE};
+use paygate::money::Amount;
 
 use super::fail;
 
@@ -293,8 +293,10 @@ pub fn describe(table: &ProviderTable, p: &ProviderRule) -> String {
         }
         if let Some(kind) = rule.customer_id {
             let what = match kind.kind {
-                paygate::rules::CustomerIdKind::Phone => "customer_id: a phone number",
-                paygate::rules::CustomerIdKind::Account => "customer_id: a bank account number",
+                paygate::gateway::rules::CustomerIdKind::Phone => "customer_id: a phone number",
+                paygate::gateway::rules::CustomerIdKind::Account => {
+                    "customer_id: a bank account number"
+                }
             };
             fact(&mut out, "    ", what, &kind.provenance);
         }

@@ -1,9 +1,9 @@
 //! What a conformance case is: its id, group, needs and kind. The list
 //! itself is derived from the provider table in [`super::derive`].
 
+use paygate::gateway::rules::{Direction, Flow};
+use paygate::gateway::validate::Rule;
 use paygate::money::Amount;
-use paygate::rules::{Direction, Flow};
-use paygate::validate::Rule;
 
 /// The provider the gateway documents as its test simulator.
 pub const TEST_PROVIDER: u32 = 14;

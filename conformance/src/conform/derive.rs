@@ -24,11 +24,11 @@
 //! and field). The expected warnings are computed here from the table's
 //! data, independently of the client's validator.
 
-use paygate::money::Amount;
-use paygate::rules::{
+use paygate::gateway::rules::{
     CustomerIdKind, Direction, DirectionRule, Flow, Limits, ProviderRule, ProviderTable,
 };
-use paygate::validate::Rule;
+use paygate::gateway::validate::Rule;
+use paygate::money::Amount;
 
 use super::cases::{Case, CaseKind, PaymentSpec};
 use super::group;
@@ -286,7 +286,7 @@ pub fn valid_payment(
 
 /// A number in `format` that it does not accept: the example with its last
 /// digit removed (or, if that still matches, with one digit added).
-pub fn malformed_phone(format: &paygate::rules::PhoneFormat) -> Option<String> {
+pub fn malformed_phone(format: &paygate::gateway::rules::PhoneFormat) -> Option<String> {
     let example = format.example;
     let mut candidates = Vec::new();
     if example.len() > 1 {

@@ -4,8 +4,10 @@
 //! from the table (the first one with what they need), so a spec change
 //! moves them along.
 
-use paygate::rules::{CustomerIdKind, Direction, DirectionRule, Flow, ProviderRule, ProviderTable};
-use paygate::validate::Rule;
+use paygate::gateway::rules::{
+    CustomerIdKind, Direction, DirectionRule, Flow, ProviderRule, ProviderTable,
+};
+use paygate::gateway::validate::Rule;
 
 use super::cases::{Case, CaseKind, MalformedBody, PaymentSpec, TEST_PROVIDER};
 use super::derive::{magic_phone, valid_payment};

@@ -600,13 +600,12 @@ impl Hub2Ctx {
     async fn intent(&self, amount: i64, currency: &str) -> Result<PaymentIntent, String> {
         let intent = self
             .client
-            .create_payment_intent(&CreatePaymentIntentRequest {
-                customer_reference: self.unique("customer"),
-                purchase_reference: self.unique("order"),
+            .create_payment_intent(&CreatePaymentIntentRequest::new(
+                self.unique("customer"),
+                self.unique("order"),
                 amount,
-                currency: Currency::from(currency),
-                override_business_name: None,
-            })
+                currency,
+            ))
             .await
             .map_err(|e| format!("createPaymentIntent: {e}"))?;
         ensure(
@@ -628,23 +627,20 @@ impl Hub2Ctx {
         msisdn: &str,
         otp: Option<&str>,
     ) -> Result<PaymentIntent, Hub2Error> {
+        let mut mobile_money = MobileMoneyDetails::new(msisdn);
+        if let Some(otp) = otp {
+            mobile_money = mobile_money.with_otp(otp);
+        }
         self.payments
             .attempt_payment(
                 &intent.id,
-                &AttemptPaymentRequest {
-                    token: intent.token.clone(),
-                    payment_method: PaymentMethod::MobileMoney,
-                    country: Country::from(country),
-                    provider: Some(Provider::from(provider)),
-                    mobile_money: Some(MobileMoneyDetails {
-                        msisdn: msisdn.to_owned(),
-                        otp: otp.map(str::to_owned),
-                        on_success_redirection_url: None,
-                        on_cancel_redirection_url: None,
-                        on_failed_redirection_url: None,
-                        on_finish_redirection_url: None,
-                    }),
-                },
+                &AttemptPaymentRequest::new(
+                    intent.token.clone(),
+                    PaymentMethod::MobileMoney,
+                    country,
+                )
+                .with_provider(provider)
+                .with_mobile_money(mobile_money),
             )
             .await
     }
@@ -1138,10 +1134,7 @@ async fn otp(ctx: &Hub2Ctx, code: &str, expected: PaymentIntentStatus) -> Result
     ctx.payments
         .authenticate_payment(
             &intent.id,
-            &AuthenticatePaymentRequest {
-                token: intent.token.clone(),
-                confirmation_code: code.to_owned(),
-            },
+            &AuthenticatePaymentRequest::new(intent.token.clone(), code),
         )
         .await
         .map_err(|e| format!("authenticatePayment: {e}"))?;
@@ -1157,13 +1150,11 @@ async fn bank_transfer(ctx: &Hub2Ctx, country: &str) -> Result<(), String> {
             .payments
             .attempt_payment(
                 &intent.id,
-                &AttemptPaymentRequest {
-                    token: intent.token.clone(),
-                    payment_method: PaymentMethod::BankTransfer,
-                    country: Country::from(country),
-                    provider: None,
-                    mobile_money: None,
-                },
+                &AttemptPaymentRequest::new(
+                    intent.token.clone(),
+                    PaymentMethod::BankTransfer,
+                    country,
+                ),
             )
             .await
             .map_err(|e| format!("attemptPayment: {e}"))?;
@@ -1207,13 +1198,8 @@ async fn forbidden_reference(ctx: &Hub2Ctx, field: &str) -> Result<(), String> {
             body,
         )
     } else {
-        let mut request = CreatePaymentIntentRequest {
-            customer_reference: "customer-1".into(),
-            purchase_reference: "order-1".into(),
-            amount: 100,
-            currency: Currency::Xof,
-            override_business_name: None,
-        };
+        let mut request =
+            CreatePaymentIntentRequest::new("customer-1", "order-1", 100, Currency::Xof);
         if field == "customerReference" {
             request.customer_reference = bad.into();
         } else {
@@ -1253,20 +1239,15 @@ fn transfer_json(amount: i64, msisdn: &str, provider: &str) -> Value {
 }
 
 fn transfer_request(ctx: &Hub2Ctx, amount: i64, msisdn: &str) -> CreateTransferRequest {
-    CreateTransferRequest {
-        reference: ctx.unique("payout"),
-        amount,
-        currency: Currency::Xof,
-        description: Some("conformance".into()),
-        destination: TransferDestination {
-            r#type: DestinationType::MobileMoney,
-            country: Country::Ci,
-            recipient_name: "Awa Kone".into(),
-            msisdn: msisdn.into(),
-            provider: Provider::Mtn,
-        },
-        override_business_name: None,
-    }
+    let destination = TransferDestination::new(
+        DestinationType::MobileMoney,
+        Country::Ci,
+        "Awa Kone",
+        msisdn,
+        Provider::Mtn,
+    );
+    CreateTransferRequest::new(ctx.unique("payout"), amount, Currency::Xof, destination)
+        .with_description("conformance")
 }
 
 /// Polls the transfer status (allowed while created / pending) until it
@@ -1330,23 +1311,18 @@ async fn delegated(
     if transaction_type == "payment" {
         let intent = ctx
             .client
-            .create_delegated_payment(&CreateDelegatedPaymentRequest {
-                customer_reference: ctx.unique("customer"),
-                purchase_reference: ctx.unique("order"),
-                amount: 120,
-                currency: Currency::from(currency),
-                payment_method: PaymentMethod::MobileMoney,
-                country: Country::from(country),
-                provider: Provider::from(provider),
-                mobile_money: Some(MobileMoneyDetails {
-                    msisdn: msisdn_for(country, "99"),
-                    otp: None,
-                    on_success_redirection_url: None,
-                    on_cancel_redirection_url: None,
-                    on_failed_redirection_url: None,
-                    on_finish_redirection_url: None,
-                }),
-            })
+            .create_delegated_payment(
+                &CreateDelegatedPaymentRequest::new(
+                    ctx.unique("customer"),
+                    ctx.unique("order"),
+                    120,
+                    currency,
+                    PaymentMethod::MobileMoney,
+                    country,
+                    provider,
+                )
+                .with_mobile_money(MobileMoneyDetails::new(msisdn_for(country, "99"))),
+            )
             .await
             .map_err(|e| format!("createDelegatedPayment: {e}"))?;
         expect_final(
@@ -1379,14 +1355,16 @@ async fn webhook_signatures(ctx: &Hub2Ctx) -> Result<(), String> {
     let name = ctx.unique("wh");
     let webhook = ctx
         .client
-        .create_webhook(&CreateWebhookRequest {
-            url: receiver.url(&name),
-            events: vec![
-                WebhookEventType::PaymentIntentCreated,
-                WebhookEventType::PaymentIntentSucceeded,
-            ],
-            description: Some("conformance".into()),
-        })
+        .create_webhook(
+            &CreateWebhookRequest::new(
+                receiver.url(&name),
+                vec![
+                    WebhookEventType::PaymentIntentCreated,
+                    WebhookEventType::PaymentIntentSucceeded,
+                ],
+            )
+            .with_description("conformance"),
+        )
         .await
         .map_err(|e| format!("createWebhook: {e}"))?;
     let first = webhook

@@ -1,6 +1,6 @@
 //! The suite's own merchant callback receiver: an axum server on an
 //! ephemeral port that verifies every delivery with
-//! [`paygate::callback::verify_callback`] and keeps it, by `order_id`.
+//! [`paygate::gateway::callback::verify_callback`] and keeps it, by `order_id`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::Router;
-use paygate::callback::{verify_callback, CallbackError};
+use paygate::gateway::callback::{verify_callback, CallbackError};
 use paygate::gateway::{PaymentCallback, PosCallback};
 use paygate::signing::SigningKey;
 use tokio::sync::{oneshot, Notify};

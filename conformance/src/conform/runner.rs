@@ -4,10 +4,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use paygate::client::{
+use paygate::gateway::client::{
     BrandProfile, ClientConfig, Credentials, GatewayClient, PollPolicy, RetryPolicy,
 };
-use paygate::rules::ProviderTable;
+use paygate::gateway::rules::ProviderTable;
 use paygate::signing::{SecretKey, SigningKey};
 use tokio::sync::Semaphore;
 

@@ -5,9 +5,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use paygate::client::{sign_body, GatewayClient};
+use paygate::gateway::client::{sign_body, GatewayClient};
+use paygate::gateway::rules::{Direction, ProviderTable};
 use paygate::gateway::{PaymentB2cRequest, PaymentC2bRequest};
-use paygate::rules::{Direction, ProviderTable};
 use paygate::signing::SigningKey;
 use serde_json::{json, Map, Value};
 

@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use paygate::rules::ProviderTable;
+use paygate::gateway::rules::ProviderTable;
 use paygate::SecretKey;
 use serde::Deserialize;
 

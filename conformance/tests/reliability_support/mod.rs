@@ -21,8 +21,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::Router;
-use paygate::callback::verify_callback;
-use paygate::client::sign_body;
+use paygate::gateway::callback::verify_callback;
+use paygate::gateway::client::sign_body;
 use paygate::gateway::{PaymentC2bRequest, PaymentCallback};
 use paygate::signing::{SecretKey, SigningKey};
 use serde_json::{json, Value};
@@ -68,7 +68,7 @@ pub struct SinkState {
 
 /// A merchant callback endpoint on 127.0.0.1 that answers HTTP 500 to
 /// every third attempt (a deterministic counter) and verifies every
-/// callback with `paygate::callback::verify_callback` (401 if it fails).
+/// callback with `paygate::gateway::callback::verify_callback` (401 if it fails).
 #[derive(Clone)]
 pub struct CallbackSink {
     pub url: String,

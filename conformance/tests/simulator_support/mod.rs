@@ -11,13 +11,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::Router;
-use paygate::callback::verify_callback;
-use paygate::client::{
+use paygate::gateway::callback::verify_callback;
+use paygate::gateway::client::{
     sign_body, BrandProfile, ClientConfig, Credentials, GatewayClient, PollPolicy, RetryPolicy,
     SignedBody,
 };
+use paygate::gateway::rules::ProviderTable;
 use paygate::gateway::PaymentCallback;
-use paygate::rules::ProviderTable;
 use paygate::signing::{sign_json, SecretKey, SigningKey};
 use paygate_conformance::simulator::{
     start, CallbackRetry, RunningSimulator, SimulatorConfig, DEMO_MERCHANT_ID, DEMO_PUBLIC_ID,

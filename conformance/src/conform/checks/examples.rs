@@ -1,10 +1,10 @@
 //! The documentation's request examples, sent as printed.
 
-use paygate::client::validate_payment;
+use paygate::gateway::client::validate_payment;
+use paygate::gateway::rules::Direction;
 use paygate::gateway::{
     PaymentB2cRequest, PaymentC2bRequest, PaymentResponse, StatusRequest, WithdrawalRequest,
 };
-use paygate::rules::Direction;
 use paygate::signing::sign_json;
 use serde::de::DeserializeOwned;
 use serde_json::Value;

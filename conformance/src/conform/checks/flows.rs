@@ -2,12 +2,10 @@
 //! `status`, POS deposits and withdrawals (with their pre-authorisation),
 //! daily cumulative limits and bulk payouts.
 
-use paygate::client::ClientError;
-use paygate::gateway::{
-    BulkB2cItem, BulkB2cRequest, Country, Currency, DepositRequest, WithdrawalRequest,
-};
+use paygate::gateway::client::ClientError;
+use paygate::gateway::rules::Direction;
+use paygate::gateway::{BulkB2cItem, BulkB2cRequest, DepositRequest, WithdrawalRequest};
 use paygate::money::Amount;
-use paygate::rules::Direction;
 use serde_json::Value;
 
 use super::super::cases::PaymentSpec;
@@ -116,31 +114,36 @@ pub(crate) async fn otp_via_status(ctx: &Ctx, payment: &PaymentSpec) -> Check {
 }
 
 fn deposit_request(ctx: &Ctx, payment: &PaymentSpec, order: &str) -> DepositRequest {
-    DepositRequest {
-        merchant_id: ctx.merchant_id.clone(),
-        customer_id: payment.customer_id.clone(),
-        order_id: order.to_owned(),
-        amount: payment.amount,
-        currency: Currency::from(payment.currency),
-        country: payment.country.map(Country::from),
-        destination_id: Some("2133456".into()),
-        signature: String::new(),
+    let mut request = DepositRequest::new(
+        ctx.merchant_id.clone(),
+        payment.customer_id.clone(),
+        order,
+        payment.amount,
+        payment.currency,
+    )
+    .with_destination_id("2133456");
+    if let Some(country) = payment.country {
+        request = request.with_country(country);
     }
+    request
 }
 
 fn withdrawal_request(ctx: &Ctx, payment: &PaymentSpec, order: &str) -> WithdrawalRequest {
-    WithdrawalRequest {
-        merchant_id: ctx.merchant_id.clone(),
-        customer_id: payment.customer_id.clone(),
-        order_id: order.to_owned(),
-        amount: payment.amount,
-        currency: Currency::from(payment.currency),
-        country: payment.country.map(Country::from),
-        provider_id: Some(i64::from(payment.provider_id)),
-        callback_url: ctx.callback_url(),
-        extra: None,
-        signature: String::new(),
+    let mut request = WithdrawalRequest::new(
+        ctx.merchant_id.clone(),
+        payment.customer_id.clone(),
+        order,
+        payment.amount,
+        payment.currency,
+    )
+    .with_provider_id(i64::from(payment.provider_id));
+    if let Some(country) = payment.country {
+        request = request.with_country(country);
     }
+    if let Some(url) = ctx.callback_url() {
+        request = request.with_callback_url(url);
+    }
+    request
 }
 
 pub(crate) async fn pos_deposit(ctx: &Ctx, payment: &PaymentSpec) -> Check {
@@ -294,13 +297,20 @@ pub(crate) async fn daily_limit(ctx: &Ctx, payment: &PaymentSpec, daily_max: Amo
 /// A bulk payout of two items: created, detailed, cancelled.
 pub(crate) async fn bulk_payout(ctx: &Ctx, payment: &PaymentSpec) -> Check {
     let bulk_id = ctx.order_id();
-    let item = |order_id: String, customer_id: String| BulkB2cItem {
-        order_id,
-        customer_id,
-        amount: payment.amount,
-        country: payment.country.map(Country::from),
-        callback_url: ctx.callback_url(),
-        provider_id: i64::from(payment.provider_id),
+    let item = |order_id: String, customer_id: String| {
+        let mut item = BulkB2cItem::new(
+            order_id,
+            customer_id,
+            payment.amount,
+            i64::from(payment.provider_id),
+        );
+        if let Some(country) = payment.country {
+            item = item.with_country(country);
+        }
+        if let Some(url) = ctx.callback_url() {
+            item = item.with_callback_url(url);
+        }
+        item
     };
     let done = ctx.order_id();
     let open = ctx.order_id();
@@ -310,16 +320,15 @@ pub(crate) async fn bulk_payout(ctx: &Ctx, payment: &PaymentSpec) -> Check {
         }
         _ => payment.customer_id.clone(),
     };
-    let request = BulkB2cRequest {
-        merchant_id: String::new(),
-        bulk_id: bulk_id.clone(),
-        currency: Currency::from(payment.currency),
-        items: vec![
+    let request = BulkB2cRequest::new(
+        String::new(),
+        bulk_id.clone(),
+        payment.currency,
+        vec![
             item(done.clone(), payment.customer_id.clone()),
             item(open.clone(), pending),
         ],
-        signature: String::new(),
-    };
+    );
     let created = ctx
         .client
         .bulk_payment_b2c(request)

@@ -2,11 +2,11 @@
 //! documentation's doubts give), refused (by the client and the target),
 //! their outcomes, signatures, malformed bodies, idempotency.
 
-use paygate::client::ClientError;
+use paygate::gateway::client::ClientError;
+use paygate::gateway::rules::{Direction, Flow};
+use paygate::gateway::validate::Rule;
 use paygate::money::Amount;
-use paygate::rules::{Direction, Flow};
 use paygate::signing::{SecretKey, SigningKey};
-use paygate::validate::Rule;
 use serde_json::Value;
 
 use super::super::cases::{MalformedBody, PaymentSpec, TEST_PROVIDER};

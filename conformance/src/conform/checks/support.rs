@@ -2,10 +2,10 @@
 //! reading answers, waiting for statuses and callbacks, editing signed
 //! bodies.
 
-use paygate::client::{ClientError, Reply};
+use paygate::gateway::client::{ClientError, Reply};
+use paygate::gateway::rules::Direction;
 use paygate::gateway::{PaymentResponse, Status};
 use paygate::money::Amount;
-use paygate::rules::Direction;
 use paygate::signing::sign_json;
 use serde_json::Value;
 

@@ -53,10 +53,7 @@ async fn authenticate(
     ctx.payments
         .authenticate_payment(
             &intent.id,
-            &AuthenticatePaymentRequest {
-                token: intent.token.clone(),
-                confirmation_code: code.to_owned(),
-            },
+            &AuthenticatePaymentRequest::new(intent.token.clone(), code),
         )
         .await
 }

@@ -14,12 +14,12 @@
 
 use axum::http::StatusCode;
 use axum::response::Response;
+use paygate::gateway::rules::Direction;
+use paygate::gateway::validate::{check_order_id, check_payment, PaymentDraft};
 use paygate::gateway::{
     BulkB2cRequest, BulkB2cResponse, BulkCancelRequest, BulkCancelResponse, BulkDetailsItem,
     BulkDetailsRequest, BulkDetailsResponse, OperationResult,
 };
-use paygate::rules::Direction;
-use paygate::validate::{check_order_id, check_payment, PaymentDraft};
 
 use super::payments::{new_transaction, replay_or_conflict};
 use super::{json_response, ApiError};

@@ -3,14 +3,14 @@
 use axum::http::StatusCode;
 use axum::response::Response;
 use bytes::Bytes;
+use paygate::gateway::rules::{Direction, Flow};
+use paygate::gateway::validate::{check_payment, PaymentDraft, Rule, Violation};
 use paygate::gateway::{
     Bank, BanksRequest, BanksResponse, OperationResult, PaymentB2cRequest, PaymentC2bRequest,
     StatusRequest,
 };
 use paygate::money::Amount;
-use paygate::rules::{Direction, Flow};
 use paygate::signing::canonical_string;
-use paygate::validate::{check_payment, PaymentDraft, Rule, Violation};
 use serde::Serialize;
 
 use super::{json_response, ApiError};
@@ -196,7 +196,7 @@ fn check_daily(
                 Amount::from_minor(so_far),
                 key.provider_id
             ),
-            certainty: paygate::rules::Certainty::Documented,
+            certainty: paygate::gateway::rules::Certainty::Documented,
             quotes: &[],
             reason: None,
         };

@@ -13,10 +13,10 @@
 
 use axum::http::StatusCode;
 use axum::response::Response;
+use paygate::gateway::validate::check_order_id;
 use paygate::gateway::{DepositRequest, WithdrawalRequest};
 use paygate::money::Amount;
 use paygate::signing::canonical_string;
-use paygate::validate::check_order_id;
 
 use super::payments::{
     commit_accepted, confirm, is_four_digits, new_transaction, otp_format_violation,

@@ -54,6 +54,7 @@ use serde::Serialize;
 pub use config::{ApiKey, Environment, Hub2Config, PollPolicy, RetryPolicy};
 pub use error::Hub2Error;
 
+use crate::http::retry_after;
 use crate::hub2::models::{
     AttemptPaymentRequest, AuthenticatePaymentRequest, Balance, CreateDelegatedPaymentRequest,
     CreatePaymentIntentRequest, CreateTransferRequest, CreateWebhookRequest, Error as ApiError,
@@ -282,19 +283,6 @@ fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Hub2Error> {
         path: String::new(),
         message: format!("cannot serialize the request: {e}"),
     })
-}
-
-/// `Retry-After` in seconds, if the response has one.
-fn retry_after(response: &reqwest::Response) -> Option<Duration> {
-    response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
 }
 
 /// Turns an error status into the typed error (429, `Error` body, other).

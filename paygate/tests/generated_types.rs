@@ -1,12 +1,12 @@
 //! The generated gateway types: open enums keep unknown values, the provider
 //! and operation tables are there.
 
+use paygate::gateway::rules::{Direction, Flow};
 use paygate::gateway::{
     Country, Currency, OperationType, PaymentCallback, ProviderId, Status, OPERATIONS,
     PROVIDER_TABLE,
 };
 use paygate::operation::Operation;
-use paygate::rules::{Direction, Flow};
 
 fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(json: &str) -> (T, String) {
     let value: T = serde_json::from_str(json).expect("deserializes");

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde_json::{json, Value};
 
-use paygate::client::{PollPolicy, RetryPolicy};
+use paygate::gateway::client::{PollPolicy, RetryPolicy};
 use paygate::hub2::client::{
     validate_id, validate_reference, Environment, Hub2Client, Hub2Config, Hub2Error,
     Hub2PaymentClient,
@@ -159,50 +159,32 @@ fn webhook() -> Value {
 }
 
 fn intent_request(purchase: &str) -> CreatePaymentIntentRequest {
-    CreatePaymentIntentRequest {
-        customer_reference: "cust_1".into(),
-        purchase_reference: purchase.into(),
-        amount: 200,
-        currency: Currency::Xof,
-        override_business_name: None,
-    }
+    CreatePaymentIntentRequest::new("cust_1", purchase, 200, Currency::Xof)
 }
 
 fn transfer_request(reference: &str) -> CreateTransferRequest {
-    CreateTransferRequest {
-        reference: reference.into(),
-        amount: 2000,
-        currency: Currency::Xof,
-        description: Some("Refund".into()),
-        destination: TransferDestination {
-            r#type: DestinationType::MobileMoney,
-            country: Country::Ci,
-            recipient_name: "John Doe".into(),
-            msisdn: "+225000000000".into(),
-            provider: Provider::Orange,
-        },
-        override_business_name: None,
-    }
+    let destination = TransferDestination::new(
+        DestinationType::MobileMoney,
+        Country::Ci,
+        "John Doe",
+        "+225000000000",
+        Provider::Orange,
+    );
+    CreateTransferRequest::new(reference, 2000, Currency::Xof, destination)
+        .with_description("Refund")
 }
 
 fn delegated_request() -> CreateDelegatedPaymentRequest {
-    CreateDelegatedPaymentRequest {
-        customer_reference: "customer-5531".into(),
-        purchase_reference: "order-1042".into(),
-        amount: 120,
-        currency: Currency::Xof,
-        payment_method: PaymentMethod::MobileMoney,
-        country: Country::Ci,
-        provider: Provider::Orange,
-        mobile_money: Some(MobileMoneyDetails {
-            msisdn: "00000001".into(),
-            otp: None,
-            on_success_redirection_url: None,
-            on_cancel_redirection_url: None,
-            on_failed_redirection_url: None,
-            on_finish_redirection_url: None,
-        }),
-    }
+    CreateDelegatedPaymentRequest::new(
+        "customer-5531",
+        "order-1042",
+        120,
+        Currency::Xof,
+        PaymentMethod::MobileMoney,
+        Country::Ci,
+        Provider::Orange,
+    )
+    .with_mobile_money(MobileMoneyDetails::new("00000001"))
 }
 
 /// A well-behaved HUB2 for every merchant endpoint.
@@ -303,11 +285,10 @@ async fn merchant_calls_carry_the_three_headers() {
         "tr_1"
     );
     let hook = client
-        .create_webhook(&CreateWebhookRequest {
-            url: "https://website.com/hook".into(),
-            events: vec![WebhookEventType::PaymentIntentSucceeded],
-            description: None,
-        })
+        .create_webhook(&CreateWebhookRequest::new(
+            "https://website.com/hook",
+            vec![WebhookEventType::PaymentIntentSucceeded],
+        ))
         .await
         .unwrap();
     assert_eq!(hook.secret.as_deref(), Some("s3cr3t"));
@@ -375,26 +356,13 @@ async fn live_environment_header() {
 async fn payment_client_sends_no_api_key() {
     let server = Server::start(happy).await;
     let payments = Hub2PaymentClient::new(&server.base_url, Duration::from_secs(5)).unwrap();
-    let attempt = AttemptPaymentRequest {
-        token: "jwt.token.here".into(),
-        payment_method: PaymentMethod::MobileMoney,
-        country: Country::Ci,
-        provider: Some(Provider::Orange),
-        mobile_money: Some(MobileMoneyDetails {
-            msisdn: "0700000001".into(),
-            otp: None,
-            on_success_redirection_url: None,
-            on_cancel_redirection_url: None,
-            on_failed_redirection_url: None,
-            on_finish_redirection_url: None,
-        }),
-    };
+    let attempt =
+        AttemptPaymentRequest::new("jwt.token.here", PaymentMethod::MobileMoney, Country::Ci)
+            .with_provider(Provider::Orange)
+            .with_mobile_money(MobileMoneyDetails::new("0700000001"));
     let intent = payments.attempt_payment("pi_1", &attempt).await.unwrap();
     assert_eq!(intent.status, PaymentIntentStatus::Processing);
-    let otp = AuthenticatePaymentRequest {
-        token: "jwt.token.here".into(),
-        confirmation_code: "1234".into(),
-    };
+    let otp = AuthenticatePaymentRequest::new("jwt.token.here", "1234");
     payments.authenticate_payment("pi_1", &otp).await.unwrap();
     // The same, derived from a merchant client.
     server
@@ -494,11 +462,10 @@ async fn error_bodies_become_api_errors() {
     assert_eq!(server.count("GET", "/hub2/balance"), 3);
     // A POST answered 5xx is never re-sent.
     let err = client
-        .create_webhook(&CreateWebhookRequest {
-            url: "https://website.com/hook".into(),
-            events: vec![WebhookEventType::PaymentSucceeded],
-            description: None,
-        })
+        .create_webhook(&CreateWebhookRequest::new(
+            "https://website.com/hook",
+            vec![WebhookEventType::PaymentSucceeded],
+        ))
         .await
         .unwrap_err();
     assert_eq!(err.http_status(), Some(500));
@@ -747,10 +714,7 @@ async fn invalid_requests_are_never_sent() {
             .is_err());
     }
     let payments = client.payment_client();
-    let otp = AuthenticatePaymentRequest {
-        token: "t".into(),
-        confirmation_code: "1234".into(),
-    };
+    let otp = AuthenticatePaymentRequest::new("t", "1234");
     assert!(matches!(
         payments.authenticate_payment("../webhooks", &otp).await,
         Err(Hub2Error::Invalid { field, .. }) if field == "intent_id"

@@ -156,7 +156,7 @@ mod generated_requests {
     //! The same agreement for the generated request models.
 
     use super::*;
-    use paygate::gateway::{Country, Currency, CustomerDocType, PaymentC2bRequest, RequestExtra};
+    use paygate::gateway::{Country, CustomerDocType, PaymentC2bRequest, RequestExtra};
 
     fn code(len: usize) -> impl Strategy<Value = String> {
         prop::collection::vec(prop::char::range('A', 'Z'), len)
@@ -198,19 +198,19 @@ mod generated_requests {
             provider_id in any::<i64>(),
             extra in prop::option::of(request_extra()),
         ) -> PaymentC2bRequest {
-            PaymentC2bRequest {
+            let mut request = PaymentC2bRequest::new(
                 merchant_id,
                 customer_id,
-                customer_user_id,
                 order_id,
-                amount: Amount::from_minor(minor),
-                currency: Currency::from(currency.as_str()),
-                country: country.map(|c| Country::from(c.as_str())),
-                callback_url,
+                Amount::from_minor(minor),
+                currency.as_str(),
                 provider_id,
-                extra,
-                signature: String::new(),
-            }
+            );
+            request.customer_user_id = customer_user_id;
+            request.country = country.map(|c| Country::from(c.as_str()));
+            request.callback_url = callback_url;
+            request.extra = extra;
+            request
         }
     }
 

@@ -13,10 +13,10 @@
 
 use core::fmt;
 
-use crate::money::Amount;
-use crate::rules::{
+use crate::gateway::rules::{
     Certainty, CustomerIdKind, Direction, Limits, Provenance, ProviderRule, ProviderTable, Quote,
 };
+use crate::money::Amount;
 
 /// The longest `order_id` the gateway accepts.
 pub const ORDER_ID_MAX_LEN: usize = 128;
@@ -389,7 +389,7 @@ fn check_limits(
     let candidates: Vec<_> = table.candidates(limits).collect();
     let several = candidates.len() > 1;
     // A binding bound is the loosest candidate's: cite that table.
-    let loosest = |pick: fn(&crate::rules::TableSide) -> Option<Amount>, highest: bool| {
+    let loosest = |pick: fn(&crate::gateway::rules::TableSide) -> Option<Amount>, highest: bool| {
         let sides = candidates
             .iter()
             .filter_map(|t| t.side(draft.direction).map(|s| (t, pick(s))));

@@ -4,7 +4,8 @@
 use core::fmt;
 use std::time::Duration;
 
-use crate::rules::ProviderTable;
+use crate::gateway::rules::ProviderTable;
+pub use crate::http::{PollPolicy, RetryPolicy};
 use crate::signing::SecretKey;
 
 /// One brand of the white-label gateway: its base URL and its provider
@@ -54,62 +55,6 @@ impl fmt::Debug for Credentials {
             .field("merchant_id", &self.merchant_id)
             .field("secret_key", &self.secret_key)
             .finish()
-    }
-}
-
-/// How often and how patiently a request is re-sent after a transport
-/// error, an HTTP 5xx or an HTTP 429. Every attempt sends the same body, so
-/// the gateway's idempotency by `order_id` makes the retry safe.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Attempts in all, the first included (at least 1).
-    pub max_attempts: u32,
-    /// Wait before the second attempt; doubled after each further one.
-    pub initial_backoff: Duration,
-    /// The longest wait between attempts.
-    pub max_backoff: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 4,
-            initial_backoff: Duration::from_millis(200),
-            max_backoff: Duration::from_secs(5),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// The wait before attempt `attempt + 1` (attempt counts from 1).
-    pub fn backoff(&self, attempt: u32) -> Duration {
-        let factor = 1u32
-            .checked_shl(attempt.saturating_sub(1))
-            .unwrap_or(u32::MAX);
-        self.initial_backoff
-            .checked_mul(factor)
-            .map_or(self.max_backoff, |d| d.min(self.max_backoff))
-    }
-}
-
-/// How `wait_for_final_status` polls.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PollPolicy {
-    /// Wait before the first poll.
-    pub initial_delay: Duration,
-    /// Growth of the wait after each poll that found no final status.
-    pub factor: u32,
-    /// The longest wait between polls.
-    pub max_delay: Duration,
-}
-
-impl Default for PollPolicy {
-    fn default() -> Self {
-        PollPolicy {
-            initial_delay: Duration::from_secs(2),
-            factor: 2,
-            max_delay: Duration::from_secs(30),
-        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Tests of the pre-flight rules against a small hand-made table.
 
 use super::*;
-use crate::rules::{
+use crate::gateway::rules::{
     CountryRule, CurrencyRule, CustomerIdRule, DirectionRule, ExtraRule, LimitTable, PhoneFormat,
     PhoneRule, PhoneToken, TableSide,
 };

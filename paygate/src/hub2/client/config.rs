@@ -4,7 +4,7 @@
 use core::fmt;
 use std::time::Duration;
 
-pub use crate::client::{PollPolicy, RetryPolicy};
+pub use crate::http::{PollPolicy, RetryPolicy};
 
 /// The HUB2 environment a request runs in (the `Environment` header). It
 /// must match the environment the API key was created for.

@@ -3,13 +3,13 @@
 //! nothing the documentation itself sends), every response and callback
 //! parses into its typed model.
 
-use paygate::client::{validate_payment, BrandProfile};
+use paygate::gateway::client::{validate_payment, BrandProfile};
+use paygate::gateway::rules::Direction;
 use paygate::gateway::{
     PaymentB2cRequest, PaymentC2bRequest, PaymentCallback, PaymentResponse, PosCallback,
     StatusRequest, WithdrawalRequest,
 };
 use paygate::hub2::models::NextAction;
-use paygate::rules::Direction;
 
 #[derive(serde::Deserialize)]
 struct Example {

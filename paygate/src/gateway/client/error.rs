@@ -1,7 +1,7 @@
 //! Everything that can go wrong when talking to the gateway, as types.
 
+use crate::gateway::validate::Violations;
 use crate::signing::SignError;
-use crate::validate::Violations;
 
 /// Why a client call failed.
 #[derive(Debug, thiserror::Error)]

@@ -210,6 +210,12 @@ impl<'a, S: ByteSink> Canonicalizer<'a, S> {
         }
     }
 
+    /// Writes an integer scalar: `key` and the integer's decimal digits.
+    pub fn integer(&mut self, key: Segment<'_>, value: i64) {
+        let mut buf = itoa::Buffer::new();
+        self.scalar(key, buf.format(value).as_bytes());
+    }
+
     /// Like [`Canonicalizer::scalar`], for a value that writes itself in
     /// pieces (an escaped string, a number rendered on the stack).
     #[inline]

@@ -22,16 +22,17 @@ use serde::Serialize;
 pub use config::{BrandProfile, ClientConfig, Credentials, PollPolicy, RetryPolicy};
 pub use error::ClientError;
 
+use crate::gateway::rules::{Direction, ProviderTable};
+use crate::gateway::validate::{
+    check_order_id, check_payment, PaymentDraft, Preflight, Violation, Violations,
+};
 use crate::gateway::{
     BulkB2cRequest, BulkB2cResponse, BulkCancelRequest, BulkCancelResponse, BulkDetailsRequest,
     BulkDetailsResponse, DepositRequest, ErrorResponse, PaymentB2cRequest, PaymentC2bRequest,
     PaymentResponse, StatusRequest, WithdrawalRequest,
 };
-use crate::rules::Direction;
+use crate::http::retry_after;
 use crate::signing::{sign, Signable, SigningKey};
-use crate::validate::{
-    check_order_id, check_payment, PaymentDraft, Preflight, Violation, Violations,
-};
 
 /// A response, with the warnings pre-flight validation raised about the
 /// request (rules some reading of the documentation enforces; the request
@@ -116,56 +117,51 @@ fn present_fields<T: Serialize>(value: &T) -> Vec<String> {
     }
 }
 
+/// A payment request pre-flight validation can read: `PaymentC2bRequest`
+/// and `PaymentB2cRequest` (the same fields).
+pub trait PaymentFields {
+    /// Checks the request against `table` as a payment in `direction`.
+    fn check(&self, table: &'static ProviderTable, direction: Direction) -> Preflight;
+}
+
+macro_rules! payment_fields {
+    ($($t:ty),*) => {$(
+        impl PaymentFields for $t {
+            fn check(&self, table: &'static ProviderTable, direction: Direction) -> Preflight {
+                let extras = self.extra.as_ref().map(present_fields).unwrap_or_default();
+                let extras: Vec<&str> = extras.iter().map(String::as_str).collect();
+                check_payment(
+                    table,
+                    &PaymentDraft {
+                        direction,
+                        provider_id: self.provider_id,
+                        country: self.country.as_ref().map(|c| c.as_str()),
+                        currency: self.currency.as_str(),
+                        amount: self.amount,
+                        customer_id: &self.customer_id,
+                        order_id: &self.order_id,
+                        extras: &extras,
+                    },
+                )
+            }
+        }
+    )*};
+}
+payment_fields!(PaymentC2bRequest, PaymentB2cRequest);
+
 /// Checks a C2B or B2C request against the brand's provider rules:
 /// refusals and warnings.
 pub fn validate_payment(
     brand: &BrandProfile,
     direction: Direction,
-    request: &PaymentC2bRequest,
+    request: &impl PaymentFields,
 ) -> Preflight {
-    let extras = request
-        .extra
-        .as_ref()
-        .map(present_fields)
-        .unwrap_or_default();
-    let extras: Vec<&str> = extras.iter().map(String::as_str).collect();
-    check_payment(
-        brand.providers,
-        &PaymentDraft {
-            direction,
-            provider_id: request.provider_id,
-            country: request.country.as_ref().map(|c| c.as_str()),
-            currency: request.currency.as_str(),
-            amount: request.amount,
-            customer_id: &request.customer_id,
-            order_id: &request.order_id,
-            extras: &extras,
-        },
-    )
-}
-
-fn b2c_as_c2b_shape(request: &PaymentB2cRequest) -> PaymentC2bRequest {
-    PaymentC2bRequest {
-        merchant_id: request.merchant_id.clone(),
-        customer_id: request.customer_id.clone(),
-        customer_user_id: request.customer_user_id.clone(),
-        order_id: request.order_id.clone(),
-        amount: request.amount,
-        currency: request.currency.clone(),
-        country: request.country.clone(),
-        callback_url: request.callback_url.clone(),
-        provider_id: request.provider_id,
-        extra: request.extra.clone(),
-        signature: String::new(),
-    }
+    request.check(brand.providers, direction)
 }
 
 /// An `extra` object with no field set.
 fn empty_extra() -> Result<crate::gateway::RequestExtra, ClientError> {
-    serde_json::from_str("{}").map_err(|e| ClientError::Decode {
-        path: "extra".into(),
-        message: e.to_string(),
-    })
+    Ok(crate::gateway::RequestExtra::new())
 }
 
 /// The Payment API Gateway client. Cheap to clone; clones share one
@@ -231,7 +227,7 @@ impl GatewayClient {
         let warnings = preflight(validate_payment(
             &self.config.brand,
             Direction::B2c,
-            &b2c_as_c2b_shape(&request),
+            &request,
         ))?;
         let response = self.call("payment_b2c", &mut request).await?;
         Ok(Reply { response, warnings })
@@ -258,13 +254,7 @@ impl GatewayClient {
     /// The status of an earlier operation.
     pub async fn status(&self, order_id: &str) -> Result<PaymentResponse, ClientError> {
         check_order_id(order_id).map_err(|v| Violations(vec![v]))?;
-        let mut request = StatusRequest {
-            merchant_id: String::new(),
-            order_id: order_id.to_owned(),
-            customer_id: None,
-            extra: None,
-            signature: String::new(),
-        };
+        let mut request = StatusRequest::new(String::new(), order_id);
         self.call("status", &mut request).await
     }
 
@@ -281,13 +271,9 @@ impl GatewayClient {
         check_order_id(order_id).map_err(|v| Violations(vec![v]))?;
         let mut extra = empty_extra()?;
         extra.otp = Some(otp.to_owned());
-        let mut request = StatusRequest {
-            merchant_id: String::new(),
-            order_id: order_id.to_owned(),
-            customer_id: Some(customer_id.to_owned()),
-            extra: Some(extra),
-            signature: String::new(),
-        };
+        let mut request = StatusRequest::new(String::new(), order_id)
+            .with_customer_id(customer_id)
+            .with_extra(extra);
         self.call("status", &mut request).await
     }
 
@@ -366,23 +352,13 @@ impl GatewayClient {
         page: i64,
         page_size: i64,
     ) -> Result<BulkDetailsResponse, ClientError> {
-        let mut request = BulkDetailsRequest {
-            merchant_id: String::new(),
-            bulk_id: bulk_id.to_owned(),
-            page,
-            page_size,
-            signature: String::new(),
-        };
+        let mut request = BulkDetailsRequest::new(String::new(), bulk_id, page, page_size);
         self.call("payment_b2c/bulk/details", &mut request).await
     }
 
     /// Stops a bulk payout: items not yet executed are cancelled.
     pub async fn bulk_cancel(&self, bulk_id: &str) -> Result<BulkCancelResponse, ClientError> {
-        let mut request = BulkCancelRequest {
-            merchant_id: String::new(),
-            bulk_id: bulk_id.to_owned(),
-            signature: String::new(),
-        };
+        let mut request = BulkCancelRequest::new(String::new(), bulk_id);
         self.call("payment_b2c/bulk/cancel", &mut request).await
     }
 
@@ -519,19 +495,6 @@ fn preflight(found: Preflight) -> Result<Vec<Violation>, ClientError> {
         );
     }
     Ok(warnings)
-}
-
-/// `Retry-After` in seconds, if the response has one.
-fn retry_after(response: &reqwest::Response) -> Option<Duration> {
-    response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
 }
 
 /// A response type that carries the gateway's `result`.

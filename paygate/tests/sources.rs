@@ -2,9 +2,9 @@
 //! the hand-written `ORDER_ID_SOURCE` and `PROVIDER_IDS_SOURCE`) occurs in
 //! the documentation, whitespace-normalised.
 
+use paygate::gateway::rules::Quote;
+use paygate::gateway::validate::{ORDER_ID_SOURCE, PROVIDER_IDS_SOURCE};
 use paygate::gateway::PROVIDER_TABLE;
-use paygate::rules::Quote;
-use paygate::validate::{ORDER_ID_SOURCE, PROVIDER_IDS_SOURCE};
 
 fn norm(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
