@@ -113,6 +113,20 @@ pub fn generate_crate(inputs: &CrateInputs) -> Result<(Vec<GeneratedFile>, Vec<W
     Ok((files, warnings))
 }
 
+/// The files of `generated` (the crate's folder) that differ from
+/// `files`: missing, unreadable or with other contents. Empty when the
+/// committed crate is what the generator writes from the current specs.
+pub fn stale_files<'f>(generated: &Path, files: &'f [GeneratedFile]) -> Vec<&'f str> {
+    files
+        .iter()
+        .filter(|file| {
+            std::fs::read_to_string(generated.join(file.path))
+                .map_or(true, |current| current != file.text)
+        })
+        .map(|file| file.path)
+        .collect()
+}
+
 const MANIFEST: &str = r#"
 [package]
 name = "paygate-generated"
@@ -123,6 +137,9 @@ license.workspace = true
 rust-version.workspace = true
 keywords = ["payments", "mobile-money", "openapi"]
 categories = ["api-bindings"]
+
+[lints]
+workspace = true
 
 [features]
 # Regenerate the bindings from ../spec at build time instead of compiling the
@@ -160,18 +177,24 @@ fn regenerate() -> Result<(), String> {
     let out = std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set; run this through cargo")?;
     let root = std::path::Path::new(&manifest).join("..");
     println!("cargo:rerun-if-changed={}", root.join("spec").display());
-    for spec in ["spec/gateway/openapi.yaml", "spec/gateway/providers.yaml", "spec/hub2/openapi.yaml"] {
+    for spec in [
+        "spec/gateway/openapi.yaml",
+        "spec/gateway/providers.yaml",
+        "spec/hub2/openapi.yaml",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(spec).display());
     }
     let inputs = paygate_codegen::CrateInputs::load(&root).map_err(|e| e.to_string())?;
-    let (files, warnings) = paygate_codegen::generate_bindings(&inputs).map_err(|e| e.to_string())?;
+    let (files, warnings) =
+        paygate_codegen::generate_bindings(&inputs).map_err(|e| e.to_string())?;
     for warning in &warnings {
         println!("cargo:warning={}", warning.to_string().replace('\n', " "));
     }
     for file in files {
         let name = file.path.trim_start_matches("src/");
         let path = std::path::Path::new(&out).join(name);
-        std::fs::write(&path, file.text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        std::fs::write(&path, file.text)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     Ok(())
 }

@@ -36,8 +36,8 @@ mod schema;
 use std::path::Path;
 
 pub use crate_files::{
-    generate_bindings, generate_crate, CrateInputs, GeneratedFile, GATEWAY_RULES, GATEWAY_SPEC,
-    HUB2_SPEC,
+    generate_bindings, generate_crate, stale_files, CrateInputs, GeneratedFile, GATEWAY_RULES,
+    GATEWAY_SPEC, HUB2_SPEC,
 };
 pub use error::{Error, Warning};
 

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use paygate_codegen::{generate_crate, CrateInputs};
+use paygate_codegen::{generate_crate, stale_files, CrateInputs};
 
 fn main() -> ExitCode {
     let mut check = false;
@@ -37,15 +37,11 @@ fn main() -> ExitCode {
     for w in &warnings {
         eprintln!("warning: {w}");
     }
-    let mut stale = Vec::new();
-    for file in &files {
-        let path = root.join("generated").join(file.path);
-        let current = std::fs::read_to_string(&path).unwrap_or_default();
-        if current == file.text {
-            continue;
-        }
-        stale.push(file.path);
-        if !check {
+    let generated = root.join("generated");
+    let stale = stale_files(&generated, &files);
+    if !check {
+        for file in files.iter().filter(|f| stale.contains(&f.path)) {
+            let path = generated.join(file.path);
             if let Some(dir) = path.parent() {
                 if let Err(e) = std::fs::create_dir_all(dir) {
                     eprintln!("paygate-regenerate: cannot create {}: {e}", dir.display());
