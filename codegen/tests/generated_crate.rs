@@ -130,6 +130,9 @@ edition = "2021"
 license = "MIT OR Apache-2.0"
 rust-version = "1.88"
 
+[workspace.lints.rust]
+unsafe_code = "deny"
+
 [workspace.dependencies]
 paygate-core = {{ path = {core:?} }}
 paygate-codegen = {{ path = {codegen:?} }}

@@ -1,13 +1,10 @@
 //! The phone-number patterns of the rules: an anchored regex subset
 //! (literal digits, digit classes, `\\d`, `{n}` and `{n,m}`), compiled into
-//! tokens the runtime matches without a regex engine.
+//! the runtime's tokens, which it matches without a regex engine.
 
-/// One compiled piece of a phone pattern.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum PhoneToken {
-    Literal(String),
-    Digits { allowed: String, min: u8, max: u8 },
-}
+/// One compiled piece of a phone pattern: the runtime's token, holding
+/// owned strings while the generator works.
+pub(crate) type PhoneToken = paygate_core::rules::PhoneToken<String>;
 
 /// Compiles the supported regex subset: `^`, `$`, literal digits, digit
 /// classes like `[0-9]` or `[1-9]`, `\d`, each optionally followed by `{n}`
@@ -132,28 +129,10 @@ fn digit_class(class: &str) -> Option<String> {
     )
 }
 
-/// The same matcher as `paygate::rules`, to check examples at generation time.
+/// The runtime's matcher (`paygate::gateway::rules::matches_phone`), to
+/// check the rules' examples at generation time.
 pub(crate) fn matches_tokens(tokens: &[PhoneToken], input: &[u8]) -> bool {
-    let Some((first, rest)) = tokens.split_first() else {
-        return input.is_empty();
-    };
-    match first {
-        PhoneToken::Literal(lit) => input
-            .strip_prefix(lit.as_bytes())
-            .is_some_and(|tail| matches_tokens(rest, tail)),
-        PhoneToken::Digits { allowed, min, max } => {
-            let run = input
-                .iter()
-                .take(usize::from(*max))
-                .take_while(|c| allowed.as_bytes().contains(c))
-                .count();
-            (usize::from(*min)..=run).rev().any(|n| {
-                input
-                    .get(n..)
-                    .is_some_and(|tail| matches_tokens(rest, tail))
-            })
-        }
-    }
+    paygate_core::rules::matches_phone(tokens, input)
 }
 
 #[cfg(test)]

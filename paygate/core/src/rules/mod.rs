@@ -7,6 +7,10 @@
 //! [`Certainty`]: documented and inferred facts bind, ambiguous ones bind
 //! only as their loosest reading, assumed ones never.
 
+mod phone;
+
+pub use phone::{matches_phone, PhoneFormat, PhoneToken};
+
 use crate::money::Amount;
 
 /// How sure the documentation is of a fact.
@@ -137,67 +141,6 @@ pub enum CustomerIdKind {
     Phone,
     /// A bank account number.
     Account,
-}
-
-/// One piece of a phone-number format: a literal run of digits, or a run of
-/// digits drawn from a set.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PhoneToken {
-    /// These exact characters.
-    Literal(&'static str),
-    /// Between `min` and `max` characters, each one of `allowed`.
-    Digits {
-        /// The characters allowed (for example `0123456789` or `123456789`).
-        allowed: &'static str,
-        /// Fewest characters.
-        min: u8,
-        /// Most characters.
-        max: u8,
-    },
-}
-
-/// A phone-number format, compiled from the rules' anchored pattern.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PhoneFormat {
-    /// The pattern as written in the rules (for error messages).
-    pub pattern: &'static str,
-    /// An example number in this format.
-    pub example: &'static str,
-    /// The compiled pattern.
-    pub tokens: &'static [PhoneToken],
-}
-
-impl PhoneFormat {
-    /// Whether `number` is in this format.
-    pub fn matches(&self, number: &str) -> bool {
-        matches_tokens(self.tokens, number.as_bytes())
-    }
-}
-
-/// Backtracks at most once per token: patterns are at most 64 characters
-/// (checked by the generator), so the depth is bounded by the rules, never
-/// by the number matched.
-fn matches_tokens(tokens: &[PhoneToken], input: &[u8]) -> bool {
-    let Some((first, rest)) = tokens.split_first() else {
-        return input.is_empty();
-    };
-    match *first {
-        PhoneToken::Literal(lit) => input
-            .strip_prefix(lit.as_bytes())
-            .is_some_and(|tail| matches_tokens(rest, tail)),
-        PhoneToken::Digits { allowed, min, max } => {
-            let run = input
-                .iter()
-                .take(usize::from(max))
-                .take_while(|c| allowed.as_bytes().contains(c))
-                .count();
-            (usize::from(min)..=run).rev().any(|n| {
-                input
-                    .get(n..)
-                    .is_some_and(|tail| matches_tokens(rest, tail))
-            })
-        }
-    }
 }
 
 /// A phone format and where it comes from.
@@ -488,45 +431,6 @@ impl ProviderTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn phone_tokens_match_whole_numbers_only() {
-        const CI: PhoneFormat = PhoneFormat {
-            pattern: "^225[0-9]{10}$",
-            example: "2250000000000",
-            tokens: &[
-                PhoneToken::Literal("225"),
-                PhoneToken::Digits {
-                    allowed: "0123456789",
-                    min: 10,
-                    max: 10,
-                },
-            ],
-        };
-        assert!(CI.matches("2250705145655"));
-        assert!(!CI.matches("225070514565"));
-        assert!(!CI.matches("22507051456551"));
-        assert!(!CI.matches("2240705145655"));
-        assert!(!CI.matches("225070514565a"));
-        const NO_LEADING_ZERO: PhoneFormat = PhoneFormat {
-            pattern: "^[1-9][0-9]{8}$",
-            example: "999000000",
-            tokens: &[
-                PhoneToken::Digits {
-                    allowed: "123456789",
-                    min: 1,
-                    max: 1,
-                },
-                PhoneToken::Digits {
-                    allowed: "0123456789",
-                    min: 8,
-                    max: 8,
-                },
-            ],
-        };
-        assert!(NO_LEADING_ZERO.matches("999000000"));
-        assert!(!NO_LEADING_ZERO.matches("099000000"));
-    }
 
     #[test]
     fn only_documented_and_inferred_facts_bind() {
