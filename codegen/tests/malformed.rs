@@ -371,3 +371,41 @@ fn garbage_never_panics() {
         let _ = run(GOOD_SPEC, Some(case));
     }
 }
+
+/// `count` object components `Link0`..: each has a field `next` of the
+/// following one; listed first to last or last to first.
+fn chain_of_components(count: usize, last_first: bool) -> String {
+    let mut components: Vec<String> = (0..count)
+        .map(|i| {
+            if i + 1 == count {
+                format!("    Link{i}:\n      type: object\n      properties:\n        end: {{type: string}}\n")
+            } else {
+                format!(
+                    "    Link{i}:\n      type: object\n      properties:\n        next: {{$ref: '#/components/schemas/Link{}'}}\n",
+                    i + 1
+                )
+            }
+        })
+        .collect();
+    if last_first {
+        components.reverse();
+    }
+    GOOD_SPEC.replace("    PayResponse:", &format!("{}    PayResponse:", components.concat()))
+}
+
+#[test]
+fn nesting_deeper_than_the_limit_is_an_error_not_a_stack_overflow() {
+    // Lowered first to last, each component waits on the next: 2 000 levels.
+    let e = err(&chain_of_components(2_000, false), None);
+    assert!(e.contains("more than 64 levels deep"), "{e}");
+    assert!(e.contains("#/components/schemas/Link"), "{e}");
+}
+
+#[test]
+fn a_long_chain_of_structs_is_walked_without_recursion() {
+    // Lowered last to first, every reference is already known: a chain of
+    // 20 000 structs reaches the cycle check, which walks it iteratively.
+    let out = run(&chain_of_components(20_000, true), None).expect("a long chain generates");
+    assert!(out.code.contains("pub struct Link19999"));
+    assert!(out.code.contains("pub next: Option<Link1>"), "not boxed: no cycle");
+}
