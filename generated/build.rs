@@ -26,6 +26,7 @@ fn regenerate() -> Result<(), String> {
         "spec/gateway/openapi.yaml",
         "spec/gateway/providers.yaml",
         "spec/hub2/openapi.yaml",
+        "spec/hub2/providers.yaml",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(spec).display());
     }

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use crate::hub2_facts::{generate_hub2_providers, FactsSource};
 use crate::{generate, Error, Options, RulesSource, SpecSource, Warning};
 
 /// Where the specs live, relative to the workspace root.
@@ -13,6 +14,8 @@ pub const GATEWAY_SPEC: &str = "spec/gateway/openapi.yaml";
 pub const GATEWAY_RULES: &str = "spec/gateway/providers.yaml";
 /// HUB2's spec, relative to the workspace root.
 pub const HUB2_SPEC: &str = "spec/hub2/openapi.yaml";
+/// HUB2's coverage facts, relative to the workspace root.
+pub const HUB2_FACTS: &str = "spec/hub2/providers.yaml";
 
 /// What the generated crate is made from.
 #[derive(Debug, Clone)]
@@ -23,6 +26,8 @@ pub struct CrateInputs {
     pub gateway_rules: RulesSource,
     /// HUB2's OpenAPI spec.
     pub hub2_spec: SpecSource,
+    /// HUB2's coverage facts.
+    pub hub2_facts: FactsSource,
 }
 
 impl CrateInputs {
@@ -42,6 +47,7 @@ impl CrateInputs {
             ),
             gateway_rules: rules,
             hub2_spec: label(crate::load_spec_file(root.join(HUB2_SPEC))?, HUB2_SPEC),
+            hub2_facts: FactsSource::new(HUB2_FACTS, crate::read(&root.join(HUB2_FACTS))?),
         })
     }
 }
@@ -55,8 +61,8 @@ pub struct GeneratedFile {
     pub text: String,
 }
 
-/// The two binding modules: `gateway.rs` and `hub2.rs`, and the
-/// generator's warnings.
+/// The binding modules: `gateway.rs`, `hub2.rs` and `hub2_providers.rs`,
+/// and the generator's warnings.
 pub fn generate_bindings(
     inputs: &CrateInputs,
 ) -> Result<(Vec<GeneratedFile>, Vec<Warning>), Error> {
@@ -74,6 +80,10 @@ pub fn generate_bindings(
             GeneratedFile {
                 path: "src/hub2.rs",
                 text: hub2.code,
+            },
+            GeneratedFile {
+                path: "src/hub2_providers.rs",
+                text: generate_hub2_providers(&inputs.hub2_spec, &inputs.hub2_facts)?,
             },
         ],
         warnings,
@@ -181,6 +191,7 @@ fn regenerate() -> Result<(), String> {
         "spec/gateway/openapi.yaml",
         "spec/gateway/providers.yaml",
         "spec/hub2/openapi.yaml",
+        "spec/hub2/providers.yaml",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(spec).display());
     }
@@ -222,12 +233,22 @@ pub mod gateway {
     include!("gateway.rs");
 }
 
-/// HUB2: request and response models, their open enums and the operation
-/// table.
+/// HUB2: request and response models, their open enums, the operation
+/// table and the coverage tables ([`hub2::providers`]).
 pub mod hub2 {
     #[cfg(feature = "regenerate")]
     include!(concat!(env!("OUT_DIR"), "/hub2.rs"));
     #[cfg(not(feature = "regenerate"))]
     include!("hub2.rs");
+
+    /// Which (country, provider) pairs and methods HUB2 serves, in which
+    /// currency, and what Processing Only mode supports, each table with
+    /// where it comes from (`spec/hub2/providers.yaml`).
+    pub mod providers {
+        #[cfg(feature = "regenerate")]
+        include!(concat!(env!("OUT_DIR"), "/hub2_providers.rs"));
+        #[cfg(not(feature = "regenerate"))]
+        include!("hub2_providers.rs");
+    }
 }
 "#;

@@ -26,6 +26,7 @@ mod crate_files;
 mod doc;
 mod emit;
 mod error;
+mod hub2_facts;
 mod load;
 mod model;
 mod names;
@@ -37,9 +38,12 @@ use std::path::Path;
 
 pub use crate_files::{
     generate_bindings, generate_crate, stale_files, CrateInputs, GeneratedFile, GATEWAY_RULES,
-    GATEWAY_SPEC, HUB2_SPEC,
+    GATEWAY_SPEC, HUB2_FACTS, HUB2_SPEC,
 };
 pub use error::{Error, Warning};
+pub use hub2_facts::{
+    generate_hub2_providers, hub2_facts_citations, hub2_facts_seed_files, FactsSource,
+};
 
 /// An OpenAPI 3.0 document, as JSON or YAML text (detected by content).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,7 +125,7 @@ pub fn load_rules_file(path: impl AsRef<Path>) -> Result<RulesSource, Error> {
     Ok(RulesSource::new(path.display().to_string(), text))
 }
 
-fn read(path: &Path) -> Result<String, Error> {
+pub(crate) fn read(path: &Path) -> Result<String, Error> {
     std::fs::read_to_string(path).map_err(|source| Error::Io {
         path: path.to_owned(),
         source,

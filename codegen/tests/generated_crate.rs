@@ -10,7 +10,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use paygate_codegen::{generate_crate, stale_files, CrateInputs, GATEWAY_SPEC};
+use paygate_codegen::{
+    generate_crate, stale_files, CrateInputs, GATEWAY_RULES, GATEWAY_SPEC, HUB2_FACTS, HUB2_SPEC,
+};
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -51,11 +53,7 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn copy_specs(from: &Path, to: &Path) {
-    for spec in [
-        "spec/gateway/openapi.yaml",
-        "spec/gateway/providers.yaml",
-        "spec/hub2/openapi.yaml",
-    ] {
+    for spec in [GATEWAY_SPEC, GATEWAY_RULES, HUB2_SPEC, HUB2_FACTS] {
         let target = to.join(spec);
         std::fs::create_dir_all(target.parent().expect("a folder")).expect("spec folder");
         std::fs::copy(from.join(spec), &target).expect("spec copied");

@@ -390,7 +390,10 @@ fn chain_of_components(count: usize, last_first: bool) -> String {
     if last_first {
         components.reverse();
     }
-    GOOD_SPEC.replace("    PayResponse:", &format!("{}    PayResponse:", components.concat()))
+    GOOD_SPEC.replace(
+        "    PayResponse:",
+        &format!("{}    PayResponse:", components.concat()),
+    )
 }
 
 #[test]
@@ -407,5 +410,8 @@ fn a_long_chain_of_structs_is_walked_without_recursion() {
     // 20 000 structs reaches the cycle check, which walks it iteratively.
     let out = run(&chain_of_components(20_000, true), None).expect("a long chain generates");
     assert!(out.code.contains("pub struct Link19999"));
-    assert!(out.code.contains("pub next: Option<Link1>"), "not boxed: no cycle");
+    assert!(
+        out.code.contains("pub next: Option<Link1>"),
+        "not boxed: no cycle"
+    );
 }

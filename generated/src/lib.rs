@@ -22,11 +22,21 @@ pub mod gateway {
     include!("gateway.rs");
 }
 
-/// HUB2: request and response models, their open enums and the operation
-/// table.
+/// HUB2: request and response models, their open enums, the operation
+/// table and the coverage tables ([`hub2::providers`]).
 pub mod hub2 {
     #[cfg(feature = "regenerate")]
     include!(concat!(env!("OUT_DIR"), "/hub2.rs"));
     #[cfg(not(feature = "regenerate"))]
     include!("hub2.rs");
+
+    /// Which (country, provider) pairs and methods HUB2 serves, in which
+    /// currency, and what Processing Only mode supports, each table with
+    /// where it comes from (`spec/hub2/providers.yaml`).
+    pub mod providers {
+        #[cfg(feature = "regenerate")]
+        include!(concat!(env!("OUT_DIR"), "/hub2_providers.rs"));
+        #[cfg(not(feature = "regenerate"))]
+        include!("hub2_providers.rs");
+    }
 }

@@ -156,3 +156,28 @@ fn callbacks_keep_unknown_values() {
     assert_eq!(callback.operation_type, OperationType::Unknown(99));
     assert_eq!(serde_json::to_string(&callback).expect("serializes"), json);
 }
+
+#[test]
+fn hub2_coverage_tables_answer_by_pair() {
+    use paygate::hub2::models::{Country, Currency, Provider};
+    use paygate::hub2::providers::{
+        currency_of, processing_only, serves_mobile_money, takes_bank_transfer, Certainty,
+        Service, MOBILE_MONEY, PROCESSING_ONLY_SOURCE,
+    };
+
+    assert!(serves_mobile_money(&Country::Ci, &Provider::Wave));
+    assert!(!serves_mobile_money(&Country::Ne, &Provider::Orange));
+    assert!(!serves_mobile_money(&Country::Unknown("ZZ".into()), &Provider::Orange));
+    assert_eq!(currency_of(&Country::Cm), Some(&Currency::Xaf));
+    assert_eq!(currency_of(&Country::Unknown("FR".into())), None);
+    assert!(takes_bank_transfer(&Country::Sn));
+    assert!(!takes_bank_transfer(&Country::Ml));
+    assert_eq!(
+        processing_only(&Country::Sn, &Provider::Orange),
+        &[Service::Payment, Service::Transfer]
+    );
+    assert!(processing_only(&Country::Sn, &Provider::Mtn).is_empty());
+    // Processing Only's list is the documentation's; the standard mode's is not.
+    assert_eq!(PROCESSING_ONLY_SOURCE.certainty, Certainty::Documented);
+    assert_eq!(MOBILE_MONEY.len(), 27);
+}
