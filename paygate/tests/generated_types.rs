@@ -161,13 +161,16 @@ fn callbacks_keep_unknown_values() {
 fn hub2_coverage_tables_answer_by_pair() {
     use paygate::hub2::models::{Country, Currency, Provider};
     use paygate::hub2::providers::{
-        currency_of, processing_only, serves_mobile_money, takes_bank_transfer, Certainty,
-        Service, MOBILE_MONEY, PROCESSING_ONLY_SOURCE,
+        currency_of, processing_only, serves_mobile_money, takes_bank_transfer, Certainty, Service,
+        MOBILE_MONEY, PROCESSING_ONLY_SOURCE,
     };
 
     assert!(serves_mobile_money(&Country::Ci, &Provider::Wave));
     assert!(!serves_mobile_money(&Country::Ne, &Provider::Orange));
-    assert!(!serves_mobile_money(&Country::Unknown("ZZ".into()), &Provider::Orange));
+    assert!(!serves_mobile_money(
+        &Country::Unknown("ZZ".into()),
+        &Provider::Orange
+    ));
     assert_eq!(currency_of(&Country::Cm), Some(&Currency::Xaf));
     assert_eq!(currency_of(&Country::Unknown("FR".into())), None);
     assert!(takes_bank_transfer(&Country::Sn));
