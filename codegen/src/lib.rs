@@ -1,9 +1,11 @@
 //! paygate-codegen: turns an OpenAPI 3.0 spec (and, optionally, a provider
-//! rules YAML) into typed Rust for the `paygate` crate.
+//! rules YAML) into typed Rust for the `paygate-generated` crate.
 //!
 //! The pipeline is `text -> openapiv3::OpenAPI -> model -> TokenStream ->
-//! syn::File -> prettyplease text`. Front ends stay thin: the `paygate` build
-//! script and the `paygate generate` CLI both call [`generate`].
+//! syn::File -> prettyplease text`. Front ends stay thin: the
+//! `paygate-regenerate` binary and `paygate-generated`'s build script call
+//! [`generate_crate`] / [`generate_bindings`]; the `paygate generate` CLI
+//! calls [`generate`].
 //!
 //! ```no_run
 //! let spec = paygate_codegen::load_spec_file("spec/gateway/openapi.yaml")?;
@@ -104,8 +106,9 @@ impl Options {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Generated {
     /// Formatted Rust source, meant to be `include!`d inside a module of the
-    /// `paygate` crate (it refers to `crate::money`, `crate::rules`,
-    /// `crate::operation`, `crate::signing` and `crate::Signable`).
+    /// `paygate-generated` crate (it refers to `crate::money`, `crate::rules`,
+    /// `crate::operation`, `crate::signing` and `crate::Signable`, which that
+    /// crate re-exports from `paygate-core`).
     pub code: String,
     /// What the generator had to be lenient about, spec first, then rules.
     pub warnings: Vec<Warning>,
