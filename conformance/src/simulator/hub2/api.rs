@@ -217,14 +217,7 @@ impl Caller {
     }
 
     fn mode(&self) -> Mode {
-        mode(self.env)
-    }
-}
-
-pub(crate) fn mode(env: Hub2Environment) -> Mode {
-    match env {
-        Hub2Environment::Sandbox => Mode::Sandbox,
-        Hub2Environment::Live => Mode::Live,
+        self.env.mode()
     }
 }
 

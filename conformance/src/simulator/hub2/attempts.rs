@@ -21,9 +21,8 @@ use paygate::hub2::models::{
 
 use axum::http::StatusCode;
 
-use super::api::mode;
 use super::config::Hub2Environment;
-use super::fees::{fee_model, net_amount};
+use super::fees::net_amount;
 use super::store::{Hub2Store, Plan};
 use super::webhooks::emit;
 use super::{iso_now, Hub2ApiError, OTP_MESSAGE};
@@ -81,7 +80,10 @@ pub(crate) fn start_payment(
             Hub2ApiError::not_found(format!("Payment intent {intent_id} not found"))
         })?;
         check_new_attempt(&record.intent)?;
-        let fees = fee_model(&state.config().hub2, &record.intent.merchant_id)
+        let fees = state
+            .config()
+            .hub2
+            .fee_model(&record.intent.merchant_id)
             .fees(record.intent.amount, &record.intent.currency)
             .ok_or_else(|| {
                 Hub2ApiError::new(
@@ -116,7 +118,7 @@ pub(crate) fn start_payment(
             fees: Some(fees),
             next_action: None,
             bank_transfer_details: bank,
-            mode: Some(mode(record.env)),
+            mode: Some(record.env.mode()),
         };
         record.intent.payments.push(payment.clone());
         record.intent.status = PaymentIntentStatus::Processing;

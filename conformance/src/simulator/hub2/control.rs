@@ -14,7 +14,6 @@ use serde_json::json;
 use super::api::finish_transfer;
 use super::attempts::finish_payment;
 use super::config::Hub2Environment;
-use super::fees::fee_model;
 use super::store::ProviderCredentials;
 use super::{iso_now, Hub2ApiError, DELEGATED_PAIRS};
 use crate::simulator::SimulatorState;
@@ -201,7 +200,7 @@ pub(crate) async fn fees(State(state): State<SimulatorState>) -> Response {
         .map(|m| {
             json!({
                 "merchantId": m.merchant_id,
-                "rateBps": fee_model(config, &m.merchant_id).rate_bps,
+                "rateBps": config.fee_model(&m.merchant_id).rate_bps,
             })
         })
         .collect();
