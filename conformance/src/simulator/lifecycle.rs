@@ -3,7 +3,7 @@
 use super::callbacks::{self, Delivery};
 use super::outcome::Outcome;
 use super::persist::NewOutbox;
-use super::state::{Awaiting, Transaction};
+use super::transaction::{Awaiting, Transaction};
 use super::wire;
 use super::SimulatorState;
 

@@ -33,7 +33,7 @@
 //! * `POST /_sim/transactions/{public_id}/{order_id}/outcome` forces any
 //!   status but 0, 1 and 7 at once.
 
-use super::state::OperationKind;
+use super::operation::OperationKind;
 
 /// An outcome: the status a transaction moves to (1: it stays).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

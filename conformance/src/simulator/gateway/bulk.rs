@@ -23,9 +23,12 @@ use paygate::gateway::{
 
 use super::payments::{new_transaction, replay_or_conflict};
 use super::{json_response, ApiError};
+use crate::simulator::clock::now_timestamp;
 use crate::simulator::lifecycle;
+use crate::simulator::operation::OperationKind;
 use crate::simulator::outcome::{self, Outcome};
-use crate::simulator::state::{bulk_key, OperationKind, StoredReply, Transaction};
+use crate::simulator::state::bulk_key;
+use crate::simulator::transaction::{StoredReply, Transaction};
 use crate::simulator::wire;
 use crate::simulator::{MerchantEntry, SimulatorState};
 
@@ -143,7 +146,7 @@ pub(super) fn create(
         result: ok(),
         service_id: wire::service_id(),
         service_version: wire::service_version(),
-        service_date_time: crate::simulator::state::now_timestamp(),
+        service_date_time: now_timestamp(),
     };
     let body = wire::to_body(&response);
     record.replies.push(StoredReply {
@@ -235,7 +238,7 @@ pub(super) fn details(
         result: ok(),
         service_id: wire::service_id(),
         service_version: wire::service_version(),
-        service_date_time: Some(crate::simulator::state::now_timestamp()),
+        service_date_time: Some(now_timestamp()),
     };
     Ok(json_response(StatusCode::OK, wire::to_body(&response)))
 }
@@ -282,7 +285,7 @@ pub(super) fn cancel(
         result: ok(),
         service_id: wire::service_id(),
         service_version: wire::service_version(),
-        service_date_time: crate::simulator::state::now_timestamp(),
+        service_date_time: now_timestamp(),
     };
     Ok(json_response(StatusCode::OK, wire::to_body(&response)))
 }

@@ -14,11 +14,14 @@ use paygate::signing::canonical_string;
 use serde::Serialize;
 
 use super::{json_response, ApiError};
+use crate::simulator::clock::now_timestamp;
 use crate::simulator::codes;
 use crate::simulator::lifecycle;
+use crate::simulator::operation::OperationKind;
 use crate::simulator::outcome::{self, Outcome, WRONG_OTP};
-use crate::simulator::state::{
-    Awaiting, BankDetails, DailyKey, OperationKind, StatusChange, Store, StoredReply, Transaction,
+use crate::simulator::state::{DailyKey, Store};
+use crate::simulator::transaction::{
+    Awaiting, BankDetails, StatusChange, StoredReply, Transaction,
 };
 use crate::simulator::wire;
 use crate::simulator::{MerchantEntry, SimulatorState};
@@ -241,7 +244,7 @@ pub(super) fn new_transaction(
         confirm_type: 0,
         history: vec![StatusChange {
             status: 0,
-            at: crate::simulator::state::now_timestamp(),
+            at: now_timestamp(),
             note: format!("{} accepted", op.as_str()),
         }],
         planned: None,
@@ -487,7 +490,7 @@ pub(super) fn status(
         tx.planned = Some(otp_outcome(tx.operation, Some(otp), &tx.customer_id));
         tx.history.push(StatusChange {
             status: tx.status,
-            at: crate::simulator::state::now_timestamp(),
+            at: now_timestamp(),
             note: "OTP received in a status request".into(),
         });
         let snapshot = tx.clone();

@@ -24,8 +24,9 @@ use super::payments::{
 };
 use super::{json_response, ApiError};
 use crate::simulator::lifecycle;
+use crate::simulator::operation::OperationKind;
 use crate::simulator::outcome::{self, Outcome};
-use crate::simulator::state::{Awaiting, OperationKind};
+use crate::simulator::transaction::Awaiting;
 use crate::simulator::{MerchantEntry, SimulatorState};
 
 /// A POS deposit or withdrawal, reduced to what the simulator needs.

@@ -308,7 +308,7 @@ pub fn iso_now() -> String {
     let since = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
-    let text = super::state::format_timestamp(since.as_secs(), since.subsec_micros());
+    let text = super::clock::format_timestamp(since.as_secs(), since.subsec_micros());
     // `YYYY-MM-DD hh:mm:ss.ffffff` -> `YYYY-MM-DDThh:mm:ss.fffZ`
     format!("{}T{}Z", &text[..10], &text[11..23])
 }
