@@ -22,10 +22,11 @@ use paygate::hub2::models::{
 use axum::http::StatusCode;
 
 use super::config::Hub2Environment;
+use super::error::Hub2ApiError;
 use super::fees::net_amount;
 use super::store::{Hub2Store, Plan};
 use super::webhooks::emit;
-use super::{iso_now, Hub2ApiError, OTP_MESSAGE};
+use super::{iso_now, OTP_MESSAGE};
 use crate::simulator::SimulatorState;
 
 /// What a payment attempt asks for, validated.
