@@ -5,6 +5,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use paygate::gateway::Status;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -258,10 +259,10 @@ pub(crate) async fn redirect_page(State(state): State<SimulatorState>, path: TxP
     let status = state
         .transaction(&public_id, &order_id)
         .map_or(-1, |tx| tx.status);
-    let word = match status {
-        2 => "succeeded",
-        3 => "failed",
-        4 => "was cancelled",
+    let word = match Status::from(status) {
+        Status::Success => "succeeded",
+        Status::Failed => "failed",
+        Status::Cancelled => "was cancelled",
         _ => "is in progress",
     };
     html(

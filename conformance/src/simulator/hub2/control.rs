@@ -7,7 +7,9 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use paygate::hub2::models::{NextActionType, PaymentIntent, PaymentIntentStatus, Transfer};
+use paygate::hub2::models::{
+    NextActionType, PaymentIntent, PaymentIntentStatus, PaymentStatus, Transfer,
+};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -266,13 +268,15 @@ struct ForceOutcome {
     status: String,
 }
 
+/// Whether the forced outcome `status` (`successful` or `failed`, the
+/// final statuses of a payment and of a transfer) is a success.
 fn outcome_success(status: &str) -> Result<bool, Hub2ApiError> {
-    match status {
-        "successful" => Ok(true),
-        "failed" => Ok(false),
-        other => Err(Hub2ApiError::invalid(
+    match PaymentStatus::from(status) {
+        PaymentStatus::Successful => Ok(true),
+        PaymentStatus::Failed => Ok(false),
+        _ => Err(Hub2ApiError::invalid(
             "status",
-            format!("status must be successful or failed, not {other:?}"),
+            format!("status must be successful or failed, not {status:?}"),
         )),
     }
 }
