@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::persist::{now_ms, OutboxEntry, OutboxProgress};
-use super::state::{now_timestamp, CallbackAttempt, Transaction};
+use super::clock::{now_ms, now_timestamp};
+use super::persist::{OutboxEntry, OutboxProgress};
+use super::transaction::{CallbackAttempt, Transaction};
 use super::SimulatorState;
 
 /// One callback to deliver.

@@ -5,14 +5,16 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use paygate::gateway::Status;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::clock::now_timestamp;
 use super::codes;
 use super::gateway::{json_response, ApiError};
 use super::lifecycle::{finish, FinishError};
 use super::outcome::Outcome;
-use super::state::{Awaiting, Transaction};
+use super::transaction::{Awaiting, StatusChange, Transaction};
 use super::SimulatorState;
 
 fn json_value(status: StatusCode, value: &serde_json::Value) -> Response {
@@ -234,9 +236,9 @@ pub(crate) async fn redirect_page(State(state): State<SimulatorState>, path: TxP
         if let Some(tx) = store.get_mut(&public_id, &order_id) {
             tx.awaiting = Awaiting::Nothing;
             let status = tx.status;
-            tx.history.push(super::state::StatusChange {
+            tx.history.push(StatusChange {
                 status,
-                at: super::state::now_timestamp(),
+                at: now_timestamp(),
                 note: "customer opened the redirect page".into(),
             });
             let snapshot = tx.clone();
@@ -257,10 +259,10 @@ pub(crate) async fn redirect_page(State(state): State<SimulatorState>, path: TxP
     let status = state
         .transaction(&public_id, &order_id)
         .map_or(-1, |tx| tx.status);
-    let word = match status {
-        2 => "succeeded",
-        3 => "failed",
-        4 => "was cancelled",
+    let word = match Status::from(status) {
+        Status::Success => "succeeded",
+        Status::Failed => "failed",
+        Status::Cancelled => "was cancelled",
         _ => "is in progress",
     };
     html(

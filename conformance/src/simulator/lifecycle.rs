@@ -1,9 +1,11 @@
 //! Moving transactions to their final state, and sending the callback.
 
+use paygate::gateway::Status;
+
 use super::callbacks::{self, Delivery};
 use super::outcome::Outcome;
 use super::persist::NewOutbox;
-use super::state::{Awaiting, Transaction};
+use super::transaction::{Awaiting, Transaction};
 use super::wire;
 use super::SimulatorState;
 
@@ -82,12 +84,12 @@ pub(crate) fn finish(
         tx.customer_message = None;
         tx.provider_code = outcome.provider_code;
         tx.provider_message = outcome.provider_message.clone();
-        if outcome.status == 2 {
+        if Status::from(outcome.status) == Status::Success {
             tx.transaction_ref = format!("SIMREF{}", tx.serial);
         }
         tx.set_status(outcome.status, note);
         let snapshot = tx.clone();
-        if snapshot.status == 6 {
+        if Status::from(snapshot.status) == Status::SuccessHold {
             store.note_hold(&snapshot);
         }
         let mut delivery = callback_for(state, &snapshot);
@@ -129,7 +131,7 @@ pub(crate) fn finish(
 /// operations call back only when they succeed (seed 003: "callbacks after
 /// every successful operation performed on POS").
 fn callback_for(state: &SimulatorState, tx: &Transaction) -> Option<Delivery> {
-    if !tx.sends_callback || (tx.operation.is_pos() && tx.status != 2) {
+    if !tx.sends_callback || (tx.operation.is_pos() && Status::from(tx.status) != Status::Success) {
         return None;
     }
     let Some(url) = tx.callback_url.clone() else {

@@ -98,15 +98,18 @@
 //! its own accounts ([`SimulatorConfig::hub2`]) and state; see [`hub2`].
 
 mod callbacks;
+mod clock;
 pub mod codes;
 mod config;
 mod control;
 mod gateway;
 pub mod hub2;
 mod lifecycle;
+mod operation;
 pub mod outcome;
 pub mod persist;
 pub mod state;
+mod transaction;
 mod wire;
 
 use std::collections::HashMap;
@@ -124,8 +127,10 @@ pub use config::{
     CallbackRetry, Merchant, SimulatorConfig, SimulatorError, DEMO_MERCHANT_ID, DEMO_PUBLIC_ID,
     DEMO_SECRET_KEY,
 };
+pub use operation::OperationKind;
 pub use persist::{OutboxEntry, StoreError};
-pub use state::{CallbackAttempt, OperationKind, StatusChange, Store, Transaction};
+pub use state::Store;
+pub use transaction::{CallbackAttempt, StatusChange, Transaction};
 
 /// A merchant with its precomputed signing state.
 pub(crate) struct MerchantEntry {

@@ -33,7 +33,9 @@
 //! * `POST /_sim/transactions/{public_id}/{order_id}/outcome` forces any
 //!   status but 0, 1 and 7 at once.
 
-use super::state::OperationKind;
+use paygate::gateway::Status;
+
+use super::operation::OperationKind;
 
 /// An outcome: the status a transaction moves to (1: it stays).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -50,13 +52,13 @@ impl Outcome {
     /// Whether the transaction leaves "in progress" (and a callback may be
     /// due).
     pub fn is_final(&self) -> bool {
-        self.status != 1
+        Status::from(self.status) != Status::InProgress
     }
 
     /// Success.
     pub fn success() -> Self {
         Outcome {
-            status: 2,
+            status: Status::Success.code(),
             provider_code: 0,
             provider_message: "OK".into(),
         }
@@ -65,7 +67,7 @@ impl Outcome {
     /// Failure with a provider message.
     pub fn failed(code: i64, message: &str) -> Self {
         Outcome {
-            status: 3,
+            status: Status::Failed.code(),
             provider_code: code,
             provider_message: message.into(),
         }
@@ -74,16 +76,16 @@ impl Outcome {
     /// The outcome forced through the control API (any status but 0, 1
     /// and 7, see [`Outcome::can_force`]).
     pub fn forced(status: i64) -> Self {
-        match status {
-            2 => Outcome::success(),
-            3 => Outcome::failed(1, "Failed (forced by the simulator control API)"),
-            4 => Outcome {
-                status: 4,
+        match Status::from(status) {
+            Status::Success => Outcome::success(),
+            Status::Failed => Outcome::failed(1, "Failed (forced by the simulator control API)"),
+            Status::Cancelled => Outcome {
+                status: Status::Cancelled.code(),
                 provider_code: 2,
                 provider_message: "Cancelled (forced by the simulator control API)".into(),
             },
-            other => Outcome {
-                status: other,
+            _ => Outcome {
+                status,
                 provider_code: 0,
                 provider_message: "Forced by the simulator control API".into(),
             },
@@ -93,7 +95,15 @@ impl Outcome {
     /// Whether the control API may force `status`: a status the
     /// documentation lists that a transaction can move to.
     pub fn can_force(status: i64) -> bool {
-        matches!(status, -1 | 2..=6)
+        matches!(
+            Status::from(status),
+            Status::Undefined
+                | Status::Success
+                | Status::Failed
+                | Status::Cancelled
+                | Status::CancelledPartially
+                | Status::SuccessHold
+        )
     }
 
     /// The wrong-OTP failure.
@@ -127,27 +137,27 @@ pub fn for_customer(op: OperationKind, customer_id: &str) -> Outcome {
     match suffix {
         "001" => Outcome::failed(1, "Customer account has insufficient funds"),
         "002" => Outcome {
-            status: 4,
+            status: Status::Cancelled.code(),
             provider_code: 2,
             provider_message: "Cancelled by the customer".into(),
         },
         "003" => Outcome {
-            status: 1,
+            status: Status::InProgress.code(),
             provider_code: 0,
             provider_message: "OK".into(),
         },
         "004" => Outcome {
-            status: -1,
+            status: Status::Undefined.code(),
             provider_code: -1,
             provider_message: "Provider error: status undefined".into(),
         },
         "005" if pos => Outcome {
-            status: 5,
+            status: Status::CancelledPartially.code(),
             provider_code: 0,
             provider_message: "Cancelled partially".into(),
         },
         "006" if op == OperationKind::PaymentC2b => Outcome {
-            status: 6,
+            status: Status::SuccessHold.code(),
             provider_code: 0,
             provider_message: "Held for a withdrawal".into(),
         },

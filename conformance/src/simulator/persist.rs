@@ -48,13 +48,14 @@
 //! an answer that is not yet committed).
 
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::clock::now_ms;
+use super::operation::OperationKind;
 use super::outcome::Outcome;
-use super::state::{Awaiting, CallbackAttempt, OperationKind, StoredReply, Transaction};
+use super::transaction::{Awaiting, CallbackAttempt, StoredReply, Transaction};
 
 /// Why the database could not be opened, read or written.
 #[derive(Debug, thiserror::Error)]
@@ -114,13 +115,6 @@ pub(crate) struct Loaded {
     pub(crate) transactions: Vec<Transaction>,
     pub(crate) attempts: Vec<CallbackAttempt>,
     pub(crate) serial: u64,
-}
-
-/// Milliseconds since the epoch, now.
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 const SCHEMA: &str = "

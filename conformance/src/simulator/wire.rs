@@ -12,7 +12,8 @@ use paygate::gateway::{
 use paygate::money::{Amount, Decimal, TextOrNumber, WireForm};
 use paygate::signing::{sign, SigningKey};
 
-use super::state::{now_timestamp, Transaction};
+use super::clock::now_timestamp;
+use super::transaction::Transaction;
 
 /// `service_id` of every answer.
 pub const SERVICE_ID: i64 = 1;

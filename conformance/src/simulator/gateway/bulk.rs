@@ -18,14 +18,17 @@ use paygate::gateway::rules::Direction;
 use paygate::gateway::validate::{check_order_id, check_payment, PaymentDraft};
 use paygate::gateway::{
     BulkB2cRequest, BulkB2cResponse, BulkCancelRequest, BulkCancelResponse, BulkDetailsItem,
-    BulkDetailsRequest, BulkDetailsResponse, OperationResult,
+    BulkDetailsRequest, BulkDetailsResponse, OperationResult, Status,
 };
 
 use super::payments::{new_transaction, replay_or_conflict};
 use super::{json_response, ApiError};
+use crate::simulator::clock::now_timestamp;
 use crate::simulator::lifecycle;
+use crate::simulator::operation::OperationKind;
 use crate::simulator::outcome::{self, Outcome};
-use crate::simulator::state::{bulk_key, OperationKind, StoredReply, Transaction};
+use crate::simulator::state::bulk_key;
+use crate::simulator::transaction::{StoredReply, Transaction};
 use crate::simulator::wire;
 use crate::simulator::{MerchantEntry, SimulatorState};
 
@@ -123,13 +126,19 @@ pub(super) fn create(
             tx.sends_callback = false;
             tx.provider_code = -8888;
             tx.provider_message = "Good".into();
-            tx.set_status(1, "provider 14 (Simulator): stays in progress, no callback");
+            tx.set_status(
+                Status::InProgress.code(),
+                "provider 14 (Simulator): stays in progress, no callback",
+            );
         } else {
             tx.planned = Some(outcome::for_customer(
                 OperationKind::PaymentB2c,
                 &item.customer_id,
             ));
-            tx.set_status(1, format!("item of bulk {}", request.bulk_id));
+            tx.set_status(
+                Status::InProgress.code(),
+                format!("item of bulk {}", request.bulk_id),
+            );
         }
         txs.push(tx);
     }
@@ -139,11 +148,11 @@ pub(super) fn create(
     record.items = request.items.iter().map(|i| i.order_id.clone()).collect();
     let response = BulkB2cResponse {
         bulk_id: request.bulk_id.clone(),
-        status: wire::status(0),
+        status: Status::Initiated,
         result: ok(),
         service_id: wire::service_id(),
         service_version: wire::service_version(),
-        service_date_time: crate::simulator::state::now_timestamp(),
+        service_date_time: now_timestamp(),
     };
     let body = wire::to_body(&response);
     record.replies.push(StoredReply {
@@ -184,13 +193,16 @@ fn snapshot(
     Ok((record, items))
 }
 
-fn bulk_status(record: &Transaction, items: &[Transaction]) -> i64 {
-    if record.status == 4 {
-        4
+/// The status of a bulk payout: cancelled once cancelled, success once
+/// every item is final, else the record's own (initiated for an undefined
+/// one).
+fn bulk_status(record: &Transaction, items: &[Transaction]) -> Status {
+    if Status::from(record.status) == Status::Cancelled {
+        Status::Cancelled
     } else if items.iter().all(Transaction::is_final) {
-        2
+        Status::Success
     } else {
-        record.status.max(0)
+        Status::from(record.status.max(Status::Initiated.code()))
     }
 }
 
@@ -206,8 +218,9 @@ pub(super) fn details(
         ));
     }
     let (record, items) = snapshot(state, &merchant.merchant.public_id, &request.bulk_id)?;
-    let count = |f: &dyn Fn(i64) -> bool| {
-        i64::try_from(items.iter().filter(|tx| f(tx.status)).count()).unwrap_or(i64::MAX)
+    let count = |f: &dyn Fn(Status) -> bool| {
+        i64::try_from(items.iter().filter(|tx| f(Status::from(tx.status))).count())
+            .unwrap_or(i64::MAX)
     };
     let skip =
         usize::try_from((request.page - 1).saturating_mul(request.page_size)).unwrap_or(usize::MAX);
@@ -225,17 +238,27 @@ pub(super) fn details(
         .collect();
     let response = BulkDetailsResponse {
         bulk_id: request.bulk_id.clone(),
-        status: wire::status(bulk_status(&record, &items)),
+        status: bulk_status(&record, &items),
         total: i64::try_from(items.len()).unwrap_or(i64::MAX),
-        total_initiated: count(&|s| s == 0),
-        total_in_progress: count(&|s| s == 1 || s == 7 || s == -1 || s == 6),
-        total_successed: count(&|s| s == 2),
-        total_failed: count(&|s| s == 3 || s == 4 || s == 5),
+        total_initiated: count(&|s| s == Status::Initiated),
+        total_in_progress: count(&|s| {
+            matches!(
+                s,
+                Status::InProgress | Status::InTransit | Status::Undefined | Status::SuccessHold
+            )
+        }),
+        total_successed: count(&|s| s == Status::Success),
+        total_failed: count(&|s| {
+            matches!(
+                s,
+                Status::Failed | Status::Cancelled | Status::CancelledPartially
+            )
+        }),
         items: page,
         result: ok(),
         service_id: wire::service_id(),
         service_version: wire::service_version(),
-        service_date_time: Some(crate::simulator::state::now_timestamp()),
+        service_date_time: Some(now_timestamp()),
     };
     Ok(json_response(StatusCode::OK, wire::to_body(&response)))
 }
@@ -250,7 +273,7 @@ pub(super) fn cancel(
     let (_, items) = snapshot(state, public_id, &request.bulk_id)?;
     for tx in items.iter().filter(|tx| !tx.is_final()) {
         let cancelled = Outcome {
-            status: 4,
+            status: Status::Cancelled.code(),
             provider_code: 2,
             provider_message: "Cancelled with its bulk".into(),
         };
@@ -269,8 +292,8 @@ pub(super) fn cancel(
         let mut store = state.store();
         let key = bulk_key(&request.bulk_id);
         if let Some(record) = store.get_mut(public_id, &key) {
-            if record.status != 4 {
-                record.set_status(4, "bulk cancelled");
+            if Status::from(record.status) != Status::Cancelled {
+                record.set_status(Status::Cancelled.code(), "bulk cancelled");
             }
             let snapshot = record.clone();
             store.persist(&snapshot).map_err(ApiError::storage)?;
@@ -278,11 +301,11 @@ pub(super) fn cancel(
     }
     let response = BulkCancelResponse {
         bulk_id: request.bulk_id.clone(),
-        status: wire::status(4),
+        status: Status::Cancelled,
         result: ok(),
         service_id: wire::service_id(),
         service_version: wire::service_version(),
-        service_date_time: crate::simulator::state::now_timestamp(),
+        service_date_time: now_timestamp(),
     };
     Ok(json_response(StatusCode::OK, wire::to_body(&response)))
 }

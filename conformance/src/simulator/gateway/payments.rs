@@ -7,18 +7,21 @@ use paygate::gateway::rules::{Direction, Flow};
 use paygate::gateway::validate::{check_payment, PaymentDraft, Rule, Violation};
 use paygate::gateway::{
     Bank, BanksRequest, BanksResponse, OperationResult, PaymentB2cRequest, PaymentC2bRequest,
-    StatusRequest,
+    Status, StatusRequest,
 };
 use paygate::money::Amount;
 use paygate::signing::canonical_string;
 use serde::Serialize;
 
 use super::{json_response, ApiError};
+use crate::simulator::clock::now_timestamp;
 use crate::simulator::codes;
 use crate::simulator::lifecycle;
+use crate::simulator::operation::OperationKind;
 use crate::simulator::outcome::{self, Outcome, WRONG_OTP};
-use crate::simulator::state::{
-    Awaiting, BankDetails, DailyKey, OperationKind, StatusChange, Store, StoredReply, Transaction,
+use crate::simulator::state::{DailyKey, Store};
+use crate::simulator::transaction::{
+    Awaiting, BankDetails, StatusChange, StoredReply, Transaction,
 };
 use crate::simulator::wire;
 use crate::simulator::{MerchantEntry, SimulatorState};
@@ -235,13 +238,13 @@ pub(super) fn new_transaction(
         sends_callback: true,
         transaction_id,
         transaction_ref: String::new(),
-        status: 0,
+        status: Status::Initiated.code(),
         provider_code: 0,
         provider_message: "OK".into(),
         confirm_type: 0,
         history: vec![StatusChange {
-            status: 0,
-            at: crate::simulator::state::now_timestamp(),
+            status: Status::Initiated.code(),
+            at: now_timestamp(),
             note: format!("{} accepted", op.as_str()),
         }],
         planned: None,
@@ -364,7 +367,7 @@ fn payment_op(
             op,
             signature,
             otp: p.otp.as_deref(),
-            status: 1,
+            status: Status::InProgress.code(),
         };
         return confirm(state, &mut store, public_id, &p.order_id, confirmation);
     }
@@ -384,7 +387,10 @@ fn payment_op(
     if simulator {
         tx.provider_code = -8888;
         tx.provider_message = "Good".into();
-        tx.set_status(1, "provider 14 (Simulator): stays in progress, no callback");
+        tx.set_status(
+            Status::InProgress.code(),
+            "provider 14 (Simulator): stays in progress, no callback",
+        );
     } else if outcome::asks_confirmation(op, &p.customer_id) && p.otp.is_none() {
         tx.confirm_type = 1;
         tx.awaiting = Awaiting::Confirmation {
@@ -398,7 +404,7 @@ fn payment_op(
             "Send the customer's one-time password in a status request (customer_id and extra.otp)"
                 .into(),
         );
-        tx.set_status(1, "waiting for the customer's OTP");
+        tx.set_status(Status::InProgress.code(), "waiting for the customer's OTP");
     } else {
         tx.planned = Some(otp_outcome(op, p.otp.as_deref(), &p.customer_id));
         match flow {
@@ -421,7 +427,7 @@ fn payment_op(
             }
             _ => run_timer = true,
         }
-        tx.set_status(1, "in progress");
+        tx.set_status(Status::InProgress.code(), "in progress");
     }
     let serial = tx.serial;
     let (order_id, body) = commit_accepted(&mut store, tx, op, signature)?;
@@ -487,7 +493,7 @@ pub(super) fn status(
         tx.planned = Some(otp_outcome(tx.operation, Some(otp), &tx.customer_id));
         tx.history.push(StatusChange {
             status: tx.status,
-            at: crate::simulator::state::now_timestamp(),
+            at: now_timestamp(),
             note: "OTP received in a status request".into(),
         });
         let snapshot = tx.clone();

@@ -14,7 +14,7 @@
 use axum::http::StatusCode;
 use axum::response::Response;
 use paygate::gateway::validate::check_order_id;
-use paygate::gateway::{DepositRequest, WithdrawalRequest};
+use paygate::gateway::{DepositRequest, Status, WithdrawalRequest};
 use paygate::money::Amount;
 use paygate::signing::canonical_string;
 
@@ -24,8 +24,9 @@ use super::payments::{
 };
 use super::{json_response, ApiError};
 use crate::simulator::lifecycle;
+use crate::simulator::operation::OperationKind;
 use crate::simulator::outcome::{self, Outcome};
-use crate::simulator::state::{Awaiting, OperationKind};
+use crate::simulator::transaction::Awaiting;
 use crate::simulator::{MerchantEntry, SimulatorState};
 
 /// A POS deposit or withdrawal, reduced to what the simulator needs.
@@ -158,9 +159,9 @@ fn pos_op(
     } else {
         tx.planned = Some(outcome::for_customer(op, &p.customer_id));
         if op == OperationKind::Withdrawal {
-            tx.set_status(7, "cash held at the POS, in transit");
+            tx.set_status(Status::InTransit.code(), "cash held at the POS, in transit");
         } else {
-            tx.set_status(1, "in progress");
+            tx.set_status(Status::InProgress.code(), "in progress");
         }
     }
     let serial = tx.serial;

@@ -21,12 +21,12 @@ use paygate::hub2::models::{
 
 use axum::http::StatusCode;
 
-use super::api::mode;
 use super::config::Hub2Environment;
-use super::fees::{fee_model, net_amount};
+use super::error::Hub2ApiError;
+use super::fees::net_amount;
 use super::store::{Hub2Store, Plan};
 use super::webhooks::emit;
-use super::{iso_now, Hub2ApiError, OTP_MESSAGE};
+use super::{iso_now, OTP_MESSAGE};
 use crate::simulator::SimulatorState;
 
 /// What a payment attempt asks for, validated.
@@ -81,7 +81,10 @@ pub(crate) fn start_payment(
             Hub2ApiError::not_found(format!("Payment intent {intent_id} not found"))
         })?;
         check_new_attempt(&record.intent)?;
-        let fees = fee_model(&state.config().hub2, &record.intent.merchant_id)
+        let fees = state
+            .config()
+            .hub2
+            .fee_model(&record.intent.merchant_id)
             .fees(record.intent.amount, &record.intent.currency)
             .ok_or_else(|| {
                 Hub2ApiError::new(
@@ -116,7 +119,7 @@ pub(crate) fn start_payment(
             fees: Some(fees),
             next_action: None,
             bank_transfer_details: bank,
-            mode: Some(mode(record.env)),
+            mode: Some(record.env.mode()),
         };
         record.intent.payments.push(payment.clone());
         record.intent.status = PaymentIntentStatus::Processing;

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use paygate::hub2::models::Mode;
 use serde::Deserialize;
 
 use super::fees::{FeeModel, MAX_FEE_RATE_BPS};
@@ -54,6 +55,14 @@ impl Hub2Environment {
             "sandbox" => Some(Hub2Environment::Sandbox),
             "live" => Some(Hub2Environment::Live),
             _ => None,
+        }
+    }
+
+    /// The `mode` the API shows on objects of this environment.
+    pub const fn mode(self) -> Mode {
+        match self {
+            Hub2Environment::Sandbox => Mode::Sandbox,
+            Hub2Environment::Live => Mode::Live,
         }
     }
 }
@@ -200,6 +209,15 @@ impl Hub2Config {
             }],
             ..Hub2Config::default()
         }
+    }
+
+    /// The fee model of `merchant_id`: its own, else [`Hub2Config::fees`].
+    pub fn fee_model(&self, merchant_id: &str) -> FeeModel {
+        self.merchants
+            .iter()
+            .find(|m| m.merchant_id == merchant_id)
+            .and_then(|m| m.fees)
+            .unwrap_or(self.fees)
     }
 }
 

@@ -7,16 +7,18 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use paygate::hub2::models::{NextActionType, PaymentIntentStatus};
+use paygate::hub2::models::{
+    NextActionType, PaymentIntent, PaymentIntentStatus, PaymentStatus, Transfer,
+};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::api::finish_transfer;
 use super::attempts::finish_payment;
 use super::config::Hub2Environment;
-use super::fees::fee_model;
+use super::error::Hub2ApiError;
 use super::store::ProviderCredentials;
-use super::{iso_now, Hub2ApiError, DELEGATED_PAIRS};
+use super::{iso_now, DELEGATED_PAIRS};
 use crate::simulator::SimulatorState;
 
 async fn read_value<T: serde::de::DeserializeOwned>(
@@ -49,124 +51,121 @@ struct RegisterCredentials {
 pub(crate) async fn register_credentials(
     State(state): State<SimulatorState>,
     body: Body,
-) -> Response {
-    let result = async {
-        let request: RegisterCredentials = read_value(&state, body).await?;
-        let merchants = &state.config().hub2.merchants;
-        let merchant_id = match &request.merchant_id {
-            Some(id) => merchants
-                .iter()
-                .find(|m| &m.merchant_id == id)
-                .map(|m| m.merchant_id.clone())
-                .ok_or_else(|| Hub2ApiError::not_found(format!("unknown HUB2 merchant {id:?}")))?,
-            None => merchants
-                .first()
-                .map(|m| m.merchant_id.clone())
-                .ok_or_else(|| Hub2ApiError::not_found("the simulator has no HUB2 merchant"))?,
-        };
-        if !matches!(request.transaction_type.as_str(), "payment" | "transfer") {
-            return Err(Hub2ApiError::invalid(
-                "transactionType",
-                format!(
-                    "transactionType must be payment or transfer, not {:?}",
-                    request.transaction_type
-                ),
-            ));
-        }
-        let provider = request.provider.to_ascii_lowercase();
-        let country = request.country.to_ascii_uppercase();
-        if !DELEGATED_PAIRS
+) -> Result<(StatusCode, Json<serde_json::Value>), Hub2ApiError> {
+    let request: RegisterCredentials = read_value(&state, body).await?;
+    let merchants = &state.config().hub2.merchants;
+    let merchant_id = match &request.merchant_id {
+        Some(id) => merchants
             .iter()
-            .any(|(c, p)| *c == country && *p == provider)
-        {
-            return Err(Hub2ApiError::bad_request(format!(
+            .find(|m| &m.merchant_id == id)
+            .map(|m| m.merchant_id.clone())
+            .ok_or_else(|| Hub2ApiError::not_found(format!("unknown HUB2 merchant {id:?}")))?,
+        None => merchants
+            .first()
+            .map(|m| m.merchant_id.clone())
+            .ok_or_else(|| Hub2ApiError::not_found("the simulator has no HUB2 merchant"))?,
+    };
+    if !matches!(request.transaction_type.as_str(), "payment" | "transfer") {
+        return Err(Hub2ApiError::invalid(
+            "transactionType",
+            format!(
+                "transactionType must be payment or transfer, not {:?}",
+                request.transaction_type
+            ),
+        ));
+    }
+    let provider = request.provider.to_ascii_lowercase();
+    let country = request.country.to_ascii_uppercase();
+    if !DELEGATED_PAIRS
+        .iter()
+        .any(|(c, p)| *c == country && *p == provider)
+    {
+        return Err(Hub2ApiError::bad_request(format!(
                 "provider {provider} in {country} is not supported in Processing Only mode (supported: Orange CI, MTN CI, Orange SN)"
             ))
             .with_code("provider-not-supported"));
-        }
-        // Step 1: the provider's authentication-token endpoint.
-        let api_key = request
-            .credentials
-            .get("apiKey")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or("");
-        if api_key.trim().is_empty() {
-            return Err(Hub2ApiError::bad_request(format!(
+    }
+    // Step 1: the provider's authentication-token endpoint.
+    let api_key = request
+        .credentials
+        .get("apiKey")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("");
+    if api_key.trim().is_empty() {
+        return Err(Hub2ApiError::bad_request(format!(
                 "credentials validation failed: the {provider} {country} authentication token call needs credentials.apiKey, which is missing or empty"
             ))
             .with_code("credentials-validation-failed"));
-        }
-        if api_key == "invalid" {
-            return Err(Hub2ApiError::bad_request(format!(
+    }
+    if api_key == "invalid" {
+        return Err(Hub2ApiError::bad_request(format!(
                 "credentials validation failed: the {provider} {country} authentication token call answered 401 Unauthorized; recheck credentials.apiKey"
             ))
             .with_code("credentials-validation-failed"));
-        }
-        // Step 2: the provider's GET /balance.
-        if api_key == "no-balance-access" {
-            return Err(Hub2ApiError::bad_request(format!(
+    }
+    // Step 2: the provider's GET /balance.
+    if api_key == "no-balance-access" {
+        return Err(Hub2ApiError::bad_request(format!(
                 "credentials validation failed: GET /balance on {provider} {country} answered 403 Forbidden; the account lacks the balance permission"
             ))
             .with_code("credentials-validation-failed"));
-        }
-        let environment = request.environment.unwrap_or(Hub2Environment::Sandbox);
-        let registered = ProviderCredentials {
-            merchant_id,
-            environment,
-            provider,
-            country,
-            transaction_type: request.transaction_type,
-            registered_at: iso_now(),
-        };
-        {
-            let mut store = state.hub2_store();
-            store.credentials.retain(|c| {
-                !(c.merchant_id == registered.merchant_id
-                    && c.environment == registered.environment
-                    && c.provider == registered.provider
-                    && c.country == registered.country
-                    && c.transaction_type == registered.transaction_type)
-            });
-            store.credentials.push(registered.clone());
-        }
-        let mut answer = serde_json::to_value(&registered).unwrap_or_default();
-        if let Some(map) = answer.as_object_mut() {
-            map.insert(
-                "validated".into(),
-                json!(["authentication token", "GET /balance"]),
-            );
-        }
-        Ok((StatusCode::CREATED, Json(answer)).into_response())
     }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    let environment = request.environment.unwrap_or(Hub2Environment::Sandbox);
+    let registered = ProviderCredentials {
+        merchant_id,
+        environment,
+        provider,
+        country,
+        transaction_type: request.transaction_type,
+        registered_at: iso_now(),
+    };
+    {
+        let mut store = state.hub2_store();
+        store.credentials.retain(|c| {
+            !(c.merchant_id == registered.merchant_id
+                && c.environment == registered.environment
+                && c.provider == registered.provider
+                && c.country == registered.country
+                && c.transaction_type == registered.transaction_type)
+        });
+        store.credentials.push(registered.clone());
+    }
+    let mut answer = serde_json::to_value(&registered).unwrap_or_default();
+    if let Some(map) = answer.as_object_mut() {
+        map.insert(
+            "validated".into(),
+            json!(["authentication token", "GET /balance"]),
+        );
+    }
+    Ok((StatusCode::CREATED, Json(answer)))
 }
 
 /// `GET /hub2/_sim/provider-credentials`.
-pub(crate) async fn list_credentials(State(state): State<SimulatorState>) -> Response {
+pub(crate) async fn list_credentials(
+    State(state): State<SimulatorState>,
+) -> Json<serde_json::Value> {
     let list = state.hub2_store().credentials.clone();
-    Json(json!({ "credentials": list })).into_response()
+    Json(json!({ "credentials": list }))
 }
 
 /// `POST /hub2/_sim/webhooks/{id}/rotate`.
 pub(crate) async fn rotate_secret(
     State(state): State<SimulatorState>,
     Path(id): Path<String>,
-) -> Response {
+) -> Result<Json<serde_json::Value>, Hub2ApiError> {
     let secret = state.hub2_secret();
     let mut store = state.hub2_store();
     let Some(webhook) = store.webhooks.get_mut(&id) else {
-        return Hub2ApiError::not_found(format!("Webhook {id} not found")).into_response();
+        return Err(Hub2ApiError::not_found(format!("Webhook {id} not found")));
     };
     let old = std::mem::replace(&mut webhook.secret, secret.clone());
     webhook.previous = Some((old, Instant::now()));
     webhook.webhook.updated_at = Some(iso_now());
-    Json(json!({
+    Ok(Json(json!({
         "id": id,
         "secret": secret,
         "previousSecretValidForSeconds": super::store::PREVIOUS_SECRET_VALIDITY.as_secs(),
-    }))
-    .into_response()
+    })))
 }
 
 fn query_param(query: &str, name: &str) -> Option<String> {
@@ -177,7 +176,10 @@ fn query_param(query: &str, name: &str) -> Option<String> {
 }
 
 /// `GET /hub2/_sim/webhook-deliveries[?object_id=X][&webhook_id=Y]`.
-pub(crate) async fn deliveries(State(state): State<SimulatorState>, uri: Uri) -> Response {
+pub(crate) async fn deliveries(
+    State(state): State<SimulatorState>,
+    uri: Uri,
+) -> Json<serde_json::Value> {
     let query = uri.query().unwrap_or("");
     let object_id = query_param(query, "object_id");
     let webhook_id = query_param(query, "webhook_id");
@@ -189,11 +191,11 @@ pub(crate) async fn deliveries(State(state): State<SimulatorState>, uri: Uri) ->
         .filter(|d| webhook_id.as_ref().is_none_or(|w| &d.webhook_id == w))
         .cloned()
         .collect();
-    Json(json!({ "deliveries": list })).into_response()
+    Json(json!({ "deliveries": list }))
 }
 
 /// `GET /hub2/_sim/fees`: the fee rate of each merchant (see [`super::fees`]).
-pub(crate) async fn fees(State(state): State<SimulatorState>) -> Response {
+pub(crate) async fn fees(State(state): State<SimulatorState>) -> Json<serde_json::Value> {
     let config = &state.config().hub2;
     let list: Vec<_> = config
         .merchants
@@ -201,11 +203,11 @@ pub(crate) async fn fees(State(state): State<SimulatorState>) -> Response {
         .map(|m| {
             json!({
                 "merchantId": m.merchant_id,
-                "rateBps": fee_model(config, &m.merchant_id).rate_bps,
+                "rateBps": config.fee_model(&m.merchant_id).rate_bps,
             })
         })
         .collect();
-    Json(json!({ "fees": list, "rounding": "nearest unit, halves up" })).into_response()
+    Json(json!({ "fees": list, "rounding": "nearest unit, halves up" }))
 }
 
 fn html(status: StatusCode, text: &str) -> Response {
@@ -266,13 +268,15 @@ struct ForceOutcome {
     status: String,
 }
 
+/// Whether the forced outcome `status` (`successful` or `failed`, the
+/// final statuses of a payment and of a transfer) is a success.
 fn outcome_success(status: &str) -> Result<bool, Hub2ApiError> {
-    match status {
-        "successful" => Ok(true),
-        "failed" => Ok(false),
-        other => Err(Hub2ApiError::invalid(
+    match PaymentStatus::from(status) {
+        PaymentStatus::Successful => Ok(true),
+        PaymentStatus::Failed => Ok(false),
+        _ => Err(Hub2ApiError::invalid(
             "status",
-            format!("status must be successful or failed, not {other:?}"),
+            format!("status must be successful or failed, not {status:?}"),
         )),
     }
 }
@@ -282,21 +286,17 @@ pub(crate) async fn force_intent(
     State(state): State<SimulatorState>,
     Path(id): Path<String>,
     body: Body,
-) -> Response {
-    let result = async {
-        let request: ForceOutcome = read_value(&state, body).await?;
-        let success = outcome_success(&request.status)?;
-        let intent = finish_payment(
-            &state,
-            &id,
-            None,
-            success,
-            "outcome forced by the control API",
-        )?;
-        Ok::<_, Hub2ApiError>(Json(intent).into_response())
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+) -> Result<Json<PaymentIntent>, Hub2ApiError> {
+    let request: ForceOutcome = read_value(&state, body).await?;
+    let success = outcome_success(&request.status)?;
+    let intent = finish_payment(
+        &state,
+        &id,
+        None,
+        success,
+        "outcome forced by the control API",
+    )?;
+    Ok(Json(intent))
 }
 
 /// `POST /hub2/_sim/transfers/{id}/outcome`.
@@ -304,20 +304,16 @@ pub(crate) async fn force_transfer(
     State(state): State<SimulatorState>,
     Path(id): Path<String>,
     body: Body,
-) -> Response {
-    let result = async {
-        let request: ForceOutcome = read_value(&state, body).await?;
-        let success = outcome_success(&request.status)?;
-        let transfer = finish_transfer(&state, &id, success)?;
-        Ok::<_, Hub2ApiError>(Json(transfer).into_response())
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+) -> Result<Json<Transfer>, Hub2ApiError> {
+    let request: ForceOutcome = read_value(&state, body).await?;
+    let success = outcome_success(&request.status)?;
+    let transfer = finish_transfer(&state, &id, success)?;
+    Ok(Json(transfer))
 }
 
 /// `POST /hub2/_sim/reset`.
-pub(crate) async fn reset(State(state): State<SimulatorState>) -> Response {
+pub(crate) async fn reset(State(state): State<SimulatorState>) -> Json<serde_json::Value> {
     let config = state.config().hub2.clone();
     state.hub2_store().reset(&config);
-    Json(json!({ "reset": true })).into_response()
+    Json(json!({ "reset": true }))
 }

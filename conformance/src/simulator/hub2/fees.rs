@@ -14,12 +14,11 @@
 //!   the price the attempt had).
 //!
 //! The rate is `hub2.fees.rate_bps` of the merchants file (default
-//! [`DEFAULT_FEE_RATE_BPS`]), or a merchant's own `fees.rate_bps`.
+//! [`DEFAULT_FEE_RATE_BPS`]), or a merchant's own `fees.rate_bps`
+//! ([`Hub2Config::fee_model`](super::Hub2Config::fee_model) picks it).
 
 use paygate::hub2::models::{Currency, Fee, Payment};
 use serde::Deserialize;
-
-use super::config::Hub2Config;
 
 /// The default rate: 200 basis points (2 %).
 pub const DEFAULT_FEE_RATE_BPS: u32 = 200;
@@ -66,16 +65,6 @@ impl FeeModel {
             currency: currency.clone(),
         }])
     }
-}
-
-/// The fee model of `merchant_id`: its own, else the configuration's.
-pub fn fee_model(config: &Hub2Config, merchant_id: &str) -> FeeModel {
-    config
-        .merchants
-        .iter()
-        .find(|m| m.merchant_id == merchant_id)
-        .and_then(|m| m.fees)
-        .unwrap_or(config.fees)
 }
 
 /// What a successful `payment` credits to the collection account: its

@@ -4,6 +4,17 @@
 //! `Hub2-Signature`, and HUB2's rate limits. Served under `/hub2` on the
 //! same server as the gateway; state in memory ([`store`]).
 //!
+//! This module holds the HUB2 facts the simulator serves
+//! ([`SUPPORTED_PAIRS`], [`BANK_TRANSFER_COUNTRIES`], [`DELEGATED_PAIRS`],
+//! [`country_currency`], [`OTP_MESSAGE`]), the shared state, ids, secrets,
+//! timestamps and HMAC, and the router. The rest, one concern a file:
+//! [`config`] (merchants, keys, limits), [`fees`] (the fee model),
+//! [`store`] (what is kept), `api` (the API handlers, one file per
+//! resource, with the authentication extractors, the rate limits and the
+//! input checks), `attempts` (the lifecycle of a payment attempt),
+//! `webhooks` (signing and delivering events), `control` (the control
+//! API) and `error` (the `Error` body every refusal has).
+//!
 //! # Authentication
 //!
 //! Merchant requests carry `ApiKey`, `MerchantId` and `Environment`
@@ -159,6 +170,7 @@ mod api;
 mod attempts;
 pub mod config;
 mod control;
+mod error;
 pub mod fees;
 pub mod store;
 mod webhooks;
@@ -169,9 +181,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{any, delete, get, post};
+use axum::routing::{any, get, post};
 use axum::Router;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -308,7 +318,7 @@ pub fn iso_now() -> String {
     let since = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
-    let text = super::state::format_timestamp(since.as_secs(), since.subsec_micros());
+    let text = super::clock::format_timestamp(since.as_secs(), since.subsec_micros());
     // `YYYY-MM-DD hh:mm:ss.ffffff` -> `YYYY-MM-DDThh:mm:ss.fffZ`
     format!("{}T{}Z", &text[..10], &text[11..23])
 }
@@ -333,115 +343,9 @@ pub(crate) fn mac_bytes(secret: &[u8], body: &[u8]) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
-/// A refusal in the spec's `Error` shape.
-#[derive(Debug)]
-pub(crate) struct Hub2ApiError {
-    pub(crate) status: StatusCode,
-    pub(crate) code: String,
-    pub(crate) message: String,
-    pub(crate) retry_after: Option<u64>,
-}
-
-impl Hub2ApiError {
-    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Hub2ApiError {
-            status,
-            code: status.canonical_reason().unwrap_or("Error").to_owned(),
-            message: message.into(),
-            retry_after: None,
-        }
-    }
-
-    pub(crate) fn with_code(mut self, code: impl Into<String>) -> Self {
-        self.code = code.into();
-        self
-    }
-
-    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
-        Hub2ApiError::new(StatusCode::BAD_REQUEST, message)
-    }
-
-    /// 400 with code `invalid-<field>`.
-    pub(crate) fn invalid(field: &str, message: impl Into<String>) -> Self {
-        Hub2ApiError::bad_request(message).with_code(format!("invalid-{field}"))
-    }
-
-    pub(crate) fn unauthorized(message: impl Into<String>) -> Self {
-        Hub2ApiError::new(StatusCode::UNAUTHORIZED, message)
-    }
-
-    pub(crate) fn forbidden(message: impl Into<String>) -> Self {
-        Hub2ApiError::new(StatusCode::FORBIDDEN, message)
-    }
-
-    pub(crate) fn not_found(message: impl Into<String>) -> Self {
-        Hub2ApiError::new(StatusCode::NOT_FOUND, message)
-    }
-
-    pub(crate) fn conflict(message: impl Into<String>) -> Self {
-        Hub2ApiError::new(StatusCode::CONFLICT, message)
-    }
-
-    pub(crate) fn too_many(message: impl Into<String>, retry_after: u64) -> Self {
-        let mut err = Hub2ApiError::new(StatusCode::TOO_MANY_REQUESTS, message);
-        err.retry_after = Some(retry_after);
-        err
-    }
-}
-
-static REQUEST_SERIAL: AtomicU64 = AtomicU64::new(0);
-
-fn request_id() -> String {
-    let n = REQUEST_SERIAL.fetch_add(1, Ordering::Relaxed);
-    let started = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    format!("req_{:x}{n:06}", started & 0xffff_ffff)
-}
-
-impl IntoResponse for Hub2ApiError {
-    fn into_response(self) -> Response {
-        let request_id = request_id();
-        tracing::info!(http = self.status.as_u16(), code = %self.code, message = %self.message, %request_id, "HUB2 request refused");
-        let body = paygate::hub2::models::Error {
-            status: i64::from(self.status.as_u16()),
-            code: self.code,
-            message: self.message,
-            request_id,
-        };
-        let mut response = (self.status, axum::Json(body)).into_response();
-        if let Some(secs) = self.retry_after {
-            if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
-        }
-        response
-    }
-}
-
-/// The HUB2 routes, to be nested under `/hub2`.
+/// The HUB2 routes, to be nested under `/hub2`: the API (rate limited,
+/// see [`api`]) and the control API (not limited).
 pub(crate) fn router(state: SimulatorState) -> Router<SimulatorState> {
-    let api = Router::new()
-        .route("/payment-intents", post(api::create_intent))
-        .route("/payment-intents/{id}", get(api::get_intent))
-        .route("/payment-intents/{id}/status", get(api::get_intent_status))
-        .route("/payment-intents/{id}/payments", post(api::attempt_payment))
-        .route(
-            "/payment-intents/{id}/authentication",
-            post(api::authenticate_payment),
-        )
-        .route("/transfers", post(api::create_transfer))
-        .route("/transfers/{id}", get(api::get_transfer))
-        .route("/transfers/{id}/status", get(api::get_transfer_status))
-        .route("/balance", get(api::get_balance))
-        .route("/delegated/payments", post(api::delegated_payment))
-        .route("/delegated/transfers", post(api::delegated_transfer))
-        .route(
-            "/webhooks",
-            post(api::create_webhook).get(api::list_webhooks),
-        )
-        .route("/webhooks/{id}", delete(api::delete_webhook))
-        .route_layer(axum::middleware::from_fn_with_state(state, api::rate_limit));
     let control = Router::new()
         .route(
             "/_sim/provider-credentials",
@@ -463,7 +367,8 @@ pub(crate) fn router(state: SimulatorState) -> Router<SimulatorState> {
         // Without it, unknown `/hub2/...` paths would reach the gateway's
         // `/{public_id}/{method}` route.
         .route("/{*rest}", any(api::not_found));
-    api.merge(control)
+    api::routes(state)
+        .merge(control)
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
 }
