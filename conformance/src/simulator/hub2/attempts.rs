@@ -22,11 +22,12 @@ use paygate::hub2::models::{
 use axum::http::StatusCode;
 
 use super::config::Hub2Environment;
+use super::coverage::OTP_MESSAGE;
 use super::error::Hub2ApiError;
 use super::fees::net_amount;
+use super::iso_now;
 use super::store::{Hub2Store, Plan};
 use super::webhooks::emit;
-use super::{iso_now, OTP_MESSAGE};
 use crate::simulator::SimulatorState;
 
 /// What a payment attempt asks for, validated.

@@ -16,10 +16,12 @@ use serde_json::json;
 use super::api::finish_transfer;
 use super::attempts::finish_payment;
 use super::config::Hub2Environment;
+use super::coverage::{processing_only_pairs, serves_processing_only};
 use super::error::Hub2ApiError;
+use super::iso_now;
 use super::store::ProviderCredentials;
-use super::{iso_now, DELEGATED_PAIRS};
 use crate::simulator::SimulatorState;
+use paygate::hub2::providers::Service;
 
 async fn read_value<T: serde::de::DeserializeOwned>(
     state: &SimulatorState,
@@ -76,14 +78,17 @@ pub(crate) async fn register_credentials(
     }
     let provider = request.provider.to_ascii_lowercase();
     let country = request.country.to_ascii_uppercase();
-    if !DELEGATED_PAIRS
-        .iter()
-        .any(|(c, p)| *c == country && *p == provider)
-    {
+    let service = if request.transaction_type == "payment" {
+        Service::Payment
+    } else {
+        Service::Transfer
+    };
+    if !serves_processing_only(&country, &provider, service) {
         return Err(Hub2ApiError::bad_request(format!(
-                "provider {provider} in {country} is not supported in Processing Only mode (supported: Orange CI, MTN CI, Orange SN)"
-            ))
-            .with_code("provider-not-supported"));
+            "provider {provider} in {country} is not supported in Processing Only mode (supported: {})",
+            processing_only_pairs()
+        ))
+        .with_code("provider-not-supported"));
     }
     // Step 1: the provider's authentication-token endpoint.
     let api_key = request

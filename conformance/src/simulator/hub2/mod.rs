@@ -170,6 +170,7 @@ mod api;
 mod attempts;
 pub mod config;
 mod control;
+pub mod coverage;
 mod error;
 pub mod fees;
 pub mod store;

@@ -5,26 +5,28 @@
 //! number (the outcome table of the [module docs](crate::simulator::hub2)).
 
 use paygate::hub2::models::{PaymentMethod, Provider};
+use paygate::hub2::providers::Service;
 
 use super::input::{check_msisdn, is_otp};
 use crate::simulator::hub2::attempts::Attempt;
 use crate::simulator::hub2::config::Hub2Environment;
+use crate::simulator::hub2::coverage::{
+    bank_transfer_countries, currency_of, serves_mobile_money, serves_processing_only,
+    takes_bank_transfer,
+};
 use crate::simulator::hub2::error::Hub2ApiError;
 use crate::simulator::hub2::store::Plan;
-use crate::simulator::hub2::{
-    country_currency, BANK_TRANSFER_COUNTRIES, DELEGATED_PAIRS, SUPPORTED_PAIRS,
-};
 use crate::simulator::SimulatorState;
 
-/// Checks the pair is served (else 400 `provider-not-supported`), and the
-/// country uses `currency`.
+/// Checks the pair is served (`served`, else 400 `provider-not-supported`),
+/// and the country uses `currency`.
 pub(super) fn check_pair(
     country: &str,
     provider: &str,
     currency: &str,
-    pairs: &[(&str, &str)],
+    served: impl Fn(&str, &str) -> bool,
 ) -> Result<(), Hub2ApiError> {
-    if !pairs.iter().any(|(c, p)| *c == country && *p == provider) {
+    if !served(country, provider) {
         return Err(Hub2ApiError::bad_request(format!(
             "provider {provider} is not available in country {country}"
         ))
@@ -36,7 +38,7 @@ pub(super) fn check_pair(
 /// 400 `invalid-currency` unless `country` uses `currency`; 400
 /// `invalid-country` for a country HUB2 does not serve.
 fn check_country_currency(country: &str, currency: &str) -> Result<(), Hub2ApiError> {
-    match country_currency(country) {
+    match currency_of(country) {
         Some(c) if c == currency => Ok(()),
         Some(c) => Err(Hub2ApiError::invalid(
             "currency",
@@ -97,18 +99,18 @@ pub(super) fn validate_attempt(attempt: &Attempt, currency: &str) -> Result<Plan
                 attempt.country.as_str(),
                 provider.as_str(),
                 currency,
-                SUPPORTED_PAIRS,
+                serves_mobile_money,
             )?;
             plan_for(&mm.msisdn, mm.otp.as_deref())
         }
         PaymentMethod::BankTransfer => {
             let country = attempt.country.as_str();
-            if !BANK_TRANSFER_COUNTRIES.contains(&country) {
+            if !takes_bank_transfer(country) {
                 return Err(Hub2ApiError::invalid(
                     "country",
                     format!(
                         "bank_transfer is not available in {country} (only {})",
-                        BANK_TRANSFER_COUNTRIES.join(", ")
+                        bank_transfer_countries()
                     ),
                 ));
             }
@@ -169,7 +171,7 @@ pub(super) fn processing_only_attempt(
         attempt.country.as_str(),
         provider,
         currency,
-        DELEGATED_PAIRS,
+        |country, provider| serves_processing_only(country, provider, Service::Payment),
     )?;
     let plan = validate_attempt(attempt, currency)?;
     credentials_registered(state, owner, provider, attempt.country.as_str(), "payment")?;

@@ -15,11 +15,13 @@ use super::auth::{Caller, DelegatedTransfer, Permitted};
 use super::input::{check_amount, check_currency, check_msisdn, check_reference, Hub2Json};
 use super::limit::{throttle_poll, ClientIp};
 use super::rules::{check_pair, credentials_registered};
+use crate::simulator::hub2::coverage::{serves_mobile_money, serves_processing_only};
 use crate::simulator::hub2::error::Hub2ApiError;
+use crate::simulator::hub2::iso_now;
 use crate::simulator::hub2::store::TransferRecord;
 use crate::simulator::hub2::webhooks::{emit, transfer_data};
-use crate::simulator::hub2::{iso_now, DELEGATED_PAIRS, SUPPORTED_PAIRS};
 use crate::simulator::SimulatorState;
+use paygate::hub2::providers::Service;
 
 /// `POST /transfers`.
 pub(super) async fn create_transfer(
@@ -71,16 +73,13 @@ fn start_transfer(
     let country = destination.country.as_str();
     let provider = destination.provider.as_str();
     let currency = request.currency.as_str().to_owned();
-    check_pair(
-        country,
-        provider,
-        &currency,
+    check_pair(country, provider, &currency, |country, provider| {
         if delegated {
-            DELEGATED_PAIRS
+            serves_processing_only(country, provider, Service::Transfer)
         } else {
-            SUPPORTED_PAIRS
-        },
-    )?;
+            serves_mobile_money(country, provider)
+        }
+    })?;
     if delegated {
         credentials_registered(
             state,
