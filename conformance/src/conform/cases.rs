@@ -5,6 +5,9 @@ use paygate::gateway::rules::{Direction, Flow};
 use paygate::gateway::validate::Rule;
 use paygate::money::Amount;
 
+use super::extras::extra_rank;
+use super::hub2::case::Hub2Case;
+
 /// The provider the gateway documents as its test simulator.
 pub const TEST_PROVIDER: u32 = 14;
 
@@ -55,8 +58,7 @@ impl PaymentSpec {
             Some(slot) => slot.1 = value.to_owned(),
             None => spec.extras.push((name, value.to_owned())),
         }
-        spec.extras
-            .sort_by_key(|(n, _)| super::derive::extra_rank(n));
+        spec.extras.sort_by_key(|(n, _)| extra_rank(n));
         spec
     }
 
@@ -85,7 +87,7 @@ impl PaymentSpec {
     }
 }
 
-/// What a case does; see `checks.rs` for how each is run.
+/// What a case does; see `checks/` for how each is run.
 #[derive(Clone, Debug)]
 pub enum CaseKind {
     /// The spec data itself is inconsistent; the case fails with this text.
@@ -271,7 +273,7 @@ pub enum CaseKind {
         status: i64,
     },
     /// A HUB2 case; see [`super::hub2`].
-    Hub2(super::hub2::Hub2Case),
+    Hub2(Hub2Case),
 }
 
 /// The kinds of malformed body the target must refuse cleanly.

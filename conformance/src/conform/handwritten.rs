@@ -10,8 +10,8 @@ use paygate::gateway::rules::{
 use paygate::gateway::validate::Rule;
 
 use super::cases::{Case, CaseKind, MalformedBody, PaymentSpec, TEST_PROVIDER};
-use super::derive::{magic_phone, valid_payment};
 use super::group;
+use super::payment_builders::{magic_phone, valid_payment};
 
 /// The first provider (other than 14) whose rule in `direction` satisfies `pred`.
 fn pick(

@@ -13,10 +13,11 @@ use tokio::sync::Semaphore;
 
 use super::cases::Case;
 use super::checks::run_case;
-use super::hub2::{Hub2Ctx, WebhookReceiver};
+use super::hub2::context::Hub2Ctx;
+use super::hub2::receiver::WebhookReceiver;
+use super::outcome::{CaseResult, Outcome};
 use super::receiver::CallbackReceiver;
 use super::target::{Ctx, Timing};
-use super::{CaseResult, Outcome};
 use crate::simulator::{self, CallbackRetry, SimulatorConfig};
 
 /// What the suite runs against.

@@ -12,6 +12,7 @@ use paygate::signing::SigningKey;
 use serde_json::{json, Map, Value};
 
 use super::cases::PaymentSpec;
+use super::hub2::context::Hub2Ctx;
 use super::receiver::CallbackReceiver;
 
 /// How long the checks wait for things.
@@ -48,7 +49,7 @@ pub struct Ctx {
     /// Waits.
     pub timing: Timing,
     /// The HUB2 target, if there is one.
-    pub hub2: Option<super::hub2::Hub2Ctx>,
+    pub hub2: Option<Hub2Ctx>,
     run_tag: String,
     seq: AtomicU64,
 }

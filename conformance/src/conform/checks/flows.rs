@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::super::cases::PaymentSpec;
 use super::super::target::Ctx;
+use super::check::{ensure, Check};
 use super::support::*;
-use super::Check;
 
 /// The second request of a payment whose first answer had a non-zero
 /// `confirm_type`: the same request with `extra.otp`.

@@ -1,6 +1,7 @@
 //! How each kind of case is run. Every check returns `Err(message)` with
 //! the first thing that did not hold.
 //!
+//! * `check`: what a check returns, `ensure!`;
 //! * [`support`]: sending, reading, waiting, editing bodies;
 //! * [`payments`]: single payments, refusals, outcomes, signatures;
 //! * [`flows`]: confirmation rounds, OTP by status, POS, daily limits, bulk;
@@ -9,23 +10,16 @@
 use paygate::signing::{SecretKey, SigningKey};
 
 use super::cases::CaseKind;
+use super::hub2;
 use super::target::Ctx;
 
-type Check = Result<(), String>;
-
-macro_rules! ensure {
-    ($cond:expr, $($fmt:tt)+) => {
-        if !$cond {
-            return Err(format!($($fmt)+));
-        }
-    };
-}
-
+mod check;
 mod examples;
 mod flows;
 mod payments;
 mod support;
 
+use check::Check;
 use payments::*;
 use support::expect_error;
 
@@ -33,7 +27,7 @@ use support::expect_error;
 pub(crate) async fn run_case(ctx: &Ctx, kind: &CaseKind) -> Check {
     match kind {
         CaseKind::SpecError(message) => Err(message.clone()),
-        CaseKind::Hub2(case) => super::hub2::run(ctx.hub2.as_ref(), case).await,
+        CaseKind::Hub2(case) => hub2::run(ctx.hub2.as_ref(), case).await,
         CaseKind::Accept {
             payment,
             flow,

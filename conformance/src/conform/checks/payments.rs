@@ -10,12 +10,12 @@ use paygate::signing::{SecretKey, SigningKey};
 use serde_json::Value;
 
 use super::super::cases::{MalformedBody, PaymentSpec, TEST_PROVIDER};
-use super::super::derive::valid_payment;
+use super::super::payment_builders::valid_payment;
 use super::super::receiver::verify_body;
 use super::super::target::Ctx;
+use super::check::{ensure, Check};
 use super::flows::confirm;
 use super::support::*;
-use super::Check;
 
 /// A valid payment: the client sends it with exactly the `warned`
 /// warnings, the target accepts it, and (with `lifecycle`) it ends final

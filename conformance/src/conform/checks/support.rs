@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::super::cases::PaymentSpec;
 use super::super::receiver::Received;
 use super::super::target::{Ctx, RawAnswer};
-use super::Check;
+use super::check::{ensure, Check};
 
 pub(crate) async fn submit(
     ctx: &Ctx,
