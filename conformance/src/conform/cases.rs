@@ -3,6 +3,7 @@
 
 use paygate::gateway::rules::{Direction, Flow};
 use paygate::gateway::validate::Rule;
+use paygate::gateway::Status;
 use paygate::money::Amount;
 
 use super::extras::extra_rank;
@@ -132,10 +133,11 @@ pub enum CaseKind {
     },
     /// The magic customer numbers: the payment ends in `status`.
     MagicOutcome {
-        /// The payment (customer ending in 001, 002 or 003).
+        /// The payment (customer ending in 001, 002, 003 or 004).
         payment: PaymentSpec,
-        /// The status expected (3, 4, or 1 = never final).
-        status: i64,
+        /// The status expected (failed, cancelled, undefined, or in
+        /// progress = never final).
+        status: Status,
     },
     /// Provider 14: status 1, provider result -8888 "Good", status query
     /// stays 1, and no callback arrives.
@@ -270,7 +272,7 @@ pub enum CaseKind {
         /// The payment (customer ending in 003, so it never ends alone).
         payment: PaymentSpec,
         /// The status forced.
-        status: i64,
+        status: Status,
     },
     /// A HUB2 case; see [`super::hub2`].
     Hub2(Hub2Case),

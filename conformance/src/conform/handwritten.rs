@@ -8,6 +8,7 @@ use paygate::gateway::rules::{
     CustomerIdKind, Direction, DirectionRule, Flow, ProviderRule, ProviderTable,
 };
 use paygate::gateway::validate::Rule;
+use paygate::gateway::Status;
 
 use super::cases::{Case, CaseKind, MalformedBody, PaymentSpec, TEST_PROVIDER};
 use super::group;
@@ -195,10 +196,10 @@ pub(crate) fn cross_cutting(table: &'static ProviderTable, out: &mut Vec<Case>) 
             .callbacks(),
         );
         for (suffix, status, name) in [
-            ("001", 3, "failed"),
-            ("002", 4, "cancelled"),
-            ("003", 1, "stays_in_progress"),
-            ("004", -1, "undefined"),
+            ("001", Status::Failed, "failed"),
+            ("002", Status::Cancelled, "cancelled"),
+            ("003", Status::InProgress, "stays_in_progress"),
+            ("004", Status::Undefined, "undefined"),
         ] {
             if let Some(phone) = magic_phone(table, provider, &payment.customer_id, suffix) {
                 let case = Case::new(
@@ -209,11 +210,19 @@ pub(crate) fn cross_cutting(table: &'static ProviderTable, out: &mut Vec<Case>) 
                         status,
                     },
                 );
-                out.push(if status == 1 { case } else { case.callbacks() });
+                out.push(if status == Status::InProgress {
+                    case
+                } else {
+                    case.callbacks()
+                });
             }
         }
         if let Some(phone) = magic_phone(table, provider, &payment.customer_id, "003") {
-            for (status, name) in [(2, "success"), (3, "failed"), (-1, "undefined")] {
+            for (status, name) in [
+                (Status::Success, "success"),
+                (Status::Failed, "failed"),
+                (Status::Undefined, "undefined"),
+            ] {
                 out.push(
                     Case::new(
                         format!("flows/{d}/{}/forced_outcome_{name}", provider.id),

@@ -4,7 +4,9 @@
 
 use paygate::gateway::client::ClientError;
 use paygate::gateway::rules::Direction;
-use paygate::gateway::{BulkB2cItem, BulkB2cRequest, DepositRequest, WithdrawalRequest};
+use paygate::gateway::{
+    BulkB2cItem, BulkB2cRequest, DepositRequest, OperationType, Status, WithdrawalRequest,
+};
 use paygate::money::Amount;
 use serde_json::Value;
 
@@ -47,7 +49,8 @@ pub(crate) async fn confirm(
 
 fn expect_confirmation_asked(v: &Value, what: &str) -> Check {
     ensure!(
-        status_of(v) == Some(0) && v.get("confirm_type").and_then(Value::as_i64) == Some(1),
+        status_of(v) == Some(Status::Initiated)
+            && v.get("confirm_type").and_then(Value::as_i64) == Some(1),
         "{what} should answer status 0 with confirm_type 1 (customer ending in 007): {}",
         compact(v)
     );
@@ -61,18 +64,28 @@ pub(crate) async fn b2c_confirm(ctx: &Ctx, payment: &PaymentSpec) -> Check {
     expect_confirmation_asked(&first, "the payout")?;
     let second = confirm(ctx, payment, &order).await?;
     ensure!(
-        matches!(status_of(&second), Some(1 | 2)),
-        "the confirmation answered status {:?}: {}",
-        status_of(&second),
+        matches!(
+            status_of(&second),
+            Some(Status::InProgress | Status::Success)
+        ),
+        "the confirmation answered status {}: {}",
+        show(status_of(&second)),
         compact(&second)
     );
     let last = complete(ctx, &order, false).await?;
     ensure!(
-        status_of(&last) == Some(2),
-        "final status {:?}, expected 2",
-        status_of(&last)
+        status_of(&last) == Some(Status::Success),
+        "final status {}, expected 2",
+        show(status_of(&last))
     );
-    expect_callback(ctx, &order, 2, 16, Some(payment.amount)).await?;
+    expect_callback(
+        ctx,
+        &order,
+        Status::Success,
+        OperationType::PaymentB2c,
+        Some(payment.amount),
+    )
+    .await?;
     Ok(())
 }
 
@@ -82,9 +95,9 @@ pub(crate) async fn otp_via_status(ctx: &Ctx, payment: &PaymentSpec) -> Check {
     let order = ctx.order_id();
     let first = to_json(&submit(ctx, payment, &order).await?)?;
     ensure!(
-        status_of(&first) == Some(1),
-        "the payment without OTP answered status {:?}, expected 1: {}",
-        status_of(&first),
+        status_of(&first) == Some(Status::InProgress),
+        "the payment without OTP answered status {}, expected 1: {}",
+        show(status_of(&first)),
         compact(&first)
     );
     tokio::time::sleep(ctx.timing.no_callback).await;
@@ -95,9 +108,9 @@ pub(crate) async fn otp_via_status(ctx: &Ctx, payment: &PaymentSpec) -> Check {
             .map_err(|e| format!("status: {e}"))?,
     )?;
     ensure!(
-        status_of(&waiting) == Some(1),
-        "the payment went on ({:?}) before the OTP came",
-        status_of(&waiting)
+        status_of(&waiting) == Some(Status::InProgress),
+        "the payment went on ({}) before the OTP came",
+        show(status_of(&waiting))
     );
     ctx.client
         .status_with_otp(&order, &payment.customer_id, "1234")
@@ -105,11 +118,18 @@ pub(crate) async fn otp_via_status(ctx: &Ctx, payment: &PaymentSpec) -> Check {
         .map_err(|e| format!("status with customer_id and extra.otp: {e}"))?;
     let last = complete(ctx, &order, false).await?;
     ensure!(
-        status_of(&last) == Some(2),
-        "final status {:?} after the OTP, expected 2",
-        status_of(&last)
+        status_of(&last) == Some(Status::Success),
+        "final status {} after the OTP, expected 2",
+        show(status_of(&last))
     );
-    expect_callback(ctx, &order, 2, 17, Some(payment.amount)).await?;
+    expect_callback(
+        ctx,
+        &order,
+        Status::Success,
+        OperationType::PaymentC2b,
+        Some(payment.amount),
+    )
+    .await?;
     Ok(())
 }
 
@@ -155,12 +175,22 @@ pub(crate) async fn pos_deposit(ctx: &Ctx, payment: &PaymentSpec) -> Check {
         .map_err(|e| format!("deposit: {e}"))?;
     let v = to_json(&response)?;
     ensure!(
-        matches!(status_of(&v), Some(0..=2)),
-        "deposit answered status {:?}: {}",
-        status_of(&v),
+        matches!(
+            status_of(&v),
+            Some(Status::Initiated | Status::InProgress | Status::Success)
+        ),
+        "deposit answered status {}: {}",
+        show(status_of(&v)),
         compact(&v)
     );
-    expect_callback(ctx, &order, 2, 20, Some(payment.amount)).await?;
+    expect_callback(
+        ctx,
+        &order,
+        Status::Success,
+        OperationType::Deposit,
+        Some(payment.amount),
+    )
+    .await?;
     Ok(())
 }
 
@@ -173,12 +203,19 @@ pub(crate) async fn pos_withdrawal(ctx: &Ctx, payment: &PaymentSpec) -> Check {
         .map_err(|e| format!("withdrawal: {e}"))?;
     let v = to_json(&response)?;
     ensure!(
-        status_of(&v) == Some(7),
-        "withdrawal answered status {:?}, expected 7 (in transit): {}",
-        status_of(&v),
+        status_of(&v) == Some(Status::InTransit),
+        "withdrawal answered status {}, expected 7 (in transit): {}",
+        show(status_of(&v)),
         compact(&v)
     );
-    expect_callback(ctx, &order, 2, 21, Some(payment.amount)).await?;
+    expect_callback(
+        ctx,
+        &order,
+        Status::Success,
+        OperationType::Withdrawal,
+        Some(payment.amount),
+    )
+    .await?;
     Ok(())
 }
 
@@ -200,12 +237,19 @@ pub(crate) async fn pos_withdrawal_confirm(ctx: &Ctx, payment: &PaymentSpec) -> 
             .map_err(|e| format!("the confirmation (same withdrawal with extra.otp): {e}"))?,
     )?;
     ensure!(
-        status_of(&second) == Some(7),
-        "the confirmed withdrawal answered status {:?}, expected 7: {}",
-        status_of(&second),
+        status_of(&second) == Some(Status::InTransit),
+        "the confirmed withdrawal answered status {}, expected 7: {}",
+        show(status_of(&second)),
         compact(&second)
     );
-    expect_callback(ctx, &order, 2, 21, Some(payment.amount)).await?;
+    expect_callback(
+        ctx,
+        &order,
+        Status::Success,
+        OperationType::Withdrawal,
+        Some(payment.amount),
+    )
+    .await?;
     Ok(())
 }
 
@@ -214,8 +258,15 @@ pub(crate) async fn pos_withdrawal_confirm(ctx: &Ctx, payment: &PaymentSpec) -> 
 pub(crate) async fn pre_authorised_withdrawal(ctx: &Ctx, payment: &PaymentSpec) -> Check {
     let hold = ctx.order_id();
     submit(ctx, payment, &hold).await?;
-    wait_for_status(ctx, &hold, 6).await?;
-    expect_callback(ctx, &hold, 6, 17, Some(payment.amount)).await?;
+    wait_for_status(ctx, &hold, Status::SuccessHold).await?;
+    expect_callback(
+        ctx,
+        &hold,
+        Status::SuccessHold,
+        OperationType::PaymentC2b,
+        Some(payment.amount),
+    )
+    .await?;
     let order = ctx.order_id();
     let v = to_json(
         &ctx.client
@@ -224,20 +275,38 @@ pub(crate) async fn pre_authorised_withdrawal(ctx: &Ctx, payment: &PaymentSpec) 
             .map_err(|e| format!("withdrawal: {e}"))?,
     )?;
     ensure!(
-        status_of(&v) == Some(7),
-        "the pre-authorised withdrawal answered status {:?}, expected 7: {}",
-        status_of(&v),
+        status_of(&v) == Some(Status::InTransit),
+        "the pre-authorised withdrawal answered status {}, expected 7: {}",
+        show(status_of(&v)),
         compact(&v)
     );
-    expect_callback(ctx, &order, 2, 21, Some(payment.amount)).await?;
-    wait_for_status(ctx, &hold, 2).await?;
-    expect_callback(ctx, &hold, 2, 17, Some(payment.amount)).await?;
+    expect_callback(
+        ctx,
+        &order,
+        Status::Success,
+        OperationType::Withdrawal,
+        Some(payment.amount),
+    )
+    .await?;
+    wait_for_status(ctx, &hold, Status::Success).await?;
+    expect_callback(
+        ctx,
+        &hold,
+        Status::Success,
+        OperationType::PaymentC2b,
+        Some(payment.amount),
+    )
+    .await?;
     Ok(())
 }
 
 /// A POS deposit that does not succeed (failed, or cancelled partially)
 /// ends in `status` and sends no callback.
-pub(crate) async fn pos_without_callback(ctx: &Ctx, payment: &PaymentSpec, status: i64) -> Check {
+pub(crate) async fn pos_without_callback(
+    ctx: &Ctx,
+    payment: &PaymentSpec,
+    status: Status,
+) -> Check {
     let order = ctx.order_id();
     ctx.client
         .deposit(deposit_request(ctx, payment, &order))
@@ -341,11 +410,18 @@ pub(crate) async fn bulk_payout(ctx: &Ctx, payment: &PaymentSpec) -> Check {
     );
     let first = complete(ctx, &done, false).await?;
     ensure!(
-        status_of(&first) == Some(2),
-        "bulk item {done} ended {:?}, expected 2",
-        status_of(&first)
+        status_of(&first) == Some(Status::Success),
+        "bulk item {done} ended {}, expected 2",
+        show(status_of(&first))
     );
-    expect_callback(ctx, &done, 2, 16, Some(payment.amount)).await?;
+    expect_callback(
+        ctx,
+        &done,
+        Status::Success,
+        OperationType::PaymentB2c,
+        Some(payment.amount),
+    )
+    .await?;
     let details = ctx
         .client
         .bulk_details(&bulk_id, 1, 10)
@@ -364,7 +440,7 @@ pub(crate) async fn bulk_payout(ctx: &Ctx, payment: &PaymentSpec) -> Check {
         .await
         .map_err(|e| format!("payment_b2c/bulk/cancel: {e}"))?;
     ensure!(
-        cancelled.status.code() == 4,
+        cancelled.status == Status::Cancelled,
         "the cancelled bulk has status {}, expected 4",
         cancelled.status.code()
     );
@@ -374,7 +450,7 @@ pub(crate) async fn bulk_payout(ctx: &Ctx, payment: &PaymentSpec) -> Check {
         .await
         .map_err(|e| format!("status: {e}"))?;
     ensure!(
-        last.status.code() == 4,
+        last.status == Status::Cancelled,
         "the pending item of a cancelled bulk has status {}, expected 4",
         last.status.code()
     );
@@ -384,7 +460,7 @@ pub(crate) async fn bulk_payout(ctx: &Ctx, payment: &PaymentSpec) -> Check {
         .await
         .map_err(|e| format!("status: {e}"))?;
     ensure!(
-        again.status.code() == 2,
+        again.status == Status::Success,
         "cancelling the bulk changed an executed item to {}",
         again.status.code()
     );

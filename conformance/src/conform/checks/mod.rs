@@ -7,6 +7,7 @@
 //! * [`flows`]: confirmation rounds, OTP by status, POS, daily limits, bulk;
 //! * [`examples`]: the documentation's printed requests.
 
+use paygate::gateway::Status;
 use paygate::signing::{SecretKey, SigningKey};
 
 use super::cases::CaseKind;
@@ -40,9 +41,9 @@ pub(crate) async fn run_case(ctx: &Ctx, kind: &CaseKind) -> Check {
             field,
         } => reject(ctx, payment, *rule, field).await,
         CaseKind::BadOrderId { order_id, rule } => bad_order_id(ctx, order_id, *rule).await,
-        CaseKind::OtpWrong { payment } => final_outcome(ctx, payment, 3).await,
+        CaseKind::OtpWrong { payment } => final_outcome(ctx, payment, Status::Failed).await,
         CaseKind::MagicOutcome { payment, status } => {
-            if *status == 1 {
+            if *status == Status::InProgress {
                 stays_in_progress(ctx, payment).await
             } else {
                 final_outcome(ctx, payment, *status).await
@@ -95,10 +96,10 @@ pub(crate) async fn run_case(ctx: &Ctx, kind: &CaseKind) -> Check {
             flows::pre_authorised_withdrawal(ctx, payment).await
         }
         CaseKind::PosFailedNoCallback { payment } => {
-            flows::pos_without_callback(ctx, payment, 3).await
+            flows::pos_without_callback(ctx, payment, Status::Failed).await
         }
         CaseKind::PosPartiallyCancelled { payment } => {
-            flows::pos_without_callback(ctx, payment, 5).await
+            flows::pos_without_callback(ctx, payment, Status::CancelledPartially).await
         }
         CaseKind::DailyLimit { payment, daily_max } => {
             flows::daily_limit(ctx, payment, *daily_max).await

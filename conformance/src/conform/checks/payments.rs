@@ -5,6 +5,7 @@
 use paygate::gateway::client::ClientError;
 use paygate::gateway::rules::{Direction, Flow};
 use paygate::gateway::validate::Rule;
+use paygate::gateway::Status;
 use paygate::money::Amount;
 use paygate::signing::{SecretKey, SigningKey};
 use serde_json::Value;
@@ -52,8 +53,12 @@ pub(crate) async fn accept(
     }
     let status = status_of(&v);
     ensure!(
-        matches!(status, Some(0..=2)),
-        "a valid payment got status {status:?}: {}",
+        matches!(
+            status,
+            Some(Status::Initiated | Status::InProgress | Status::Success)
+        ),
+        "a valid payment got status {}: {}",
+        show(status),
         compact(&v)
     );
     if !lifecycle {
@@ -93,14 +98,14 @@ pub(crate) async fn accept(
     let follow = matches!(flow, Flow::Redirect | Flow::PaymentPage);
     let last = complete(ctx, &order, follow).await?;
     ensure!(
-        status_of(&last) == Some(2),
-        "final status {:?}, expected 2 (success)",
-        status_of(&last)
+        status_of(&last) == Some(Status::Success),
+        "final status {}, expected 2 (success)",
+        show(status_of(&last))
     );
     expect_callback(
         ctx,
         &order,
-        2,
+        Status::Success,
         operation_type(payment.direction),
         Some(payment.amount),
     )
@@ -110,9 +115,9 @@ pub(crate) async fn accept(
 
 pub(crate) fn expect_provider14(v: &Value, what: &str) -> Check {
     ensure!(
-        status_of(v) == Some(1),
-        "{what} of provider 14 has status {:?}, expected 1: {}",
-        status_of(v),
+        status_of(v) == Some(Status::InProgress),
+        "{what} of provider 14 has status {}, expected 1: {}",
+        show(status_of(v)),
         compact(v)
     );
     let pr = v.get("provider_result");
@@ -198,18 +203,18 @@ pub(crate) async fn bad_order_id(ctx: &Ctx, order_id: &str, rule: Rule) -> Check
     }
 }
 
-pub(crate) async fn final_outcome(ctx: &Ctx, payment: &PaymentSpec, expected: i64) -> Check {
+pub(crate) async fn final_outcome(ctx: &Ctx, payment: &PaymentSpec, expected: Status) -> Check {
     let order = ctx.order_id();
     submit(ctx, payment, &order).await?;
-    let last = if is_final(expected) {
+    let last = if expected.is_final() {
         complete(ctx, &order, false).await?
     } else {
         wait_for_status(ctx, &order, expected).await?
     };
     ensure!(
         status_of(&last) == Some(expected),
-        "final status {:?}, expected {expected}",
-        status_of(&last)
+        "final status {}, expected {expected}",
+        show(status_of(&last))
     );
     expect_callback(
         ctx,
@@ -233,9 +238,9 @@ pub(crate) async fn stays_in_progress(ctx: &Ctx, payment: &PaymentSpec) -> Check
             .map_err(|e| format!("status: {e}"))?,
     )?;
     ensure!(
-        status_of(&v) == Some(1),
-        "status {:?}, expected to stay 1",
-        status_of(&v)
+        status_of(&v) == Some(Status::InProgress),
+        "status {}, expected to stay 1",
+        show(status_of(&v))
     );
     if let Some(receiver) = ctx.receiver.as_ref() {
         let got = receiver.received(&order);
@@ -410,7 +415,7 @@ pub(crate) async fn callback_signature(ctx: &Ctx, payment: &PaymentSpec) -> Chec
     let callback = expect_callback(
         ctx,
         &order,
-        2,
+        Status::Success,
         operation_type(payment.direction),
         Some(payment.amount),
     )
@@ -463,9 +468,9 @@ pub(crate) async fn redirect(ctx: &Ctx, payment: &PaymentSpec) -> Check {
             .map_err(|e| format!("status: {e}"))?,
     )?;
     ensure!(
-        !status_of(&v).is_some_and(is_final),
-        "the payment became final ({:?}) before the customer visited the redirect page",
-        status_of(&v)
+        !status_of(&v).is_some_and(|s| s.is_final()),
+        "the payment became final ({}) before the customer visited the redirect page",
+        show(status_of(&v))
     );
     let answer = ctx.get_raw(&url).await?;
     ensure!(
@@ -475,14 +480,14 @@ pub(crate) async fn redirect(ctx: &Ctx, payment: &PaymentSpec) -> Check {
     );
     let last = complete(ctx, &order, false).await?;
     ensure!(
-        status_of(&last) == Some(2),
-        "final status {:?} after the redirect, expected 2",
-        status_of(&last)
+        status_of(&last) == Some(Status::Success),
+        "final status {} after the redirect, expected 2",
+        show(status_of(&last))
     );
     expect_callback(
         ctx,
         &order,
-        2,
+        Status::Success,
         operation_type(payment.direction),
         Some(payment.amount),
     )
@@ -490,7 +495,7 @@ pub(crate) async fn redirect(ctx: &Ctx, payment: &PaymentSpec) -> Check {
     Ok(())
 }
 
-pub(crate) async fn forced_outcome(ctx: &Ctx, payment: &PaymentSpec, status: i64) -> Check {
+pub(crate) async fn forced_outcome(ctx: &Ctx, payment: &PaymentSpec, status: Status) -> Check {
     let order = ctx.order_id();
     submit(ctx, payment, &order).await?;
     ctx.sim_force_outcome(&order, status).await?;
@@ -502,8 +507,8 @@ pub(crate) async fn forced_outcome(ctx: &Ctx, payment: &PaymentSpec, status: i64
     )?;
     ensure!(
         status_of(&v) == Some(status),
-        "status after forcing {status}: {:?}",
-        status_of(&v)
+        "status after forcing {status}: {}",
+        show(status_of(&v))
     );
     expect_callback(
         ctx,

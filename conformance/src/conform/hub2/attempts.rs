@@ -174,7 +174,7 @@ pub(super) async fn no_attempt_while_pending(ctx: &Hub2Ctx) -> Result<(), String
     let forced = ctx
         .control(
             &format!("/payment-intents/{}/outcome", intent.id),
-            &json!({"status": "failed"}),
+            &json!({"status": PaymentIntentStatus::Failed.as_str()}),
         )
         .await?;
     ensure(

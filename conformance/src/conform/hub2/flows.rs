@@ -148,7 +148,7 @@ pub(super) async fn bank_transfer(ctx: &Hub2Ctx, country: &str) -> Result<(), St
         let raw = ctx
             .control(
                 &format!("/payment-intents/{}/outcome", intent.id),
-                &json!({"status": "successful"}),
+                &json!({"status": PaymentIntentStatus::Successful.as_str()}),
             )
             .await?;
         ensure(
