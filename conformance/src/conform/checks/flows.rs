@@ -363,41 +363,13 @@ pub(crate) async fn daily_limit(ctx: &Ctx, payment: &PaymentSpec, daily_max: Amo
     }
 }
 
-/// A bulk payout of two items: created, detailed, cancelled.
+/// A bulk payout of two items (one that completes, one that stays
+/// pending): created, detailed, cancelled.
 pub(crate) async fn bulk_payout(ctx: &Ctx, payment: &PaymentSpec) -> Check {
     let bulk_id = ctx.order_id();
-    let item = |order_id: String, customer_id: String| {
-        let mut item = BulkB2cItem::new(
-            order_id,
-            customer_id,
-            payment.amount,
-            i64::from(payment.provider_id),
-        );
-        if let Some(country) = payment.country {
-            item = item.with_country(country);
-        }
-        if let Some(url) = ctx.callback_url() {
-            item = item.with_callback_url(url);
-        }
-        item
-    };
     let done = ctx.order_id();
     let open = ctx.order_id();
-    let pending = match payment.customer_id.len() {
-        n if n > 3 && payment.customer_id.is_char_boundary(n - 3) => {
-            format!("{}003", &payment.customer_id[..n - 3])
-        }
-        _ => payment.customer_id.clone(),
-    };
-    let request = BulkB2cRequest::new(
-        String::new(),
-        bulk_id.clone(),
-        payment.currency,
-        vec![
-            item(done.clone(), payment.customer_id.clone()),
-            item(open.clone(), pending),
-        ],
-    );
+    let request = bulk_request(ctx, payment, &bulk_id, &done, &open);
     let created = ctx
         .client
         .bulk_payment_b2c(request)
@@ -434,9 +406,53 @@ pub(crate) async fn bulk_payout(ctx: &Ctx, payment: &PaymentSpec) -> Check {
         details.items.len(),
         details.total_successed
     );
+    cancel_bulk(ctx, &bulk_id, &open, &done).await
+}
+
+/// The bulk `bulk_id` of two payouts: `done` to the payment's customer,
+/// `open` to the same number ending in `003` (never ends alone).
+fn bulk_request(
+    ctx: &Ctx,
+    payment: &PaymentSpec,
+    bulk_id: &str,
+    done: &str,
+    open: &str,
+) -> BulkB2cRequest {
+    let item = |order_id: &str, customer_id: String| {
+        let mut item = BulkB2cItem::new(
+            order_id,
+            customer_id,
+            payment.amount,
+            i64::from(payment.provider_id),
+        );
+        if let Some(country) = payment.country {
+            item = item.with_country(country);
+        }
+        if let Some(url) = ctx.callback_url() {
+            item = item.with_callback_url(url);
+        }
+        item
+    };
+    let pending = match payment.customer_id.len() {
+        n if n > 3 && payment.customer_id.is_char_boundary(n - 3) => {
+            format!("{}003", &payment.customer_id[..n - 3])
+        }
+        _ => payment.customer_id.clone(),
+    };
+    BulkB2cRequest::new(
+        String::new(),
+        bulk_id,
+        payment.currency,
+        vec![item(done, payment.customer_id.clone()), item(open, pending)],
+    )
+}
+
+/// Cancelling the bulk cancels it and its `open` item, and leaves the
+/// executed item `done` successful.
+async fn cancel_bulk(ctx: &Ctx, bulk_id: &str, open: &str, done: &str) -> Check {
     let cancelled = ctx
         .client
-        .bulk_cancel(&bulk_id)
+        .bulk_cancel(bulk_id)
         .await
         .map_err(|e| format!("payment_b2c/bulk/cancel: {e}"))?;
     ensure!(
@@ -446,7 +462,7 @@ pub(crate) async fn bulk_payout(ctx: &Ctx, payment: &PaymentSpec) -> Check {
     );
     let last = ctx
         .client
-        .status(&open)
+        .status(open)
         .await
         .map_err(|e| format!("status: {e}"))?;
     ensure!(
@@ -456,7 +472,7 @@ pub(crate) async fn bulk_payout(ctx: &Ctx, payment: &PaymentSpec) -> Check {
     );
     let again = ctx
         .client
-        .status(&done)
+        .status(done)
         .await
         .map_err(|e| format!("status: {e}"))?;
     ensure!(

@@ -8,7 +8,6 @@
 //! * [`examples`]: the documentation's printed requests.
 
 use paygate::gateway::Status;
-use paygate::signing::{SecretKey, SigningKey};
 
 use super::cases::CaseKind;
 use super::hub2;
@@ -22,7 +21,6 @@ mod support;
 
 use check::Check;
 use payments::*;
-use support::expect_error;
 
 /// Runs one case.
 pub(crate) async fn run_case(ctx: &Ctx, kind: &CaseKind) -> Check {
@@ -52,34 +50,9 @@ pub(crate) async fn run_case(ctx: &Ctx, kind: &CaseKind) -> Check {
         CaseKind::Provider14NoCallback { payment } => provider14_no_callback(ctx, payment).await,
         CaseKind::SignatureTampered { payment } => signature_tampered(ctx, payment).await,
         CaseKind::SignatureMissing { payment } => signature_missing(ctx, payment).await,
-        CaseKind::SignatureWrongKey { payment } => {
-            let other = SigningKey::new(&SecretKey::new("not-the-merchant-secret-key"));
-            let order = ctx.order_id();
-            let body = ctx.signed_body_with(payment, &order, &other, &ctx.merchant_id)?;
-            expect_error(
-                ctx.post_raw(&ctx.url(payment.operation()), body).await?,
-                401,
-                10201,
-                &[],
-            )
-        }
-        CaseKind::WrongMerchantId { payment } => {
-            let order = ctx.order_id();
-            let body =
-                ctx.signed_body_with(payment, &order, &ctx.key, "conformance-not-this-merchant")?;
-            expect_error(
-                ctx.post_raw(&ctx.url(payment.operation()), body).await?,
-                401,
-                10201,
-                &[],
-            )
-        }
-        CaseKind::UnknownPublicId { payment } => {
-            let order = ctx.order_id();
-            let body = ctx.signed_body(payment, &order)?;
-            let url = ctx.url_for("conformance-unknown-public-id", payment.operation());
-            expect_error(ctx.post_raw(&url, body).await?, 404, 10404, &[])
-        }
+        CaseKind::SignatureWrongKey { payment } => signature_wrong_key(ctx, payment).await,
+        CaseKind::WrongMerchantId { payment } => wrong_merchant_id(ctx, payment).await,
+        CaseKind::UnknownPublicId { payment } => unknown_public_id(ctx, payment).await,
         CaseKind::Malformed { variant, payment } => malformed(ctx, *variant, payment).await,
         CaseKind::IdempotentReplay { payment } => idempotent_replay(ctx, payment).await,
         CaseKind::OrderIdReuse { payment } => order_id_reuse(ctx, payment).await,

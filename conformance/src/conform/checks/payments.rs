@@ -47,7 +47,7 @@ pub(crate) async fn accept(
             .collect::<Vec<_>>()
             .join("; ")
     );
-    let mut v = to_json(&reply.response)?;
+    let v = to_json(&reply.response)?;
     if payment.provider_id == TEST_PROVIDER {
         return expect_provider14(&v, "the synchronous response");
     }
@@ -64,13 +64,26 @@ pub(crate) async fn accept(
     if !lifecycle {
         return Ok(());
     }
+    follow_to_success(ctx, payment, flow, &order, v).await
+}
+
+/// The rest of an accepted payment's life, as a merchant would go
+/// through it: the confirmation round if asked, the bank details, the OTP
+/// by `status`, the redirect page; then final success and its callback.
+async fn follow_to_success(
+    ctx: &Ctx,
+    payment: &PaymentSpec,
+    flow: Flow,
+    order: &str,
+    mut v: Value,
+) -> Check {
     if v.get("confirm_type")
         .and_then(Value::as_i64)
         .is_some_and(|c| c != 0)
     {
         // The gateway asks for a confirmation: send the same request again
         // with the confirmation data (an OTP), as a merchant would.
-        v = confirm(ctx, payment, &order).await?;
+        v = confirm(ctx, payment, order).await?;
     }
     if flow == Flow::BankTransfer {
         for field in [
@@ -91,12 +104,12 @@ pub(crate) async fn accept(
     if flow == Flow::Otp && !payment.extras.iter().any(|(n, _)| *n == "otp") {
         // The OTP comes after the payment, in a status request.
         ctx.client
-            .status_with_otp(&order, &payment.customer_id, "1234")
+            .status_with_otp(order, &payment.customer_id, "1234")
             .await
             .map_err(|e| format!("status with extra.otp: {e}"))?;
     }
     let follow = matches!(flow, Flow::Redirect | Flow::PaymentPage);
-    let last = complete(ctx, &order, follow).await?;
+    let last = complete(ctx, order, follow).await?;
     ensure!(
         status_of(&last) == Some(Status::Success),
         "final status {}, expected 2 (success)",
@@ -104,7 +117,7 @@ pub(crate) async fn accept(
     );
     expect_callback(
         ctx,
-        &order,
+        order,
         Status::Success,
         operation_type(payment.direction),
         Some(payment.amount),
@@ -113,6 +126,8 @@ pub(crate) async fn accept(
     Ok(())
 }
 
+/// Provider 14's documented test behaviour: status 1 with provider result
+/// -8888 "Good".
 pub(crate) fn expect_provider14(v: &Value, what: &str) -> Check {
     ensure!(
         status_of(v) == Some(Status::InProgress),
@@ -314,6 +329,39 @@ pub(crate) async fn signature_missing(ctx: &Ctx, payment: &PaymentSpec) -> Check
         10201,
         &[],
     )
+}
+
+/// A body signed with another key is refused with 10201.
+pub(crate) async fn signature_wrong_key(ctx: &Ctx, payment: &PaymentSpec) -> Check {
+    let other = SigningKey::new(&SecretKey::new("not-the-merchant-secret-key"));
+    let order = ctx.order_id();
+    let body = ctx.signed_body_with(payment, &order, &other, &ctx.merchant_id)?;
+    expect_error(
+        ctx.post_raw(&ctx.url(payment.operation()), body).await?,
+        401,
+        10201,
+        &[],
+    )
+}
+
+/// A correctly signed body with another merchant id is refused with 10201.
+pub(crate) async fn wrong_merchant_id(ctx: &Ctx, payment: &PaymentSpec) -> Check {
+    let order = ctx.order_id();
+    let body = ctx.signed_body_with(payment, &order, &ctx.key, "conformance-not-this-merchant")?;
+    expect_error(
+        ctx.post_raw(&ctx.url(payment.operation()), body).await?,
+        401,
+        10201,
+        &[],
+    )
+}
+
+/// A signed body to an unknown public id is refused with 10404.
+pub(crate) async fn unknown_public_id(ctx: &Ctx, payment: &PaymentSpec) -> Check {
+    let order = ctx.order_id();
+    let body = ctx.signed_body(payment, &order)?;
+    let url = ctx.url_for("conformance-unknown-public-id", payment.operation());
+    expect_error(ctx.post_raw(&url, body).await?, 404, 10404, &[])
 }
 
 pub(crate) async fn malformed(ctx: &Ctx, variant: MalformedBody, payment: &PaymentSpec) -> Check {
