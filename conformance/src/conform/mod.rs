@@ -10,7 +10,7 @@
 //! are in [`hub2`].
 //!
 //! * [`cases`]: what a case is; [`group`]: the report groups;
-//! * [`derive`] builds the case list from the provider table, with
+//! * [`derive`](mod@derive) builds the case list from the provider table, with
 //!   [`payment_builders`] (the payments), [`binding`] (which facts refuse
 //!   and which warn) and [`extras`]; the hand-written cases, the
 //!   documentation's [`examples`] and the [`hub2`] cases join it;
