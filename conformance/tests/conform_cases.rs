@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, HashSet};
 use paygate::gateway::rules::Direction;
 use paygate::gateway::validate::{check_payment, PaymentDraft, Rule};
 use paygate::gateway::PROVIDER_TABLE;
+use paygate_conformance::conform::binding::phone_binds;
 use paygate_conformance::conform::cases::TEST_PROVIDER;
-use paygate_conformance::conform::derive::{phone_binds, valid_payment};
+use paygate_conformance::conform::payment_builders::valid_payment;
 use paygate_conformance::conform::{derive_cases, plan, CaseKind};
 
 #[test]

@@ -3,7 +3,11 @@
 
 use paygate::gateway::rules::{Direction, Flow};
 use paygate::gateway::validate::Rule;
+use paygate::gateway::Status;
 use paygate::money::Amount;
+
+use super::extras::extra_rank;
+use super::hub2::case::Hub2Case;
 
 /// The provider the gateway documents as its test simulator.
 pub const TEST_PROVIDER: u32 = 14;
@@ -55,8 +59,7 @@ impl PaymentSpec {
             Some(slot) => slot.1 = value.to_owned(),
             None => spec.extras.push((name, value.to_owned())),
         }
-        spec.extras
-            .sort_by_key(|(n, _)| super::derive::extra_rank(n));
+        spec.extras.sort_by_key(|(n, _)| extra_rank(n));
         spec
     }
 
@@ -85,7 +88,7 @@ impl PaymentSpec {
     }
 }
 
-/// What a case does; see `checks.rs` for how each is run.
+/// What a case does; see `checks/` for how each is run.
 #[derive(Clone, Debug)]
 pub enum CaseKind {
     /// The spec data itself is inconsistent; the case fails with this text.
@@ -130,10 +133,11 @@ pub enum CaseKind {
     },
     /// The magic customer numbers: the payment ends in `status`.
     MagicOutcome {
-        /// The payment (customer ending in 001, 002 or 003).
+        /// The payment (customer ending in 001, 002, 003 or 004).
         payment: PaymentSpec,
-        /// The status expected (3, 4, or 1 = never final).
-        status: i64,
+        /// The status expected (failed, cancelled, undefined, or in
+        /// progress = never final).
+        status: Status,
     },
     /// Provider 14: status 1, provider result -8888 "Good", status query
     /// stays 1, and no callback arrives.
@@ -268,10 +272,10 @@ pub enum CaseKind {
         /// The payment (customer ending in 003, so it never ends alone).
         payment: PaymentSpec,
         /// The status forced.
-        status: i64,
+        status: Status,
     },
     /// A HUB2 case; see [`super::hub2`].
-    Hub2(super::hub2::Hub2Case),
+    Hub2(Hub2Case),
 }
 
 /// The kinds of malformed body the target must refuse cleanly.

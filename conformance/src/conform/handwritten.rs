@@ -8,10 +8,11 @@ use paygate::gateway::rules::{
     CustomerIdKind, Direction, DirectionRule, Flow, ProviderRule, ProviderTable,
 };
 use paygate::gateway::validate::Rule;
+use paygate::gateway::Status;
 
 use super::cases::{Case, CaseKind, MalformedBody, PaymentSpec, TEST_PROVIDER};
-use super::derive::{magic_phone, valid_payment};
 use super::group;
+use super::payment_builders::{magic_phone, valid_payment};
 
 /// The first provider (other than 14) whose rule in `direction` satisfies `pred`.
 fn pick(
@@ -33,44 +34,36 @@ fn standard_no_extras(rule: &DirectionRule) -> bool {
         && rule.customer_id_kind() == CustomerIdKind::Phone
 }
 
-pub(crate) fn cross_cutting(table: &'static ProviderTable, out: &mut Vec<Case>) {
-    // Order ids: client-side only.
-    out.push(
-        Case::new(
-            "order_id/too_long",
-            group::ORDER_ID,
-            CaseKind::BadOrderId {
-                order_id: "a".repeat(129),
-                rule: Rule::OrderIdLength,
-            },
-        )
-        .safe(),
-    );
-    out.push(
-        Case::new(
-            "order_id/charset_hash",
-            group::ORDER_ID,
-            CaseKind::BadOrderId {
-                order_id: "order#1".into(),
-                rule: Rule::OrderIdCharset,
-            },
-        )
-        .safe(),
-    );
-    out.push(
-        Case::new(
-            "order_id/empty",
-            group::ORDER_ID,
-            CaseKind::BadOrderId {
-                order_id: String::new(),
-                rule: Rule::OrderIdLength,
-            },
-        )
-        .safe(),
-    );
+/// Builds the kind of a case from its payment.
+type KindOf = fn(PaymentSpec) -> CaseKind;
 
-    // Everything that can go through provider 14 does, so it is safe on a
-    // real sandbox.
+/// Order ids, the cases that go through provider 14, and the callbacks
+/// and outcomes of a provider that completes.
+pub(crate) fn cross_cutting(table: &'static ProviderTable, out: &mut Vec<Case>) {
+    order_ids(out);
+    through_provider_14(table, out);
+    callbacks_and_outcomes(table, out);
+}
+
+/// Order ids: client-side only.
+fn order_ids(out: &mut Vec<Case>) {
+    for (id, order_id, rule) in [
+        ("order_id/too_long", "a".repeat(129), Rule::OrderIdLength),
+        (
+            "order_id/charset_hash",
+            "order#1".into(),
+            Rule::OrderIdCharset,
+        ),
+        ("order_id/empty", String::new(), Rule::OrderIdLength),
+    ] {
+        out.push(Case::new(id, group::ORDER_ID, CaseKind::BadOrderId { order_id, rule }).safe());
+    }
+}
+
+/// Everything that can go through provider 14 does, so it is safe on a
+/// real sandbox: its test behaviour, signatures, idempotency, malformed
+/// bodies.
+fn through_provider_14(table: &'static ProviderTable, out: &mut Vec<Case>) {
     let test = table.provider(TEST_PROVIDER);
     for direction in Direction::BOTH {
         let Some(payment) = test.and_then(|p| valid_payment(table, p, direction)) else {
@@ -88,105 +81,81 @@ pub(crate) fn cross_cutting(table: &'static ProviderTable, out: &mut Vec<Case>) 
             .safe()
             .callbacks(),
         );
-        out.push(
-            Case::new(
+        let both: [(String, &'static str, KindOf); 3] = [
+            (
                 format!("security/{d}/signature_tampered"),
                 group::SECURITY,
-                CaseKind::SignatureTampered {
-                    payment: payment.clone(),
-                },
-            )
-            .safe(),
-        );
-        out.push(
-            Case::new(
+                |payment| CaseKind::SignatureTampered { payment },
+            ),
+            (
                 format!("idempotency/{d}/replay_identical"),
                 group::IDEMPOTENCY,
-                CaseKind::IdempotentReplay {
-                    payment: payment.clone(),
-                },
-            )
-            .safe(),
-        );
-        out.push(
-            Case::new(
+                |payment| CaseKind::IdempotentReplay { payment },
+            ),
+            (
                 format!("idempotency/{d}/order_id_reuse"),
                 group::IDEMPOTENCY,
-                CaseKind::OrderIdReuse {
+                |payment| CaseKind::OrderIdReuse { payment },
+            ),
+        ];
+        for (id, group, kind) in both {
+            out.push(Case::new(id, group, kind(payment.clone())).safe());
+        }
+        if direction == Direction::C2b {
+            request_security(&payment, out);
+        }
+    }
+}
+
+/// Signatures, merchant and public ids, malformed bodies (one direction
+/// is enough: they are refused before the direction matters).
+fn request_security(payment: &PaymentSpec, out: &mut Vec<Case>) {
+    let cases: [(&str, KindOf); 4] = [
+        ("security/signature_missing", |payment| {
+            CaseKind::SignatureMissing { payment }
+        }),
+        ("security/signature_wrong_key", |payment| {
+            CaseKind::SignatureWrongKey { payment }
+        }),
+        ("security/wrong_merchant_id", |payment| {
+            CaseKind::WrongMerchantId { payment }
+        }),
+        ("security/unknown_public_id", |payment| {
+            CaseKind::UnknownPublicId { payment }
+        }),
+    ];
+    for (id, kind) in cases {
+        out.push(Case::new(id, group::SECURITY, kind(payment.clone())).safe());
+    }
+    for variant in MalformedBody::ALL {
+        out.push(
+            Case::new(
+                format!("security/malformed/{}", variant.name()),
+                group::SECURITY,
+                CaseKind::Malformed {
+                    variant,
                     payment: payment.clone(),
                 },
             )
             .safe(),
         );
-        if direction == Direction::C2b {
-            out.push(
-                Case::new(
-                    "security/signature_missing",
-                    group::SECURITY,
-                    CaseKind::SignatureMissing {
-                        payment: payment.clone(),
-                    },
-                )
-                .safe(),
-            );
-            out.push(
-                Case::new(
-                    "security/signature_wrong_key",
-                    group::SECURITY,
-                    CaseKind::SignatureWrongKey {
-                        payment: payment.clone(),
-                    },
-                )
-                .safe(),
-            );
-            out.push(
-                Case::new(
-                    "security/wrong_merchant_id",
-                    group::SECURITY,
-                    CaseKind::WrongMerchantId {
-                        payment: payment.clone(),
-                    },
-                )
-                .safe(),
-            );
-            out.push(
-                Case::new(
-                    "security/unknown_public_id",
-                    group::SECURITY,
-                    CaseKind::UnknownPublicId {
-                        payment: payment.clone(),
-                    },
-                )
-                .safe(),
-            );
-            for variant in MalformedBody::ALL {
-                out.push(
-                    Case::new(
-                        format!("security/malformed/{}", variant.name()),
-                        group::SECURITY,
-                        CaseKind::Malformed {
-                            variant,
-                            payment: payment.clone(),
-                        },
-                    )
-                    .safe(),
-                );
-            }
-        }
     }
+}
 
-    // Callbacks and final states need a provider that completes.
+/// Callbacks and final states need a provider that completes: a verified
+/// callback, the simulator's customer-number outcomes, forced outcomes.
+fn callbacks_and_outcomes(table: &'static ProviderTable, out: &mut Vec<Case>) {
     for direction in Direction::BOTH {
-        let d = direction.as_str();
         let Some(provider) = pick(table, direction, standard_no_extras) else {
             continue;
         };
         let Some(payment) = valid_payment(table, provider, direction) else {
             continue;
         };
+        let prefix = format!("{}/{}", direction.as_str(), provider.id);
         out.push(
             Case::new(
-                format!("callbacks/{d}/{}/signature_verifies", provider.id),
+                format!("callbacks/{prefix}/signature_verifies"),
                 group::CALLBACKS,
                 CaseKind::CallbackSignature {
                     payment: payment.clone(),
@@ -194,40 +163,73 @@ pub(crate) fn cross_cutting(table: &'static ProviderTable, out: &mut Vec<Case>) 
             )
             .callbacks(),
         );
-        for (suffix, status, name) in [
-            ("001", 3, "failed"),
-            ("002", 4, "cancelled"),
-            ("003", 1, "stays_in_progress"),
-            ("004", -1, "undefined"),
-        ] {
-            if let Some(phone) = magic_phone(table, provider, &payment.customer_id, suffix) {
-                let case = Case::new(
-                    format!("flows/{d}/{}/customer_{suffix}_{name}", provider.id),
-                    group::FLOWS,
-                    CaseKind::MagicOutcome {
-                        payment: payment.with_customer(&phone),
-                        status,
-                    },
-                );
-                out.push(if status == 1 { case } else { case.callbacks() });
-            }
+        magic_outcomes(table, provider, &payment, &prefix, out);
+        forced_outcomes(table, provider, &payment, &prefix, out);
+    }
+}
+
+/// The customer numbers ending in 001..004: the payment ends failed,
+/// cancelled, never, or undefined.
+fn magic_outcomes(
+    table: &ProviderTable,
+    provider: &ProviderRule,
+    payment: &PaymentSpec,
+    prefix: &str,
+    out: &mut Vec<Case>,
+) {
+    for (suffix, status, name) in [
+        ("001", Status::Failed, "failed"),
+        ("002", Status::Cancelled, "cancelled"),
+        ("003", Status::InProgress, "stays_in_progress"),
+        ("004", Status::Undefined, "undefined"),
+    ] {
+        if let Some(phone) = magic_phone(table, provider, &payment.customer_id, suffix) {
+            let case = Case::new(
+                format!("flows/{prefix}/customer_{suffix}_{name}"),
+                group::FLOWS,
+                CaseKind::MagicOutcome {
+                    payment: payment.with_customer(&phone),
+                    status,
+                },
+            );
+            out.push(if status == Status::InProgress {
+                case
+            } else {
+                case.callbacks()
+            });
         }
-        if let Some(phone) = magic_phone(table, provider, &payment.customer_id, "003") {
-            for (status, name) in [(2, "success"), (3, "failed"), (-1, "undefined")] {
-                out.push(
-                    Case::new(
-                        format!("flows/{d}/{}/forced_outcome_{name}", provider.id),
-                        group::FLOWS,
-                        CaseKind::ForcedOutcome {
-                            payment: payment.with_customer(&phone),
-                            status,
-                        },
-                    )
-                    .control()
-                    .callbacks(),
-                );
-            }
-        }
+    }
+}
+
+/// A payment that never ends alone (customer ending in 003), ended by the
+/// control API in each status.
+fn forced_outcomes(
+    table: &ProviderTable,
+    provider: &ProviderRule,
+    payment: &PaymentSpec,
+    prefix: &str,
+    out: &mut Vec<Case>,
+) {
+    let Some(phone) = magic_phone(table, provider, &payment.customer_id, "003") else {
+        return;
+    };
+    for (status, name) in [
+        (Status::Success, "success"),
+        (Status::Failed, "failed"),
+        (Status::Undefined, "undefined"),
+    ] {
+        out.push(
+            Case::new(
+                format!("flows/{prefix}/forced_outcome_{name}"),
+                group::FLOWS,
+                CaseKind::ForcedOutcome {
+                    payment: payment.with_customer(&phone),
+                    status,
+                },
+            )
+            .control()
+            .callbacks(),
+        );
     }
 }
 
@@ -235,21 +237,7 @@ pub(crate) fn cross_cutting(table: &'static ProviderTable, out: &mut Vec<Case>) 
 /// confirmation rounds, the withdrawal pre-authorisation, POS callbacks,
 /// daily limits, bulk payouts.
 pub(crate) fn flows(table: &'static ProviderTable, out: &mut Vec<Case>) {
-    // The OTP sent after the payment, in a status request (seed 002).
-    if let Some(provider) = pick(table, Direction::C2b, |r| r.flow() == Flow::Otp) {
-        if let Some(payment) = valid_payment(table, provider, Direction::C2b) {
-            out.push(
-                Case::new(
-                    format!("flows/c2b/{}/otp_via_status", provider.id),
-                    group::FLOWS,
-                    CaseKind::OtpViaStatus {
-                        payment: payment.without_extra("otp"),
-                    },
-                )
-                .callbacks(),
-            );
-        }
-    }
+    otp_via_status(table, out);
     let Some(standard) = pick(table, Direction::B2c, standard_no_extras) else {
         return;
     };
@@ -272,76 +260,82 @@ pub(crate) fn flows(table: &'static ProviderTable, out: &mut Vec<Case>) {
             .callbacks(),
         );
     }
-    // POS: deposits and withdrawals in the currency of a standard provider.
+    pos(table, standard, &payment, out);
+    daily_limits(table, out);
     out.push(
         Case::new(
-            "flows/pos/deposit",
+            format!("flows/bulk/{}/create_details_cancel", standard.id),
             group::FLOWS,
-            CaseKind::PosDeposit {
-                payment: payment.clone(),
-            },
+            CaseKind::BulkPayout { payment: payout },
         )
         .callbacks(),
     );
-    out.push(
-        Case::new(
-            "flows/pos/withdrawal",
-            group::FLOWS,
-            CaseKind::PosWithdrawal {
-                payment: payment.clone(),
-            },
-        )
-        .callbacks(),
-    );
-    if let Some(phone) = magic_phone(table, standard, &payment.customer_id, "007") {
+    unlisted_provider(payment, out);
+}
+
+/// The OTP sent after the payment, in a status request (seed 002).
+fn otp_via_status(table: &'static ProviderTable, out: &mut Vec<Case>) {
+    let Some(provider) = pick(table, Direction::C2b, |r| r.flow() == Flow::Otp) else {
+        return;
+    };
+    if let Some(payment) = valid_payment(table, provider, Direction::C2b) {
         out.push(
             Case::new(
-                "flows/pos/withdrawal_confirm_type_otp",
+                format!("flows/c2b/{}/otp_via_status", provider.id),
                 group::FLOWS,
-                CaseKind::PosWithdrawalConfirm {
-                    payment: payment.with_customer(&phone),
+                CaseKind::OtpViaStatus {
+                    payment: payment.without_extra("otp"),
                 },
             )
             .callbacks(),
         );
     }
-    if let Some(phone) = magic_phone(table, standard, &payment.customer_id, "006") {
-        out.push(
-            Case::new(
-                "flows/pos/withdrawal_pre_authorised_by_hold",
-                group::FLOWS,
-                CaseKind::PreAuthorisedWithdrawal {
-                    payment: payment.with_customer(&phone),
-                },
-            )
-            .callbacks(),
-        );
+}
+
+/// POS: deposits and withdrawals in the currency of a standard provider,
+/// then the simulator's customer numbers for a confirmation (007), a
+/// pre-authorising hold (006), a partial cancellation (005) and a failure
+/// (001).
+fn pos(table: &ProviderTable, standard: &ProviderRule, payment: &PaymentSpec, out: &mut Vec<Case>) {
+    let plain: [(&str, KindOf); 2] = [
+        ("flows/pos/deposit", |payment| CaseKind::PosDeposit {
+            payment,
+        }),
+        ("flows/pos/withdrawal", |payment| CaseKind::PosWithdrawal {
+            payment,
+        }),
+    ];
+    for (id, kind) in plain {
+        out.push(Case::new(id, group::FLOWS, kind(payment.clone())).callbacks());
     }
-    if let Some(phone) = magic_phone(table, standard, &payment.customer_id, "005") {
-        out.push(
-            Case::new(
-                "flows/pos/deposit_cancelled_partially",
-                group::FLOWS,
-                CaseKind::PosPartiallyCancelled {
-                    payment: payment.with_customer(&phone),
-                },
-            )
-            .callbacks(),
-        );
+    let magic: [(&str, &str, KindOf); 4] = [
+        ("007", "flows/pos/withdrawal_confirm_type_otp", |payment| {
+            CaseKind::PosWithdrawalConfirm { payment }
+        }),
+        (
+            "006",
+            "flows/pos/withdrawal_pre_authorised_by_hold",
+            |payment| CaseKind::PreAuthorisedWithdrawal { payment },
+        ),
+        ("005", "flows/pos/deposit_cancelled_partially", |payment| {
+            CaseKind::PosPartiallyCancelled { payment }
+        }),
+        (
+            "001",
+            "flows/pos/failed_deposit_sends_no_callback",
+            |payment| CaseKind::PosFailedNoCallback { payment },
+        ),
+    ];
+    for (suffix, id, kind) in magic {
+        if let Some(phone) = magic_phone(table, standard, &payment.customer_id, suffix) {
+            let case = Case::new(id, group::FLOWS, kind(payment.with_customer(&phone)));
+            out.push(case.callbacks());
+        }
     }
-    if let Some(phone) = magic_phone(table, standard, &payment.customer_id, "001") {
-        out.push(
-            Case::new(
-                "flows/pos/failed_deposit_sends_no_callback",
-                group::FLOWS,
-                CaseKind::PosFailedNoCallback {
-                    payment: payment.with_customer(&phone),
-                },
-            )
-            .callbacks(),
-        );
-    }
-    // Daily cumulative limits: every provider whose binding rules have one.
+}
+
+/// Daily cumulative limits: every provider whose binding rules have one.
+fn daily_limits(table: &'static ProviderTable, out: &mut Vec<Case>) {
     for provider in table.providers {
         for direction in Direction::BOTH {
             let rule = provider.direction(direction);
@@ -357,16 +351,10 @@ pub(crate) fn flows(table: &'static ProviderTable, out: &mut Vec<Case>) {
             }
         }
     }
-    // Bulk payouts.
-    out.push(
-        Case::new(
-            format!("flows/bulk/{}/create_details_cancel", standard.id),
-            group::FLOWS,
-            CaseKind::BulkPayout { payment: payout },
-        )
-        .callbacks(),
-    );
-    // A provider id the documented tables do not list: sent with a warning.
+}
+
+/// A provider id the documented tables do not list: sent with a warning.
+fn unlisted_provider(payment: PaymentSpec, out: &mut Vec<Case>) {
     out.push(
         Case::new(
             "warnings/unknown_provider",

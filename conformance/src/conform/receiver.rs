@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::Router;
 use paygate::gateway::callback::{verify_callback, CallbackError};
-use paygate::gateway::{PaymentCallback, PosCallback};
+use paygate::gateway::{OperationType, PaymentCallback, PosCallback};
 use paygate::signing::SigningKey;
 use tokio::sync::{oneshot, Notify};
 
@@ -136,9 +136,12 @@ impl CallbackReceiver {
 pub fn verify_body(key: &SigningKey, body: &[u8]) -> Result<(), String> {
     let operation_type = serde_json::from_slice::<serde_json::Value>(body)
         .ok()
-        .and_then(|v| v.get("operation_type").and_then(serde_json::Value::as_i64));
+        .and_then(|v| v.get("operation_type").and_then(serde_json::Value::as_i64))
+        .map(OperationType::from);
     let result: Result<(), CallbackError> = match operation_type {
-        Some(20 | 21) => verify_callback::<PosCallback>(key, body).map(drop),
+        Some(OperationType::Deposit | OperationType::Withdrawal) => {
+            verify_callback::<PosCallback>(key, body).map(drop)
+        }
         _ => verify_callback::<PaymentCallback>(key, body).map(drop),
     };
     result.map_err(|e| e.to_string())

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::{CaseResult, Outcome};
+use super::outcome::{CaseResult, Outcome};
 
 /// Counts of one group (or of the whole run).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -13,10 +13,11 @@ use tokio::sync::Semaphore;
 
 use super::cases::Case;
 use super::checks::run_case;
-use super::hub2::{Hub2Ctx, WebhookReceiver};
+use super::hub2::context::Hub2Ctx;
+use super::hub2::receiver::WebhookReceiver;
+use super::outcome::{CaseResult, Outcome};
 use super::receiver::CallbackReceiver;
 use super::target::{Ctx, Timing};
-use super::{CaseResult, Outcome};
 use crate::simulator::{self, CallbackRetry, SimulatorConfig};
 
 /// What the suite runs against.
@@ -201,52 +202,20 @@ pub async fn run(
             merchant_id,
             secret_key,
         } => {
-            let key = SigningKey::new(&secret_key);
-            let client = build_client(
+            let ctx = remote_ctx(
                 config.providers,
-                &base_url,
-                &public_id,
-                &merchant_id,
-                secret_key,
-                false,
-            )?;
-            let timing = Timing {
-                final_status: Duration::from_secs(60),
-                callback: Duration::from_secs(60),
-                no_callback: Duration::from_secs(2),
-            };
-            let mut ctx = Ctx::new(
                 base_url,
                 public_id,
                 merchant_id,
-                key,
-                client,
-                config.providers,
-                None,
-                false,
-                timing,
-            )
-            .map_err(RunError::Client)?;
-            if let Some(hub2) = &config.hub2 {
-                ctx.hub2 = Some(
-                    Hub2Ctx::new(
-                        &hub2.base_url,
-                        &hub2.merchant_id,
-                        &hub2.api_key,
-                        hub2.environment,
-                        None,
-                        false,
-                    )
-                    .map_err(RunError::Client)?,
-                );
-            }
+                secret_key,
+                config.hub2.as_ref(),
+            )?;
             (ctx, None)
         }
     };
 
     let ctx = Arc::new(ctx);
     let semaphore = Arc::new(Semaphore::new(config.concurrency.max(1)));
-    let case_timeout = config.case_timeout;
     let mut results: Vec<Option<CaseResult>> = (0..planned.len()).map(|_| None).collect();
     let mut running_cases = tokio::task::JoinSet::new();
     for (index, Planned { case, skip }) in planned.into_iter().enumerate() {
@@ -263,33 +232,10 @@ pub async fn run(
         }
         let ctx = Arc::clone(&ctx);
         let semaphore = Arc::clone(&semaphore);
+        let case_timeout = config.case_timeout;
         running_cases.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
-            let started = Instant::now();
-            // The check runs in its own task so that a panic fails this
-            // case, not the run.
-            let kind = case.kind.clone();
-            let check_ctx = Arc::clone(&ctx);
-            let handle = tokio::spawn(async move { run_case(&check_ctx, &kind).await });
-            let abort = handle.abort_handle();
-            let outcome = match tokio::time::timeout(case_timeout, handle).await {
-                Ok(Ok(Ok(()))) => Outcome::Pass,
-                Ok(Ok(Err(message))) => Outcome::Fail(message),
-                Ok(Err(join)) => Outcome::Fail(format!("the check panicked: {join}")),
-                Err(_) => {
-                    abort.abort();
-                    Outcome::Fail(format!("timed out after {case_timeout:?}"))
-                }
-            };
-            (
-                index,
-                CaseResult {
-                    id: case.id,
-                    group: case.group,
-                    outcome,
-                    duration: started.elapsed(),
-                },
-            )
+            (index, run_one(ctx, case, case_timeout).await)
         });
     }
     while let Some(joined) = running_cases.join_next().await {
@@ -300,6 +246,89 @@ pub async fn run(
         }
     }
 
+    shut_down(ctx, simulator).await;
+    Ok(results.into_iter().flatten().collect())
+}
+
+/// The context of a remote target: the gateway's client, remote timings,
+/// no receiver, and the HUB2 target if there are credentials for it.
+fn remote_ctx(
+    providers: &'static ProviderTable,
+    base_url: String,
+    public_id: String,
+    merchant_id: String,
+    secret_key: SecretKey,
+    hub2: Option<&Hub2Remote>,
+) -> Result<Ctx, RunError> {
+    let key = SigningKey::new(&secret_key);
+    let client = build_client(
+        providers,
+        &base_url,
+        &public_id,
+        &merchant_id,
+        secret_key,
+        false,
+    )?;
+    let timing = Timing {
+        final_status: Duration::from_secs(60),
+        callback: Duration::from_secs(60),
+        no_callback: Duration::from_secs(2),
+    };
+    let mut ctx = Ctx::new(
+        base_url,
+        public_id,
+        merchant_id,
+        key,
+        client,
+        providers,
+        None,
+        false,
+        timing,
+    )
+    .map_err(RunError::Client)?;
+    if let Some(hub2) = hub2 {
+        ctx.hub2 = Some(
+            Hub2Ctx::new(
+                &hub2.base_url,
+                &hub2.merchant_id,
+                &hub2.api_key,
+                hub2.environment,
+                None,
+                false,
+            )
+            .map_err(RunError::Client)?,
+        );
+    }
+    Ok(ctx)
+}
+
+/// Runs one case with its deadline. The check runs in its own task so
+/// that a panic fails this case, not the run.
+async fn run_one(ctx: Arc<Ctx>, case: Case, case_timeout: Duration) -> CaseResult {
+    let started = Instant::now();
+    let kind = case.kind.clone();
+    let handle = tokio::spawn(async move { run_case(&ctx, &kind).await });
+    let abort = handle.abort_handle();
+    let outcome = match tokio::time::timeout(case_timeout, handle).await {
+        Ok(Ok(Ok(()))) => Outcome::Pass,
+        Ok(Ok(Err(message))) => Outcome::Fail(message),
+        Ok(Err(join)) => Outcome::Fail(format!("the check panicked: {join}")),
+        Err(_) => {
+            abort.abort();
+            Outcome::Fail(format!("timed out after {case_timeout:?}"))
+        }
+    };
+    CaseResult {
+        id: case.id,
+        group: case.group,
+        outcome,
+        duration: started.elapsed(),
+    }
+}
+
+/// Stops the embedded simulator and the receivers (once no check holds
+/// the context any more).
+async fn shut_down(ctx: Arc<Ctx>, simulator: Option<simulator::RunningSimulator>) {
     if let Some(running) = simulator {
         running.shutdown().await;
     }
@@ -311,7 +340,6 @@ pub async fn run(
             receiver.shutdown();
         }
     }
-    Ok(results.into_iter().flatten().collect())
 }
 
 /// Starts a callback receiver and a simulator that calls it back, and the

@@ -7,11 +7,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use paygate::gateway::client::{sign_body, GatewayClient};
 use paygate::gateway::rules::{Direction, ProviderTable};
-use paygate::gateway::{PaymentB2cRequest, PaymentC2bRequest};
+use paygate::gateway::{PaymentB2cRequest, PaymentC2bRequest, Status};
 use paygate::signing::SigningKey;
 use serde_json::{json, Map, Value};
 
 use super::cases::PaymentSpec;
+use super::hub2::context::Hub2Ctx;
 use super::receiver::CallbackReceiver;
 
 /// How long the checks wait for things.
@@ -48,7 +49,7 @@ pub struct Ctx {
     /// Waits.
     pub timing: Timing,
     /// The HUB2 target, if there is one.
-    pub hub2: Option<super::hub2::Hub2Ctx>,
+    pub hub2: Option<Hub2Ctx>,
     run_tag: String,
     seq: AtomicU64,
 }
@@ -266,12 +267,13 @@ impl Ctx {
     }
 
     /// Forces the outcome of a simulated transaction.
-    pub async fn sim_force_outcome(&self, order_id: &str, status: i64) -> Result<(), String> {
+    pub async fn sim_force_outcome(&self, order_id: &str, status: Status) -> Result<(), String> {
         let url = format!(
             "{}/_sim/transactions/{}/{order_id}/outcome",
             self.base_url, self.public_id
         );
-        let body = serde_json::to_vec(&json!({ "status": status })).map_err(|e| e.to_string())?;
+        let body =
+            serde_json::to_vec(&json!({ "status": status.code() })).map_err(|e| e.to_string())?;
         let answer = self.post_raw(&url, body).await?;
         if (200..300).contains(&answer.status) {
             Ok(())

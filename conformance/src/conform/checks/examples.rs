@@ -12,8 +12,8 @@ use serde_json::Value;
 use super::super::cases::PaymentSpec;
 use super::super::examples::{find, SeedExample};
 use super::super::target::Ctx;
+use super::check::{ensure, Check};
 use super::support::*;
-use super::Check;
 
 fn parse<T: DeserializeOwned>(example: &SeedExample, body: &[u8]) -> Result<T, String> {
     serde_json::from_slice(body).map_err(|e| {

@@ -4,14 +4,16 @@
 
 use paygate::gateway::client::ClientError;
 use paygate::gateway::rules::Direction;
-use paygate::gateway::{BulkB2cItem, BulkB2cRequest, DepositRequest, WithdrawalRequest};
+use paygate::gateway::{
+    BulkB2cItem, BulkB2cRequest, DepositRequest, OperationType, Status, WithdrawalRequest,
+};
 use paygate::money::Amount;
 use serde_json::Value;
 
 use super::super::cases::PaymentSpec;
 use super::super::target::Ctx;
+use super::check::{ensure, Check};
 use super::support::*;
-use super::Check;
 
 /// The second request of a payment whose first answer had a non-zero
 /// `confirm_type`: the same request with `extra.otp`.
@@ -47,7 +49,8 @@ pub(crate) async fn confirm(
 
 fn expect_confirmation_asked(v: &Value, what: &str) -> Check {
     ensure!(
-        status_of(v) == Some(0) && v.get("confirm_type").and_then(Value::as_i64) == Some(1),
+        status_of(v) == Some(Status::Initiated)
+            && v.get("confirm_type").and_then(Value::as_i64) == Some(1),
         "{what} should answer status 0 with confirm_type 1 (customer ending in 007): {}",
         compact(v)
     );
@@ -61,18 +64,28 @@ pub(crate) async fn b2c_confirm(ctx: &Ctx, payment: &PaymentSpec) -> Check {
     expect_confirmation_asked(&first, "the payout")?;
     let second = confirm(ctx, payment, &order).await?;
     ensure!(
-        matches!(status_of(&second), Some(1 | 2)),
-        "the confirmation answered status {:?}: {}",
-        status_of(&second),
+        matches!(
+            status_of(&second),
+            Some(Status::InProgress | Status::Success)
+        ),
+        "the confirmation answered status {}: {}",
+        show(status_of(&second)),
         compact(&second)
     );
     let last = complete(ctx, &order, false).await?;
     ensure!(
-        status_of(&last) == Some(2),
-        "final status {:?}, expected 2",
-        status_of(&last)
+        status_of(&last) == Some(Status::Success),
+        "final status {}, expected 2",
+        show(status_of(&last))
     );
-    expect_callback(ctx, &order, 2, 16, Some(payment.amount)).await?;
+    expect_callback(
+        ctx,
+        &order,
+        Status::Success,
+        OperationType::PaymentB2c,
+        Some(payment.amount),
+    )
+    .await?;
     Ok(())
 }
 
@@ -82,9 +95,9 @@ pub(crate) async fn otp_via_status(ctx: &Ctx, payment: &PaymentSpec) -> Check {
     let order = ctx.order_id();
     let first = to_json(&submit(ctx, payment, &order).await?)?;
     ensure!(
-        status_of(&first) == Some(1),
-        "the payment without OTP answered status {:?}, expected 1: {}",
-        status_of(&first),
+        status_of(&first) == Some(Status::InProgress),
+        "the payment without OTP answered status {}, expected 1: {}",
+        show(status_of(&first)),
         compact(&first)
     );
     tokio::time::sleep(ctx.timing.no_callback).await;
@@ -95,9 +108,9 @@ pub(crate) async fn otp_via_status(ctx: &Ctx, payment: &PaymentSpec) -> Check {
             .map_err(|e| format!("status: {e}"))?,
     )?;
     ensure!(
-        status_of(&waiting) == Some(1),
-        "the payment went on ({:?}) before the OTP came",
-        status_of(&waiting)
+        status_of(&waiting) == Some(Status::InProgress),
+        "the payment went on ({}) before the OTP came",
+        show(status_of(&waiting))
     );
     ctx.client
         .status_with_otp(&order, &payment.customer_id, "1234")
@@ -105,11 +118,18 @@ pub(crate) async fn otp_via_status(ctx: &Ctx, payment: &PaymentSpec) -> Check {
         .map_err(|e| format!("status with customer_id and extra.otp: {e}"))?;
     let last = complete(ctx, &order, false).await?;
     ensure!(
-        status_of(&last) == Some(2),
-        "final status {:?} after the OTP, expected 2",
-        status_of(&last)
+        status_of(&last) == Some(Status::Success),
+        "final status {} after the OTP, expected 2",
+        show(status_of(&last))
     );
-    expect_callback(ctx, &order, 2, 17, Some(payment.amount)).await?;
+    expect_callback(
+        ctx,
+        &order,
+        Status::Success,
+        OperationType::PaymentC2b,
+        Some(payment.amount),
+    )
+    .await?;
     Ok(())
 }
 
@@ -155,12 +175,22 @@ pub(crate) async fn pos_deposit(ctx: &Ctx, payment: &PaymentSpec) -> Check {
         .map_err(|e| format!("deposit: {e}"))?;
     let v = to_json(&response)?;
     ensure!(
-        matches!(status_of(&v), Some(0..=2)),
-        "deposit answered status {:?}: {}",
-        status_of(&v),
+        matches!(
+            status_of(&v),
+            Some(Status::Initiated | Status::InProgress | Status::Success)
+        ),
+        "deposit answered status {}: {}",
+        show(status_of(&v)),
         compact(&v)
     );
-    expect_callback(ctx, &order, 2, 20, Some(payment.amount)).await?;
+    expect_callback(
+        ctx,
+        &order,
+        Status::Success,
+        OperationType::Deposit,
+        Some(payment.amount),
+    )
+    .await?;
     Ok(())
 }
 
@@ -173,12 +203,19 @@ pub(crate) async fn pos_withdrawal(ctx: &Ctx, payment: &PaymentSpec) -> Check {
         .map_err(|e| format!("withdrawal: {e}"))?;
     let v = to_json(&response)?;
     ensure!(
-        status_of(&v) == Some(7),
-        "withdrawal answered status {:?}, expected 7 (in transit): {}",
-        status_of(&v),
+        status_of(&v) == Some(Status::InTransit),
+        "withdrawal answered status {}, expected 7 (in transit): {}",
+        show(status_of(&v)),
         compact(&v)
     );
-    expect_callback(ctx, &order, 2, 21, Some(payment.amount)).await?;
+    expect_callback(
+        ctx,
+        &order,
+        Status::Success,
+        OperationType::Withdrawal,
+        Some(payment.amount),
+    )
+    .await?;
     Ok(())
 }
 
@@ -200,12 +237,19 @@ pub(crate) async fn pos_withdrawal_confirm(ctx: &Ctx, payment: &PaymentSpec) -> 
             .map_err(|e| format!("the confirmation (same withdrawal with extra.otp): {e}"))?,
     )?;
     ensure!(
-        status_of(&second) == Some(7),
-        "the confirmed withdrawal answered status {:?}, expected 7: {}",
-        status_of(&second),
+        status_of(&second) == Some(Status::InTransit),
+        "the confirmed withdrawal answered status {}, expected 7: {}",
+        show(status_of(&second)),
         compact(&second)
     );
-    expect_callback(ctx, &order, 2, 21, Some(payment.amount)).await?;
+    expect_callback(
+        ctx,
+        &order,
+        Status::Success,
+        OperationType::Withdrawal,
+        Some(payment.amount),
+    )
+    .await?;
     Ok(())
 }
 
@@ -214,8 +258,15 @@ pub(crate) async fn pos_withdrawal_confirm(ctx: &Ctx, payment: &PaymentSpec) -> 
 pub(crate) async fn pre_authorised_withdrawal(ctx: &Ctx, payment: &PaymentSpec) -> Check {
     let hold = ctx.order_id();
     submit(ctx, payment, &hold).await?;
-    wait_for_status(ctx, &hold, 6).await?;
-    expect_callback(ctx, &hold, 6, 17, Some(payment.amount)).await?;
+    wait_for_status(ctx, &hold, Status::SuccessHold).await?;
+    expect_callback(
+        ctx,
+        &hold,
+        Status::SuccessHold,
+        OperationType::PaymentC2b,
+        Some(payment.amount),
+    )
+    .await?;
     let order = ctx.order_id();
     let v = to_json(
         &ctx.client
@@ -224,20 +275,38 @@ pub(crate) async fn pre_authorised_withdrawal(ctx: &Ctx, payment: &PaymentSpec) 
             .map_err(|e| format!("withdrawal: {e}"))?,
     )?;
     ensure!(
-        status_of(&v) == Some(7),
-        "the pre-authorised withdrawal answered status {:?}, expected 7: {}",
-        status_of(&v),
+        status_of(&v) == Some(Status::InTransit),
+        "the pre-authorised withdrawal answered status {}, expected 7: {}",
+        show(status_of(&v)),
         compact(&v)
     );
-    expect_callback(ctx, &order, 2, 21, Some(payment.amount)).await?;
-    wait_for_status(ctx, &hold, 2).await?;
-    expect_callback(ctx, &hold, 2, 17, Some(payment.amount)).await?;
+    expect_callback(
+        ctx,
+        &order,
+        Status::Success,
+        OperationType::Withdrawal,
+        Some(payment.amount),
+    )
+    .await?;
+    wait_for_status(ctx, &hold, Status::Success).await?;
+    expect_callback(
+        ctx,
+        &hold,
+        Status::Success,
+        OperationType::PaymentC2b,
+        Some(payment.amount),
+    )
+    .await?;
     Ok(())
 }
 
 /// A POS deposit that does not succeed (failed, or cancelled partially)
 /// ends in `status` and sends no callback.
-pub(crate) async fn pos_without_callback(ctx: &Ctx, payment: &PaymentSpec, status: i64) -> Check {
+pub(crate) async fn pos_without_callback(
+    ctx: &Ctx,
+    payment: &PaymentSpec,
+    status: Status,
+) -> Check {
     let order = ctx.order_id();
     ctx.client
         .deposit(deposit_request(ctx, payment, &order))
@@ -294,10 +363,62 @@ pub(crate) async fn daily_limit(ctx: &Ctx, payment: &PaymentSpec, daily_max: Amo
     }
 }
 
-/// A bulk payout of two items: created, detailed, cancelled.
+/// A bulk payout of two items (one that completes, one that stays
+/// pending): created, detailed, cancelled.
 pub(crate) async fn bulk_payout(ctx: &Ctx, payment: &PaymentSpec) -> Check {
     let bulk_id = ctx.order_id();
-    let item = |order_id: String, customer_id: String| {
+    let done = ctx.order_id();
+    let open = ctx.order_id();
+    let request = bulk_request(ctx, payment, &bulk_id, &done, &open);
+    let created = ctx
+        .client
+        .bulk_payment_b2c(request)
+        .await
+        .map_err(|e| format!("payment_b2c/bulk: {e}"))?;
+    ensure!(
+        created.response.bulk_id == bulk_id,
+        "the bulk answer names bulk {:?}, not {bulk_id:?}",
+        created.response.bulk_id
+    );
+    let first = complete(ctx, &done, false).await?;
+    ensure!(
+        status_of(&first) == Some(Status::Success),
+        "bulk item {done} ended {}, expected 2",
+        show(status_of(&first))
+    );
+    expect_callback(
+        ctx,
+        &done,
+        Status::Success,
+        OperationType::PaymentB2c,
+        Some(payment.amount),
+    )
+    .await?;
+    let details = ctx
+        .client
+        .bulk_details(&bulk_id, 1, 10)
+        .await
+        .map_err(|e| format!("payment_b2c/bulk/details: {e}"))?;
+    ensure!(
+        details.total == 2 && details.items.len() == 2 && details.total_successed == 1,
+        "bulk details: total {}, {} items listed, {} succeeded (expected 2, 2, 1)",
+        details.total,
+        details.items.len(),
+        details.total_successed
+    );
+    cancel_bulk(ctx, &bulk_id, &open, &done).await
+}
+
+/// The bulk `bulk_id` of two payouts: `done` to the payment's customer,
+/// `open` to the same number ending in `003` (never ends alone).
+fn bulk_request(
+    ctx: &Ctx,
+    payment: &PaymentSpec,
+    bulk_id: &str,
+    done: &str,
+    open: &str,
+) -> BulkB2cRequest {
+    let item = |order_id: &str, customer_id: String| {
         let mut item = BulkB2cItem::new(
             order_id,
             customer_id,
@@ -312,79 +433,50 @@ pub(crate) async fn bulk_payout(ctx: &Ctx, payment: &PaymentSpec) -> Check {
         }
         item
     };
-    let done = ctx.order_id();
-    let open = ctx.order_id();
     let pending = match payment.customer_id.len() {
         n if n > 3 && payment.customer_id.is_char_boundary(n - 3) => {
             format!("{}003", &payment.customer_id[..n - 3])
         }
         _ => payment.customer_id.clone(),
     };
-    let request = BulkB2cRequest::new(
+    BulkB2cRequest::new(
         String::new(),
-        bulk_id.clone(),
+        bulk_id,
         payment.currency,
-        vec![
-            item(done.clone(), payment.customer_id.clone()),
-            item(open.clone(), pending),
-        ],
-    );
-    let created = ctx
-        .client
-        .bulk_payment_b2c(request)
-        .await
-        .map_err(|e| format!("payment_b2c/bulk: {e}"))?;
-    ensure!(
-        created.response.bulk_id == bulk_id,
-        "the bulk answer names bulk {:?}, not {bulk_id:?}",
-        created.response.bulk_id
-    );
-    let first = complete(ctx, &done, false).await?;
-    ensure!(
-        status_of(&first) == Some(2),
-        "bulk item {done} ended {:?}, expected 2",
-        status_of(&first)
-    );
-    expect_callback(ctx, &done, 2, 16, Some(payment.amount)).await?;
-    let details = ctx
-        .client
-        .bulk_details(&bulk_id, 1, 10)
-        .await
-        .map_err(|e| format!("payment_b2c/bulk/details: {e}"))?;
-    ensure!(
-        details.total == 2 && details.items.len() == 2 && details.total_successed == 1,
-        "bulk details: total {}, {} items listed, {} succeeded (expected 2, 2, 1)",
-        details.total,
-        details.items.len(),
-        details.total_successed
-    );
+        vec![item(done, payment.customer_id.clone()), item(open, pending)],
+    )
+}
+
+/// Cancelling the bulk cancels it and its `open` item, and leaves the
+/// executed item `done` successful.
+async fn cancel_bulk(ctx: &Ctx, bulk_id: &str, open: &str, done: &str) -> Check {
     let cancelled = ctx
         .client
-        .bulk_cancel(&bulk_id)
+        .bulk_cancel(bulk_id)
         .await
         .map_err(|e| format!("payment_b2c/bulk/cancel: {e}"))?;
     ensure!(
-        cancelled.status.code() == 4,
+        cancelled.status == Status::Cancelled,
         "the cancelled bulk has status {}, expected 4",
         cancelled.status.code()
     );
     let last = ctx
         .client
-        .status(&open)
+        .status(open)
         .await
         .map_err(|e| format!("status: {e}"))?;
     ensure!(
-        last.status.code() == 4,
+        last.status == Status::Cancelled,
         "the pending item of a cancelled bulk has status {}, expected 4",
         last.status.code()
     );
     let again = ctx
         .client
-        .status(&done)
+        .status(done)
         .await
         .map_err(|e| format!("status: {e}"))?;
     ensure!(
-        again.status.code() == 2,
+        again.status == Status::Success,
         "cancelling the bulk changed an executed item to {}",
         again.status.code()
     );

@@ -1,39 +1,32 @@
 //! How each kind of case is run. Every check returns `Err(message)` with
 //! the first thing that did not hold.
 //!
+//! * `check`: what a check returns, `ensure!`;
 //! * [`support`]: sending, reading, waiting, editing bodies;
 //! * [`payments`]: single payments, refusals, outcomes, signatures;
 //! * [`flows`]: confirmation rounds, OTP by status, POS, daily limits, bulk;
 //! * [`examples`]: the documentation's printed requests.
 
-use paygate::signing::{SecretKey, SigningKey};
+use paygate::gateway::Status;
 
 use super::cases::CaseKind;
+use super::hub2;
 use super::target::Ctx;
 
-type Check = Result<(), String>;
-
-macro_rules! ensure {
-    ($cond:expr, $($fmt:tt)+) => {
-        if !$cond {
-            return Err(format!($($fmt)+));
-        }
-    };
-}
-
+mod check;
 mod examples;
 mod flows;
 mod payments;
 mod support;
 
+use check::Check;
 use payments::*;
-use support::expect_error;
 
 /// Runs one case.
 pub(crate) async fn run_case(ctx: &Ctx, kind: &CaseKind) -> Check {
     match kind {
         CaseKind::SpecError(message) => Err(message.clone()),
-        CaseKind::Hub2(case) => super::hub2::run(ctx.hub2.as_ref(), case).await,
+        CaseKind::Hub2(case) => hub2::run(ctx.hub2.as_ref(), case).await,
         CaseKind::Accept {
             payment,
             flow,
@@ -46,9 +39,9 @@ pub(crate) async fn run_case(ctx: &Ctx, kind: &CaseKind) -> Check {
             field,
         } => reject(ctx, payment, *rule, field).await,
         CaseKind::BadOrderId { order_id, rule } => bad_order_id(ctx, order_id, *rule).await,
-        CaseKind::OtpWrong { payment } => final_outcome(ctx, payment, 3).await,
+        CaseKind::OtpWrong { payment } => final_outcome(ctx, payment, Status::Failed).await,
         CaseKind::MagicOutcome { payment, status } => {
-            if *status == 1 {
+            if *status == Status::InProgress {
                 stays_in_progress(ctx, payment).await
             } else {
                 final_outcome(ctx, payment, *status).await
@@ -57,34 +50,9 @@ pub(crate) async fn run_case(ctx: &Ctx, kind: &CaseKind) -> Check {
         CaseKind::Provider14NoCallback { payment } => provider14_no_callback(ctx, payment).await,
         CaseKind::SignatureTampered { payment } => signature_tampered(ctx, payment).await,
         CaseKind::SignatureMissing { payment } => signature_missing(ctx, payment).await,
-        CaseKind::SignatureWrongKey { payment } => {
-            let other = SigningKey::new(&SecretKey::new("not-the-merchant-secret-key"));
-            let order = ctx.order_id();
-            let body = ctx.signed_body_with(payment, &order, &other, &ctx.merchant_id)?;
-            expect_error(
-                ctx.post_raw(&ctx.url(payment.operation()), body).await?,
-                401,
-                10201,
-                &[],
-            )
-        }
-        CaseKind::WrongMerchantId { payment } => {
-            let order = ctx.order_id();
-            let body =
-                ctx.signed_body_with(payment, &order, &ctx.key, "conformance-not-this-merchant")?;
-            expect_error(
-                ctx.post_raw(&ctx.url(payment.operation()), body).await?,
-                401,
-                10201,
-                &[],
-            )
-        }
-        CaseKind::UnknownPublicId { payment } => {
-            let order = ctx.order_id();
-            let body = ctx.signed_body(payment, &order)?;
-            let url = ctx.url_for("conformance-unknown-public-id", payment.operation());
-            expect_error(ctx.post_raw(&url, body).await?, 404, 10404, &[])
-        }
+        CaseKind::SignatureWrongKey { payment } => signature_wrong_key(ctx, payment).await,
+        CaseKind::WrongMerchantId { payment } => wrong_merchant_id(ctx, payment).await,
+        CaseKind::UnknownPublicId { payment } => unknown_public_id(ctx, payment).await,
         CaseKind::Malformed { variant, payment } => malformed(ctx, *variant, payment).await,
         CaseKind::IdempotentReplay { payment } => idempotent_replay(ctx, payment).await,
         CaseKind::OrderIdReuse { payment } => order_id_reuse(ctx, payment).await,
@@ -101,10 +69,10 @@ pub(crate) async fn run_case(ctx: &Ctx, kind: &CaseKind) -> Check {
             flows::pre_authorised_withdrawal(ctx, payment).await
         }
         CaseKind::PosFailedNoCallback { payment } => {
-            flows::pos_without_callback(ctx, payment, 3).await
+            flows::pos_without_callback(ctx, payment, Status::Failed).await
         }
         CaseKind::PosPartiallyCancelled { payment } => {
-            flows::pos_without_callback(ctx, payment, 5).await
+            flows::pos_without_callback(ctx, payment, Status::CancelledPartially).await
         }
         CaseKind::DailyLimit { payment, daily_max } => {
             flows::daily_limit(ctx, payment, *daily_max).await

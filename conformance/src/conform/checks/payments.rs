@@ -5,17 +5,18 @@
 use paygate::gateway::client::ClientError;
 use paygate::gateway::rules::{Direction, Flow};
 use paygate::gateway::validate::Rule;
+use paygate::gateway::Status;
 use paygate::money::Amount;
 use paygate::signing::{SecretKey, SigningKey};
 use serde_json::Value;
 
 use super::super::cases::{MalformedBody, PaymentSpec, TEST_PROVIDER};
-use super::super::derive::valid_payment;
+use super::super::payment_builders::valid_payment;
 use super::super::receiver::verify_body;
 use super::super::target::Ctx;
+use super::check::{ensure, Check};
 use super::flows::confirm;
 use super::support::*;
-use super::Check;
 
 /// A valid payment: the client sends it with exactly the `warned`
 /// warnings, the target accepts it, and (with `lifecycle`) it ends final
@@ -46,26 +47,43 @@ pub(crate) async fn accept(
             .collect::<Vec<_>>()
             .join("; ")
     );
-    let mut v = to_json(&reply.response)?;
+    let v = to_json(&reply.response)?;
     if payment.provider_id == TEST_PROVIDER {
         return expect_provider14(&v, "the synchronous response");
     }
     let status = status_of(&v);
     ensure!(
-        matches!(status, Some(0..=2)),
-        "a valid payment got status {status:?}: {}",
+        matches!(
+            status,
+            Some(Status::Initiated | Status::InProgress | Status::Success)
+        ),
+        "a valid payment got status {}: {}",
+        show(status),
         compact(&v)
     );
     if !lifecycle {
         return Ok(());
     }
+    follow_to_success(ctx, payment, flow, &order, v).await
+}
+
+/// The rest of an accepted payment's life, as a merchant would go
+/// through it: the confirmation round if asked, the bank details, the OTP
+/// by `status`, the redirect page; then final success and its callback.
+async fn follow_to_success(
+    ctx: &Ctx,
+    payment: &PaymentSpec,
+    flow: Flow,
+    order: &str,
+    mut v: Value,
+) -> Check {
     if v.get("confirm_type")
         .and_then(Value::as_i64)
         .is_some_and(|c| c != 0)
     {
         // The gateway asks for a confirmation: send the same request again
         // with the confirmation data (an OTP), as a merchant would.
-        v = confirm(ctx, payment, &order).await?;
+        v = confirm(ctx, payment, order).await?;
     }
     if flow == Flow::BankTransfer {
         for field in [
@@ -86,21 +104,21 @@ pub(crate) async fn accept(
     if flow == Flow::Otp && !payment.extras.iter().any(|(n, _)| *n == "otp") {
         // The OTP comes after the payment, in a status request.
         ctx.client
-            .status_with_otp(&order, &payment.customer_id, "1234")
+            .status_with_otp(order, &payment.customer_id, "1234")
             .await
             .map_err(|e| format!("status with extra.otp: {e}"))?;
     }
     let follow = matches!(flow, Flow::Redirect | Flow::PaymentPage);
-    let last = complete(ctx, &order, follow).await?;
+    let last = complete(ctx, order, follow).await?;
     ensure!(
-        status_of(&last) == Some(2),
-        "final status {:?}, expected 2 (success)",
-        status_of(&last)
+        status_of(&last) == Some(Status::Success),
+        "final status {}, expected 2 (success)",
+        show(status_of(&last))
     );
     expect_callback(
         ctx,
-        &order,
-        2,
+        order,
+        Status::Success,
         operation_type(payment.direction),
         Some(payment.amount),
     )
@@ -108,11 +126,13 @@ pub(crate) async fn accept(
     Ok(())
 }
 
+/// Provider 14's documented test behaviour: status 1 with provider result
+/// -8888 "Good".
 pub(crate) fn expect_provider14(v: &Value, what: &str) -> Check {
     ensure!(
-        status_of(v) == Some(1),
-        "{what} of provider 14 has status {:?}, expected 1: {}",
-        status_of(v),
+        status_of(v) == Some(Status::InProgress),
+        "{what} of provider 14 has status {}, expected 1: {}",
+        show(status_of(v)),
         compact(v)
     );
     let pr = v.get("provider_result");
@@ -198,18 +218,18 @@ pub(crate) async fn bad_order_id(ctx: &Ctx, order_id: &str, rule: Rule) -> Check
     }
 }
 
-pub(crate) async fn final_outcome(ctx: &Ctx, payment: &PaymentSpec, expected: i64) -> Check {
+pub(crate) async fn final_outcome(ctx: &Ctx, payment: &PaymentSpec, expected: Status) -> Check {
     let order = ctx.order_id();
     submit(ctx, payment, &order).await?;
-    let last = if is_final(expected) {
+    let last = if expected.is_final() {
         complete(ctx, &order, false).await?
     } else {
         wait_for_status(ctx, &order, expected).await?
     };
     ensure!(
         status_of(&last) == Some(expected),
-        "final status {:?}, expected {expected}",
-        status_of(&last)
+        "final status {}, expected {expected}",
+        show(status_of(&last))
     );
     expect_callback(
         ctx,
@@ -233,9 +253,9 @@ pub(crate) async fn stays_in_progress(ctx: &Ctx, payment: &PaymentSpec) -> Check
             .map_err(|e| format!("status: {e}"))?,
     )?;
     ensure!(
-        status_of(&v) == Some(1),
-        "status {:?}, expected to stay 1",
-        status_of(&v)
+        status_of(&v) == Some(Status::InProgress),
+        "status {}, expected to stay 1",
+        show(status_of(&v))
     );
     if let Some(receiver) = ctx.receiver.as_ref() {
         let got = receiver.received(&order);
@@ -309,6 +329,39 @@ pub(crate) async fn signature_missing(ctx: &Ctx, payment: &PaymentSpec) -> Check
         10201,
         &[],
     )
+}
+
+/// A body signed with another key is refused with 10201.
+pub(crate) async fn signature_wrong_key(ctx: &Ctx, payment: &PaymentSpec) -> Check {
+    let other = SigningKey::new(&SecretKey::new("not-the-merchant-secret-key"));
+    let order = ctx.order_id();
+    let body = ctx.signed_body_with(payment, &order, &other, &ctx.merchant_id)?;
+    expect_error(
+        ctx.post_raw(&ctx.url(payment.operation()), body).await?,
+        401,
+        10201,
+        &[],
+    )
+}
+
+/// A correctly signed body with another merchant id is refused with 10201.
+pub(crate) async fn wrong_merchant_id(ctx: &Ctx, payment: &PaymentSpec) -> Check {
+    let order = ctx.order_id();
+    let body = ctx.signed_body_with(payment, &order, &ctx.key, "conformance-not-this-merchant")?;
+    expect_error(
+        ctx.post_raw(&ctx.url(payment.operation()), body).await?,
+        401,
+        10201,
+        &[],
+    )
+}
+
+/// A signed body to an unknown public id is refused with 10404.
+pub(crate) async fn unknown_public_id(ctx: &Ctx, payment: &PaymentSpec) -> Check {
+    let order = ctx.order_id();
+    let body = ctx.signed_body(payment, &order)?;
+    let url = ctx.url_for("conformance-unknown-public-id", payment.operation());
+    expect_error(ctx.post_raw(&url, body).await?, 404, 10404, &[])
 }
 
 pub(crate) async fn malformed(ctx: &Ctx, variant: MalformedBody, payment: &PaymentSpec) -> Check {
@@ -410,7 +463,7 @@ pub(crate) async fn callback_signature(ctx: &Ctx, payment: &PaymentSpec) -> Chec
     let callback = expect_callback(
         ctx,
         &order,
-        2,
+        Status::Success,
         operation_type(payment.direction),
         Some(payment.amount),
     )
@@ -463,9 +516,9 @@ pub(crate) async fn redirect(ctx: &Ctx, payment: &PaymentSpec) -> Check {
             .map_err(|e| format!("status: {e}"))?,
     )?;
     ensure!(
-        !status_of(&v).is_some_and(is_final),
-        "the payment became final ({:?}) before the customer visited the redirect page",
-        status_of(&v)
+        !status_of(&v).is_some_and(|s| s.is_final()),
+        "the payment became final ({}) before the customer visited the redirect page",
+        show(status_of(&v))
     );
     let answer = ctx.get_raw(&url).await?;
     ensure!(
@@ -475,14 +528,14 @@ pub(crate) async fn redirect(ctx: &Ctx, payment: &PaymentSpec) -> Check {
     );
     let last = complete(ctx, &order, false).await?;
     ensure!(
-        status_of(&last) == Some(2),
-        "final status {:?} after the redirect, expected 2",
-        status_of(&last)
+        status_of(&last) == Some(Status::Success),
+        "final status {} after the redirect, expected 2",
+        show(status_of(&last))
     );
     expect_callback(
         ctx,
         &order,
-        2,
+        Status::Success,
         operation_type(payment.direction),
         Some(payment.amount),
     )
@@ -490,7 +543,7 @@ pub(crate) async fn redirect(ctx: &Ctx, payment: &PaymentSpec) -> Check {
     Ok(())
 }
 
-pub(crate) async fn forced_outcome(ctx: &Ctx, payment: &PaymentSpec, status: i64) -> Check {
+pub(crate) async fn forced_outcome(ctx: &Ctx, payment: &PaymentSpec, status: Status) -> Check {
     let order = ctx.order_id();
     submit(ctx, payment, &order).await?;
     ctx.sim_force_outcome(&order, status).await?;
@@ -502,8 +555,8 @@ pub(crate) async fn forced_outcome(ctx: &Ctx, payment: &PaymentSpec, status: i64
     )?;
     ensure!(
         status_of(&v) == Some(status),
-        "status after forcing {status}: {:?}",
-        status_of(&v)
+        "status after forcing {status}: {}",
+        show(status_of(&v))
     );
     expect_callback(
         ctx,

@@ -4,7 +4,7 @@
 
 use paygate::gateway::client::{ClientError, Reply};
 use paygate::gateway::rules::Direction;
-use paygate::gateway::{PaymentResponse, Status};
+use paygate::gateway::{OperationType, PaymentResponse, Status};
 use paygate::money::Amount;
 use paygate::signing::sign_json;
 use serde_json::Value;
@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::super::cases::PaymentSpec;
 use super::super::receiver::Received;
 use super::super::target::{Ctx, RawAnswer};
-use super::Check;
+use super::check::{ensure, Check};
 
 pub(crate) async fn submit(
     ctx: &Ctx,
@@ -66,8 +66,15 @@ pub(crate) fn to_json(response: &PaymentResponse) -> Result<Value, String> {
     serde_json::to_value(response).map_err(|e| format!("cannot re-encode the response: {e}"))
 }
 
-pub(crate) fn status_of(v: &Value) -> Option<i64> {
-    v.get("status").and_then(Value::as_i64)
+/// The `status` of a response or callback, as the spec's [`Status`].
+pub(crate) fn status_of(v: &Value) -> Option<Status> {
+    v.get("status").and_then(Value::as_i64).map(Status::from)
+}
+
+/// A status for failure messages: its code and name (`3 (Failed)`), or
+/// `none`.
+pub(crate) fn show(status: Option<Status>) -> String {
+    status.map_or_else(|| "none".to_owned(), |s| format!("{} ({s:?})", s.code()))
 }
 
 pub(crate) fn compact(v: &Value) -> String {
@@ -147,7 +154,7 @@ pub(crate) async fn complete(
             .await
             .map_err(|e| format!("status {order_id}: {e}"))?;
         let v = to_json(&response)?;
-        if status_of(&v).is_some_and(is_final) {
+        if status_of(&v).is_some_and(|s| s.is_final()) {
             return Ok(v);
         }
         if !visited {
@@ -181,8 +188,8 @@ pub(crate) async fn complete(
 pub(crate) async fn expect_callback(
     ctx: &Ctx,
     order_id: &str,
-    status: i64,
-    operation_type: i64,
+    status: Status,
+    operation_type: OperationType,
     amount: Option<Amount>,
 ) -> Result<Option<Received>, String> {
     let Some(receiver) = ctx.receiver.as_ref() else {
@@ -190,7 +197,7 @@ pub(crate) async fn expect_callback(
     };
     let found = receiver
         .wait_for(order_id, ctx.timing.callback, |r| {
-            r.int("status") == Some(status)
+            r.int("status").map(Status::from) == Some(status)
         })
         .await;
     let Some(callback) = found else {
@@ -212,7 +219,7 @@ pub(crate) async fn expect_callback(
         return Err(format!("the callback for {order_id} does not verify: {e}"));
     }
     ensure!(
-        callback.int("operation_type") == Some(operation_type),
+        callback.int("operation_type").map(OperationType::from) == Some(operation_type),
         "callback operation_type is {:?}, expected {operation_type}",
         callback.json.as_ref().and_then(|v| v.get("operation_type"))
     );
@@ -231,10 +238,11 @@ pub(crate) async fn expect_callback(
     Ok(Some(callback))
 }
 
-pub(crate) fn operation_type(direction: Direction) -> i64 {
+/// The `operation_type` of a payment's callbacks.
+pub(crate) fn operation_type(direction: Direction) -> OperationType {
     match direction {
-        Direction::C2b => 17,
-        Direction::B2c => 16,
+        Direction::C2b => OperationType::PaymentC2b,
+        Direction::B2c => OperationType::PaymentB2c,
     }
 }
 
@@ -279,16 +287,11 @@ impl FloorBoundary for str {
     }
 }
 
-/// Whether a status code is final (2, 3, 4 or 5).
-pub(crate) fn is_final(code: i64) -> bool {
-    Status::from(code).is_final()
-}
-
 /// Polls `status` until it reads `expected` (or the deadline passes).
 pub(crate) async fn wait_for_status(
     ctx: &Ctx,
     order_id: &str,
-    expected: i64,
+    expected: Status,
 ) -> Result<Value, String> {
     let deadline = tokio::time::Instant::now() + ctx.timing.final_status;
     loop {
@@ -355,5 +358,15 @@ mod tests {
         assert_eq!(minor_units(&json!(100.5)), Some(10_050));
         assert_eq!(minor_units(&json!("100.00")), Some(10_000));
         assert_eq!(minor_units(&json!("1.234")), None);
+    }
+
+    #[test]
+    fn status_of_is_exactly_the_code_sent() {
+        assert_eq!(status_of(&json!({"status": 2})), Some(Status::Success));
+        // A hold (6) is a success to `is_success`, never `Success` itself.
+        assert_ne!(status_of(&json!({"status": 6})), Some(Status::Success));
+        assert_eq!(status_of(&json!({"status": 9})), Some(Status::Unknown(9)));
+        assert_eq!(status_of(&json!({"status": "2"})), None);
+        assert_eq!(show(Some(Status::Failed)), "3 (Failed)");
     }
 }

@@ -8,7 +8,8 @@ use paygate::hub2::models::{
 };
 use serde_json::json;
 
-use super::{ensure, expect_final, msisdn_for, Hub2Ctx, Raw};
+use super::context::{Hub2Ctx, Raw};
+use super::support::{ensure, expect_final, msisdn_for};
 
 /// The statuses of the intent's attempts, oldest first.
 fn statuses(intent: &PaymentIntent) -> Vec<PaymentStatus> {
@@ -173,7 +174,7 @@ pub(super) async fn no_attempt_while_pending(ctx: &Hub2Ctx) -> Result<(), String
     let forced = ctx
         .control(
             &format!("/payment-intents/{}/outcome", intent.id),
-            &json!({"status": "failed"}),
+            &json!({"status": PaymentIntentStatus::Failed.as_str()}),
         )
         .await?;
     ensure(
