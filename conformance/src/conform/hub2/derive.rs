@@ -9,7 +9,7 @@ use paygate::hub2::models::{Country, PaymentMethod, Provider, OPERATIONS};
 
 use super::super::cases::{Case, CaseKind};
 use super::case::{group, Hub2Case};
-use super::facts::{BANK_TRANSFER_COUNTRIES, DELEGATED_PAIRS, SUPPORTED_PAIRS};
+use super::facts::{bank_transfer_countries, processing_only_pairs, serves_mobile_money};
 
 /// A HUB2 case: id `hub2/{id}`, needing a HUB2 target.
 fn case(id: impl Into<String>, group: &'static str, kind: Hub2Case) -> Case {
@@ -36,7 +36,7 @@ fn pairs(out: &mut Vec<Case>) {
     for country in Country::ALL {
         for provider in Provider::ALL {
             let (c, p) = (country.as_str(), provider.as_str());
-            let served = SUPPORTED_PAIRS.iter().any(|(sc, sp)| *sc == c && *sp == p);
+            let served = serves_mobile_money(c, p);
             if served {
                 out.push(case(
                     format!("pay/{c}/{p}"),
@@ -65,13 +65,13 @@ fn pairs(out: &mut Vec<Case>) {
 fn bank_transfers(out: &mut Vec<Case>) {
     for method in PaymentMethod::ALL {
         if *method == PaymentMethod::BankTransfer {
-            for country in BANK_TRANSFER_COUNTRIES {
+            for country in bank_transfer_countries() {
                 out.push(
                     case(
                         format!("bank_transfer/{country}"),
                         group::FLOWS,
                         Hub2Case::BankTransfer {
-                            country: (*country).into(),
+                            country: country.into(),
                         },
                     )
                     .control(),
@@ -164,8 +164,8 @@ fn delegated(out: &mut Vec<Case>) {
         )
         .control(),
     );
-    for (country, provider) in DELEGATED_PAIRS {
-        for transaction_type in ["payment", "transfer"] {
+    for (country, provider, transaction_types) in processing_only_pairs() {
+        for transaction_type in transaction_types {
             out.push(
                 case(
                     format!("delegated/{transaction_type}/{country}/{provider}"),

@@ -4,11 +4,11 @@
 //! `Hub2-Signature`, and HUB2's rate limits. Served under `/hub2` on the
 //! same server as the gateway; state in memory ([`store`]).
 //!
-//! This module holds the HUB2 facts the simulator serves
-//! ([`SUPPORTED_PAIRS`], [`BANK_TRANSFER_COUNTRIES`], [`DELEGATED_PAIRS`],
-//! [`country_currency`], [`OTP_MESSAGE`]), the shared state, ids, secrets,
-//! timestamps and HMAC, and the router. The rest, one concern a file:
-//! [`config`] (merchants, keys, limits), [`fees`] (the fee model),
+//! This module holds the shared state, ids, secrets, timestamps and HMAC,
+//! and the router. The rest, one concern a file: [`coverage`] (what HUB2
+//! serves: the generated tables of `spec/hub2/providers.yaml`, which the
+//! conformance suite derives its cases from too), [`config`] (merchants,
+//! keys, limits), [`fees`] (the fee model),
 //! [`store`] (what is kept), `api` (the API handlers, one file per
 //! resource, with the authentication extractors, the rate limits and the
 //! input checks), `attempts` (the lifecycle of a payment attempt),
@@ -120,10 +120,11 @@
 //!   as the price the attempt had;
 //! - `GET /hub2/_sim/fees` tells each merchant's rate.
 //!
-//! Supported (country, provider) pairs are [`SUPPORTED_PAIRS`]; bank
-//! transfers are taken in [`BANK_TRANSFER_COUNTRIES`]. The payment's
-//! country must use the intent's currency. Processing Only mode supports
-//! Orange CI, MTN CI and Orange SN ([`DELEGATED_PAIRS`]) and needs provider
+//! Supported (country, provider) pairs are `paygate::hub2::providers::MOBILE_MONEY`;
+//! bank transfers are taken in the countries of `BANK_TRANSFER`. The
+//! payment's country must use the intent's currency (`CURRENCIES`).
+//! Processing Only mode supports the pairs of `PROCESSING_ONLY` (Orange CI,
+//! MTN CI and Orange SN, as seed 000 lists them) and needs provider
 //! credentials registered through the control API for the provider and the
 //! transaction type (else 400 `provider-credentials-missing`).
 //!
@@ -196,60 +197,6 @@ pub use fees::{FeeModel, DEFAULT_FEE_RATE_BPS};
 pub use store::{Hub2Store, WebhookDelivery};
 
 use super::SimulatorState;
-
-/// (country, provider) pairs the simulator takes mobile-money payments and
-/// transfers for.
-pub const SUPPORTED_PAIRS: &[(&str, &str)] = &[
-    ("CI", "orange"),
-    ("CI", "mtn"),
-    ("CI", "moov"),
-    ("CI", "wave"),
-    ("SN", "orange"),
-    ("SN", "free"),
-    ("SN", "expresso"),
-    ("SN", "wave"),
-    ("SN", "emoney"),
-    ("BF", "orange"),
-    ("BF", "moov"),
-    ("ML", "orange"),
-    ("ML", "moov"),
-    ("BJ", "mtn"),
-    ("BJ", "moov"),
-    ("TG", "tmoney"),
-    ("TG", "moov"),
-    ("NE", "airtel"),
-    ("GN", "orange"),
-    ("GN", "mtn"),
-    ("CM", "orange"),
-    ("CM", "mtn"),
-    ("GA", "airtel"),
-    ("CG", "mtn"),
-    ("CG", "airtel"),
-    ("CD", "orange"),
-    ("CD", "airtel"),
-];
-
-/// Countries where `bank_transfer` payments are taken.
-pub const BANK_TRANSFER_COUNTRIES: &[&str] = &["CI", "SN"];
-
-/// (country, provider) pairs of Processing Only mode: Orange CI, MTN CI,
-/// Orange SN.
-pub const DELEGATED_PAIRS: &[(&str, &str)] = &[("CI", "orange"), ("CI", "mtn"), ("SN", "orange")];
-
-/// The currency used in a country.
-pub fn country_currency(country: &str) -> Option<&'static str> {
-    Some(match country {
-        "CI" | "SN" | "BF" | "ML" | "BJ" | "TG" | "NE" => "XOF",
-        "CM" | "GA" | "CG" => "XAF",
-        "GN" => "GNF",
-        "CD" => "CDF",
-        _ => return None,
-    })
-}
-
-/// The OTP message of the sandbox, as HUB2 words it.
-pub const OTP_MESSAGE: &str =
-    "Mode Sandbox. Entrez un numéro à 4 chiffres pour authentifier le paiement.";
 
 /// The HUB2 part of the simulator's shared state.
 pub(crate) struct Hub2Shared {
