@@ -4,7 +4,7 @@
 //! contents, so these helpers may assume well-formed escapes; on malformed
 //! input they still never panic (they write U+FFFD for a broken escape).
 
-use super::canonical::ByteSink;
+use super::sink::ByteSink;
 
 /// Writes the decoded bytes of the contents of a JSON string literal.
 pub fn write_unescaped<S: ByteSink + ?Sized>(raw: &[u8], sink: &mut S) {

@@ -7,18 +7,26 @@
 //! applied to received JSON.
 
 pub mod canonical;
+mod copy;
 mod json_string;
 mod key;
 pub mod php_number;
 mod prefix;
 pub mod raw;
 mod scan;
+mod segment;
+mod signature;
+mod sink;
 mod stack_buf;
 mod value;
 
-pub use canonical::{ByteSink, Canonicalizer, Segment, SignError, MAX_DEPTH};
-pub use key::{MacSink, SecretKey, Signature, SigningKey};
+pub use canonical::{Canonicalizer, SignError};
+pub use key::{MacSink, SecretKey, SigningKey};
+pub use prefix::MAX_DEPTH;
 pub use raw::{canonical_json, sign_json, verify_json, JsonError, VerifyError};
+pub use segment::Segment;
+pub use signature::Signature;
+pub use sink::ByteSink;
 pub use value::{SignValue, Signable};
 
 /// Signs a typed payload: its fields in declaration order, `signature`

@@ -37,12 +37,15 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::ops::Range;
 
-use super::canonical::{ByteSink, Segment, SignError, MAX_DEPTH};
+use super::canonical::SignError;
 use super::json_string::{decode_escape, hex4, unescaped_eq, write_unescaped};
-use super::key::{Signature, SigningKey};
+use super::key::SigningKey;
 use super::php_number::write_php_json_number;
-use super::prefix::Prefix;
+use super::prefix::{Prefix, MAX_DEPTH};
 use super::scan::{all_plain, skip_plain, stop_mask};
+use super::segment::Segment;
+use super::signature::Signature;
+use super::sink::ByteSink;
 use super::stack_buf::StackBuf;
 
 /// Why a received body cannot be signed.
