@@ -1,17 +1,5 @@
-//! The gateway's canonical "string for signature", written as a stream.
-//!
-//! The documented algorithm (Payment API Gateway v5.7.2, PHP
-//! `calculateSignature`) walks the payload in the order it is sent and, for
-//! every scalar, appends `prefix + key + value`; a nested object or list
-//! contributes its entries under the prefix `parent.` (lists by index, so
-//! `items.0.sku`). Scalars whose key is `signature` are skipped at every
-//! level; a nested object or list named `signature` is *not* skipped, because
-//! the PHP checks `is_array` first. Recursion level 16 is an error.
-//!
-//! The published PHP returns `$StringForSignature` (capital S, an undefined
-//! variable) from nested levels, which raises a `TypeError` on any nested
-//! payload. paygate implements the evidently intended behaviour: nested
-//! levels return the string they built.
+//! The gateway's canonical "string for signature", written as a stream
+//! (the algorithm is described in the `signing` module's documentation).
 //!
 //! [`Canonicalizer`] never builds that string: it keeps the current prefix as
 //! a fixed stack of segments and streams every piece straight into a

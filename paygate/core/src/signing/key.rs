@@ -126,7 +126,7 @@ impl SigningKey {
 
     /// A fresh streaming MAC over an empty message.
     #[inline]
-    pub fn mac(&self) -> MacSink {
+    pub(crate) fn mac(&self) -> MacSink {
         MacSink {
             state: self.inner,
             outer: self.outer,
@@ -150,7 +150,7 @@ impl fmt::Debug for SigningKey {
 /// `.`), so the sink gathers them in a block on the stack and compresses
 /// only whole blocks; the per-piece cost is a bounds check and a short copy.
 #[derive(Clone)]
-pub struct MacSink {
+pub(crate) struct MacSink {
     /// The inner hash's state: the key's inner pad and `blocks` message
     /// blocks compressed.
     state: [u64; 8],
@@ -166,13 +166,13 @@ pub struct MacSink {
 }
 
 impl MacSink {
-    /// Finishes the MAC.
-    #[inline]
-    pub fn finish(mut self) -> Signature {
+    /// Finishes the MAC, taking the sink (the tests' shorthand).
+    #[cfg(test)]
+    fn finish(mut self) -> Signature {
         self.finish_in_place()
     }
 
-    /// [`MacSink::finish`] without moving the sink (its 272 bytes would be
+    /// Finishes the MAC without moving the sink (its 272 bytes would be
     /// copied to a new stack slot); the sink is spent afterwards.
     #[inline(always)]
     pub(crate) fn finish_in_place(&mut self) -> Signature {

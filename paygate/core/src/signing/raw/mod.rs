@@ -1,24 +1,13 @@
 //! Signing and verifying received JSON payloads straight from their bytes.
 //!
-//! The gateway signs `calculateSignature(json_decode($body, true), $key)`:
-//! the decoded values in document order, rendered the way PHP 8 prints them
-//! when concatenated to a string. This module walks the raw body once, with
-//! a hand-written strict (RFC 8259) JSON reader, and feeds every key and
-//! scalar to the sink as it goes; nothing is decoded into a tree, and the
-//! normal path allocates nothing.
-//!
-//! PHP renderings after `json_decode(..., true)`:
-//!
-//! * strings: their decoded UTF-8 bytes;
-//! * `true`: `1`; `false` and `null`: nothing;
-//! * integers within the i64 range: plain decimal (`-0` is the int `0`);
-//! * every other number (fractions, exponents, integers outside i64): a PHP
-//!   float, printed with `precision=14` (see [`super::php_number`]).
-//!
-//! Differences from what PHP would accept, all deliberate: the top level must
-//! be an object (PHP would also sign a top-level list), and a key that occurs
-//! twice in one object is an error (PHP silently keeps the last value at the
-//! first key's position, which lets one signed payload be read two ways).
+//! The gateway signs `calculateSignature(json_decode($body, true), $key)`;
+//! how PHP renders each value, and where this reader deliberately refuses
+//! what PHP would accept, is described in the `signing` module's
+//! documentation. This module walks the raw body once, with a hand-written
+//! strict (RFC 8259) JSON reader, and feeds every key and scalar to the
+//! sink as it goes; nothing is decoded into a tree, and the normal path
+//! allocates nothing. Numbers other than i64 integers are printed as PHP
+//! floats by `php_number`.
 //!
 //! How the walk stays cheap (it runs next to the HMAC on every callback):
 //!
