@@ -24,7 +24,7 @@ impl Segment<'_> {
     // Always inlined: a field name known at the call site (the derive's
     // `Segment::Name("order_id")`) then costs a constant-size copy.
     #[inline(always)]
-    pub fn write_to<S: ByteSink + ?Sized>(&self, sink: &mut S) {
+    pub(crate) fn write_to<S: ByteSink + ?Sized>(&self, sink: &mut S) {
         match *self {
             Segment::Name(name) => sink.write(name.as_bytes()),
             Segment::Escaped(raw) => write_unescaped(raw, sink),
@@ -34,7 +34,7 @@ impl Segment<'_> {
 
     /// Whether this key is `signature`, the one scalar key the algorithm skips.
     #[inline(always)]
-    pub fn is_signature(&self) -> bool {
+    pub(crate) fn is_signature(&self) -> bool {
         match *self {
             Segment::Name(name) => name == "signature",
             Segment::Escaped(raw) => unescaped_eq(raw, b"signature"),
