@@ -1,9 +1,9 @@
 //! Why a received body cannot be signed ([`JsonError`]) or fails
 //! verification ([`VerifyError`]).
 
-use super::super::canonical::SignError;
-use super::super::prefix::MAX_DEPTH;
-use super::super::segment::Segment;
+use crate::signing::canonical::SignError;
+use crate::signing::prefix::MAX_DEPTH;
+use crate::signing::segment::Segment;
 
 /// Why a received body cannot be signed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

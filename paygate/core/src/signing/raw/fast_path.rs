@@ -5,13 +5,13 @@
 //! to the general reader (`reader.rs`), the reference the tests hold this
 //! path to.
 
-use super::super::prefix::MAX_DEPTH;
-use super::super::scan::{all_plain, skip_plain, stop_mask};
-use super::super::sink::ByteSink;
 use super::error::JsonError;
 use super::key_set::{key_head, Key, KeySet, HEAD_MASKS};
 use super::output::{Out, Seg, SignatureField};
 use super::tokens::Reader;
+use crate::signing::prefix::MAX_DEPTH;
+use crate::signing::scan::{all_plain, skip_plain, stop_mask};
+use crate::signing::sink::ByteSink;
 
 /// Members of a nested object that [`Reader::flat_object`] takes at most.
 const FLAT_OBJECT_MEMBERS: usize = 8;

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
-use super::super::json_string::{decode_escape, write_unescaped};
+use crate::signing::json_string::{decode_escape, write_unescaped};
 
 /// A key of the object being read, for duplicate detection.
 #[derive(Clone, Copy)]

@@ -4,11 +4,11 @@
 
 use std::ops::Range;
 
-use super::super::json_string::{unescaped_eq, write_unescaped};
-use super::super::prefix::{Prefix, MAX_DEPTH};
-use super::super::segment::Segment;
-use super::super::sink::ByteSink;
 use super::error::JsonError;
+use crate::signing::json_string::{unescaped_eq, write_unescaped};
+use crate::signing::prefix::{Prefix, MAX_DEPTH};
+use crate::signing::segment::Segment;
+use crate::signing::sink::ByteSink;
 
 /// What the top-level `signature` field held.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,14 +4,14 @@
 //! take the fast path (`fast_path.rs`) first; everything else, and every
 //! error, comes from here.
 
-use super::super::json_string::write_unescaped;
-use super::super::php_number::write_php_json_number;
-use super::super::sink::ByteSink;
 use super::error::JsonError;
 use super::fast_path::Fast;
 use super::key_set::{Key, KeySet};
 use super::output::{Out, Seg, SignatureField};
 use super::tokens::Reader;
+use crate::signing::json_string::write_unescaped;
+use crate::signing::php_number::write_php_json_number;
+use crate::signing::sink::ByteSink;
 
 /// Validates `body`, streams its canonical string into `sink` and reports
 /// the top-level `signature` field.
@@ -191,7 +191,7 @@ impl<'a, const FAST: bool> Reader<'a, FAST> {
     ///
     /// Recursion into nested objects and lists happens only after
     /// [`Out::enter`] accepted the new level, so it is bounded by
-    /// [`MAX_DEPTH`](super::super::prefix::MAX_DEPTH) whatever the input.
+    /// [`MAX_DEPTH`](crate::signing::prefix::MAX_DEPTH) whatever the input.
     #[inline(always)]
     fn value<S: ByteSink>(
         &mut self,

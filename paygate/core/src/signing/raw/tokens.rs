@@ -3,9 +3,9 @@
 //! syntax errors at a byte offset. The structure (objects, lists, members)
 //! is read in `reader.rs`, the common members' shortcut in `fast_path.rs`.
 
-use super::super::json_string::hex4;
-use super::super::scan::skip_plain;
 use super::error::JsonError;
+use crate::signing::json_string::hex4;
+use crate::signing::scan::skip_plain;
 
 /// The strict JSON reader. Positions are passed in and returned by value,
 /// so the walk keeps them in registers; every method that reads a token

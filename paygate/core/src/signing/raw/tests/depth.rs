@@ -1,8 +1,8 @@
 //! The nesting limit: the deepest bodies accepted (on a small stack too),
 //! the first level refused, and bodies far deeper than that.
 
-use super::super::super::prefix::MAX_DEPTH;
 use super::*;
+use crate::signing::prefix::MAX_DEPTH;
 
 /// The walk recurses once per nesting level, up to [`MAX_DEPTH`]; its
 /// frames must fit the 2 MiB stack that std and tokio give spawned

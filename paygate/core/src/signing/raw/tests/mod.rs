@@ -6,8 +6,8 @@ mod rejection;
 mod rendering;
 mod verify;
 
-use super::super::key::SigningKey;
 use super::{canonical_json, sign_json, JsonError};
+use crate::signing::key::SigningKey;
 
 const SEED_SECRET: &str = "cf11635572c1e8d77297207152dc0791ad91f22b32d23c758ce3ba2637202ad8f7290ba41f2243cccf32edde1dfb8bf0f5dea62525309e293b3adb2c76eed6a5";
 
