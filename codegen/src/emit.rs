@@ -509,10 +509,10 @@ pub(crate) fn int_enum(
         }
 
         impl crate::signing::SignValue for #name {
-            fn write_value<'a, S: crate::signing::ByteSink>(
+            fn write_value<'a, S: crate::signing::__private::ByteSink>(
                 &'a self,
-                key: crate::signing::Segment<'a>,
-                out: &mut crate::signing::Canonicalizer<'a, S>,
+                key: crate::signing::__private::Segment<'a>,
+                out: &mut crate::signing::__private::Canonicalizer<'a, S>,
             ) -> Result<(), crate::signing::SignError> {
                 out.integer(key, self.code());
                 Ok(())
@@ -611,10 +611,10 @@ fn str_enum(item: &Item, variants: &[Variant<String>]) -> TokenStream {
         }
 
         impl crate::signing::SignValue for #name {
-            fn write_value<'a, S: crate::signing::ByteSink>(
+            fn write_value<'a, S: crate::signing::__private::ByteSink>(
                 &'a self,
-                key: crate::signing::Segment<'a>,
-                out: &mut crate::signing::Canonicalizer<'a, S>,
+                key: crate::signing::__private::Segment<'a>,
+                out: &mut crate::signing::__private::Canonicalizer<'a, S>,
             ) -> Result<(), crate::signing::SignError> {
                 out.scalar(key, self.as_str().as_bytes());
                 Ok(())

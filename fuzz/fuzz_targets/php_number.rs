@@ -10,7 +10,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use paygate::signing::php_number::{write_php_float, write_php_json_number};
+use paygate::signing::__private::{write_php_float, write_php_json_number};
 
 fn check_float(value: f64) {
     let mut out = Vec::new();

@@ -1,6 +1,6 @@
 //! Arbitrary bytes as a received callback or request body.
 //!
-//! Invariants (all documented behaviour of `paygate::signing::raw`):
+//! Invariants (all documented behaviour of `paygate::signing`):
 //! * `canonical_json`, `sign_json` and `verify_json` never panic;
 //! * `canonical_json` and `sign_json` accept exactly the same bodies;
 //! * `sign_json(body)` is the reference HMAC-SHA512 (the `hmac` crate) of

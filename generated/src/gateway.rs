@@ -164,10 +164,10 @@ impl<'de> serde::Deserialize<'de> for Currency {
 }
 
 impl crate::signing::SignValue for Currency {
-    fn write_value<'a, S: crate::signing::ByteSink>(
+    fn write_value<'a, S: crate::signing::__private::ByteSink>(
         &'a self,
-        key: crate::signing::Segment<'a>,
-        out: &mut crate::signing::Canonicalizer<'a, S>,
+        key: crate::signing::__private::Segment<'a>,
+        out: &mut crate::signing::__private::Canonicalizer<'a, S>,
     ) -> Result<(), crate::signing::SignError> {
         out.scalar(key, self.as_str().as_bytes());
         Ok(())
@@ -332,10 +332,10 @@ impl<'de> serde::Deserialize<'de> for Country {
 }
 
 impl crate::signing::SignValue for Country {
-    fn write_value<'a, S: crate::signing::ByteSink>(
+    fn write_value<'a, S: crate::signing::__private::ByteSink>(
         &'a self,
-        key: crate::signing::Segment<'a>,
-        out: &mut crate::signing::Canonicalizer<'a, S>,
+        key: crate::signing::__private::Segment<'a>,
+        out: &mut crate::signing::__private::Canonicalizer<'a, S>,
     ) -> Result<(), crate::signing::SignError> {
         out.scalar(key, self.as_str().as_bytes());
         Ok(())
@@ -453,10 +453,10 @@ impl<'de> serde::Deserialize<'de> for Status {
 }
 
 impl crate::signing::SignValue for Status {
-    fn write_value<'a, S: crate::signing::ByteSink>(
+    fn write_value<'a, S: crate::signing::__private::ByteSink>(
         &'a self,
-        key: crate::signing::Segment<'a>,
-        out: &mut crate::signing::Canonicalizer<'a, S>,
+        key: crate::signing::__private::Segment<'a>,
+        out: &mut crate::signing::__private::Canonicalizer<'a, S>,
     ) -> Result<(), crate::signing::SignError> {
         out.integer(key, self.code());
         Ok(())
@@ -532,10 +532,10 @@ impl<'de> serde::Deserialize<'de> for OperationType {
 }
 
 impl crate::signing::SignValue for OperationType {
-    fn write_value<'a, S: crate::signing::ByteSink>(
+    fn write_value<'a, S: crate::signing::__private::ByteSink>(
         &'a self,
-        key: crate::signing::Segment<'a>,
-        out: &mut crate::signing::Canonicalizer<'a, S>,
+        key: crate::signing::__private::Segment<'a>,
+        out: &mut crate::signing::__private::Canonicalizer<'a, S>,
     ) -> Result<(), crate::signing::SignError> {
         out.integer(key, self.code());
         Ok(())
@@ -615,10 +615,10 @@ impl<'de> serde::Deserialize<'de> for CustomerDocType {
 }
 
 impl crate::signing::SignValue for CustomerDocType {
-    fn write_value<'a, S: crate::signing::ByteSink>(
+    fn write_value<'a, S: crate::signing::__private::ByteSink>(
         &'a self,
-        key: crate::signing::Segment<'a>,
-        out: &mut crate::signing::Canonicalizer<'a, S>,
+        key: crate::signing::__private::Segment<'a>,
+        out: &mut crate::signing::__private::Canonicalizer<'a, S>,
     ) -> Result<(), crate::signing::SignError> {
         out.scalar(key, self.as_str().as_bytes());
         Ok(())
@@ -13390,10 +13390,10 @@ impl<'de> serde::Deserialize<'de> for ProviderId {
 }
 
 impl crate::signing::SignValue for ProviderId {
-    fn write_value<'a, S: crate::signing::ByteSink>(
+    fn write_value<'a, S: crate::signing::__private::ByteSink>(
         &'a self,
-        key: crate::signing::Segment<'a>,
-        out: &mut crate::signing::Canonicalizer<'a, S>,
+        key: crate::signing::__private::Segment<'a>,
+        out: &mut crate::signing::__private::Canonicalizer<'a, S>,
     ) -> Result<(), crate::signing::SignError> {
         out.integer(key, self.code());
         Ok(())

@@ -75,10 +75,10 @@ impl<'de> serde::Deserialize<'de> for Currency {
 }
 
 impl crate::signing::SignValue for Currency {
-    fn write_value<'a, S: crate::signing::ByteSink>(
+    fn write_value<'a, S: crate::signing::__private::ByteSink>(
         &'a self,
-        key: crate::signing::Segment<'a>,
-        out: &mut crate::signing::Canonicalizer<'a, S>,
+        key: crate::signing::__private::Segment<'a>,
+        out: &mut crate::signing::__private::Canonicalizer<'a, S>,
     ) -> Result<(), crate::signing::SignError> {
         out.scalar(key, self.as_str().as_bytes());
         Ok(())
@@ -204,10 +204,10 @@ impl<'de> serde::Deserialize<'de> for Country {
 }
 
 impl crate::signing::SignValue for Country {
-    fn write_value<'a, S: crate::signing::ByteSink>(
+    fn write_value<'a, S: crate::signing::__private::ByteSink>(
         &'a self,
-        key: crate::signing::Segment<'a>,
-        out: &mut crate::signing::Canonicalizer<'a, S>,
+        key: crate::signing::__private::Segment<'a>,
+        out: &mut crate::signing::__private::Canonicalizer<'a, S>,
     ) -> Result<(), crate::signing::SignError> {
         out.scalar(key, self.as_str().as_bytes());
         Ok(())
@@ -324,10 +324,10 @@ impl<'de> serde::Deserialize<'de> for Provider {
 }
 
 impl crate::signing::SignValue for Provider {
-    fn write_value<'a, S: crate::signing::ByteSink>(
+    fn write_value<'a, S: crate::signing::__private::ByteSink>(
         &'a self,
-        key: crate::signing::Segment<'a>,
-        out: &mut crate::signing::Canonicalizer<'a, S>,
+        key: crate::signing::__private::Segment<'a>,
+        out: &mut crate::signing::__private::Canonicalizer<'a, S>,
     ) -> Result<(), crate::signing::SignError> {
         out.scalar(key, self.as_str().as_bytes());
         Ok(())
@@ -399,10 +399,10 @@ impl<'de> serde::Deserialize<'de> for Mode {
 }
 
 impl crate::signing::SignValue for Mode {
-    fn write_value<'a, S: crate::signing::ByteSink>(
+    fn write_value<'a, S: crate::signing::__private::ByteSink>(
         &'a self,
-        key: crate::signing::Segment<'a>,
-        out: &mut crate::signing::Canonicalizer<'a, S>,
+        key: crate::signing::__private::Segment<'a>,
+        out: &mut crate::signing::__private::Canonicalizer<'a, S>,
     ) -> Result<(), crate::signing::SignError> {
         out.scalar(key, self.as_str().as_bytes());
         Ok(())
@@ -496,10 +496,10 @@ impl<'de> serde::Deserialize<'de> for PaymentIntentStatus {
 }
 
 impl crate::signing::SignValue for PaymentIntentStatus {
-    fn write_value<'a, S: crate::signing::ByteSink>(
+    fn write_value<'a, S: crate::signing::__private::ByteSink>(
         &'a self,
-        key: crate::signing::Segment<'a>,
-        out: &mut crate::signing::Canonicalizer<'a, S>,
+        key: crate::signing::__private::Segment<'a>,
+        out: &mut crate::signing::__private::Canonicalizer<'a, S>,
     ) -> Result<(), crate::signing::SignError> {
         out.scalar(key, self.as_str().as_bytes());
         Ok(())
@@ -590,10 +590,10 @@ impl<'de> serde::Deserialize<'de> for PaymentStatus {
 }
 
 impl crate::signing::SignValue for PaymentStatus {
-    fn write_value<'a, S: crate::signing::ByteSink>(
+    fn write_value<'a, S: crate::signing::__private::ByteSink>(
         &'a self,
-        key: crate::signing::Segment<'a>,
-        out: &mut crate::signing::Canonicalizer<'a, S>,
+        key: crate::signing::__private::Segment<'a>,
+        out: &mut crate::signing::__private::Canonicalizer<'a, S>,
     ) -> Result<(), crate::signing::SignError> {
         out.scalar(key, self.as_str().as_bytes());
         Ok(())
@@ -666,10 +666,10 @@ impl<'de> serde::Deserialize<'de> for PaymentMethod {
 }
 
 impl crate::signing::SignValue for PaymentMethod {
-    fn write_value<'a, S: crate::signing::ByteSink>(
+    fn write_value<'a, S: crate::signing::__private::ByteSink>(
         &'a self,
-        key: crate::signing::Segment<'a>,
-        out: &mut crate::signing::Canonicalizer<'a, S>,
+        key: crate::signing::__private::Segment<'a>,
+        out: &mut crate::signing::__private::Canonicalizer<'a, S>,
     ) -> Result<(), crate::signing::SignError> {
         out.scalar(key, self.as_str().as_bytes());
         Ok(())
@@ -747,10 +747,10 @@ impl<'de> serde::Deserialize<'de> for NextActionType {
 }
 
 impl crate::signing::SignValue for NextActionType {
-    fn write_value<'a, S: crate::signing::ByteSink>(
+    fn write_value<'a, S: crate::signing::__private::ByteSink>(
         &'a self,
-        key: crate::signing::Segment<'a>,
-        out: &mut crate::signing::Canonicalizer<'a, S>,
+        key: crate::signing::__private::Segment<'a>,
+        out: &mut crate::signing::__private::Canonicalizer<'a, S>,
     ) -> Result<(), crate::signing::SignError> {
         out.scalar(key, self.as_str().as_bytes());
         Ok(())
@@ -835,10 +835,10 @@ impl<'de> serde::Deserialize<'de> for TransferStatus {
 }
 
 impl crate::signing::SignValue for TransferStatus {
-    fn write_value<'a, S: crate::signing::ByteSink>(
+    fn write_value<'a, S: crate::signing::__private::ByteSink>(
         &'a self,
-        key: crate::signing::Segment<'a>,
-        out: &mut crate::signing::Canonicalizer<'a, S>,
+        key: crate::signing::__private::Segment<'a>,
+        out: &mut crate::signing::__private::Canonicalizer<'a, S>,
     ) -> Result<(), crate::signing::SignError> {
         out.scalar(key, self.as_str().as_bytes());
         Ok(())
@@ -906,10 +906,10 @@ impl<'de> serde::Deserialize<'de> for DestinationType {
 }
 
 impl crate::signing::SignValue for DestinationType {
-    fn write_value<'a, S: crate::signing::ByteSink>(
+    fn write_value<'a, S: crate::signing::__private::ByteSink>(
         &'a self,
-        key: crate::signing::Segment<'a>,
-        out: &mut crate::signing::Canonicalizer<'a, S>,
+        key: crate::signing::__private::Segment<'a>,
+        out: &mut crate::signing::__private::Canonicalizer<'a, S>,
     ) -> Result<(), crate::signing::SignError> {
         out.scalar(key, self.as_str().as_bytes());
         Ok(())
@@ -1030,10 +1030,10 @@ impl<'de> serde::Deserialize<'de> for WebhookEventType {
 }
 
 impl crate::signing::SignValue for WebhookEventType {
-    fn write_value<'a, S: crate::signing::ByteSink>(
+    fn write_value<'a, S: crate::signing::__private::ByteSink>(
         &'a self,
-        key: crate::signing::Segment<'a>,
-        out: &mut crate::signing::Canonicalizer<'a, S>,
+        key: crate::signing::__private::Segment<'a>,
+        out: &mut crate::signing::__private::Canonicalizer<'a, S>,
     ) -> Result<(), crate::signing::SignError> {
         out.scalar(key, self.as_str().as_bytes());
         Ok(())

@@ -388,16 +388,16 @@ fn generics_lifetimes_and_empty_structs() {
 #[test]
 fn sign_value_nests_a_struct_under_its_key() {
     // The generated `SignValue` opens the key as an object.
-    let mut out = paygate::signing::Canonicalizer::new(Vec::new());
+    let mut out = paygate::signing::__private::Canonicalizer::new(Vec::new());
     let item = Item {
         sku: "S".into(),
         qty: 2,
     };
-    item.write_value(paygate::signing::Segment::Name("item"), &mut out)
+    item.write_value(paygate::signing::__private::Segment::Name("item"), &mut out)
         .unwrap();
     assert_eq!(out.into_sink(), b"item.skuSitem.qty2");
     // and `write_fields` writes them bare.
-    let mut out = paygate::signing::Canonicalizer::new(Vec::new());
+    let mut out = paygate::signing::__private::Canonicalizer::new(Vec::new());
     item.write_fields(&mut out).unwrap();
     assert_eq!(out.into_sink(), b"skuSqty2");
 }

@@ -65,7 +65,7 @@ fn main() {
         "walk" => {
             // The JSON walk alone, into a sink that only counts.
             struct Count(usize);
-            impl paygate::signing::ByteSink for Count {
+            impl paygate::signing::__private::ByteSink for Count {
                 fn write(&mut self, bytes: &[u8]) {
                     self.0 += bytes.len();
                 }

@@ -1,8 +1,8 @@
 //! `#[derive(Signable)]` for paygate.
 //!
 //! The gateway signs a payload by walking it *in the order it is sent* and
-//! appending `prefix + key + value` for every scalar (see
-//! `paygate::signing::canonical`). For a typed payload, "the order it is
+//! appending `prefix + key + value` for every scalar (see the
+//! `paygate::signing` documentation). For a typed payload, "the order it is
 //! sent" is the order serde serializes it: fields in declaration order, under
 //! their serde names, minus the fields serde does not send. This derive
 //! generates exactly that walk, so what is signed is what is sent.
@@ -11,7 +11,9 @@
 //!
 //! * `paygate::signing::Signable`: `write_fields` writes every sent field, in
 //!   declaration order, through `SignValue::write_value(&self.field,
-//!   Segment::Name("serde_name"), out)`;
+//!   Segment::Name("serde_name"), out)` (`Segment` and the other types of
+//!   the trait methods' signatures are in `paygate::signing::__private`: not
+//!   public API);
 //! * `paygate::signing::SignValue`: `write_value` opens the nested object
 //!   `key` and writes the fields inside it, so a signable struct nests in
 //!   another under the prefix `field.`.
@@ -394,6 +396,8 @@ fn expand(input: &DeriveInput) -> Result<TokenStream2> {
 
     let type_params: Vec<&syn::Ident> = input.generics.type_params().map(|p| &p.ident).collect();
     let signing = quote!(::paygate::signing);
+    // The types of the trait methods' signatures: not public API.
+    let private = quote!(::paygate::signing::__private);
     let lt = syn::Lifetime::new("'__signable", Span::call_site());
     let sink = syn::Ident::new("__SignableSink", Span::call_site());
 
@@ -418,7 +422,7 @@ fn expand(input: &DeriveInput) -> Result<TokenStream2> {
     if let Some(tag) = &container.tag {
         let name = &container.name;
         body.push(quote! {
-            #signing::SignValue::write_value(#name, #signing::Segment::Name(#tag), out)?;
+            #signing::SignValue::write_value(#name, #private::Segment::Name(#tag), out)?;
         });
     }
     body.extend(fields.iter().map(|f| emit_field(f, &signing)));
@@ -430,9 +434,9 @@ fn expand(input: &DeriveInput) -> Result<TokenStream2> {
     Ok(quote! {
         #[automatically_derived]
         impl #impl_generics #signing::Signable for #ident #ty_generics #where_clause {
-            fn write_fields<#lt, #sink: #signing::ByteSink>(
+            fn write_fields<#lt, #sink: #private::ByteSink>(
                 &#lt self,
-                out: &mut #signing::Canonicalizer<#lt, #sink>,
+                out: &mut #private::Canonicalizer<#lt, #sink>,
             ) -> ::core::result::Result<(), #signing::SignError> {
                 #(#body)*
                 ::core::result::Result::Ok(())
@@ -441,10 +445,10 @@ fn expand(input: &DeriveInput) -> Result<TokenStream2> {
 
         #[automatically_derived]
         impl #impl_generics #signing::SignValue for #ident #ty_generics #where_clause {
-            fn write_value<#lt, #sink: #signing::ByteSink>(
+            fn write_value<#lt, #sink: #private::ByteSink>(
                 &#lt self,
-                key: #signing::Segment<#lt>,
-                out: &mut #signing::Canonicalizer<#lt, #sink>,
+                key: #private::Segment<#lt>,
+                out: &mut #private::Canonicalizer<#lt, #sink>,
             ) -> ::core::result::Result<(), #signing::SignError> {
                 out.enter(key)?;
                 #signing::Signable::write_fields(self, out)?;
@@ -524,7 +528,7 @@ fn emit_field(f: &SignedField<'_>, signing: &TokenStream2) -> TokenStream2 {
     } else {
         let key = &f.key;
         let write_value = quote_spanned!(span=> <#ty as #signing::SignValue>::write_value);
-        quote!(#write_value(#value, #signing::Segment::Name(#key), #out)?;)
+        quote!(#write_value(#value, #signing::__private::Segment::Name(#key), #out)?;)
     };
     match &f.skip_if {
         // serde leaves the field out when the predicate holds; so does the

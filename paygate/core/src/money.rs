@@ -14,7 +14,8 @@ use core::str::FromStr;
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::signing::{ByteSink, Canonicalizer, Segment, SignError, SignValue};
+use crate::signing::__private::{write_php_float, ByteSink, Canonicalizer, Segment};
+use crate::signing::{SignError, SignValue};
 
 /// Why a text is not a valid amount.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -379,9 +380,7 @@ impl SignValue for Decimal {
             }
             WireForm::Integer | WireForm::Float => {
                 let value = self.php_float();
-                out.scalar_with(key, |sink| {
-                    crate::signing::php_number::write_php_float(value, sink)
-                });
+                out.scalar_with(key, |sink| write_php_float(value, sink));
             }
             WireForm::Text => {
                 let text = self.to_string();

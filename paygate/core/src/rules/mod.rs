@@ -2,7 +2,7 @@
 //! what each needs, every fact with its source and certainty.
 //!
 //! The tables themselves are generated from `spec/gateway/providers.yaml` at
-//! build time (`paygate::gateway::PROVIDER_TABLE`); these are the types
+//! build time (see `paygate::gateway::PROVIDER_TABLE`); these are the types
 //! they are made of. What a client may refuse on is decided by each fact's
 //! [`Certainty`]: documented and inferred facts bind, ambiguous ones bind
 //! only as their loosest reading, assumed ones never.

@@ -4,10 +4,10 @@
 //! contents, so these helpers may assume well-formed escapes; on malformed
 //! input they still never panic (they write U+FFFD for a broken escape).
 
-use super::canonical::ByteSink;
+use super::sink::ByteSink;
 
 /// Writes the decoded bytes of the contents of a JSON string literal.
-pub fn write_unescaped<S: ByteSink + ?Sized>(raw: &[u8], sink: &mut S) {
+pub(crate) fn write_unescaped<S: ByteSink + ?Sized>(raw: &[u8], sink: &mut S) {
     let mut rest = raw;
     while !rest.is_empty() {
         match rest.iter().position(|&b| b == b'\\') {
@@ -30,7 +30,7 @@ pub fn write_unescaped<S: ByteSink + ?Sized>(raw: &[u8], sink: &mut S) {
 
 /// Compares the decoded contents of a JSON string literal with `expected`,
 /// without allocating.
-pub fn unescaped_eq(raw: &[u8], expected: &[u8]) -> bool {
+pub(crate) fn unescaped_eq(raw: &[u8], expected: &[u8]) -> bool {
     let mut cmp = EqSink { expected, ok: true };
     write_unescaped(raw, &mut cmp);
     cmp.ok && cmp.expected.is_empty()

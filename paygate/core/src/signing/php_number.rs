@@ -21,7 +21,7 @@
 
 use core::fmt::Write as _;
 
-use super::canonical::ByteSink;
+use super::sink::ByteSink;
 
 /// PHP's default `precision` ini setting.
 const PRECISION: usize = 14;

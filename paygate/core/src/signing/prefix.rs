@@ -1,5 +1,6 @@
 //! The dotted prefix of the current level (`a.b.`), shared by the derive
-//! path's [`super::Canonicalizer`] and the raw-JSON walk.
+//! path's `Canonicalizer` and the raw-JSON walk, and the nesting limit
+//! ([`MAX_DEPTH`]) that bounds it.
 //!
 //! The prefix is kept decoded in a buffer on the stack, with the length it
 //! had before each level was entered, so writing it before a nested scalar
@@ -9,8 +10,13 @@
 
 use core::ops::Range;
 
-use super::canonical::{ByteSink, Segment, MAX_DEPTH};
+use super::segment::Segment;
+use super::sink::ByteSink;
 use super::stack_buf::StackBuf;
+
+/// The recursion limit of the documented algorithm: the top-level object is
+/// level 0, and opening a nested object or list at level 16 is an error.
+pub const MAX_DEPTH: usize = 16;
 
 /// The size of the window [`Prefix::push_plain_within`] copies.
 const WINDOW: usize = 32;

@@ -3,8 +3,8 @@
 //! unescaped. Writing past its end drops the piece and sets `overflow`, so
 //! the caller can fall back to something unbounded.
 
-use super::canonical::ByteSink;
-use super::key::copy_piece;
+use super::copy::copy_piece;
+use super::sink::ByteSink;
 
 /// Up to `N` bytes on the stack; longer input sets `overflow` and is dropped.
 pub(super) struct StackBuf<const N: usize> {

@@ -2,7 +2,9 @@
 //! [`SignValue`] traits that `#[derive(Signable)]` implements, and their
 //! implementations for the scalar types the generated models use.
 
-use super::canonical::{ByteSink, Canonicalizer, Segment, SignError};
+use super::canonical::{Canonicalizer, SignError};
+use super::segment::Segment;
+use super::sink::ByteSink;
 
 /// A payload whose fields, in declaration order, form the canonical string.
 ///
