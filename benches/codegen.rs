@@ -1,86 +1,53 @@
-//! The generator: full regeneration of every spec in `spec/` (each
-//! `spec/<api>/openapi.yaml`, with its `providers.yaml` when there is one).
+//! The generator: full regeneration of the bindings in `generated/src/`
+//! from `spec/` (the gateway's spec and provider rules, HUB2's spec and
+//! coverage facts), through the same entry points as
+//! `paygate-regenerate`.
 //!
-//! * `codegen/generate_all`: `paygate_codegen::generate` on specs read once,
-//!   outside the timed loop;
+//! * `codegen/generate_all`: `paygate_codegen::generate_bindings` on
+//!   inputs read once, outside the timed loop;
 //! * `codegen/load_and_generate_all`: reading the files as well.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use paygate_codegen::{
-    generate, load_rules_file, load_spec_file, Options, RulesSource, SpecSource,
-};
+use paygate_codegen::{generate_bindings, CrateInputs};
 
-/// `(openapi.yaml, providers.yaml if present)` for every API under `spec/`.
-fn spec_paths() -> Vec<(PathBuf, Option<PathBuf>)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
-    let mut apis: Vec<_> = std::fs::read_dir(&root)
-        .expect("spec/ exists")
-        .filter_map(|entry| {
-            let dir = entry.ok()?.path();
-            let spec = dir.join("openapi.yaml");
-            let rules = dir.join("providers.yaml");
-            spec.is_file()
-                .then(|| (spec, rules.is_file().then_some(rules)))
-        })
-        .collect();
-    apis.sort();
-    assert!(!apis.is_empty(), "no spec/*/openapi.yaml");
-    apis
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn load(paths: &[(PathBuf, Option<PathBuf>)]) -> Vec<(SpecSource, Option<RulesSource>)> {
-    paths
-        .iter()
-        .map(|(spec, rules)| {
-            let spec = load_spec_file(spec).expect("readable spec");
-            let rules = rules
-                .as_ref()
-                .map(|r| load_rules_file(r).expect("readable rules"));
-            (spec, rules)
-        })
-        .collect()
+fn load(root: &Path) -> CrateInputs {
+    match CrateInputs::load(root) {
+        Ok(inputs) => inputs,
+        Err(e) => panic!("the committed specs under {} read: {e}", root.display()),
+    }
 }
 
-fn generate_all(sources: &[(SpecSource, Option<RulesSource>)]) -> usize {
-    sources
-        .iter()
-        .map(|(spec, rules)| {
-            generate(spec, rules.as_ref(), &Options::default())
-                .expect("the committed specs generate")
-                .code
-                .len()
-        })
-        .sum()
+/// Bytes of Rust generated.
+fn generate_all(inputs: &CrateInputs) -> usize {
+    match generate_bindings(inputs) {
+        Ok((files, _warnings)) => files.iter().map(|f| f.text.len()).sum(),
+        Err(e) => panic!("the committed specs generate: {e}"),
+    }
 }
 
 fn codegen(c: &mut Criterion) {
-    let paths = spec_paths();
-    let sources = load(&paths);
+    let root = workspace_root();
+    let inputs = load(&root);
     eprintln!(
-        "codegen: {} spec(s): {}; {} bytes of Rust generated",
-        paths.len(),
-        paths
-            .iter()
-            .map(|(s, _)| s
-                .parent()
-                .and_then(Path::file_name)
-                .map_or("?".into(), |n| n.to_string_lossy()))
-            .collect::<Vec<_>>()
-            .join(", "),
-        generate_all(&sources)
+        "codegen: gateway + HUB2 specs and facts; {} bytes of Rust generated",
+        generate_all(&inputs)
     );
 
     let mut group = c.benchmark_group("codegen");
     // A regeneration takes milliseconds: fewer samples keep the run short.
     group.sample_size(20);
     group.bench_function("generate_all", |b| {
-        b.iter(|| generate_all(black_box(&sources)))
+        b.iter(|| generate_all(black_box(&inputs)))
     });
     group.bench_function("load_and_generate_all", |b| {
-        b.iter(|| generate_all(&load(black_box(&paths))))
+        b.iter(|| generate_all(&load(black_box(&root))))
     });
     group.finish();
 }
