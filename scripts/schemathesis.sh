@@ -3,20 +3,37 @@
 # from spec/gateway/openapi.yaml against `paygate simulate` on loopback and
 # exits with schemathesis's status.
 #
-# Needs Python 3 with pip (installs schemathesis from PyPI if missing).
+# Needs Python 3 with venv and pip (installs schemathesis from PyPI into a
+# virtual environment under the target dir if missing).
 # Environment: SCHEMATHESIS_MAX_EXAMPLES (default 50), SCHEMATHESIS_PORT
 # (default: a free port), SCHEMATHESIS_REPORT_DIR (default
 # target/schemathesis).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Call it by the path pip installs it to: on a fresh machine a version
-# manager's shim for a newly installed script may not exist yet.
-schemathesis="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/schemathesis"
-if [ ! -x "$schemathesis" ]; then
-    echo "== installing schemathesis (PyPI)"
-    python3 -m pip install --quiet 'schemathesis>=4,<5'
+# schemathesis runs in its own virtual environment under the target dir.
+# Its interpreter is Debian's /usr/bin/python3 when there is one: CPython
+# 3.11.7 (the version manager's `python3` here) has a regression in
+# `ast.parse` ("SystemError: AST constructor recursion depth mismatch")
+# that hypothesis hits at random while describing recursive strategies,
+# which made one run in three of the coverage phase die inside the tool.
+# SCHEMATHESIS_PYTHON overrides the choice.
+python="${SCHEMATHESIS_PYTHON:-}"
+if [ -z "$python" ]; then
+    if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null; then
+        python=/usr/bin/python3
+    else
+        python=python3
+    fi
 fi
+venv="${CARGO_TARGET_DIR:-target}/schemathesis/venv"
+schemathesis="$venv/bin/schemathesis"
+if [ ! -x "$schemathesis" ]; then
+    echo "== installing schemathesis (PyPI) into $venv with $("$python" --version)"
+    "$python" -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet 'schemathesis>=4,<5'
+fi
+"$venv/bin/python" --version
 "$schemathesis" --version
 
 echo "== building the simulator"
