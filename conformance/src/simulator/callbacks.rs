@@ -89,18 +89,32 @@ pub(crate) fn spawn_delivery(state: &SimulatorState, delivery: Delivery) {
         let retry = state.config().callback_retry;
         // A resumed delivery past the configured count still gets one try.
         let attempts = retry.max_attempts.max(next_attempt);
+        // Defence in depth: a URL accepted before this check existed (an
+        // outbox read back from an older database) is never called.
+        let refused = state.check_not_self(&url).err();
+        let attempts = if refused.is_some() {
+            next_attempt
+        } else {
+            attempts
+        };
         for attempt in next_attempt..=attempts {
-            let sent = state
-                .0
-                .http
-                .post(&url)
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body.clone())
-                .send()
-                .await;
-            let (http_status, error) = match sent {
-                Ok(response) => (Some(response.status().as_u16()), None),
-                Err(err) => (None, Some(err.to_string())),
+            // Never with the admin token: a callback carries the body, its
+            // content type, and nothing else.
+            let (http_status, error) = if let Some(why) = &refused {
+                (None, Some(format!("not sent: the callback URL {why}")))
+            } else {
+                let sent = state
+                    .0
+                    .http
+                    .post(&url)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await;
+                match sent {
+                    Ok(response) => (Some(response.status().as_u16()), None),
+                    Err(err) => (None, Some(err.to_string())),
+                }
             };
             let delivered = http_status == Some(200);
             tracing::info!(

@@ -8,6 +8,8 @@ use paygate::gateway::rules::ProviderTable;
 use paygate::SecretKey;
 use serde::Deserialize;
 
+use super::admin::ControlAccess;
+
 /// Why the simulator could not be configured or started.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -131,6 +133,10 @@ pub struct SimulatorConfig {
     /// accepted transaction and resumes pending outcomes and callbacks.
     /// Default `None`: in memory. HUB2 state is always in memory.
     pub db: Option<PathBuf>,
+    /// Who may use the control API (`/_sim/...`, `/hub2/_sim/...`).
+    /// Default [`ControlAccess::GeneratedToken`]: a random admin token,
+    /// read with [`RunningSimulator::admin_token`](super::RunningSimulator::admin_token).
+    pub control: ControlAccess,
 }
 
 /// The demo merchant's public id.
@@ -151,6 +157,7 @@ impl Default for SimulatorConfig {
             max_body_bytes: 64 * 1024,
             hub2: super::hub2::Hub2Config::default(),
             db: None,
+            control: ControlAccess::default(),
         }
     }
 }

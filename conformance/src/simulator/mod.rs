@@ -64,14 +64,33 @@
 //!
 //! # Control API (JSON, under `/_sim/`)
 //!
+//! Every control request needs `Authorization: Bearer <admin token>`
+//! ([`SimulatorConfig::control`], [`RunningSimulator::admin_token`]); without
+//! it, or with another token, it gets 401 and a JSON body
+//! `{"status":401,"code":"admin-token-missing"|"admin-token-wrong","message":...}`
+//! naming the header, and does nothing. Two pages stay open: the liveness
+//! probe `GET /_sim/health` (counts only) and the customer's redirect page,
+//! which a real customer opens from the payment answer without any
+//! credential. See [`admin`].
+//!
 //! | request | does |
 //! |---|---|
-//! | `GET /_sim/health` | `{"status":"ok",...}` |
+//! | `GET /_sim/health` (open) | `{"status":"ok",...}` |
 //! | `GET /_sim/callbacks[?order_id=X]` | every callback delivery attempt |
 //! | `GET /_sim/transactions/{public_id}/{order_id}` | status and history |
 //! | `POST /_sim/transactions/{public_id}/{order_id}/outcome` `{"status":2\|3\|4}` | forces the outcome now and sends the callback |
 //! | `POST /_sim/reset` | forgets transactions and callback attempts |
-//! | `GET /_sim/redirect/{public_id}/{order_id}` | the customer's redirect page; completes a redirect flow |
+//! | `GET /_sim/redirect/{public_id}/{order_id}` (open) | the customer's redirect page; completes a redirect flow |
+//!
+//! # Callbacks never reach the simulator
+//!
+//! A `callback_url` anywhere in a request (`payment_c2b`, `payment_b2c`,
+//! `withdrawal`, bulk items) that points at the simulator itself (its port
+//! on `localhost`, a loopback, unspecified or local address, or the
+//! advertised base URL) is refused with 422, code 10422, naming the field
+//! and the rule `callback_not_simulator`; a merchant whose configured
+//! `callback_url` does so stops the start-up with an error naming it.
+//! Callbacks never carry the admin token. See `self_url`.
 //!
 //! # Persistence
 //!
@@ -97,6 +116,7 @@
 //! transfers, balance, Processing Only mode, webhooks, rate limits), with
 //! its own accounts ([`SimulatorConfig::hub2`]) and state; see [`hub2`].
 
+pub mod admin;
 mod callbacks;
 mod clock;
 pub mod codes;
@@ -108,6 +128,7 @@ mod lifecycle;
 mod operation;
 pub mod outcome;
 pub mod persist;
+mod self_url;
 pub mod state;
 mod transaction;
 mod wire;
@@ -118,11 +139,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use axum::middleware::from_extractor_with_state;
 use axum::routing::{get, post};
 use axum::Router;
 use paygate::SigningKey;
 use tokio::sync::{oneshot, watch};
 
+pub use admin::{AdminToken, ControlAccess, ADMIN_TOKEN_VAR};
 pub use config::{
     CallbackRetry, Merchant, SimulatorConfig, SimulatorError, DEMO_MERCHANT_ID, DEMO_PUBLIC_ID,
     DEMO_SECRET_KEY,
@@ -148,6 +171,10 @@ pub(crate) struct Shared {
     pub(crate) hub2: hub2::Hub2Shared,
     /// Whether [`SimulatorState::resume`] has run.
     pub(crate) resumed: AtomicBool,
+    /// The token the control API checks (`None`: open).
+    pub(crate) admin_token: Option<AdminToken>,
+    /// What a callback or webhook URL must not point at.
+    pub(crate) self_address: self_url::SelfAddress,
 }
 
 /// The simulator's shared state: configuration, merchants and the store.
@@ -166,16 +193,34 @@ impl std::fmt::Debug for SimulatorState {
 
 impl SimulatorState {
     /// State for a simulator reachable at `base_url` (used to build the
-    /// redirect links). Fails on duplicate or empty merchant ids, or when
-    /// [`SimulatorConfig::db`] cannot be opened. With a database, what it
+    /// redirect links, and the address callbacks must not point at). Fails
+    /// on duplicate or empty merchant ids, on a merchant whose
+    /// `callback_url` points at the simulator itself, when the admin token
+    /// cannot be generated, or when [`SimulatorConfig::db`] cannot be
+    /// opened. With a database, what it
     /// holds is read back; call [`SimulatorState::resume`] (as [`start`]
     /// does) inside a Tokio runtime to restart pending work.
     pub fn new(
         config: SimulatorConfig,
         base_url: impl Into<String>,
     ) -> Result<Self, SimulatorError> {
+        let base_url = base_url.into().trim_end_matches('/').to_owned();
+        let self_address = self_url::SelfAddress::from_base_url(&base_url);
+        let admin_token = config.control.resolve()?;
         let mut merchants = HashMap::new();
         for (i, merchant) in config.merchants.iter().enumerate() {
+            if let Some(url) = &merchant.callback_url {
+                if let Err(why) = self_address.check(url) {
+                    return Err(SimulatorError::Config {
+                        file: "<config>".into(),
+                        path: format!("merchants[{i}].callback_url"),
+                        message: format!(
+                            "merchant {:?}: callback_url {url:?} {why}",
+                            merchant.public_id
+                        ),
+                    });
+                }
+            }
             let invalid = |message: &str| SimulatorError::Config {
                 file: "<config>".into(),
                 path: format!("merchants[{i}].public_id"),
@@ -224,8 +269,10 @@ impl SimulatorState {
             store: Mutex::new(store),
             resumed: AtomicBool::new(false),
             http,
-            base_url: base_url.into().trim_end_matches('/').to_owned(),
+            base_url,
             shutdown,
+            admin_token,
+            self_address,
         })))
     }
 
@@ -237,6 +284,19 @@ impl SimulatorState {
     /// The base URL the simulator advertises.
     pub fn base_url(&self) -> &str {
         &self.0.base_url
+    }
+
+    /// The admin token the control API checks, or `None` when it is open
+    /// ([`ControlAccess::Open`]). Send it with
+    /// [`AdminToken::bearer_header`].
+    pub fn admin_token(&self) -> Option<&AdminToken> {
+        self.0.admin_token.as_ref()
+    }
+
+    /// `Err(why)` when `url` points at the simulator itself (see
+    /// `self_url`).
+    pub(crate) fn check_not_self(&self, url: &str) -> Result<(), String> {
+        self.0.self_address.check(url)
     }
 
     /// The store, locked. Keep the guard short; never hold it across an
@@ -325,13 +385,12 @@ impl SimulatorState {
 }
 
 /// The simulator's routes: the gateway methods, the `/_sim/` control API
-/// and HUB2 under `/hub2`. HUB2's per-IP limits need the peer address:
-/// serve with `into_make_service_with_connect_info::<SocketAddr>()` (as
-/// [`start`] does); without it every client counts as one.
+/// (behind the admin token, see [`admin`]) and HUB2 under `/hub2`. HUB2's
+/// per-IP limits need the peer address: serve with
+/// `into_make_service_with_connect_info::<SocketAddr>()` (as [`start`]
+/// does); without it every client counts as one.
 pub fn router(state: SimulatorState) -> Router {
-    Router::new()
-        .nest("/hub2", hub2::router(state.clone()))
-        .route("/_sim/health", get(control::health))
+    let control = Router::new()
         .route("/_sim/callbacks", get(control::callbacks))
         .route("/_sim/reset", post(control::reset))
         .route(
@@ -342,6 +401,14 @@ pub fn router(state: SimulatorState) -> Router {
             "/_sim/transactions/{public_id}/{order_id}/outcome",
             post(control::force_outcome),
         )
+        .route_layer(from_extractor_with_state::<admin::RequireAdmin, _>(
+            state.clone(),
+        ));
+    Router::new()
+        .nest("/hub2", hub2::router(state.clone()))
+        .merge(control)
+        // Open: the liveness probe and the customer's page.
+        .route("/_sim/health", get(control::health))
         .route(
             "/_sim/redirect/{public_id}/{order_id}",
             get(control::redirect_page),
@@ -381,6 +448,14 @@ impl RunningSimulator {
         &self.state
     }
 
+    /// The admin token control requests must carry (`None` when the
+    /// control API is open): `Authorization: Bearer <token>`, e.g.
+    /// `.header(AUTHORIZATION, token.bearer_header())`. Its `Debug` output
+    /// is redacted.
+    pub fn admin_token(&self) -> Option<&AdminToken> {
+        self.state.admin_token()
+    }
+
     /// Stops serving and stops background work.
     pub async fn shutdown(mut self) {
         self.state.stop_background();
@@ -397,11 +472,13 @@ impl RunningSimulator {
 }
 
 /// Binds `listen` (port 0 picks a free port) and serves the simulator on a
-/// background task.
+/// background task. [`ControlAccess::Open`] is refused unless `listen` is
+/// a loopback address.
 pub async fn start(
     config: SimulatorConfig,
     listen: SocketAddr,
 ) -> Result<RunningSimulator, SimulatorError> {
+    admin::check_listen(&config.control, listen)?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|source| SimulatorError::Bind {

@@ -155,6 +155,11 @@
 //!
 //! # Control API (under `/hub2/_sim/`, not rate limited)
 //!
+//! Like the gateway's, every control request needs `Authorization: Bearer
+//! <admin token>` (else 401, nothing done; see [`crate::simulator::admin`]),
+//! except the customer's redirection page, which stays open: a customer
+//! opens it from `nextAction` without any credential.
+//!
 //! | request | does |
 //! |---|---|
 //! | `POST /hub2/_sim/provider-credentials` `{provider, country, transactionType: payment\|transfer, credentials: {...}, merchantId?, environment?}` | validates (an auth-token call: `credentials.apiKey` missing, empty or `invalid` fails; a `GET /balance` call: `apiKey` `no-balance-access` fails) and registers credentials for Processing Only mode; 400 naming what failed |
@@ -162,7 +167,7 @@
 //! | `POST /hub2/_sim/webhooks/{id}/rotate` | new secret for the webhook, returned; the old one still signs `s0` for 24 h |
 //! | `GET /hub2/_sim/webhook-deliveries[?object_id=X][&webhook_id=Y]` | every delivery attempt |
 //! | `GET /hub2/_sim/fees` | `{"fees": [{"merchantId", "rateBps"}], "rounding"}`: each merchant's fee rate |
-//! | `GET /hub2/_sim/redirect/{intent id}` | the customer's redirection page; completes the current attempt if it waits for a redirection |
+//! | `GET /hub2/_sim/redirect/{intent id}` (open) | the customer's redirection page; completes the current attempt if it waits for a redirection |
 //! | `POST /hub2/_sim/payment-intents/{id}/outcome` `{"status":"successful"\|"failed"}` | forces the outcome of the current attempt, if it is in progress (409 otherwise) |
 //! | `POST /hub2/_sim/transfers/{id}/outcome` `{"status":"successful"\|"failed"}` | forces a transfer's outcome |
 //! | `POST /hub2/_sim/reset` | forgets HUB2 objects, restores balances |
@@ -183,6 +188,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use axum::middleware::from_extractor_with_state;
 use axum::routing::{any, get, post};
 use axum::Router;
 use hmac::{Hmac, Mac};
@@ -196,6 +202,7 @@ pub use config::{
 pub use fees::{FeeModel, DEFAULT_FEE_RATE_BPS};
 pub use store::{Hub2Store, WebhookDelivery};
 
+use super::admin::RequireAdmin;
 use super::SimulatorState;
 
 /// The HUB2 part of the simulator's shared state.
@@ -302,7 +309,6 @@ pub(crate) fn router(state: SimulatorState) -> Router<SimulatorState> {
         .route("/_sim/webhooks/{id}/rotate", post(control::rotate_secret))
         .route("/_sim/webhook-deliveries", get(control::deliveries))
         .route("/_sim/fees", get(control::fees))
-        .route("/_sim/redirect/{id}", get(control::redirect_page))
         .route(
             "/_sim/payment-intents/{id}/outcome",
             post(control::force_intent),
@@ -312,6 +318,12 @@ pub(crate) fn router(state: SimulatorState) -> Router<SimulatorState> {
             post(control::force_transfer),
         )
         .route("/_sim/reset", post(control::reset))
+        .route_layer(from_extractor_with_state::<RequireAdmin, _>(
+            state.clone(),
+        ))
+        // Open: the customer's page, opened from `nextAction` by a
+        // customer who has no credential.
+        .route("/_sim/redirect/{id}", get(control::redirect_page))
         // Without it, unknown `/hub2/...` paths would reach the gateway's
         // `/{public_id}/{method}` route.
         .route("/{*rest}", any(api::not_found));

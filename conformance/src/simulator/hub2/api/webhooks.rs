@@ -29,6 +29,12 @@ pub(super) async fn create_webhook(
             format!("url must be an http(s) URL, not {:?}", request.url),
         ));
     }
+    if let Err(why) = state.check_not_self(&request.url) {
+        return Err(Hub2ApiError::invalid(
+            "url",
+            format!("url {:?} {why}", request.url),
+        ));
+    }
     if request.events.is_empty() {
         return Err(Hub2ApiError::invalid("events", "events must not be empty"));
     }
