@@ -47,9 +47,18 @@ struct Answer {
 }
 
 impl Api {
+    /// Its client sends the simulator's admin token with every request
+    /// (the control API under `/_sim/` needs it; the API ignores it).
     fn new(sim: &RunningSimulator) -> Api {
+        let mut headers = HeaderMap::new();
+        if let Some(token) = sim.admin_token() {
+            headers.insert(reqwest::header::AUTHORIZATION, token.bearer_header());
+        }
         Api {
-            http: reqwest::Client::new(),
+            http: reqwest::Client::builder()
+                .default_headers(headers)
+                .build()
+                .unwrap(),
             base: format!("{}/hub2", sim.base_url()),
         }
     }
@@ -717,12 +726,14 @@ async fn webhooks_are_signed_with_the_current_and_previous_secret() {
     assert!(event["data"].get("token").is_none());
 
     let deliveries = json_of(
-        reqwest::get(format!(
-            "{}/_sim/webhook-deliveries?object_id={id}",
-            api.base
-        ))
-        .await
-        .unwrap(),
+        api.http
+            .get(format!(
+                "{}/_sim/webhook-deliveries?object_id={id}",
+                api.base
+            ))
+            .send()
+            .await
+            .unwrap(),
     )
     .await;
     assert!(deliveries["deliveries"].as_array().unwrap().len() >= 2);
@@ -1183,7 +1194,9 @@ async fn the_fee_rate_comes_from_the_merchants_file() {
     );
     // The control API tells the rate.
     let model = json_of(
-        reqwest::get(format!("{}/_sim/fees", api.base))
+        api.http
+            .get(format!("{}/_sim/fees", api.base))
+            .send()
             .await
             .unwrap(),
     )
@@ -1200,7 +1213,10 @@ async fn the_fee_rate_comes_from_the_merchants_file() {
     let config = SimulatorConfig::from_yaml_str(&yaml, "m.yaml").unwrap();
     let sim = crate::sim(config).await;
     let model = json_of(
-        reqwest::get(format!("{}/hub2/_sim/fees", sim.base_url()))
+        Api::new(&sim)
+            .http
+            .get(format!("{}/hub2/_sim/fees", sim.base_url()))
+            .send()
             .await
             .unwrap(),
     )

@@ -68,7 +68,7 @@ async fn killed_halfway_and_restarted_loses_nothing_and_runs_nothing_twice() {
         let base = base.clone();
         async move {
             let get = |url: String| async move {
-                match reqwest::get(url).await {
+                match admin_get(&url).await {
                     Ok(r) => {
                         String::from_utf8_lossy(&r.bytes().await.unwrap_or_default()).into_owned()
                     }

@@ -37,8 +37,9 @@ fn status_request(order_id: &str) -> Vec<u8> {
     serde_json::to_vec(&request).unwrap()
 }
 
+/// GETs a control API URL (with the admin token) as JSON.
 async fn get_json(url: &str) -> Value {
-    let bytes = reqwest::get(url).await.unwrap().bytes().await.unwrap();
+    let bytes = admin_get(url).await.unwrap().bytes().await.unwrap();
     serde_json::from_slice(&bytes).unwrap()
 }
 
@@ -108,9 +109,7 @@ async fn an_accepted_transaction_survives_sigkill() {
     assert_ne!(json_of(&second)["transaction_id"], transaction_id.as_str());
 
     // Reset is kept too.
-    let reset = reqwest::Client::new()
-        .post(format!("{}/_sim/reset", sim.base_url()))
-        .send()
+    let reset = admin_post(&format!("{}/_sim/reset", sim.base_url()))
         .await
         .unwrap();
     assert_eq!(reset.status().as_u16(), 200);

@@ -166,17 +166,15 @@ async fn forcing_an_outcome_finishes_now_and_calls_back() {
         "{}/_sim/transactions/{DEMO_PUBLIC_ID}/force-1/outcome",
         sim.base_url()
     );
-    let http = reqwest::Client::new();
-    let bad = http
-        .post(&url)
+    let post = |url: &str| control(&sim, reqwest::Method::POST, url);
+    let bad = post(&url)
         .header("content-type", "application/json")
         .body(r#"{"status":7}"#)
         .send()
         .await
         .unwrap();
     assert_eq!(bad.status().as_u16(), 400);
-    let forced = http
-        .post(&url)
+    let forced = post(&url)
         .header("content-type", "application/json")
         .body(r#"{"status":4}"#)
         .send()
@@ -190,18 +188,16 @@ async fn forcing_an_outcome_finishes_now_and_calls_back() {
         receiver.all()[0].callback.as_ref().unwrap().status.code(),
         4
     );
-    let again = http
-        .post(&url)
+    let again = post(&url)
         .body(r#"{"status":2}"#)
         .send()
         .await
         .unwrap();
     assert_eq!(again.status().as_u16(), 409);
-    let missing = http
-        .post(format!(
-            "{}/_sim/transactions/{DEMO_PUBLIC_ID}/nope/outcome",
-            sim.base_url()
-        ))
+    let missing = post(&format!(
+        "{}/_sim/transactions/{DEMO_PUBLIC_ID}/nope/outcome",
+        sim.base_url()
+    ))
         .body(r#"{"status":2}"#)
         .send()
         .await

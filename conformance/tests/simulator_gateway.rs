@@ -60,10 +60,13 @@ async fn c2b_success_sends_a_verified_callback_and_status_becomes_final() {
     assert_eq!(status.status.code(), 2);
     assert!(!status.transaction_ref.is_empty());
 
-    let (code, tx) = get_json(&format!(
-        "{}/_sim/transactions/{DEMO_PUBLIC_ID}/order-ok-1",
-        sim.base_url()
-    ))
+    let (code, tx) = control_get(
+        &sim,
+        &format!(
+            "{}/_sim/transactions/{DEMO_PUBLIC_ID}/order-ok-1",
+            sim.base_url()
+        ),
+    )
     .await;
     assert_eq!(code, 200);
     let history: Vec<i64> = tx["history"]
@@ -73,10 +76,10 @@ async fn c2b_success_sends_a_verified_callback_and_status_becomes_final() {
         .map(|h| h["status"].as_i64().unwrap())
         .collect();
     assert_eq!(history, [0, 1, 2]);
-    let (_, attempts) = get_json(&format!(
-        "{}/_sim/callbacks?order_id=order-ok-1",
-        sim.base_url()
-    ))
+    let (_, attempts) = control_get(
+        &sim,
+        &format!("{}/_sim/callbacks?order_id=order-ok-1", sim.base_url()),
+    )
     .await;
     let attempts = attempts["callbacks"].as_array().unwrap().clone();
     assert_eq!(attempts.len(), 1);
@@ -154,10 +157,10 @@ async fn provider_14_stays_in_progress_with_good_and_never_calls_back() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     check(&client.status("sim-14").await.unwrap());
     assert_eq!(receiver.count(), 0);
-    let (_, attempts) = get_json(&format!(
-        "{}/_sim/callbacks?order_id=sim-14",
-        sim.base_url()
-    ))
+    let (_, attempts) = control_get(
+        &sim,
+        &format!("{}/_sim/callbacks?order_id=sim-14", sim.base_url()),
+    )
     .await;
     assert_eq!(attempts["callbacks"].as_array().unwrap().len(), 0);
     sim.shutdown().await;
@@ -495,9 +498,12 @@ async fn status_of_an_unknown_order_is_404_and_reset_forgets_everything() {
         .await
         .unwrap();
     assert_eq!(sim.state().store().transaction_count(), 1);
-    let reset = reqwest::Client::new()
-        .post(format!("{}/_sim/reset", sim.base_url()))
-        .send()
+    let reset = control(
+        &sim,
+        reqwest::Method::POST,
+        &format!("{}/_sim/reset", sim.base_url()),
+    )
+    .send()
         .await
         .unwrap();
     assert_eq!(reset.status().as_u16(), 200);

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use paygate::signing::SecretKey;
 use paygate_conformance::conform::report::{summary_text, Progress, Summary};
 use paygate_conformance::conform::{
-    derive_cases, junit_xml, plan_with, run, Hub2Remote, RunConfig, Target,
+    derive_cases, junit_xml, plan_remote, run, Hub2Remote, RunConfig, Target,
 };
+use paygate_conformance::simulator::{AdminToken, ADMIN_TOKEN_VAR};
 
 use super::fail;
 
@@ -66,6 +67,36 @@ pub struct ConformArgs {
     /// Print the cases (id, group, and skip reason) instead of running them.
     #[arg(long)]
     pub list: bool,
+    /// With --base-url pointing at a separately started `paygate
+    /// simulate`: its admin token (also read from PAYGATE_ADMIN_TOKEN), so
+    /// that the cases needing its control API run too. Ignored without
+    /// --base-url (the embedded simulator's token is read in process).
+    #[arg(long, value_name = "TOKEN", value_parser = parse_admin_token)]
+    pub admin_token: Option<AdminToken>,
+}
+
+fn parse_admin_token(text: &str) -> Result<AdminToken, String> {
+    AdminToken::new(text).map_err(|e| e.to_string())
+}
+
+/// The remote simulator's admin token: `--admin-token`, else
+/// PAYGATE_ADMIN_TOKEN; `None` without `--base-url`.
+fn admin_token(args: &ConformArgs) -> Result<Option<AdminToken>, String> {
+    if args.base_url.is_none() {
+        return Ok(None);
+    }
+    if let Some(token) = &args.admin_token {
+        return Ok(Some(token.clone()));
+    }
+    match std::env::var(ADMIN_TOKEN_VAR) {
+        Ok(text) => AdminToken::new(text)
+            .map(Some)
+            .map_err(|e| format!("{ADMIN_TOKEN_VAR}: {e}")),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(format!("{ADMIN_TOKEN_VAR} is not valid UTF-8"))
+        }
+    }
 }
 
 fn env_var(name: &str) -> Result<String, String> {
@@ -114,9 +145,19 @@ fn target(args: &ConformArgs) -> Result<Target, String> {
 /// `paygate conform`.
 pub fn run_cli(args: &ConformArgs) -> ExitCode {
     let cases = derive_cases(&paygate::gateway::PROVIDER_TABLE);
+    let admin_token = match admin_token(args) {
+        Ok(token) => token,
+        Err(message) => return fail(message),
+    };
     if args.list {
         let hub2 = hub2_remote(args).is_some();
-        for planned in plan_with(cases, args.base_url.is_some(), hub2, args.filter.as_deref()) {
+        for planned in plan_remote(
+            cases,
+            args.base_url.is_some(),
+            hub2,
+            admin_token.is_some(),
+            args.filter.as_deref(),
+        ) {
             match planned.skip {
                 Some(reason) => println!(
                     "{}\t{}\tskip: {reason}",
@@ -143,11 +184,13 @@ pub fn run_cli(args: &ConformArgs) -> ExitCode {
     config.filter = args.filter.clone();
     config.case_timeout = Duration::from_secs(args.case_timeout);
     config.hub2 = hub2_remote(args);
+    config.admin_token = admin_token;
 
-    let total = plan_with(
+    let total = plan_remote(
         cases.clone(),
         args.base_url.is_some(),
         config.hub2.is_some(),
+        config.admin_token.is_some(),
         args.filter.as_deref(),
     )
     .len();

@@ -18,7 +18,7 @@ use super::hub2::receiver::WebhookReceiver;
 use super::outcome::{CaseResult, Outcome};
 use super::receiver::CallbackReceiver;
 use super::target::{Ctx, Timing};
-use crate::simulator::{self, CallbackRetry, SimulatorConfig};
+use crate::simulator::{self, AdminToken, CallbackRetry, SimulatorConfig};
 
 /// What the suite runs against.
 pub enum Target {
@@ -80,6 +80,11 @@ pub struct RunConfig {
     /// simulator, which brings its own); without them the HUB2 cases are
     /// skipped against a remote target.
     pub hub2: Option<Hub2Remote>,
+    /// The admin token of a remote target that is a separately started
+    /// simulator (`paygate conform --base-url URL --admin-token TOKEN`):
+    /// the cases that need its control API run too. Ignored for the
+    /// embedded simulator, whose token the suite reads in process.
+    pub admin_token: Option<AdminToken>,
 }
 
 /// A remote HUB2 target.
@@ -105,6 +110,7 @@ impl RunConfig {
             case_timeout: Duration::from_secs(30),
             providers: &paygate::gateway::PROVIDER_TABLE,
             hub2: None,
+            admin_token: None,
         }
     }
 }
@@ -148,6 +154,18 @@ pub fn plan_with(
     remote_hub2: bool,
     filter: Option<&str>,
 ) -> Vec<Planned> {
+    plan_remote(cases, remote, remote_hub2, false, filter)
+}
+
+/// [`plan_with`], saying also whether a remote run has the control API
+/// (a separately started simulator and its admin token).
+pub fn plan_remote(
+    cases: Vec<Case>,
+    remote: bool,
+    remote_hub2: bool,
+    remote_control: bool,
+    filter: Option<&str>,
+) -> Vec<Planned> {
     cases
         .into_iter()
         .filter(|c| filter.is_none_or(|f| c.id.contains(f)))
@@ -161,7 +179,7 @@ pub fn plan_with(
                 )
             } else if !case.sandbox_safe {
                 Some("simulator only: it sends requests for real providers".to_owned())
-            } else if case.needs.control_api {
+            } else if case.needs.control_api && !remote_control {
                 Some("simulator only: it needs the /_sim control API".to_owned())
             } else if case.needs.callbacks {
                 Some(
@@ -184,10 +202,11 @@ pub async fn run(
     on_result: impl Fn(&CaseResult),
 ) -> Result<Vec<CaseResult>, RunError> {
     let remote = config.target.is_remote();
-    let planned = plan_with(
+    let planned = plan_remote(
         cases,
         remote,
         config.hub2.is_some(),
+        config.admin_token.is_some(),
         config.filter.as_deref(),
     );
 
@@ -202,7 +221,7 @@ pub async fn run(
             merchant_id,
             secret_key,
         } => {
-            let ctx = remote_ctx(
+            let mut ctx = remote_ctx(
                 config.providers,
                 base_url,
                 public_id,
@@ -210,6 +229,13 @@ pub async fn run(
                 secret_key,
                 config.hub2.as_ref(),
             )?;
+            if let Some(token) = config.admin_token {
+                ctx.control_api = true;
+                if let Some(hub2) = ctx.hub2.as_mut() {
+                    hub2.admin_token = Some(token.clone());
+                }
+                ctx.admin_token = Some(token);
+            }
             (ctx, None)
         }
     };
@@ -391,6 +417,7 @@ pub(crate) async fn embedded(
         timing,
     )
     .map_err(RunError::Client)?;
+    ctx.admin_token = running.admin_token().cloned();
     ctx.hub2 = embedded_hub2(&running).await?;
     Ok((ctx, running))
 }
@@ -429,6 +456,7 @@ async fn embedded_hub2(running: &simulator::RunningSimulator) -> Result<Option<H
         true,
     )
     .map_err(RunError::Client)?;
+    ctx.admin_token = running.admin_token().cloned();
     ctx.receiver = Some(WebhookReceiver::start().await.map_err(RunError::Receiver)?);
     Ok(Some(ctx))
 }

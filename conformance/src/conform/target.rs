@@ -14,6 +14,7 @@ use serde_json::{json, Map, Value};
 use super::cases::PaymentSpec;
 use super::hub2::context::Hub2Ctx;
 use super::receiver::CallbackReceiver;
+use crate::simulator::AdminToken;
 
 /// How long the checks wait for things.
 #[derive(Clone, Copy, Debug)]
@@ -46,6 +47,8 @@ pub struct Ctx {
     pub receiver: Option<CallbackReceiver>,
     /// Whether the target has the simulator's control API.
     pub control_api: bool,
+    /// The simulator's admin token, sent with every control request.
+    pub admin_token: Option<AdminToken>,
     /// Waits.
     pub timing: Timing,
     /// The HUB2 target, if there is one.
@@ -119,6 +122,7 @@ impl Ctx {
             table,
             receiver,
             control_api,
+            admin_token: None,
             timing,
             hub2: None,
             run_tag: format!("conf-{millis:x}"),
@@ -235,17 +239,32 @@ impl Ctx {
 
     /// GETs a URL.
     pub async fn get_raw(&self, url: &str) -> Result<RawAnswer, String> {
-        let response = self
-            .http
-            .get(url)
+        self.send_raw(self.http.get(url), "GET", url).await
+    }
+
+    /// A control request: with the admin token, if there is one.
+    fn control(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.admin_token {
+            Some(token) => request.header(reqwest::header::AUTHORIZATION, token.bearer_header()),
+            None => request,
+        }
+    }
+
+    async fn send_raw(
+        &self,
+        request: reqwest::RequestBuilder,
+        method: &str,
+        url: &str,
+    ) -> Result<RawAnswer, String> {
+        let response = request
             .send()
             .await
-            .map_err(|e| format!("GET {url}: {e}"))?;
+            .map_err(|e| format!("{method} {url}: {e}"))?;
         let status = response.status().as_u16();
         let body = response
             .bytes()
             .await
-            .map_err(|e| format!("GET {url}: reading the body: {e}"))?;
+            .map_err(|e| format!("{method} {url}: reading the body: {e}"))?;
         Ok(RawAnswer { status, body })
     }
 
@@ -255,7 +274,9 @@ impl Ctx {
             "{}/_sim/transactions/{}/{order_id}",
             self.base_url, self.public_id
         );
-        let answer = self.get_raw(&url).await?;
+        let answer = self
+            .send_raw(self.control(self.http.get(&url)), "GET", &url)
+            .await?;
         match answer.status {
             404 => Ok(None),
             200 => answer
@@ -274,7 +295,11 @@ impl Ctx {
         );
         let body =
             serde_json::to_vec(&json!({ "status": status.code() })).map_err(|e| e.to_string())?;
-        let answer = self.post_raw(&url, body).await?;
+        let request = self
+            .control(self.http.post(&url))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+        let answer = self.send_raw(request, "POST", &url).await?;
         if (200..300).contains(&answer.status) {
             Ok(())
         } else {

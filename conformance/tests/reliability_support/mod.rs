@@ -33,6 +33,26 @@ pub const PUBLIC_ID: &str = "reliability-public-id";
 pub const MERCHANT_ID: &str = "reliability-merchant";
 /// Its secret key.
 pub const SECRET: &str = "reliability-secret-key-not-a-real-one";
+/// The admin token the simulator process is started with.
+pub const ADMIN_TOKEN: &str = "reliability-admin-token-not-a-real-one";
+
+/// GETs a control API URL with the admin token.
+pub async fn admin_get(url: &str) -> reqwest::Result<reqwest::Response> {
+    reqwest::Client::new()
+        .get(url)
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+}
+
+/// POSTs to a control API URL with the admin token.
+pub async fn admin_post(url: &str) -> reqwest::Result<reqwest::Response> {
+    reqwest::Client::new()
+        .post(url)
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+}
 
 /// Callback attempts per callback. The endpoint fails a third of all
 /// attempts, so a callback fails n attempts in a row with a probability
@@ -707,6 +727,8 @@ impl SimProcess {
             .arg(CALLBACK_ATTEMPTS.to_string())
             .arg("--callback-backoff-ms")
             .arg(self.callback_backoff_ms.to_string())
+            .arg("--admin-token")
+            .arg(ADMIN_TOKEN)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -779,7 +801,7 @@ pub async fn missing_transactions(base_url: &str, accepted: &[Accepted]) -> Vec<
             let mut bad = Vec::new();
             for a in chunk {
                 let url = format!("{base_url}/_sim/transactions/{PUBLIC_ID}/{}", a.order_id);
-                let value: Value = match http.get(&url).send().await {
+                let value: Value = match http.get(&url).bearer_auth(ADMIN_TOKEN).send().await {
                     Ok(r) => r
                         .bytes()
                         .await

@@ -203,6 +203,29 @@ pub async fn get_json(url: &str) -> (u16, Value) {
     )
 }
 
+/// A request to the control API carrying the simulator's admin token.
+pub fn control(sim: &RunningSimulator, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
+    let request = reqwest::Client::new().request(method, url);
+    match sim.admin_token() {
+        Some(token) => request.header(reqwest::header::AUTHORIZATION, token.bearer_header()),
+        None => request,
+    }
+}
+
+/// GETs a control API URL with the admin token: (HTTP status, JSON).
+pub async fn control_get(sim: &RunningSimulator, url: &str) -> (u16, Value) {
+    let response = control(sim, reqwest::Method::GET, url)
+        .send()
+        .await
+        .expect("GET");
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.unwrap_or_default();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
 /// Waits until `check` holds (at most 5 s).
 pub async fn eventually<F: FnMut() -> bool>(what: &str, mut check: F) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);

@@ -12,6 +12,7 @@ use paygate::hub2::{Environment, Hub2Client, Hub2Config, Hub2Error, Hub2PaymentC
 use serde_json::Value;
 
 use super::receiver::WebhookReceiver;
+use crate::simulator::AdminToken;
 use super::support::ensure;
 
 /// What the HUB2 checks talk to.
@@ -38,6 +39,8 @@ pub struct Hub2Ctx {
     pub final_status: Duration,
     /// Whether the target is the simulator (control API, magic numbers).
     pub simulator: bool,
+    /// The simulator's admin token, sent with every `/_sim` request.
+    pub admin_token: Option<AdminToken>,
 }
 
 impl Hub2Ctx {
@@ -92,6 +95,7 @@ impl Hub2Ctx {
             receiver: None,
             final_status: Duration::from_secs(if simulator { 10 } else { 120 }),
             simulator,
+            admin_token: None,
         })
     }
 
@@ -122,6 +126,9 @@ impl Hub2Ctx {
             .header("Environment", env.unwrap_or(self.env_str()));
         if let Some(key) = key {
             request = request.header("ApiKey", key);
+        }
+        if let (true, Some(token)) = (path.starts_with("/_sim/"), &self.admin_token) {
+            request = request.header(reqwest::header::AUTHORIZATION, token.bearer_header());
         }
         if let Some(body) = body {
             request = request
