@@ -310,7 +310,12 @@ async fn the_control_api_needs_the_admin_token() {
     // With the token the control API works.
     let reset = post_json(&format!("{base}/_sim/reset"), Some(TOKEN), "{}").await;
     assert_eq!(reset.status, 200, "{}", reset.text);
-    assert_eq!(get(&transaction_url(&base, &order), Some(TOKEN)).await.status, 404);
+    assert_eq!(
+        get(&transaction_url(&base, &order), Some(TOKEN))
+            .await
+            .status,
+        404
+    );
     let fees = get(&format!("{base}/hub2/_sim/fees"), Some(TOKEN)).await;
     assert_eq!(fees.status, 200, "{}", fees.text);
 }
@@ -527,7 +532,11 @@ async fn no_admin_token_on_loopback_opens_the_control_api_with_a_warning() {
 #[derive(Clone, Default)]
 struct Received(Arc<Mutex<Vec<(HeaderMap, Bytes)>>>);
 
-async fn receive(State(received): State<Received>, headers: HeaderMap, body: Bytes) -> &'static str {
+async fn receive(
+    State(received): State<Received>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> &'static str {
     received.0.lock().unwrap().push((headers, body));
     "OK"
 }
@@ -548,7 +557,10 @@ async fn the_printed_token_works_and_is_logged_once_and_never_sent_in_callbacks(
     let sim = Sim::start(&dir, &[], &[]);
     let base = sim.base_url();
     let log = sim.log_text();
-    let lines: Vec<&str> = log.lines().filter(|l| l.contains("admin token: ")).collect();
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("admin token: "))
+        .collect();
     assert_eq!(lines.len(), 1, "one start-up line gives the token: {log}");
     let token = lines[0]
         .split("admin token: ")
@@ -558,7 +570,10 @@ async fn the_printed_token_works_and_is_logged_once_and_never_sent_in_callbacks(
         .to_owned();
     assert!(token.len() >= 32, "a generated token is long: {token}");
 
-    assert_refused(&get(&format!("{base}/_sim/callbacks"), None).await, "no token");
+    assert_refused(
+        &get(&format!("{base}/_sim/callbacks"), None).await,
+        "no token",
+    );
     assert_refused(
         &get(&format!("{base}/_sim/callbacks"), Some("not-the-token")).await,
         "wrong token",
@@ -582,7 +597,12 @@ async fn the_printed_token_works_and_is_logged_once_and_never_sent_in_callbacks(
     )
     .await;
     assert_eq!(intent.status, 201, "{}", intent.text);
-    let answer = gateway(&base, "payment_c2b", kenya_payment("cp-printed-1", Some(&hook))).await;
+    let answer = gateway(
+        &base,
+        "payment_c2b",
+        kenya_payment("cp-printed-1", Some(&hook)),
+    )
+    .await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     let deadline = Instant::now() + Duration::from_secs(10);
     while received.0.lock().unwrap().len() < 2 {
@@ -601,7 +621,10 @@ async fn the_printed_token_works_and_is_logged_once_and_never_sent_in_callbacks(
         1,
         "the token appears only in its start-up line: {log}"
     );
-    assert!(!log.contains("not-the-token"), "a presented token was logged");
+    assert!(
+        !log.contains("not-the-token"),
+        "a presented token was logged"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -610,7 +633,9 @@ async fn a_given_token_never_appears_in_the_logs() {
     let sim = Sim::start(&dir, &["--admin-token", TOKEN], &[]);
     let base = sim.base_url();
     assert_eq!(
-        get(&format!("{base}/_sim/callbacks"), Some(TOKEN)).await.status,
+        get(&format!("{base}/_sim/callbacks"), Some(TOKEN))
+            .await
+            .status,
         200
     );
     assert_refused(&get(&format!("{base}/_sim/callbacks"), None).await, "none");

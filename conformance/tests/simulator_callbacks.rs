@@ -188,20 +188,16 @@ async fn forcing_an_outcome_finishes_now_and_calls_back() {
         receiver.all()[0].callback.as_ref().unwrap().status.code(),
         4
     );
-    let again = post(&url)
-        .body(r#"{"status":2}"#)
-        .send()
-        .await
-        .unwrap();
+    let again = post(&url).body(r#"{"status":2}"#).send().await.unwrap();
     assert_eq!(again.status().as_u16(), 409);
     let missing = post(&format!(
         "{}/_sim/transactions/{DEMO_PUBLIC_ID}/nope/outcome",
         sim.base_url()
     ))
-        .body(r#"{"status":2}"#)
-        .send()
-        .await
-        .unwrap();
+    .body(r#"{"status":2}"#)
+    .send()
+    .await
+    .unwrap();
     assert_eq!(missing.status().as_u16(), 404);
     sim.shutdown().await;
 }

@@ -504,8 +504,8 @@ async fn status_of_an_unknown_order_is_404_and_reset_forgets_everything() {
         &format!("{}/_sim/reset", sim.base_url()),
     )
     .send()
-        .await
-        .unwrap();
+    .await
+    .unwrap();
     assert_eq!(reset.status().as_u16(), 200);
     assert_eq!(sim.state().store().transaction_count(), 0);
     assert_eq!(

@@ -62,9 +62,7 @@ fn parse_admin_token(text: &str) -> Result<AdminToken, String> {
 /// Who may use the control API, from the flags and PAYGATE_ADMIN_TOKEN.
 fn control_access(args: &SimulateArgs) -> Result<ControlAccess, String> {
     let from_env = match std::env::var(ADMIN_TOKEN_VAR) {
-        Ok(text) => Some(
-            AdminToken::new(text).map_err(|e| format!("{ADMIN_TOKEN_VAR}: {e}"))?,
-        ),
+        Ok(text) => Some(AdminToken::new(text).map_err(|e| format!("{ADMIN_TOKEN_VAR}: {e}"))?),
         Err(std::env::VarError::NotPresent) => None,
         Err(std::env::VarError::NotUnicode(_)) => {
             return Err(format!("{ADMIN_TOKEN_VAR} is not valid UTF-8"))

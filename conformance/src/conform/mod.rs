@@ -38,4 +38,6 @@ pub use cases::{Case, CaseKind, Needs, PaymentSpec};
 pub use derive::derive_cases;
 pub use outcome::{CaseResult, Outcome};
 pub use report::{junit_xml, summary_text, Summary};
-pub use runner::{plan, plan_remote, plan_with, run, Hub2Remote, Planned, RunConfig, RunError, Target};
+pub use runner::{
+    plan, plan_remote, plan_with, run, Hub2Remote, Planned, RunConfig, RunError, Target,
+};

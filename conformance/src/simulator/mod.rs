@@ -24,6 +24,8 @@
 //!    (malformed JSON, a repeated key or too deep nesting: 400, code 10400;
 //!    missing or wrong signature: 401, code 10201 `MERCHANT AUTHENTICATION
 //!    ERROR: ...`); `merchant_id` must be the merchant's (else 401, 10201);
+//!    a `callback_url` anywhere in the body must not point at the
+//!    simulator itself (else 422, 10422, rule `callback_not_simulator`);
 //! 3. decoding into the typed request (else 400, 10400, naming the JSON
 //!    path);
 //! 4. the provider rules (else 422, 10422, naming each field and rule);

@@ -46,7 +46,10 @@ pub(crate) struct SelfAddress {
 fn host_of(url: &Url) -> Option<Host> {
     let host = url.host_str()?;
     if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        return v6.parse::<Ipv6Addr>().ok().map(|ip| Host::Ip(IpAddr::V6(ip)));
+        return v6
+            .parse::<Ipv6Addr>()
+            .ok()
+            .map(|ip| Host::Ip(IpAddr::V6(ip)));
     }
     if let Ok(v4) = host.parse::<Ipv4Addr>() {
         return Some(Host::Ip(IpAddr::V4(v4)));
@@ -161,12 +164,13 @@ fn is_this_machine(ip: IpAddr) -> bool {
 /// `::a.b.c.d` (deprecated IPv4-compatible form; `::1` is not one).
 fn ipv4_compatible(v6: Ipv6Addr) -> Option<Ipv4Addr> {
     let segments = v6.segments();
-    (segments[..6].iter().all(|s| *s == 0) && !v6.is_loopback() && !v6.is_unspecified())
-        .then(|| {
+    (segments[..6].iter().all(|s| *s == 0) && !v6.is_loopback() && !v6.is_unspecified()).then(
+        || {
             let [a, b] = segments[6].to_be_bytes();
             let [c, d] = segments[7].to_be_bytes();
             Ipv4Addr::new(a, b, c, d)
-        })
+        },
+    )
 }
 
 /// Whether `ip` is an address of one of this machine's interfaces: the
@@ -231,7 +235,9 @@ mod tests {
         let refusal = self_pointing_callback(&this, body).unwrap();
         assert!(refusal.starts_with("items[1].callback_url: "), "{refusal}");
         assert!(refusal.ends_with("[callback_not_simulator]"), "{refusal}");
-        assert!(self_pointing_callback(&this, br#"{"callback_url":"http://127.0.0.1:9/x"}"#).is_none());
+        assert!(
+            self_pointing_callback(&this, br#"{"callback_url":"http://127.0.0.1:9/x"}"#).is_none()
+        );
         assert!(self_pointing_callback(&this, b"not json").is_none());
     }
 

@@ -204,7 +204,11 @@ pub async fn get_json(url: &str) -> (u16, Value) {
 }
 
 /// A request to the control API carrying the simulator's admin token.
-pub fn control(sim: &RunningSimulator, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
+pub fn control(
+    sim: &RunningSimulator,
+    method: reqwest::Method,
+    url: &str,
+) -> reqwest::RequestBuilder {
     let request = reqwest::Client::new().request(method, url);
     match sim.admin_token() {
         Some(token) => request.header(reqwest::header::AUTHORIZATION, token.bearer_header()),

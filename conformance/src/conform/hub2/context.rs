@@ -12,8 +12,8 @@ use paygate::hub2::{Environment, Hub2Client, Hub2Config, Hub2Error, Hub2PaymentC
 use serde_json::Value;
 
 use super::receiver::WebhookReceiver;
-use crate::simulator::AdminToken;
 use super::support::ensure;
+use crate::simulator::AdminToken;
 
 /// What the HUB2 checks talk to.
 pub struct Hub2Ctx {

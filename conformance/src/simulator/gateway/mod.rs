@@ -189,8 +189,7 @@ async fn dispatch(
         .ok_or_else(|| ApiError::not_found(format!("unknown public_id {public_id:?}")))?;
     authenticate(merchant, &bytes)?;
     // A callback to the simulator itself could reach its control API.
-    if let Some(refusal) = super::self_url::self_pointing_callback(&state.0.self_address, &bytes)
-    {
+    if let Some(refusal) = super::self_url::self_pointing_callback(&state.0.self_address, &bytes) {
         return Err(ApiError::rules(vec![refusal]));
     }
     tracing::debug!(public_id, method, "authenticated request");

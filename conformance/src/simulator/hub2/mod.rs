@@ -318,9 +318,7 @@ pub(crate) fn router(state: SimulatorState) -> Router<SimulatorState> {
             post(control::force_transfer),
         )
         .route("/_sim/reset", post(control::reset))
-        .route_layer(from_extractor_with_state::<RequireAdmin, _>(
-            state.clone(),
-        ))
+        .route_layer(from_extractor_with_state::<RequireAdmin, _>(state.clone()))
         // Open: the customer's page, opened from `nextAction` by a
         // customer who has no credential.
         .route("/_sim/redirect/{id}", get(control::redirect_page))
