@@ -3,7 +3,7 @@
 //! The control API (`/_sim/...` and `/hub2/_sim/...`) reads every
 //! merchant's transactions, forces outcomes and resets the state, so it
 //! answers only requests carrying `Authorization: Bearer <admin token>`
-//! ([`RequireAdmin`], applied as a layer on the control routes). Two pages
+//! (`RequireAdmin`, an extractor applied as a layer on the control routes). Two pages
 //! stay open: `GET /_sim/health` (a liveness probe: counts only) and the
 //! customers' pages (`GET /_sim/redirect/{public_id}/{order_id}`, `GET
 //! /hub2/_sim/redirect/{intent id}`), which the payment answers hand to a
