@@ -10,8 +10,9 @@ use paygate_conformance::conform::report::{summary_text, Progress, Summary};
 use paygate_conformance::conform::{
     derive_cases, junit_xml, plan_remote, run, Hub2Remote, RunConfig, Target,
 };
-use paygate_conformance::simulator::{AdminToken, ADMIN_TOKEN_VAR};
+use paygate_conformance::simulator::AdminToken;
 
+use super::admin_token::{parse_admin_token, token_from_env};
 use super::fail;
 
 /// Environment variable with the merchant's public id (with `--base-url`).
@@ -75,27 +76,15 @@ pub struct ConformArgs {
     pub admin_token: Option<AdminToken>,
 }
 
-fn parse_admin_token(text: &str) -> Result<AdminToken, String> {
-    AdminToken::new(text).map_err(|e| e.to_string())
-}
-
 /// The remote simulator's admin token: `--admin-token`, else
 /// PAYGATE_ADMIN_TOKEN; `None` without `--base-url`.
 fn admin_token(args: &ConformArgs) -> Result<Option<AdminToken>, String> {
     if args.base_url.is_none() {
         return Ok(None);
     }
-    if let Some(token) = &args.admin_token {
-        return Ok(Some(token.clone()));
-    }
-    match std::env::var(ADMIN_TOKEN_VAR) {
-        Ok(text) => AdminToken::new(text)
-            .map(Some)
-            .map_err(|e| format!("{ADMIN_TOKEN_VAR}: {e}")),
-        Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(_)) => {
-            Err(format!("{ADMIN_TOKEN_VAR} is not valid UTF-8"))
-        }
+    match &args.admin_token {
+        Some(token) => Ok(Some(token.clone())),
+        None => token_from_env(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! The subcommands of the `paygate` binary.
 
+pub mod admin_token;
 pub mod conform;
 pub mod generate;
 pub mod rules;

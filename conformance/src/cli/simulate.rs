@@ -5,12 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use paygate_conformance::simulator::admin::check_listen;
-use paygate_conformance::simulator::{
-    self, AdminToken, ControlAccess, SimulatorConfig, ADMIN_TOKEN_VAR, DEMO_MERCHANT_ID,
-    DEMO_PUBLIC_ID,
-};
+use paygate_conformance::simulator::{self, SimulatorConfig, DEMO_MERCHANT_ID, DEMO_PUBLIC_ID};
 
+use super::admin_token::{announce, control_access, AdminTokenArgs};
 use super::fail;
 
 /// Options of `paygate simulate`.
@@ -42,52 +39,9 @@ pub struct SimulateArgs {
     /// larger).
     #[arg(long, value_name = "N", default_value_t = 200)]
     pub callback_backoff_ms: u64,
-    /// The admin token the control API (`/_sim/...`, `/hub2/_sim/...`)
-    /// requires as `Authorization: Bearer <TOKEN>` (1 to 512 visible ASCII
-    /// characters). Also read from PAYGATE_ADMIN_TOKEN. Without either, a
-    /// random token is generated and printed once on stderr.
-    #[arg(long, value_name = "TOKEN", value_parser = parse_admin_token, conflicts_with = "no_admin_token")]
-    pub admin_token: Option<AdminToken>,
-    /// Serve the control API without a token: anyone who reaches the port
-    /// can read and reset every merchant's data. Only accepted when
-    /// --listen is a loopback address; logs a warning.
-    #[arg(long)]
-    pub no_admin_token: bool,
-}
-
-fn parse_admin_token(text: &str) -> Result<AdminToken, String> {
-    AdminToken::new(text).map_err(|e| e.to_string())
-}
-
-/// Who may use the control API, from the flags and PAYGATE_ADMIN_TOKEN.
-fn control_access(args: &SimulateArgs) -> Result<ControlAccess, String> {
-    let from_env = match std::env::var(ADMIN_TOKEN_VAR) {
-        Ok(text) => Some(AdminToken::new(text).map_err(|e| format!("{ADMIN_TOKEN_VAR}: {e}"))?),
-        Err(std::env::VarError::NotPresent) => None,
-        Err(std::env::VarError::NotUnicode(_)) => {
-            return Err(format!("{ADMIN_TOKEN_VAR} is not valid UTF-8"))
-        }
-    };
-    let access = if args.no_admin_token {
-        if from_env.is_some() {
-            return Err(format!(
-                "--no-admin-token and {ADMIN_TOKEN_VAR} contradict each other; unset {ADMIN_TOKEN_VAR} or drop --no-admin-token"
-            ));
-        }
-        if !args.listen.ip().is_loopback() {
-            return Err(format!(
-                "--no-admin-token is only accepted when --listen is a loopback address (127.0.0.0/8 or ::1), not {}: an open control API lets anyone who reaches the port read and wipe every merchant's data; give --admin-token or {ADMIN_TOKEN_VAR} instead",
-                args.listen
-            ));
-        }
-        ControlAccess::Open
-    } else if let Some(token) = args.admin_token.clone().or(from_env) {
-        ControlAccess::Token(token)
-    } else {
-        ControlAccess::GeneratedToken
-    };
-    check_listen(&access, args.listen).map_err(|e| e.to_string())?;
-    Ok(access)
+    /// Who may use the control API.
+    #[command(flatten)]
+    pub admin: AdminTokenArgs,
 }
 
 /// Runs the simulator.
@@ -99,7 +53,7 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .try_init();
-    let control = match control_access(args) {
+    let control = match control_access(&args.admin, args.listen) {
         Ok(control) => control,
         Err(message) => return fail(message),
     };
@@ -118,9 +72,7 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
         }
     };
     config.latency = Duration::from_millis(args.latency_ms);
-    let generated = matches!(control, ControlAccess::GeneratedToken);
-    let open = matches!(control, ControlAccess::Open);
-    config.control = control;
+    config.control = control.clone();
     config.db.clone_from(&args.db);
     config.callback_retry.max_attempts = args.callback_attempts.max(1);
     config.callback_retry.initial_backoff = Duration::from_millis(args.callback_backoff_ms);
@@ -144,20 +96,7 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
             "paygate simulator listening on {} (Ctrl-C to stop)",
             sim.base_url()
         );
-        match sim.admin_token() {
-            // The only place a generated token ever appears.
-            Some(token) if generated => eprintln!(
-                "paygate simulator admin token: {} (send `Authorization: Bearer <token>` to /_sim/ and /hub2/_sim/; set {ADMIN_TOKEN_VAR} or --admin-token to choose it)",
-                token.reveal()
-            ),
-            _ => {}
-        }
-        if open {
-            tracing::warn!(
-                addr = %sim.addr,
-                "the control API runs without an admin token (--no-admin-token): anyone who reaches this port can read, force and reset every merchant's data"
-            );
-        }
+        announce(&sim, &control);
         if let Err(err) = tokio::signal::ctrl_c().await {
             tracing::error!(error = %err, "cannot wait for Ctrl-C");
         }
