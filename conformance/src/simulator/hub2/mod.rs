@@ -200,6 +200,15 @@ pub use config::{
     DEMO_HUB2_WEBHOOK_SECRET, PERMISSION_DELEGATED_PAYMENT, PERMISSION_DELEGATED_TRANSFER,
 };
 pub use fees::{FeeModel, DEFAULT_FEE_RATE_BPS};
+
+/// The largest amount the HUB2 simulator takes in a payment intent or a
+/// transfer: 10^12 units of the currency. HUB2's documentation states no
+/// maximum; this is the simulator's own bound (a thousand billion XOF,
+/// far above any real payment) chosen so that about nine million such
+/// amounts fit in a balance before the checked arithmetic would refuse
+/// one. A larger amount is refused with 400 `invalid-amount`, naming the
+/// maximum.
+pub const MAX_HUB2_AMOUNT: i64 = 1_000_000_000_000;
 pub use store::{Hub2Store, WebhookDelivery};
 
 use super::admin::RequireAdmin;

@@ -78,7 +78,9 @@ pub(super) async fn get_balance(
                     && in_progress(&r.transfer.status)
             })
             .map(|r| r.transfer.amount)
-            .sum();
+            // Never wraps: each reserved amount was debited from the
+            // account, so their sum is at most what the account held.
+            .fold(0i64, i64::saturating_add);
         let accounts = *store.accounts(&caller.merchant_id, caller.env, currency);
         balance.collection_account.push(AccountBalance {
             amount: accounts.collection,
@@ -88,7 +90,7 @@ pub(super) async fn get_balance(
             date: now.clone(),
         });
         balance.transfer_account.push(AccountBalance {
-            amount: accounts.transfer + reserved,
+            amount: accounts.transfer.saturating_add(reserved),
             available_balance: accounts.transfer,
             reserved_balance: Some(reserved),
             currency: Currency::from(currency),

@@ -9,6 +9,7 @@ use paygate::hub2::models::Currency;
 use serde::de::DeserializeOwned;
 
 use crate::simulator::hub2::error::Hub2ApiError;
+use crate::simulator::hub2::MAX_HUB2_AMOUNT;
 use crate::simulator::SimulatorState;
 
 /// A JSON request body of type `T`, read as [`read_json`] does.
@@ -82,12 +83,21 @@ pub(super) fn check_reference(field: &'static str, value: &str) -> Result<(), Hu
     }
 }
 
-/// 400 `invalid-amount` unless the amount is positive.
+/// 400 `invalid-amount` unless the amount is positive and at most
+/// [`MAX_HUB2_AMOUNT`].
 pub(super) fn check_amount(amount: i64) -> Result<(), Hub2ApiError> {
     if amount <= 0 {
         return Err(Hub2ApiError::invalid(
             "amount",
             format!("amount must be a positive integer, not {amount}"),
+        ));
+    }
+    if amount > MAX_HUB2_AMOUNT {
+        return Err(Hub2ApiError::invalid(
+            "amount",
+            format!(
+                "amount must be at most {MAX_HUB2_AMOUNT} (the simulator's maximum; HUB2 documents none), not {amount}"
+            ),
         ));
     }
     Ok(())

@@ -181,9 +181,17 @@ pub(crate) fn finish_transfer(
         let transfer = record.transfer.clone();
         let (env, delegated) = (record.env, record.delegated);
         if !success && !delegated {
-            store
-                .accounts(&transfer.merchant_id, env, transfer.currency.as_str())
-                .transfer += transfer.amount;
+            let account = store.accounts(&transfer.merchant_id, env, transfer.currency.as_str());
+            // Gives back what was debited when the transfer was accepted;
+            // checked all the same (credits may have come in since).
+            match account.transfer.checked_add(transfer.amount) {
+                Some(balance) => account.transfer = balance,
+                None => tracing::error!(
+                    transfer_id = %transfer.id,
+                    amount = transfer.amount,
+                    "HUB2 transfer account not refunded: the balance would overflow"
+                ),
+            }
         }
         (transfer, env)
     };
