@@ -364,7 +364,7 @@ async fn msisdn_table_drives_the_outcome() {
     };
     assert_error(&auth("12a4", &otp["token"]).await, 400);
     let other = api.intent(10).await;
-    assert_error(&auth("1234", &other["token"]).await, 403);
+    assert_error(&auth("1234", &other["token"]).await, 401);
     assert_error(&auth("1234", &json!("not.a.token")).await, 401);
     let accepted = auth("1234", &otp["token"]).await;
     assert_eq!(accepted.status, 201, "{}", accepted.body);
@@ -422,7 +422,7 @@ async fn msisdn_table_drives_the_outcome() {
     // A token of another intent is refused.
     let mut stolen = api.intent(10).await;
     stolen["token"] = other["token"].clone();
-    assert_error(&api.pay(&stolen, "0700000099", None).await, 403);
+    assert_error(&api.pay(&stolen, "0700000099", None).await, 401);
     sim.shutdown().await;
 }
 

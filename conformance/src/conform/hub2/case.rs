@@ -66,7 +66,7 @@ pub enum Hub2Case {
     NoAttemptWhilePending,
     /// Every attempt carries one fee at the rate `GET /_sim/fees` gives.
     Fees,
-    /// The token of another intent: 403; a forged token: 401.
+    /// The token of another intent, and a forged token: 401.
     WrongToken,
     /// A reference with a forbidden character: the client refuses it
     /// without sending, the target answers 400 naming the field.

@@ -137,6 +137,55 @@ pub struct RateLimit {
     pub window: Duration,
 }
 
+/// How long a payment-intent token stays valid by default: 24 hours.
+/// HUB2's documentation says the token is a JWT but not how long it lasts;
+/// this is the simulator's choice: long enough for any checkout and its
+/// retries, short enough that a leaked token stops working.
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The secret that signs payment-intent tokens. Its `Debug` never shows
+/// it.
+#[derive(Clone)]
+pub struct TokenKey(Vec<u8>);
+
+impl TokenKey {
+    /// A key of these bytes (for reproducible runs and tests).
+    pub fn new(secret: impl AsRef<[u8]>) -> TokenKey {
+        TokenKey(secret.as_ref().to_vec())
+    }
+
+    /// 32 random bytes from the operating system. If the system cannot
+    /// give any (it practically always can), a key from the process's
+    /// randomly seeded hasher and the time; never a constant.
+    pub fn random() -> TokenKey {
+        let mut bytes = [0u8; 32];
+        if getrandom::fill(&mut bytes).is_err() {
+            use std::hash::{BuildHasher, Hasher};
+            for chunk in bytes.chunks_mut(8) {
+                let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+                hasher.write_u128(
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_nanos()),
+                );
+                chunk.copy_from_slice(&hasher.finish().to_le_bytes()[..chunk.len()]);
+            }
+        }
+        TokenKey(bytes.to_vec())
+    }
+
+    /// The key's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for TokenKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenKey(<redacted>)")
+    }
+}
+
 /// The HUB2 side of the simulator.
 #[derive(Clone, Debug)]
 pub struct Hub2Config {
@@ -149,8 +198,12 @@ pub struct Hub2Config {
     /// while it is NOT `processing` / `action_required` (transfers: not
     /// `created` / `pending`); default 3 per 5 s.
     pub poll_limit: RateLimit,
-    /// The key of the payment-intent tokens (HS256).
-    pub token_secret: String,
+    /// The key of the payment-intent tokens (HS256): random for each run
+    /// unless configured (`hub2.token_key` in the merchants file).
+    pub token_key: TokenKey,
+    /// How long a payment-intent token is valid after it is issued
+    /// (`exp` = `iat` + this); default [`DEFAULT_TOKEN_LIFETIME`].
+    pub token_lifetime: Duration,
     /// The fee model of merchants without their own; default
     /// [`super::fees::DEFAULT_FEE_RATE_BPS`].
     pub fees: FeeModel,
@@ -168,7 +221,8 @@ impl Default for Hub2Config {
                 requests: 3,
                 window: Duration::from_secs(5),
             },
-            token_secret: "paygate-hub2-simulator-token-secret".into(),
+            token_key: TokenKey::random(),
+            token_lifetime: DEFAULT_TOKEN_LIFETIME,
             fees: FeeModel::default(),
         }
     }
@@ -233,6 +287,10 @@ pub(crate) struct Hub2Section {
     poll_limit: Option<RateLimitEntry>,
     #[serde(default)]
     fees: Option<FeeModel>,
+    #[serde(default)]
+    token_key: Option<String>,
+    #[serde(default)]
+    token_lifetime_s: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -289,6 +347,24 @@ impl Hub2Section {
         }
         if let Some(fees) = self.fees {
             config.fees = check_fees("hub2.fees", fees)?;
+        }
+        if let Some(key) = self.token_key {
+            if key.len() < 16 {
+                return Err((
+                    "hub2.token_key".into(),
+                    "must be at least 16 bytes (omit it for a random key per run)".into(),
+                ));
+            }
+            config.token_key = TokenKey::new(key);
+        }
+        if let Some(seconds) = self.token_lifetime_s {
+            if seconds == 0 || seconds > 366 * 24 * 60 * 60 {
+                return Err((
+                    "hub2.token_lifetime_s".into(),
+                    format!("must be between 1 and 31622400 (a year), not {seconds}"),
+                ));
+            }
+            config.token_lifetime = Duration::from_secs(seconds);
         }
         let mut seen_keys: Vec<String> = Vec::new();
         for (i, entry) in self.merchants.into_iter().enumerate() {

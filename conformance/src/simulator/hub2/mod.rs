@@ -29,9 +29,11 @@
 //! | `/delegated/payments` without `Api.delegated_payment_create` (`/delegated/transfers`: `Api.delegated_transfer_create`) | 403 `Forbidden`, the message names the permission |
 //!
 //! `POST /payment-intents/{id}/payments` and `/authentication` take no key:
-//! the intent's `token` (an HS256 JWT whose payload holds `intentId`,
-//! `merchantId`, `mode`, `iat`) goes in the body. A token that is not one
-//! of the simulator's gets 401; a valid token of another intent gets 403.
+//! the intent's `token` (an HS256 JWT signed with this run's
+//! [`TokenKey`], random unless configured, whose payload holds `intentId`,
+//! `merchantId`, `mode`, `iat` and `exp`) goes in the body. Anything but
+//! an unexpired HS256 token of this key for this intent, its merchant and
+//! its mode gets 401.
 //!
 //! Every refusal is the spec's `Error` body `{status, code, message,
 //! request_id}` with a unique `request_id`; `code` is the HTTP reason
@@ -195,9 +197,10 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 pub use config::{
-    Hub2ApiKey, Hub2Config, Hub2Environment, Hub2Merchant, RateLimit, DEMO_HUB2_LIMITED_KEY,
-    DEMO_HUB2_LIVE_KEY, DEMO_HUB2_MERCHANT_ID, DEMO_HUB2_SANDBOX_BALANCE, DEMO_HUB2_SANDBOX_KEY,
-    DEMO_HUB2_WEBHOOK_SECRET, PERMISSION_DELEGATED_PAYMENT, PERMISSION_DELEGATED_TRANSFER,
+    Hub2ApiKey, Hub2Config, Hub2Environment, Hub2Merchant, RateLimit, TokenKey,
+    DEFAULT_TOKEN_LIFETIME, DEMO_HUB2_LIMITED_KEY, DEMO_HUB2_LIVE_KEY, DEMO_HUB2_MERCHANT_ID,
+    DEMO_HUB2_SANDBOX_BALANCE, DEMO_HUB2_SANDBOX_KEY, DEMO_HUB2_WEBHOOK_SECRET,
+    PERMISSION_DELEGATED_PAYMENT, PERMISSION_DELEGATED_TRANSFER,
 };
 pub use fees::{FeeModel, DEFAULT_FEE_RATE_BPS};
 

@@ -36,7 +36,7 @@ pub(super) async fn create_intent(
         request.purchase_reference,
         request.amount,
         request.currency,
-    );
+    )?;
     insert_intent(&state, &caller, intent.clone(), false);
     Ok((StatusCode::CREATED, Json(intent)))
 }
@@ -49,11 +49,11 @@ pub(super) fn new_intent(
     purchase_reference: String,
     amount: i64,
     currency: Currency,
-) -> PaymentIntent {
+) -> Result<PaymentIntent, Hub2ApiError> {
     let id = state.hub2_id("pi_");
     let now = iso_now();
-    PaymentIntent {
-        token: make_token(state, &id, &caller.merchant_id, caller.env),
+    Ok(PaymentIntent {
+        token: make_token(state, &id, &caller.merchant_id, caller.env)?,
         id,
         created_at: now.clone(),
         updated_at: now,
@@ -65,7 +65,7 @@ pub(super) fn new_intent(
         status: PaymentIntentStatus::PaymentRequired,
         payments: Vec::new(),
         mode: caller.mode(),
-    }
+    })
 }
 
 /// Stores the intent (`delegated`: made by `/delegated/payments`) and

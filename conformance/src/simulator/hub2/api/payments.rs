@@ -144,7 +144,7 @@ pub(super) async fn delegated_payment(
         request.purchase_reference,
         request.amount,
         request.currency,
-    );
+    )?;
     let id = intent.id.clone();
     insert_intent(&state, &caller, intent, true);
     let intent = start_payment(&state, &id, attempt, plan)?;

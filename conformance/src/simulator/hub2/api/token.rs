@@ -1,115 +1,112 @@
-//! Payment-intent tokens: an HS256 JWT keyed with the simulator's secret,
+//! Payment-intent tokens: an HS256 JWT keyed with this run's token key,
 //! handed out with each intent, that the device-side routes
 //! (`/payment-intents/{id}/payments` and `/authentication`) take in the
 //! body instead of an API key. [`IntentToken`] reads such a body and
-//! checks its token against the intent of the path.
+//! checks its token against the intent of the path, its merchant, its
+//! environment and its expiry.
 
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use paygate::hub2::models::{AttemptPaymentRequest, AuthenticatePaymentRequest};
 use serde::de::DeserializeOwned;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
-use super::auth::constant_time_eq;
 use super::input::read_json;
 use crate::simulator::hub2::config::Hub2Environment;
 use crate::simulator::hub2::error::Hub2ApiError;
-use crate::simulator::hub2::mac_bytes;
 use crate::simulator::SimulatorState;
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/// Base64url without padding.
-fn b64url(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 4 / 3 + 3);
-    for chunk in bytes.chunks(3) {
-        let n = (u32::from(chunk[0]) << 16)
-            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*chunk.get(2).unwrap_or(&0));
-        let chars = chunk.len() + 1;
-        for i in 0..chars {
-            out.push(B64[((n >> (18 - 6 * i)) & 63) as usize] as char);
-        }
-    }
-    out
+/// What a payment-intent token says.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Claims {
+    intent_id: String,
+    merchant_id: String,
+    mode: String,
+    iat: u64,
+    exp: u64,
 }
 
-/// Decodes base64url without padding; `None` on a character outside the
-/// alphabet.
-fn b64url_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let mut acc = 0u32;
-    let mut bits = 0;
-    for c in text.bytes() {
-        let v = B64.iter().position(|b| *b == c)? as u32;
-        acc = (acc << 6) | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
-/// A payment-intent token: an HS256 JWT keyed with the simulator's secret,
-/// whose payload holds `intentId`, `merchantId`, `mode` and `iat`.
+/// A payment-intent token: an HS256 JWT keyed with this run's
+/// [`TokenKey`](crate::simulator::hub2::TokenKey), whose payload holds
+/// `intentId`, `merchantId`, `mode`, `iat` and `exp`.
 pub(super) fn make_token(
     state: &SimulatorState,
     intent_id: &str,
     merchant_id: &str,
     env: Hub2Environment,
-) -> String {
-    let header = b64url(br#"{"alg":"HS256","typ":"JWT"}"#);
-    let iat = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let payload = json!({
-        "intentId": intent_id,
-        "merchantId": merchant_id,
-        "mode": env.as_str(),
-        "iat": iat,
-    });
-    let payload = b64url(payload.to_string().as_bytes());
-    let signing_input = format!("{header}.{payload}");
-    let signature = mac_bytes(
-        state.config().hub2.token_secret.as_bytes(),
-        signing_input.as_bytes(),
-    );
-    format!("{signing_input}.{}", b64url(&signature))
+) -> Result<String, Hub2ApiError> {
+    let hub2 = &state.config().hub2;
+    let iat = unix_now();
+    let claims = Claims {
+        intent_id: intent_id.to_owned(),
+        merchant_id: merchant_id.to_owned(),
+        mode: env.as_str().to_owned(),
+        iat,
+        exp: iat.saturating_add(hub2.token_lifetime.as_secs()),
+    };
+    encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(hub2.token_key.as_bytes()),
+    )
+    .map_err(|e| {
+        tracing::error!(error = %e, "cannot sign a payment-intent token");
+        // HS256 over these claims cannot fail (no key parsing, plain
+        // serialisation); answered as HUB2's listed 5XX should it ever.
+        Hub2ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "the payment-intent token could not be signed",
+        )
+    })
 }
 
-/// Checks a token for intent `intent_id`: 401 if it is not a valid token,
-/// 403 if it is one of another intent.
+/// Checks a token for intent `intent_id`: 401 (the status HUB2's spec
+/// lists for the device-side routes) unless it is an HS256 token signed
+/// with this run's key, not expired, for this intent, its merchant and its
+/// environment. The algorithm is pinned (`alg: none`, HS512 or RS256
+/// headers are refused), `exp` is required and checked without leeway.
 fn check_token(state: &SimulatorState, token: &str, intent_id: &str) -> Result<(), Hub2ApiError> {
-    let invalid = || Hub2ApiError::unauthorized("Invalid payment intent token");
-    let mut parts = token.split('.');
-    let (Some(header), Some(payload), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(invalid());
+    let invalid =
+        |why: &str| Hub2ApiError::unauthorized(format!("Invalid payment intent token: {why}"));
+    let hub2 = &state.config().hub2;
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.leeway = 0;
+    validation.set_required_spec_claims(&["exp"]);
+    let claims = decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(hub2.token_key.as_bytes()),
+        &validation,
+    )
+    .map_err(|e| match e.kind() {
+        jsonwebtoken::errors::ErrorKind::ExpiredSignature => invalid("it has expired"),
+        _ => invalid("not a token this simulator issued"),
+    })?
+    .claims;
+    if claims.intent_id != intent_id {
+        return Err(invalid("it was issued for another payment intent"));
+    }
+    let owner = {
+        let store = state.hub2_store();
+        store
+            .intents
+            .get(intent_id)
+            .map(|record| (record.intent.merchant_id.clone(), record.env))
     };
-    let expected = mac_bytes(
-        state.config().hub2.token_secret.as_bytes(),
-        format!("{header}.{payload}").as_bytes(),
-    );
-    let given = b64url_decode(signature).ok_or_else(invalid)?;
-    if !constant_time_eq(&expected, &given) {
-        return Err(invalid());
+    match owner {
+        Some((merchant, env)) if merchant == claims.merchant_id && env.as_str() == claims.mode => {
+            Ok(())
+        }
+        Some(_) => Err(invalid("its merchant or mode is not the intent's")),
+        // The handler answers 404 for an unknown intent.
+        None => Ok(()),
     }
-    let payload: serde_json::Value = b64url_decode(payload)
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(invalid)?;
-    let token_intent = payload
-        .get("intentId")
-        .and_then(serde_json::Value::as_str)
-        .ok_or_else(invalid)?;
-    if token_intent != intent_id {
-        return Err(Hub2ApiError::forbidden(
-            "This token was issued for another payment intent",
-        ));
-    }
-    Ok(())
 }
 
 /// A request body that carries a payment-intent token.
@@ -132,7 +129,7 @@ impl CarriesToken for AuthenticatePaymentRequest {
 
 /// The JSON body `T` of a device-side route, whose token is the one of the
 /// intent `{id}` of the path: the body is read first (413 / 400 as
-/// [`read_json`]), then the token checked (401 / 403 as [`check_token`]).
+/// [`read_json`]), then the token checked (401 as [`check_token`]).
 pub(super) struct IntentToken<T>(pub(super) T);
 
 impl<T> FromRequest<SimulatorState> for IntentToken<T>
