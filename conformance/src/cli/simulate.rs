@@ -34,6 +34,11 @@ pub struct SimulateArgs {
     /// Callback delivery attempts in all, the first one included.
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub callback_attempts: u32,
+    /// On SIGTERM or SIGINT (Ctrl-C): milliseconds requests in flight get
+    /// to finish after the simulator stops accepting connections; then it
+    /// exits 0 (pending callbacks stay in the `--db` outbox).
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub shutdown_grace_ms: u64,
     /// Milliseconds to wait after the first failed callback attempt
     /// (doubling after each failure, at most 5 s or this, whichever is
     /// larger).
@@ -93,15 +98,56 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
             Err(err) => return fail(err),
         };
         eprintln!(
-            "paygate simulator listening on {} (Ctrl-C to stop)",
+            "paygate simulator listening on {} (Ctrl-C or SIGTERM to stop)",
             sim.base_url()
         );
         announce(&sim, &control);
-        if let Err(err) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %err, "cannot wait for Ctrl-C");
+        let signal = stop_signal().await;
+        let grace = Duration::from_millis(args.shutdown_grace_ms);
+        tracing::warn!(
+            signal,
+            grace_ms = args.shutdown_grace_ms,
+            "shutting down: no new connections; requests in flight finish"
+        );
+        if sim.shutdown_within(grace).await {
+            eprintln!("paygate simulator stopped ({signal}): every request in flight was answered");
+        } else {
+            eprintln!(
+                "paygate simulator stopped ({signal}): connections still open after {} ms were dropped",
+                args.shutdown_grace_ms
+            );
         }
-        tracing::info!("shutting down");
-        sim.shutdown().await;
         ExitCode::SUCCESS
     })
+}
+
+/// Waits for SIGTERM (what process supervisors and container runtimes
+/// send) or SIGINT (Ctrl-C); returns which. If a handler cannot be
+/// installed, waits for the other one alone.
+async fn stop_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = term.recv() => return "SIGTERM",
+                result = tokio::signal::ctrl_c() => {
+                    if let Err(err) = result {
+                        tracing::error!(error = %err, "cannot wait for Ctrl-C; waiting for SIGTERM");
+                        term.recv().await;
+                        return "SIGTERM";
+                    }
+                    return "SIGINT";
+                }
+            },
+            Err(err) => tracing::error!(error = %err, "cannot wait for SIGTERM; Ctrl-C only"),
+        }
+    }
+    match tokio::signal::ctrl_c().await {
+        Ok(()) => "SIGINT",
+        Err(err) => {
+            tracing::error!(error = %err, "cannot wait for Ctrl-C either: serving until killed");
+            std::future::pending().await
+        }
+    }
 }

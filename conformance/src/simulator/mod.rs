@@ -458,18 +458,28 @@ impl RunningSimulator {
         self.state.admin_token()
     }
 
-    /// Stops serving and stops background work.
-    pub async fn shutdown(mut self) {
-        self.state.stop_background();
+    /// Stops serving and stops background work, giving requests in flight
+    /// up to 5 s to finish ([`RunningSimulator::shutdown_within`]).
+    pub async fn shutdown(self) {
+        self.shutdown_within(Duration::from_secs(5)).await;
+    }
+
+    /// Graceful shutdown: stops accepting connections, lets the requests
+    /// in flight finish (each answered after its commit, as always) for at
+    /// most `grace`, then stops background work (outcome timers, callback
+    /// deliveries; with a database, pending callbacks stay in the outbox
+    /// and resume on the next start). Returns whether every connection
+    /// ended within `grace` (else the rest are dropped).
+    pub async fn shutdown_within(mut self, grace: Duration) -> bool {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if tokio::time::timeout(Duration::from_secs(5), &mut self.server)
-            .await
-            .is_err()
-        {
+        let finished = tokio::time::timeout(grace, &mut self.server).await.is_ok();
+        if !finished {
             self.server.abort();
         }
+        self.state.stop_background();
+        finished
     }
 }
 

@@ -158,6 +158,66 @@ CREATE TABLE IF NOT EXISTS callback_attempts (
 );
 ";
 
+/// What an SQLite error opening the file means, for the person who gave
+/// `--db`: `what` with the likely cause appended.
+fn why(what: &str, err: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode;
+    let cause = match err.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => {
+            "the file is not an SQLite database (a text file, random bytes, or encrypted?); \
+             give --db a new path or a file this simulator wrote"
+        }
+        Some(ErrorCode::DatabaseCorrupt) => {
+            "the database file is corrupt; move it aside and start with a new path"
+        }
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            "the file is locked by another process (another simulator on the same --db?)"
+        }
+        Some(ErrorCode::ReadOnly | ErrorCode::PermissionDenied | ErrorCode::CannotOpen) => {
+            "the file or its folder cannot be written"
+        }
+        _ => return what.to_owned(),
+    };
+    format!("{what} ({cause})")
+}
+
+/// Refuses an SQLite database of something else: one that has tables but
+/// not the simulator's `meta` table, or a `meta` table without the
+/// simulator's columns.
+fn check_foreign(conn: &Connection) -> Result<(), String> {
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .and_then(|mut stmt| {
+            stmt.query_map([], |row| row.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(|e| format!("{}: {e}", why("cannot list the tables", &e)))?;
+    if tables.is_empty() {
+        return Ok(());
+    }
+    let ours = [
+        "meta",
+        "transactions",
+        "replies",
+        "outbox",
+        "callback_attempts",
+    ];
+    let foreign: Vec<&String> = tables
+        .iter()
+        .filter(|t| !ours.contains(&t.as_str()))
+        .collect();
+    if !tables.iter().any(|t| t == "meta") || !foreign.is_empty() {
+        let shown: Vec<&str> = tables.iter().take(8).map(String::as_str).collect();
+        return Err(format!(
+            "not a paygate simulator database: it holds tables {} (the simulator's are {}); \
+             give --db a new path or a file this simulator wrote",
+            shown.join(", "),
+            ours.join(", ")
+        ));
+    }
+    Ok(())
+}
+
 /// One SQLite connection (the store's mutex serialises its use).
 pub(crate) struct Db {
     conn: Connection,
@@ -188,17 +248,17 @@ impl Db {
             path: path.display().to_string(),
             message: format!("{what}: {err}"),
         };
-        let conn = Connection::open(path).map_err(|e| fail("cannot open", &e))?;
+        let conn = Connection::open(path).map_err(|e| fail(&why("cannot open", &e), &e))?;
         // One simulator per file: the exclusive lock is taken by the first
         // write (the schema, below) and held until the process ends (the
         // kernel drops it when the process dies, so a restart after a
         // SIGKILL gets it at once). A second simulator on the same file
         // fails to start instead of handing out the same serials.
         conn.execute_batch("PRAGMA busy_timeout=2000; PRAGMA locking_mode=EXCLUSIVE;")
-            .map_err(|e| fail("cannot set pragmas", &e))?;
+            .map_err(|e| fail(&why("cannot set pragmas", &e), &e))?;
         let mode: String = conn
             .query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))
-            .map_err(|e| fail("cannot switch to WAL (is another simulator using it?)", &e))?;
+            .map_err(|e| fail(&why("cannot switch to WAL", &e), &e))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(fail(
                 "cannot switch to WAL",
@@ -206,13 +266,13 @@ impl Db {
             ));
         }
         conn.execute_batch("PRAGMA synchronous=NORMAL;")
-            .map_err(|e| fail("cannot set pragmas", &e))?;
-        conn.execute_batch(SCHEMA).map_err(|e| {
-            fail(
-                "cannot create the schema (is another simulator using it?)",
-                &e,
-            )
+            .map_err(|e| fail(&why("cannot set pragmas", &e), &e))?;
+        check_foreign(&conn).map_err(|message| StoreError {
+            path: path.display().to_string(),
+            message,
         })?;
+        conn.execute_batch(SCHEMA)
+            .map_err(|e| fail(&why("cannot create the schema", &e), &e))?;
         let db = Db {
             conn,
             path: path.to_owned(),

@@ -756,6 +756,29 @@ impl SimProcess {
         }
     }
 
+    /// SIGTERM, and the exit status (waits at most `within`; SIGKILL and
+    /// panic after that).
+    pub fn terminate(&mut self, within: Duration) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let sent = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "kill -TERM failed");
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("paygate simulate did not exit within {within:?} of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// SIGKILL, and reap.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
