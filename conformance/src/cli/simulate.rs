@@ -34,6 +34,19 @@ pub struct SimulateArgs {
     /// Callback delivery attempts in all, the first one included.
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub callback_attempts: u32,
+    /// Milliseconds a client has to send a request head, from connecting
+    /// or from the previous answer on a kept-alive connection (so also the
+    /// idle keep-alive timeout); then the connection is closed.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub header_timeout_ms: u64,
+    /// Milliseconds a client has to send a request body after its head;
+    /// then the request is answered 408 and the connection closed.
+    #[arg(long, value_name = "N", default_value_t = 30_000)]
+    pub body_timeout_ms: u64,
+    /// Connections served at once; further clients wait in the listen
+    /// backlog until one closes.
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
     /// On SIGTERM or SIGINT (Ctrl-C): milliseconds requests in flight get
     /// to finish after the simulator stops accepting connections; then it
     /// exits 0 (pending callbacks stay in the `--db` outbox).
@@ -79,6 +92,11 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
     config.latency = Duration::from_millis(args.latency_ms);
     config.control = control.clone();
     config.db.clone_from(&args.db);
+    config.connections = simulator::ConnectionLimits {
+        header_timeout: Duration::from_millis(args.header_timeout_ms.max(1)),
+        body_timeout: Duration::from_millis(args.body_timeout_ms.max(1)),
+        max_connections: args.max_connections as usize,
+    };
     config.callback_retry.max_attempts = args.callback_attempts.max(1);
     config.callback_retry.initial_backoff = Duration::from_millis(args.callback_backoff_ms);
     config.callback_retry.max_backoff = config

@@ -30,6 +30,9 @@ pub const NOT_FOUND: i64 = 10404;
 pub const METHOD_NOT_ALLOWED: i64 = 10405;
 /// `order_id` reused with a different request.
 pub const CONFLICT: i64 = 10409;
+/// HTTP 408: the body did not arrive within the simulator's body timeout
+/// (`--body-timeout-ms`); the connection is closed.
+pub const REQUEST_TIMEOUT: i64 = 10408;
 /// Body too large.
 pub const PAYLOAD_TOO_LARGE: i64 = 10413;
 /// Body is not JSON.

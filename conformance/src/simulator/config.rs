@@ -137,6 +137,37 @@ pub struct SimulatorConfig {
     /// Default [`ControlAccess::GeneratedToken`]: a random admin token,
     /// read with [`RunningSimulator::admin_token`](super::RunningSimulator::admin_token).
     pub control: ControlAccess,
+    /// Timeouts and the bound on connections; see [`ConnectionLimits`].
+    pub connections: ConnectionLimits,
+}
+
+/// How long a client may take, and how many may be connected at once.
+/// A client that sends its request head too slowly, its body too slowly
+/// or keeps a connection idle is disconnected, so slow or idle clients
+/// cannot hold the simulator's memory or its connection slots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// From the connection's start (or the end of the previous answer on
+    /// a kept-alive connection) to the end of the request head; past it
+    /// the connection is closed (HTTP/1 answers 408 when part of a head
+    /// came). Default 10 s. This is also the idle keep-alive timeout.
+    pub header_timeout: Duration,
+    /// From the end of the head to the end of the body; past it the
+    /// request is answered 408 and the connection closed. Default 30 s.
+    pub body_timeout: Duration,
+    /// At most this many connections at once; further clients wait in the
+    /// listen backlog until one closes. Default 1024.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+        }
+    }
 }
 
 /// The demo merchant's public id.
@@ -158,6 +189,7 @@ impl Default for SimulatorConfig {
             hub2: super::hub2::Hub2Config::default(),
             db: None,
             control: ControlAccess::default(),
+            connections: ConnectionLimits::default(),
         }
     }
 }

@@ -131,6 +131,7 @@ mod operation;
 pub mod outcome;
 pub mod persist;
 mod self_url;
+mod serve;
 pub mod state;
 mod transaction;
 mod wire;
@@ -149,8 +150,8 @@ use tokio::sync::{oneshot, watch};
 
 pub use admin::{AdminToken, ControlAccess, ADMIN_TOKEN_VAR};
 pub use config::{
-    CallbackRetry, Merchant, SimulatorConfig, SimulatorError, DEMO_MERCHANT_ID, DEMO_PUBLIC_ID,
-    DEMO_SECRET_KEY,
+    CallbackRetry, ConnectionLimits, Merchant, SimulatorConfig, SimulatorError, DEMO_MERCHANT_ID,
+    DEMO_PUBLIC_ID, DEMO_SECRET_KEY,
 };
 pub use operation::OperationKind;
 pub use persist::{OutboxEntry, StoreError};
@@ -479,6 +480,14 @@ impl RunningSimulator {
             self.server.abort();
         }
         self.state.stop_background();
+        // Background tasks see the stop at their next await and drop
+        // their handle on the state (and so on the database): wait for
+        // that, briefly, so a simulator started next on the same file
+        // finds it free.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        while Arc::strong_count(&self.state.0) > 1 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         finished
     }
 }
@@ -514,19 +523,8 @@ pub async fn start(
     state.resume();
     let app = router(state.clone());
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        let served = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = stopped.await;
-        })
-        .await;
-        if let Err(err) = served {
-            tracing::error!(error = %err, "simulator server stopped");
-        }
-    });
+    let limits = state.config().connections;
+    let server = tokio::spawn(serve::serve(listener, app, limits, stopped));
     tracing::info!(%addr, "gateway simulator listening");
     Ok(RunningSimulator {
         addr,

@@ -247,6 +247,12 @@ async fn read_body(headers: &HeaderMap, body: Body, max: usize) -> Result<Bytes,
         let err = err.into_inner();
         if err.is::<http_body_util::LengthLimitError>() {
             too_large()
+        } else if crate::simulator::serve::is_body_timeout(err.as_ref()) {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                codes::REQUEST_TIMEOUT,
+                "the body did not arrive within the body timeout",
+            )
         } else {
             // The client stopped sending (a cut connection, a short
             // Content-Length, a broken chunk): not a size problem.

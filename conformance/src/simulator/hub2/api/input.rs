@@ -35,11 +35,21 @@ pub(super) async fn read_json<T: DeserializeOwned>(
     body: Body,
 ) -> Result<T, Hub2ApiError> {
     let max = state.config().max_body_bytes;
-    let bytes = axum::body::to_bytes(body, max).await.map_err(|_| {
-        Hub2ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the body is larger than {max} bytes"),
-        )
+    let bytes = axum::body::to_bytes(body, max).await.map_err(|err| {
+        let err = err.into_inner();
+        if crate::simulator::serve::is_body_timeout(err.as_ref()) {
+            Hub2ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "the body did not arrive within the body timeout",
+            )
+        } else if err.is::<http_body_util::LengthLimitError>() {
+            Hub2ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the body is larger than {max} bytes"),
+            )
+        } else {
+            Hub2ApiError::bad_request(format!("the body could not be read to its end: {err}"))
+        }
     })?;
     if bytes.is_empty() {
         return Err(Hub2ApiError::bad_request("a JSON body is required"));
