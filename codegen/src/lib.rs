@@ -46,6 +46,7 @@ pub use error::{Error, Warning};
 pub use hub2_facts::{
     generate_hub2_providers, hub2_facts_citations, hub2_facts_seed_files, FactsSource,
 };
+pub use load::{MAX_FLOW_DEPTH, MAX_INPUT_BYTES};
 
 /// An OpenAPI 3.0 document, as JSON or YAML text (detected by content).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -180,8 +180,22 @@ impl<'a> Lower<'a> {
         if let Some(index) = schemas.get_index_of(key) {
             self.major = index;
         }
+        // A component that is itself a `$ref` (an alias) recurses through
+        // `reference` without passing `schema`'s depth check: count it
+        // here, so a chain of aliases is bounded by the same limit.
         let result = match schema {
-            ReferenceOr::Reference { reference } => self.reference(reference, &home).map(|l| l.ty),
+            ReferenceOr::Reference { .. } if self.depth >= MAX_NESTING => {
+                Err(self.diag.spec_error(
+                    &home,
+                    format!("schemas nested (or referenced) more than {MAX_NESTING} levels deep"),
+                ))
+            }
+            ReferenceOr::Reference { reference } => {
+                self.depth += 1;
+                let ty = self.reference(reference, &home).map(|l| l.ty);
+                self.depth -= 1;
+                ty
+            }
             ReferenceOr::Item(schema) => self
                 .schema(schema, &home, Naming::Fixed(name), Some(key))
                 .map(|l| l.ty),

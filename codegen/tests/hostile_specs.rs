@@ -1,0 +1,108 @@
+//! Specs built to break the generator (issue 14, defect 5): each is an
+//! error naming where, quickly, never a crash.
+
+use std::time::{Duration, Instant};
+
+use paygate_codegen::{generate, Options, SpecSource, MAX_FLOW_DEPTH, MAX_INPUT_BYTES};
+
+fn run(text: String) -> (Result<String, String>, Duration) {
+    let started = Instant::now();
+    let out = generate(
+        &SpecSource::new("hostile.yaml", text),
+        None,
+        &Options::default(),
+    )
+    .map(|g| g.code)
+    .map_err(|e| e.to_string());
+    (out, started.elapsed())
+}
+
+const HEAD: &str =
+    "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n";
+
+#[test]
+fn ten_thousand_ref_aliases_are_an_error_naming_the_pointer() {
+    let mut text = HEAD.to_owned();
+    for i in 0..10_000 {
+        text.push_str(&format!(
+            "    A{i}: {{$ref: '#/components/schemas/A{}'}}\n",
+            i + 1
+        ));
+    }
+    text.push_str("    A10000: {type: string}\n");
+    let (out, _) = run(text);
+    let e = out.expect_err("an alias chain 10 000 long is refused");
+    assert!(e.contains("levels deep"), "{e}");
+    assert!(e.contains("#/components/schemas/A"), "{e}");
+}
+
+#[test]
+fn a_short_alias_chain_still_generates() {
+    let mut text = HEAD.to_owned();
+    text.push_str("    Holder:\n      type: object\n      properties:\n        v: {$ref: '#/components/schemas/A0'}\n");
+    for i in 0..10 {
+        text.push_str(&format!(
+            "    A{i}: {{$ref: '#/components/schemas/A{}'}}\n",
+            i + 1
+        ));
+    }
+    text.push_str("    A10: {type: string}\n");
+    let (out, _) = run(text);
+    let code = out.expect("ten aliases generate");
+    assert!(code.contains("pub struct Holder"), "{code}");
+}
+
+#[test]
+fn four_thousand_chained_objects_are_an_error_naming_the_pointer() {
+    let mut text = HEAD.to_owned();
+    for i in 0..4_000 {
+        text.push_str(&format!(
+            "    S{i}:\n      type: object\n      properties:\n        next: {{$ref: '#/components/schemas/S{}'}}\n",
+            i + 1
+        ));
+    }
+    text.push_str("    S4000: {type: string}\n");
+    let (out, _) = run(text);
+    let e = out.expect_err("refused");
+    assert!(
+        e.contains("levels deep") && e.contains("#/components/schemas/S"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_flow_list_nested_100_000_deep_fails_fast_naming_the_place() {
+    let text = format!("openapi: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let (out, took) = run(text);
+    let e = out.expect_err("refused");
+    assert!(
+        e.contains(&format!("nested more than {MAX_FLOW_DEPTH} deep")),
+        "{e}"
+    );
+    assert!(e.contains("line 1"), "{e}");
+    // Unbounded, the YAML parser took about a minute on this input.
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
+#[test]
+fn brackets_in_quotes_comments_and_plain_text_do_not_count() {
+    let deep = "[".repeat(200);
+    let text = format!(
+        "openapi: 3.0.3\ninfo: {{title: 't {deep}', version: '1', description: \"{deep}\"}}\n# {deep}\npaths: {{}}\ncomponents:\n  schemas:\n    S:\n      type: string\n      description: see {deep} here\n"
+    );
+    let (out, _) = run(text);
+    out.expect("a valid spec with brackets in text generates");
+}
+
+#[test]
+fn a_spec_over_the_size_limit_is_refused_before_parsing() {
+    let mut text = HEAD.to_owned();
+    let line = "    # padding padding padding padding padding padding padding padding\n";
+    while text.len() <= MAX_INPUT_BYTES {
+        text.push_str(line);
+    }
+    let (out, took) = run(text);
+    let e = out.expect_err("refused");
+    assert!(e.contains(&format!("at most {MAX_INPUT_BYTES}")), "{e}");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}
