@@ -97,3 +97,42 @@ async fn every_undefined_method_of_a_spec_path_is_405_with_allow() {
     assert!(checked > 30, "only {checked} method/path pairs");
     assert!(wrong.is_empty(), "{} of {checked}: {wrong:#?}", wrong.len());
 }
+
+/// HUB2's GET and DELETE operations do not list 400: a missing
+/// `Environment` header is read as the key's own environment (every key
+/// belongs to one; the seeds do not mention the header), and a value that
+/// is neither `sandbox` nor `live` gets the listed 403.
+#[tokio::test]
+async fn hub2_environment_header_answers_only_listed_statuses() {
+    let sim = start(SimulatorConfig::demo(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    for path in ["/balance", "/webhooks", "/payment-intents/pi_missing"] {
+        let url = format!("{}/hub2{path}", sim.base_url());
+        let missing = http
+            .get(&url)
+            .header("ApiKey", "demo-hub2-sandbox-key")
+            .header("MerchantId", "demo-hub2-merchant")
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        assert!(
+            matches!(missing, 200 | 404),
+            "GET {path} without Environment: {missing}"
+        );
+        let bogus = http
+            .get(&url)
+            .header("ApiKey", "demo-hub2-sandbox-key")
+            .header("MerchantId", "demo-hub2-merchant")
+            .header("Environment", "staging")
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        assert_eq!(bogus, 403, "GET {path} with Environment: staging");
+    }
+}

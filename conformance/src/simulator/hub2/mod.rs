@@ -24,7 +24,8 @@
 //! |---|---|
 //! | no `ApiKey`, or a key the simulator does not know | 401 `Unauthorized` |
 //! | `MerchantId` missing or not the key's merchant | 401 `Unauthorized` |
-//! | `Environment` missing or not `sandbox` / `live` | 400 `Bad Request` |
+//! | `Environment` missing | the key's own environment (the seeds never mention the header) |
+//! | `Environment` not `sandbox` / `live` | 403 `Forbidden`, the message names the value |
 //! | a sandbox key with `Environment: live` (or the reverse) | 403 `Forbidden`, the message names both |
 //! | `/delegated/payments` without `Api.delegated_payment_create` (`/delegated/transfers`: `Api.delegated_transfer_create`) | 403 `Forbidden`, the message names the permission |
 //!

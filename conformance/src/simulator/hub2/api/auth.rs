@@ -1,7 +1,7 @@
 //! Merchant authentication: the [`Caller`] extractor checks the `ApiKey`,
 //! `MerchantId` and `Environment` headers, and [`Permitted`] also the key's
 //! permission for a `/delegated/` route. Both refuse with the HUB2 error
-//! (401, 400 `invalid-Environment`, 403) before the body is read.
+//! (401, 403) before the body is read.
 
 use std::marker::PhantomData;
 
@@ -54,18 +54,17 @@ impl Caller {
             }
             Some(_) => {}
         }
+        // HUB2's seeds never mention the header and every key belongs to
+        // one environment: without it, the key's environment applies (no
+        // operation lists a 400 for it on GET or DELETE). A value that
+        // names no environment is refused with the 403 every
+        // authenticated operation lists.
         let env = match header(headers, "Environment") {
-            None => {
-                return Err(Hub2ApiError::invalid(
-                    "Environment",
-                    "Missing Environment header (sandbox or live)",
-                ))
-            }
+            None => api_key.environment,
             Some(text) => Hub2Environment::parse(text).ok_or_else(|| {
-                Hub2ApiError::invalid(
-                    "Environment",
-                    format!("Environment must be sandbox or live, not {text:?}"),
-                )
+                Hub2ApiError::forbidden(format!(
+                    "Environment must be sandbox or live, not {text:?}"
+                ))
             })?,
         };
         if env != api_key.environment {
