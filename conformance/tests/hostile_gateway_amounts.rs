@@ -45,8 +45,13 @@ async fn a_bulk_whose_total_overflows_u64_never_wraps() {
     let details = sign_raw(&format!(
         "{{\"merchant_id\":\"{DEMO_MERCHANT_ID}\",\"bulk_id\":\"huge-bulk\",\"page\":1,\"page_size\":10}}"
     ));
-    let (status, answer) =
-        post_raw(&sim, "payment_b2c/bulk/details", "application/json", details).await;
+    let (status, answer) = post_raw(
+        &sim,
+        "payment_b2c/bulk/details",
+        "application/json",
+        details,
+    )
+    .await;
     let value: Value = serde_json::from_slice(&answer).unwrap_or(Value::Null);
     assert_eq!(status, 200, "{value}");
     assert_eq!(value["total"], 3, "{value}");
