@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use paygate_conformance::simulator::hub2::MAX_HUB2_AMOUNT;
+use paygate_conformance::simulator::hub2::{Hub2Environment, MAX_HUB2_AMOUNT};
 use paygate_conformance::simulator::{start, RunningSimulator, SimulatorConfig};
 use serde_json::{json, Value};
 
@@ -66,6 +66,13 @@ impl Api {
     }
 
     async fn pay_and_wait(&self, intent: &Value) {
+        let status = self.pay_and_settle(intent).await;
+        assert_eq!(status, "successful", "{} never succeeded", intent["id"]);
+    }
+
+    /// Pays `intent` and waits for its final status (`successful` or
+    /// `failed`).
+    async fn pay_and_settle(&self, intent: &Value) -> String {
         let id = intent["id"].as_str().unwrap();
         let (status, body) = self
             .send(
@@ -87,12 +94,12 @@ impl Api {
                     None,
                 )
                 .await;
-            if now["status"] == "successful" {
-                return;
+            if let Some(status @ ("successful" | "failed")) = now["status"].as_str() {
+                return status.to_owned();
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        panic!("{id} never succeeded");
+        panic!("{id} never reached a final status");
     }
 
     async fn balances(&self) -> Value {
@@ -176,4 +183,44 @@ async fn balances_never_wrap() {
         assert!(collected > before, "nothing credited: {balance}");
         before = collected;
     }
+}
+
+/// A collection account near the top of `i64` (9 223 372 036 854 775 797
+/// XOF, reached after nine million maximal payments): a payment whose
+/// credit would overflow it fails as a payment, with a `payment.failed`
+/// webhook; it never wraps the balance nor reports `successful` while
+/// crediting nothing.
+#[tokio::test]
+async fn a_credit_that_would_overflow_the_collection_account_fails_the_payment() {
+    let sim = sim().await;
+    let api = Api::new(&sim);
+    let near_full = i64::MAX - 10;
+    sim.state()
+        .hub2_store()
+        .accounts(MERCHANT, Hub2Environment::Sandbox, "XOF")
+        .collection = near_full;
+    let (status, intent) = api.intent(500).await;
+    assert_eq!(status, 201, "{intent}");
+    let outcome = api.pay_and_settle(&intent).await;
+    let balance = api.balances().await;
+    let collected = balance["collectionAccount"][0]["availableBalance"].as_i64();
+    assert_eq!(collected, Some(near_full), "the balance moved: {balance}");
+    assert_eq!(
+        outcome, "failed",
+        "a payment whose 490 XOF credit does not fit in the collection account was reported {outcome}"
+    );
+    // A payment that fits still succeeds and is credited.
+    sim.state()
+        .hub2_store()
+        .accounts(MERCHANT, Hub2Environment::Sandbox, "XOF")
+        .collection = near_full - 1_000;
+    let (status, intent) = api.intent(500).await;
+    assert_eq!(status, 201, "{intent}");
+    api.pay_and_wait(&intent).await;
+    let balance = api.balances().await;
+    assert_eq!(
+        balance["collectionAccount"][0]["availableBalance"].as_i64(),
+        Some(near_full - 1_000 + 490),
+        "{balance}"
+    );
 }

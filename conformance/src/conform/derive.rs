@@ -220,8 +220,9 @@ impl Deriving<'_> {
                 "amount",
             );
         }
-        if let Some(max) = max {
-            let payment = self.valid.with_amount(Amount::from_minor(max.minor() + 1));
+        // No amount lies above a maximum of `u64::MAX` minor units.
+        if let Some(above) = max.and_then(|max| max.minor().checked_add(1)) {
+            let payment = self.valid.with_amount(Amount::from_minor(above));
             self.reject(
                 "amount_above_maximum",
                 group::LIMITS,
@@ -231,8 +232,15 @@ impl Deriving<'_> {
             );
         }
         if let Some(step) = step.filter(|s| s.minor() > 100) {
-            let off = Amount::from_minor(self.valid.amount.minor() + 100);
-            if max.is_none_or(|max| off <= max) && !off.is_multiple_of(step) {
+            let off = self
+                .valid
+                .amount
+                .minor()
+                .checked_add(100)
+                .map(Amount::from_minor);
+            if let Some(off) =
+                off.filter(|off| max.is_none_or(|max| *off <= max) && !off.is_multiple_of(step))
+            {
                 let payment = self.valid.with_amount(off);
                 self.reject(
                     "amount_step",

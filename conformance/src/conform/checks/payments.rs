@@ -297,7 +297,14 @@ pub(crate) async fn signature_tampered(ctx: &Ctx, payment: &PaymentSpec) -> Chec
     let from = format!("\"amount\":\"{}\"", payment.amount);
     let to = format!(
         "\"amount\":\"{}\"",
-        Amount::from_minor(payment.amount.minor() + 1)
+        // One cent more (one less at the very top: never wraps).
+        Amount::from_minor(
+            payment
+                .amount
+                .minor()
+                .checked_add(1)
+                .unwrap_or(u64::MAX - 1)
+        )
     );
     let tampered = replace_once(&body, &from, &to)?;
     expect_error(
@@ -444,7 +451,13 @@ pub(crate) async fn order_id_reuse(ctx: &Ctx, payment: &PaymentSpec) -> Check {
         "the first request was refused: {}",
         first.describe()
     );
-    let other = payment.with_amount(Amount::from_minor(payment.amount.minor() + 10_000));
+    // 100.00 more (less at the very top: never wraps).
+    let minor = payment.amount.minor();
+    let other = payment.with_amount(Amount::from_minor(
+        minor
+            .checked_add(10_000)
+            .unwrap_or_else(|| minor.saturating_sub(10_000)),
+    ));
     let second = ctx.post_raw(&url, ctx.signed_body(&other, &order)?).await?;
     expect_error(second, 409, 10409, &[])
         .map_err(|e| format!("same order_id, other amount: {e}"))?;

@@ -267,25 +267,16 @@ fn act(state: &SimulatorState, intent_id: &str, payment_id: &str, kind: NextActi
     true
 }
 
-/// Credits a successful `payment` of `intent` to the collection account:
-/// its amount less its fees. Nothing is credited (and an error is logged)
-/// if that would be negative or overflow the balance.
-fn credit_collection(
+/// The collection balance of `merchant_id` in `currency` once `payment`
+/// is credited (its amount less its fees), or `None` if that is negative
+/// or does not fit in the balance: an overflow is refused, never wrapped.
+fn credited_collection(
     store: &mut Hub2Store,
-    intent: &PaymentIntent,
-    env: Hub2Environment,
+    (merchant_id, env, currency): (&str, Hub2Environment, &str),
     payment: &Payment,
-) {
-    let accounts = store.accounts(&intent.merchant_id, env, intent.currency.as_str());
-    match net_amount(payment).and_then(|net| accounts.collection.checked_add(net)) {
-        Some(balance) => accounts.collection = balance,
-        None => tracing::error!(
-            payment_id = %payment.id,
-            amount = payment.amount,
-            balance = accounts.collection,
-            "HUB2 collection account not credited: the amount less fees is negative or overflows"
-        ),
-    }
+) -> Option<i64> {
+    let accounts = store.accounts(merchant_id, env, currency);
+    net_amount(payment).and_then(|net| accounts.collection.checked_add(net))
 }
 
 /// Ends the intent's current payment attempt if it is in progress (and is
@@ -304,17 +295,44 @@ pub(crate) fn finish_payment(
             Hub2ApiError::not_found(format!("Payment intent {intent_id} not found"))
         })?;
         let now = iso_now();
-        let payment = record
+        let (merchant_id, env) = (record.intent.merchant_id.clone(), record.env);
+        let currency = record.intent.currency.as_str().to_owned();
+        let current = record
             .intent
             .payments
-            .last_mut()
+            .last()
             .filter(|p| payment_id.is_none_or(|id| p.id == id))
             .filter(|p| in_progress(&p.status))
+            .cloned()
             .ok_or_else(|| {
                 Hub2ApiError::conflict(format!(
                     "payment intent {intent_id} has no payment in progress"
                 ))
             })?;
+        // A success whose credit would overflow the collection account
+        // (or be negative) fails instead: the money has nowhere to go.
+        let credited = success
+            .then(|| credited_collection(&mut store, (&merchant_id, env, &currency), &current))
+            .flatten();
+        if success && credited.is_none() {
+            tracing::error!(
+                intent_id,
+                payment_id = %current.id,
+                amount = current.amount,
+                "HUB2 payment failed: crediting it would overflow the collection account"
+            );
+        }
+        let success = success && credited.is_some();
+        let Some(record) = store.intents.get_mut(intent_id) else {
+            return Err(Hub2ApiError::not_found(format!(
+                "Payment intent {intent_id} not found"
+            )));
+        };
+        let Some(payment) = record.intent.payments.last_mut() else {
+            return Err(Hub2ApiError::conflict(format!(
+                "payment intent {intent_id} has no payment in progress"
+            )));
+        };
         payment.status = if success {
             PaymentStatus::Successful
         } else {
@@ -331,11 +349,9 @@ pub(crate) fn finish_payment(
         record.intent.updated_at = now;
         record.plan = None;
         let intent = record.intent.clone();
-        let env = record.env;
-        if success {
-            credit_collection(&mut store, &intent, env, &payment);
+        if let Some(balance) = credited {
+            store.accounts(&merchant_id, env, &currency).collection = balance;
         }
-        let merchant_id = intent.merchant_id.clone();
         (intent, payment, merchant_id, env)
     };
     tracing::info!(intent_id, success, note, "HUB2 payment final");

@@ -115,4 +115,21 @@ mod tests {
         assert_eq!(all.fee(-1), None);
         assert_eq!(FeeModel { rate_bps: 10_001 }.fee(100), None);
     }
+
+    proptest::proptest! {
+        /// Any valid rate on any amount up to the maximum: a fee between 0
+        /// and the amount, never more for a smaller amount, so the credit
+        /// (amount less fee) is never negative.
+        #[test]
+        fn a_fee_stays_within_its_amount(
+            amount in 0..=crate::simulator::hub2::MAX_HUB2_AMOUNT,
+            rate_bps in 0..=MAX_FEE_RATE_BPS,
+        ) {
+            let model = FeeModel { rate_bps };
+            let fee = model.fee(amount);
+            proptest::prop_assert!(fee.is_some_and(|f| (0..=amount).contains(&f)), "{fee:?}");
+            let smaller = model.fee(amount / 2);
+            proptest::prop_assert!(smaller <= fee, "{smaller:?} > {fee:?}");
+        }
+    }
 }

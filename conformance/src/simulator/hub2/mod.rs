@@ -30,11 +30,7 @@
 //! | `/delegated/payments` without `Api.delegated_payment_create` (`/delegated/transfers`: `Api.delegated_transfer_create`) | 403 `Forbidden`, the message names the permission |
 //!
 //! `POST /payment-intents/{id}/payments` and `/authentication` take no key:
-//! the intent's `token` (an HS256 JWT signed with this run's
-//! [`TokenKey`], random unless configured, whose payload holds `intentId`,
-//! `merchantId`, `mode`, `iat` and `exp`) goes in the body. Anything but
-//! an unexpired HS256 token of this key for this intent, its merchant and
-//! its mode gets 401.
+//! the intent's `token` goes in the body (see Payment-intent tokens).
 //!
 //! Every refusal is the spec's `Error` body `{status, code, message,
 //! request_id}` with a unique `request_id`; `code` is the HTTP reason
@@ -42,6 +38,44 @@
 //! `invalid-purchaseReference`), or a business code (`insufficient-funds`,
 //! `provider-not-supported`, `provider-credentials-missing`). Malformed
 //! input gets 400 naming the JSON path, never a 5xx.
+//!
+//! # Payment-intent tokens
+//!
+//! Documented (seed 001): the intent's `token` "is a JSON Web Token (JWT)
+//! that will be used to authenticate the payment request", so that the
+//! payment "could be made directly on the client side". HUB2 says neither
+//! how it is signed nor how long it lasts; the simulator's model:
+//!
+//! - an HS256 JWT made and checked with the `jsonwebtoken` crate, signed
+//!   with this run's [`TokenKey`]: 32 random bytes from the operating
+//!   system for each run, unless the merchants file sets `hub2.token_key`
+//!   (at least 16 bytes, for reproducible runs); the key never shows in
+//!   `Debug` output or logs;
+//! - its payload is `{intentId, merchantId, mode, iat, exp}`; `exp` is
+//!   `iat` + [`Hub2Config::token_lifetime`] (default
+//!   [`DEFAULT_TOKEN_LIFETIME`], 24 hours, inferred: HUB2 documents no
+//!   lifetime; `hub2.token_lifetime_s` changes it);
+//! - checking pins the algorithm to HS256 (`alg: none`, HS512, RS256 and
+//!   any other header are refused), requires `exp` and refuses it once
+//!   past (no leeway), and requires `intentId` to be the intent of the
+//!   path and `merchantId` and `mode` to be that intent's merchant and
+//!   environment.
+//!
+//! Any other token (expired, of another intent, merchant or mode, another
+//! algorithm, an edited payload, another key) gets 401 `Unauthorized`
+//! (the status the spec lists for both routes), the message saying which
+//! rule failed; an unknown intent is 404.
+//!
+//! # Amounts
+//!
+//! HUB2 documents no maximum amount. The simulator takes at most
+//! [`MAX_HUB2_AMOUNT`] (10^12 units of the currency) in a payment intent,
+//! a delegated payment or a transfer; a larger (or non-positive) amount is
+//! 400 `invalid-amount`, the message naming the field and the maximum.
+//! Balances and fees use checked arithmetic (fees in `i128`): a payment
+//! whose credit would overflow the collection account fails (`failed`,
+//! `payment.failed`, the balance unchanged) and a failed transfer's refund
+//! that would overflow is not made (logged); no balance ever wraps.
 //!
 //! # Outcomes
 //!
