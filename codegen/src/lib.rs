@@ -32,6 +32,7 @@ mod hub2_facts;
 mod load;
 mod model;
 mod names;
+mod prescan;
 pub mod provenance;
 mod rules;
 mod schema;
@@ -46,7 +47,7 @@ pub use error::{Error, Warning};
 pub use hub2_facts::{
     generate_hub2_providers, hub2_facts_citations, hub2_facts_seed_files, FactsSource,
 };
-pub use load::{MAX_FLOW_DEPTH, MAX_INPUT_BYTES};
+pub use prescan::{MAX_BLOCK_DEPTH, MAX_FLOW_DEPTH, MAX_INPUT_BYTES};
 
 /// An OpenAPI 3.0 document, as JSON or YAML text (detected by content).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,11 +130,30 @@ pub fn load_rules_file(path: impl AsRef<Path>) -> Result<RulesSource, Error> {
     Ok(RulesSource::new(path.display().to_string(), text))
 }
 
+/// Reads a file of at most [`MAX_INPUT_BYTES`]: a bigger one is refused
+/// without reading it all (or at all, when its size is known).
 pub(crate) fn read(path: &Path) -> Result<String, Error> {
-    std::fs::read_to_string(path).map_err(|source| Error::Io {
+    use std::io::Read as _;
+    let io = |source| Error::Io {
         path: path.to_owned(),
         source,
-    })
+    };
+    let too_large = |len: &dyn std::fmt::Display| {
+        io(std::io::Error::other(prescan::too_large(len)))
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let known = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if known > MAX_INPUT_BYTES as u64 {
+        return Err(too_large(&known));
+    }
+    let mut text = String::new();
+    file.take(MAX_INPUT_BYTES as u64 + 1)
+        .read_to_string(&mut text)
+        .map_err(io)?;
+    if text.len() > MAX_INPUT_BYTES {
+        return Err(too_large(&format!("over {MAX_INPUT_BYTES}")));
+    }
+    Ok(text)
 }
 
 /// Type names the rules add; spec schemas must not take them.

@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use paygate_codegen::{generate, Options, SpecSource, MAX_FLOW_DEPTH, MAX_INPUT_BYTES};
+use paygate_codegen::{
+    generate, load_spec_file, Options, SpecSource, MAX_BLOCK_DEPTH, MAX_FLOW_DEPTH, MAX_INPUT_BYTES,
+};
 
 fn run(text: String) -> (Result<String, String>, Duration) {
     let started = Instant::now();
@@ -125,4 +127,68 @@ fn a_spec_over_the_size_limit_is_refused_before_parsing() {
     let e = out.expect_err("refused");
     assert!(e.contains(&format!("at most {MAX_INPUT_BYTES}")), "{e}");
     assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
+#[test]
+fn a_block_list_nested_100_000_deep_fails_fast_naming_the_place() {
+    // `- - - … a`: each `- ` opens a sequence inside the one before.
+    let text = format!("openapi: 3.0.3\nx:\n  {}a\n", "- ".repeat(100_000));
+    let (out, took) = run(text);
+    let e = out.expect_err("refused");
+    assert!(
+        e.contains(&format!("nested more than {MAX_BLOCK_DEPTH} deep")),
+        "{e}"
+    );
+    assert!(e.contains("line 3"), "{e}");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
+#[test]
+fn block_mappings_indented_deeper_than_the_limit_fail_naming_the_line() {
+    let mut text = "openapi: 3.0.3\nx:\n".to_owned();
+    for i in 0..3_000 {
+        text.push_str(&" ".repeat(i + 1));
+        text.push_str(&format!("k{i}:\n"));
+    }
+    let (out, _) = run(text);
+    let e = out.expect_err("refused");
+    assert!(
+        e.contains(&format!("block collections nested more than {MAX_BLOCK_DEPTH} deep")),
+        "{e}"
+    );
+    // Line 2 is `x:` (depth 1); line n is at depth n - 1.
+    assert!(e.contains(&format!("line {}", MAX_BLOCK_DEPTH + 2)), "{e}");
+}
+
+#[test]
+fn json_nested_deeper_than_the_limit_is_refused_naming_the_place() {
+    let text = format!(
+        "{{\"openapi\": {}1{}}}",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    let (out, _) = run(text);
+    let e = out.expect_err("refused");
+    assert!(e.contains("nested more than"), "{e}");
+    assert!(e.contains("line 1"), "{e}");
+}
+
+#[test]
+fn a_file_over_the_size_limit_is_refused_without_reading_it() {
+    let path = std::env::temp_dir().join(format!("paygate-oversize-{}.yaml", std::process::id()));
+    let file = std::fs::File::create(&path).unwrap();
+    // Sparse: nothing is written, the file only claims the size.
+    file.set_len(MAX_INPUT_BYTES as u64 * 4).unwrap();
+    drop(file);
+    let started = Instant::now();
+    let out = load_spec_file(&path);
+    let took = started.elapsed();
+    let _ = std::fs::remove_file(&path);
+    let e = match out {
+        Ok(spec) => panic!("read {} bytes", spec.text.len()),
+        Err(e) => e.to_string(),
+    };
+    assert!(e.contains(&format!("at most {MAX_INPUT_BYTES}")), "{e}");
+    assert!(e.contains("paygate-oversize"), "names the file: {e}");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
 }
