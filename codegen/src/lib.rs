@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod bounded_yaml;
 mod crate_files;
 mod doc;
 mod emit;

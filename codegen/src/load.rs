@@ -33,7 +33,7 @@ pub(crate) fn parse_text(origin: &str, text: &str) -> Result<Value, Error> {
             }
         })
     } else {
-        serde_yaml::from_str::<Value>(text).map_err(|e| {
+        crate::bounded_yaml::from_str(text).map_err(|e| {
             let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
             Error::Syntax {
                 origin: origin.to_owned(),

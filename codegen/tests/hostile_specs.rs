@@ -192,3 +192,27 @@ fn a_file_over_the_size_limit_is_refused_without_reading_it() {
     assert!(e.contains("paygate-oversize"), "names the file: {e}");
     assert!(took < Duration::from_secs(1), "took {took:?}");
 }
+
+#[test]
+fn aliases_repeating_a_big_anchor_are_refused_fast_with_bounded_memory() {
+    // 200 KB of text that expanded to ten million values: 2.4 GB, 30 s.
+    let items = vec!["x"; 100_000].join(",");
+    let aliases = vec!["*a"; 100].join(",");
+    let text = format!(
+        "openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\npaths: {{}}\nx-a: &a [{items}]\nx-b: [{aliases}]\n"
+    );
+    let (out, took) = run(text);
+    let e = out.expect_err("refused");
+    assert!(e.contains("aliases `*name` repeat"), "{e}");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
+#[test]
+fn a_few_aliases_still_read() {
+    let text = format!(
+        "{HEAD}    Money: &money\n      type: object\n      properties:\n        amount: {{type: string}}\n    Price: *money\n"
+    );
+    let (out, _) = run(text);
+    let code = out.expect("aliases within the budget are read");
+    assert!(code.contains("pub struct Price"), "{code}");
+}
