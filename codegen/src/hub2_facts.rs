@@ -439,5 +439,7 @@ pub fn generate_hub2_providers(spec: &SpecSource, facts: &FactsSource) -> Result
         facts.name.replace('\\', "/"),
         spec.name.replace('\\', "/"),
     );
-    Ok(header + &crate::space_items(&prettyplease::unparse(&file)))
+    let mut code = header;
+    crate::space_items(&prettyplease::unparse(&file), &mut code, &mut false);
+    Ok(code)
 }

@@ -58,14 +58,18 @@ pub(crate) fn load_openapi(
     };
     check_version(diag, map)?;
     repair(diag, map);
+    // Parsed from a reference to the value, not a copy: the document is held
+    // once, as a value, while it becomes an `OpenAPI`.
+    let value = value;
     // openapiv3's deserializer has a few `unwrap`s on number conversions
     // that cannot fail today; a panic there must still not escape.
-    let parsed =
-        std::panic::catch_unwind(|| openapiv3::OpenAPI::deserialize(Value::Mapping(map.clone())));
+    let parsed = std::panic::catch_unwind(|| openapiv3::OpenAPI::deserialize(&value));
     match parsed {
         Ok(Ok(api)) => Ok(api),
         Ok(Err(whole)) => {
-            let located = std::panic::catch_unwind(|| locate(map)).ok().flatten();
+            let located = std::panic::catch_unwind(|| value.as_mapping().and_then(locate))
+                .ok()
+                .flatten();
             let (pointer, message) = located.unwrap_or_else(|| (root.clone(), whole.to_string()));
             Err(diag.spec_error(pointer, message))
         }
