@@ -163,7 +163,8 @@ mod tests {
 
     #[test]
     fn reads_what_serde_yaml_reads() {
-        let text = "a: [1, -2, 3.5, true, null, ~, 'x']\nb: &n {c: d}\ne: *n\n18446744073709551615: big\n";
+        let text =
+            "a: [1, -2, 3.5, true, null, ~, 'x']\nb: &n {c: d}\ne: *n\n18446744073709551615: big\n";
         let expected: Value = serde_yaml::from_str(text).unwrap();
         assert_eq!(from_str(text).unwrap(), expected);
     }

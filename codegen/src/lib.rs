@@ -139,9 +139,8 @@ pub(crate) fn read(path: &Path) -> Result<String, Error> {
         path: path.to_owned(),
         source,
     };
-    let too_large = |len: &dyn std::fmt::Display| {
-        io(std::io::Error::other(prescan::too_large(len)))
-    };
+    let too_large =
+        |len: &dyn std::fmt::Display| io(std::io::Error::other(prescan::too_large(len)));
     let file = std::fs::File::open(path).map_err(io)?;
     let known = file.metadata().map(|m| m.len()).unwrap_or(0);
     if known > MAX_INPUT_BYTES as u64 {
@@ -206,7 +205,11 @@ pub fn generate(
     let mut previous_closed = false;
     for part in emitter.file_parts() {
         let file = syn::parse2::<syn::File>(part).map_err(|e| Error::Internal(e.to_string()))?;
-        space_items(&prettyplease::unparse(&file), &mut code, &mut previous_closed);
+        space_items(
+            &prettyplease::unparse(&file),
+            &mut code,
+            &mut previous_closed,
+        );
     }
     Ok(Generated { code, warnings })
 }

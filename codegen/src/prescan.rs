@@ -221,8 +221,8 @@ mod tests {
         }
         let e = depth_error(&text).expect("too deep");
         assert!(e.contains(&format!("line {}", MAX_BLOCK_DEPTH + 1)), "{e}");
-        let e = depth_error(&format!("x:\n  {}a\n", "- ".repeat(MAX_BLOCK_DEPTH)))
-            .expect("too deep");
+        let e =
+            depth_error(&format!("x:\n  {}a\n", "- ".repeat(MAX_BLOCK_DEPTH))).expect("too deep");
         assert!(e.contains("line 2"), "{e}");
         assert_eq!(
             depth_error(&format!("x:\n  {}a\n", "- ".repeat(MAX_BLOCK_DEPTH - 2))),

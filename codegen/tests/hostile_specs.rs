@@ -153,7 +153,9 @@ fn block_mappings_indented_deeper_than_the_limit_fail_naming_the_line() {
     let (out, _) = run(text);
     let e = out.expect_err("refused");
     assert!(
-        e.contains(&format!("block collections nested more than {MAX_BLOCK_DEPTH} deep")),
+        e.contains(&format!(
+            "block collections nested more than {MAX_BLOCK_DEPTH} deep"
+        )),
         "{e}"
     );
     // Line 2 is `x:` (depth 1); line n is at depth n - 1.

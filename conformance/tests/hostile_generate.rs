@@ -105,7 +105,10 @@ fn deep_yaml_is_refused_fast_naming_the_line() {
             "flow",
             format!("openapi: {}{}\n", "[".repeat(100_000), "]".repeat(100_000)),
         ),
-        ("block", format!("openapi: 3.0.3\nx:\n  {}a\n", "- ".repeat(100_000))),
+        (
+            "block",
+            format!("openapi: 3.0.3\nx:\n  {}a\n", "- ".repeat(100_000)),
+        ),
     ] {
         let (out, took) = generate(name, &spec);
         let stderr = refused_with_a_message(&out);
