@@ -178,7 +178,7 @@ mod tests {
     #[test]
     fn alias_expansion_past_the_budget_is_an_error() {
         let items = vec!["x"; 20_000].join(",");
-        let aliases = vec!["*a"; 10].join(",");
+        let aliases = ["*a"; 10].join(",");
         let text = format!("a: &a [{items}]\nb: [{aliases}]\n");
         let e = from_str(&text).unwrap_err().to_string();
         assert!(e.contains("more than"), "{e}");
