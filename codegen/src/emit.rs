@@ -59,22 +59,37 @@ pub(crate) struct Emitter<'a> {
 }
 
 impl Emitter<'_> {
-    pub(crate) fn file(&self) -> TokenStream {
+    /// The module's source in parts (support code, then each item, then
+    /// the operations and rules), each one or more whole Rust items: they
+    /// are formatted one at a time, so the syntax tree of the whole module,
+    /// tens of bytes per byte of output, is never held at once.
+    pub(crate) fn file_parts(&self) -> impl Iterator<Item = TokenStream> + '_ {
+        let support = std::iter::once_with(|| self.support());
         let items = self.api.items.iter().map(|item| self.item(item));
+        let rest = std::iter::once_with(|| {
+            let operations = self.operations();
+            let rules = self.rules_items();
+            quote!(#operations #rules)
+        });
+        support.chain(items).chain(rest)
+    }
+
+    fn support(&self) -> TokenStream {
         let needs_codes = self.rules.is_some_and(|r| !r.providers.is_empty())
             || self
                 .api
                 .items
                 .iter()
                 .any(|i| matches!(i.kind, Kind::IntEnum(_)));
-        let support = if needs_codes {
+        if needs_codes {
             code_visitor()
         } else {
             quote!()
-        };
-        let operations = self.operations();
-        let rules = self
-            .rules
+        }
+    }
+
+    fn rules_items(&self) -> TokenStream {
+        self.rules
             .map(|r| {
                 let table = crate::rules::provider_table(
                     r,
@@ -83,13 +98,7 @@ impl Emitter<'_> {
                 let ids = crate::rules::provider_id_enum(r);
                 quote!(#table #ids)
             })
-            .unwrap_or_default();
-        quote! {
-            #support
-            #(#items)*
-            #operations
-            #rules
-        }
+            .unwrap_or_default()
     }
 
     /// The structs a request body is made of (the operations' request types

@@ -150,6 +150,7 @@ pub fn hub2_facts_seed_files(facts: &FactsSource) -> Result<Vec<(String, String)
 }
 
 fn read(source: &FactsSource) -> Result<Facts, Error> {
+    crate::prescan::check_bounds(&source.name, &source.text)?;
     let facts: Facts = serde_yaml::from_str(&source.text).map_err(|e| {
         let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
         Error::Syntax {
@@ -438,5 +439,7 @@ pub fn generate_hub2_providers(spec: &SpecSource, facts: &FactsSource) -> Result
         facts.name.replace('\\', "/"),
         spec.name.replace('\\', "/"),
     );
-    Ok(header + &crate::space_items(&prettyplease::unparse(&file)))
+    let mut code = header;
+    crate::space_items(&prettyplease::unparse(&file), &mut code, &mut false);
+    Ok(code)
 }

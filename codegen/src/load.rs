@@ -15,105 +15,9 @@ const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
-/// The largest spec or rules file read: 16 MiB (the committed specs are
-/// about 100 KB). Bigger input is refused before parsing, so memory stays
-/// bounded whatever the file.
-pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
-
-/// The deepest nesting of YAML flow collections (`[...]`, `{...}`) read.
-/// The YAML parser takes time quadratic in this depth before its own
-/// recursion limit stops it (a list nested 100 000 deep took a minute), so
-/// it is checked on the text first.
-pub const MAX_FLOW_DEPTH: usize = 64;
-
-/// Refuses text over [`MAX_INPUT_BYTES`] or with YAML flow collections
-/// nested deeper than [`MAX_FLOW_DEPTH`], in one pass over the bytes.
-/// Brackets inside quotes and comments do not count; outside a flow
-/// collection, only a bracket that starts a value (at the start of a line,
-/// after `:` or `-`) opens one, so brackets in plain text do not count.
-fn check_bounds(origin: &str, text: &str) -> Result<(), Error> {
-    let error = |line: usize, column: usize, message: String| Error::Syntax {
-        origin: origin.to_owned(),
-        format: "YAML",
-        line,
-        column,
-        message,
-    };
-    if text.len() > MAX_INPUT_BYTES {
-        return Err(error(
-            0,
-            0,
-            format!(
-                "the file is {} bytes; at most {MAX_INPUT_BYTES} are read",
-                text.len()
-            ),
-        ));
-    }
-    let (mut depth, mut line, mut column) = (0usize, 1usize, 0usize);
-    let mut quote: Option<u8> = None;
-    let mut comment = false;
-    // The last byte that was not a space on this line (b'\n' at a line start).
-    let mut before = b'\n';
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        column += 1;
-        if b == b'\n' {
-            line += 1;
-            column = 0;
-            comment = false;
-            before = b'\n';
-            i += 1;
-            continue;
-        }
-        if comment {
-            i += 1;
-            continue;
-        }
-        match quote {
-            Some(q) => {
-                if b == b'\\' && q == b'"' {
-                    i += 1;
-                    column += 1;
-                } else if b == q {
-                    quote = None;
-                }
-            }
-            None => match b {
-                b'#' if before == b'\n'
-                    || bytes.get(i.wrapping_sub(1)).is_some_and(|p| *p == b' ') =>
-                {
-                    comment = true;
-                }
-                b'"' | b'\'' if depth > 0 || matches!(before, b'\n' | b':' | b'-' | b',') => {
-                    quote = Some(b);
-                }
-                b'[' | b'{' if depth > 0 || matches!(before, b'\n' | b':' | b'-') => {
-                    depth += 1;
-                    if depth > MAX_FLOW_DEPTH {
-                        return Err(error(
-                            line,
-                            column,
-                            format!("flow collections nested more than {MAX_FLOW_DEPTH} deep"),
-                        ));
-                    }
-                }
-                b']' | b'}' if depth > 0 => depth -= 1,
-                _ => {}
-            },
-        }
-        if b != b' ' && b != b'\t' {
-            before = b;
-        }
-        i += 1;
-    }
-    Ok(())
-}
-
 /// Reads JSON or YAML text (detected by content) into a YAML value.
 pub(crate) fn parse_text(origin: &str, text: &str) -> Result<Value, Error> {
-    check_bounds(origin, text)?;
+    crate::prescan::check_bounds(origin, text)?;
     let looks_like_json = text
         .trim_start_matches('\u{feff}')
         .trim_start()
@@ -129,7 +33,7 @@ pub(crate) fn parse_text(origin: &str, text: &str) -> Result<Value, Error> {
             }
         })
     } else {
-        serde_yaml::from_str::<Value>(text).map_err(|e| {
+        crate::bounded_yaml::from_str(text).map_err(|e| {
             let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
             Error::Syntax {
                 origin: origin.to_owned(),
@@ -154,14 +58,18 @@ pub(crate) fn load_openapi(
     };
     check_version(diag, map)?;
     repair(diag, map);
+    // Parsed from a reference to the value, not a copy: the document is held
+    // once, as a value, while it becomes an `OpenAPI`.
+    let value = value;
     // openapiv3's deserializer has a few `unwrap`s on number conversions
     // that cannot fail today; a panic there must still not escape.
-    let parsed =
-        std::panic::catch_unwind(|| openapiv3::OpenAPI::deserialize(Value::Mapping(map.clone())));
+    let parsed = std::panic::catch_unwind(|| openapiv3::OpenAPI::deserialize(&value));
     match parsed {
         Ok(Ok(api)) => Ok(api),
         Ok(Err(whole)) => {
-            let located = std::panic::catch_unwind(|| locate(map)).ok().flatten();
+            let located = std::panic::catch_unwind(|| value.as_mapping().and_then(locate))
+                .ok()
+                .flatten();
             let (pointer, message) = located.unwrap_or_else(|| (root.clone(), whole.to_string()));
             Err(diag.spec_error(pointer, message))
         }

@@ -17,7 +17,7 @@ use shape::Shape;
 use std::collections::{BTreeMap, BTreeSet};
 
 use indexmap::IndexMap;
-use openapiv3::{AdditionalProperties, OpenAPI, ReferenceOr, Schema};
+use openapiv3::{AdditionalProperties, OpenAPI, ReferenceOr, Schema, SchemaKind, Type};
 
 use crate::doc;
 use crate::error::{Diagnostics, Error, Pointer};
@@ -224,7 +224,10 @@ impl<'a> Lower<'a> {
                 format!("unresolved `$ref` `{reference}`: there is no such schema in `#/components/schemas`"),
             ));
         }
-        let ty = self.component(&key, &Pointer::from_ref(reference))?;
+        let ty = match self.named_later(&key) {
+            Some(ty) => ty,
+            None => self.component(&key, &Pointer::from_ref(reference))?,
+        };
         let (description, nullable) = match self.schemas().get(&key) {
             Some(ReferenceOr::Item(s)) => {
                 (s.schema_data.description.clone(), s.schema_data.nullable)
@@ -236,6 +239,27 @@ impl<'a> Lower<'a> {
             description,
             nullable,
         })
+    }
+
+    /// The type of an object component not lowered yet, without lowering
+    /// it: an object with properties always becomes the struct named up
+    /// front, and `lower` reaches every component in its own turn. So a
+    /// chain of objects referring to one another, however long, is lowered
+    /// one component at a time instead of one inside the other (a chain of
+    /// 4 000 was a stack overflow, then an error at 64).
+    fn named_later(&self, key: &str) -> Option<Ty> {
+        if self.memo.contains_key(key) {
+            return None;
+        }
+        let Some(ReferenceOr::Item(schema)) = self.schemas().get(key) else {
+            return None;
+        };
+        match &schema.schema_kind {
+            SchemaKind::Type(Type::Object(o)) if !o.properties.is_empty() => {
+                self.component_names.get(key).cloned().map(Ty::Named)
+            }
+            _ => None,
+        }
     }
 
     fn ref_or<S: std::borrow::Borrow<Schema>>(
