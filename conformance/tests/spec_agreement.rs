@@ -164,7 +164,10 @@ async fn gateway(sim: &RunningSimulator, method: &str, text: &str) -> (u16, Valu
         .unwrap();
     let status = answer.status().as_u16();
     let bytes = answer.bytes().await.unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 /// A gateway body with the demo merchant and `rest` (a JSON object's
@@ -185,13 +188,19 @@ async fn gateway_requests_are_held_to_the_spec_constraints() {
     let refused = [
         (
             "payment_c2b",
-            body("sa-long", &format!(r#","customer_user_id":"{long}","provider_id":2390"#)),
+            body(
+                "sa-long",
+                &format!(r#","customer_user_id":"{long}","provider_id":2390"#),
+            ),
             "customer_user_id",
             "maxLength 200",
         ),
         (
             "payment_c2b",
-            body("sa-null-cui", r#","customer_user_id":null,"provider_id":2390"#),
+            body(
+                "sa-null-cui",
+                r#","customer_user_id":null,"provider_id":2390"#,
+            ),
             "customer_user_id",
             "null",
         ),
@@ -249,7 +258,10 @@ async fn gateway_requests_are_held_to_the_spec_constraints() {
     for (method, text) in [
         (
             "payment_c2b",
-            body("sa-200", &format!(r#","customer_user_id":"{at_most}","provider_id":2390"#)),
+            body(
+                "sa-200",
+                &format!(r#","customer_user_id":"{at_most}","provider_id":2390"#),
+            ),
         ),
         ("deposit", body("sa-empty-dest", r#","destination_id":"""#)),
     ] {
@@ -272,7 +284,10 @@ async fn hub2(sim: &RunningSimulator, path: &str, body: Value) -> (u16, Value) {
         .unwrap();
     let status = answer.status().as_u16();
     let bytes = answer.bytes().await.unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 #[tokio::test]
@@ -289,10 +304,30 @@ async fn hub2_requests_are_held_to_the_spec_constraints() {
         out
     };
     let refused = [
-        ("/payment-intents", with(&intent, "overrideBusinessName", Value::Null), "overrideBusinessName", "null"),
-        ("/transfers", with(&transfer, "overrideBusinessName", Value::Null), "overrideBusinessName", "null"),
-        ("/transfers", with(&transfer, "description", Value::Null), "description", "null"),
-        ("/payment-intents", with(&intent, "customerReference", json!("")), "customerReference", "minLength 1"),
+        (
+            "/payment-intents",
+            with(&intent, "overrideBusinessName", Value::Null),
+            "overrideBusinessName",
+            "null",
+        ),
+        (
+            "/transfers",
+            with(&transfer, "overrideBusinessName", Value::Null),
+            "overrideBusinessName",
+            "null",
+        ),
+        (
+            "/transfers",
+            with(&transfer, "description", Value::Null),
+            "description",
+            "null",
+        ),
+        (
+            "/payment-intents",
+            with(&intent, "customerReference", json!("")),
+            "customerReference",
+            "minLength 1",
+        ),
     ];
     let mut wrong = Vec::new();
     for (path, request, field, rule) in &refused {
