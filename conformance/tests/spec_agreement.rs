@@ -231,6 +231,22 @@ async fn gateway_requests_are_held_to_the_spec_constraints() {
             "extra.operator_otp",
             "null",
         ),
+        // Found by schemathesis: a wrong JSON type the typed decoding let
+        // through, and a number over the spec's maximum.
+        (
+            "status",
+            format!(
+                r#"{{"merchant_id":"{DEMO_MERCHANT_ID}","order_id":"sa-x","extra":[null,null]}}"#
+            ),
+            "extra",
+            "type object",
+        ),
+        (
+            "payment_c2b",
+            body("sa-max", r#","provider_id":1000000000000000000"#),
+            "provider_id",
+            "maximum 999999999999999999",
+        ),
         (
             "payment_c2b",
             body("sa-null-cur", r#","provider_id":2390"#).replace(r#""KES""#, "null"),
@@ -327,6 +343,15 @@ async fn hub2_requests_are_held_to_the_spec_constraints() {
             with(&intent, "customerReference", json!("")),
             "customerReference",
             "minLength 1",
+        ),
+        // Found by schemathesis: an empty `format: uri` URL.
+        (
+            "/delegated/payments",
+            json!({"customerReference": "c-1", "purchaseReference": "p-1", "amount": 120, "currency": "XOF",
+                "paymentMethod": "mobile_money", "country": "CI", "provider": "orange",
+                "mobileMoney": {"msisdn": "0700000001", "onFinishRedirectionUrl": ""}}),
+            "mobileMoney",
+            "format uri",
         ),
     ];
     let mut wrong = Vec::new();

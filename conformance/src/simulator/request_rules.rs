@@ -1,8 +1,10 @@
 //! The request constraints of the specs, enforced on the bodies merchants
-//! send: `null` only where the spec marks a schema `nullable`, `minLength`
-//! / `maxLength` (in characters, as JSON Schema counts them) and `enum` on
-//! every value the request schema reaches through `properties` and
-//! `items`.
+//! send: `null` only where the spec marks a schema `nullable`, `type`,
+//! `minLength` / `maxLength` (in characters, as JSON Schema counts them),
+//! `minimum` / `maximum`, `enum`, `format: uri` and `oneOf` / `anyOf` (one
+//! alternative must fit) on every value the request schema reaches through
+//! `properties`, `items` and `allOf`. `pattern` is left to the typed
+//! decoding and the provider rules, which answer it with their own codes.
 //!
 //! The typed decoding (the generated request types) already refuses wrong
 //! JSON types, but an `Option<String>` reads `null` as "absent" and the
@@ -135,8 +137,23 @@ pub(crate) fn check_value(api: Api, schema: &str, value: &Json) -> Result<(), Vi
     Ok(())
 }
 
+/// How deep `oneOf` alternatives that are themselves `oneOf`s are followed
+/// (the specs nest none; a bound all the same, since this recurses).
+const MAX_ALTERNATIVE_DEPTH: usize = 4;
+
 /// The constraints of one schema on one value (not its members).
 fn check_one(spec: &Yaml, value: &Json, schema: &Yaml, path: &str) -> Result<(), Violation> {
+    check_one_at(spec, value, schema, path, 0)
+}
+
+/// [`check_one`], `depth` alternatives down.
+fn check_one_at(
+    spec: &Yaml,
+    value: &Json,
+    schema: &Yaml,
+    path: &str,
+    depth: usize,
+) -> Result<(), Violation> {
     let violation = |rule: String| Violation {
         path: if path.is_empty() {
             "request".to_owned()
@@ -145,11 +162,58 @@ fn check_one(spec: &Yaml, value: &Json, schema: &Yaml, path: &str) -> Result<(),
         },
         rule,
     };
-    match value {
-        Json::Null if !admits_null(spec, schema) => Err(violation(
+    if matches!(value, Json::Null) {
+        if admits_null(spec, schema) {
+            return Ok(());
+        }
+        return Err(violation(
             "null is not allowed: the spec does not mark this field nullable; leave it out instead"
                 .to_owned(),
-        )),
+        ));
+    }
+    // `oneOf` / `anyOf`: at least one alternative must take the value
+    // (each alternative checked on its own level: the specs' alternatives
+    // are scalars).
+    for key in ["oneOf", "anyOf"] {
+        if let Some(alternatives) = schema.get(key).and_then(Yaml::as_sequence) {
+            if depth >= MAX_ALTERNATIVE_DEPTH {
+                return Ok(());
+            }
+            let mut reasons = Vec::new();
+            for alternative in alternatives {
+                let Some(alternative) = resolve(spec, alternative) else {
+                    return Ok(());
+                };
+                match check_one_at(spec, value, alternative, path, depth + 1) {
+                    Ok(()) => return Ok(()),
+                    Err(v) => reasons.push(v.rule),
+                }
+            }
+            return Err(violation(format!(
+                "fits none of the spec's {} alternatives: {}",
+                reasons.len(),
+                reasons.join("; ")
+            )));
+        }
+    }
+    if let Some(ty) = schema.get("type").and_then(Yaml::as_str) {
+        let fits = match ty {
+            "string" => value.is_string(),
+            "integer" => value.is_i64() || value.is_u64(),
+            "number" => value.is_number(),
+            "boolean" => value.is_boolean(),
+            "object" => value.is_object(),
+            "array" => value.is_array(),
+            _ => true,
+        };
+        if !fits {
+            return Err(violation(format!(
+                "{} is not of the spec's type {ty}",
+                json_type(value)
+            )));
+        }
+    }
+    match value {
         Json::String(text) => {
             let chars = text.chars().count();
             if let Some(max) = schema.get("maxLength").and_then(Yaml::as_u64) {
@@ -166,10 +230,107 @@ fn check_one(spec: &Yaml, value: &Json, schema: &Yaml, path: &str) -> Result<(),
                     )));
                 }
             }
+            // `format: uri`: an absolute URI, read with the WHATWG parser
+            // the simulator's own HTTP client uses.
+            if schema.get("format").and_then(Yaml::as_str) == Some("uri")
+                && reqwest::Url::parse(text).is_err()
+            {
+                return Err(violation(format!(
+                    "{value} is not an absolute URI (format uri)"
+                )));
+            }
             check_enum(schema, value, violation)
         }
-        Json::Number(_) => check_enum(schema, value, violation),
+        Json::Number(number) => {
+            check_bounds(schema, number).map_err(&violation)?;
+            check_enum(schema, value, violation)
+        }
         _ => Ok(()),
+    }
+}
+
+/// The JSON type of a value, for messages.
+fn json_type(value: &Json) -> &'static str {
+    match value {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(n) if n.is_i64() || n.is_u64() => "an integer",
+        Json::Number(_) => "a number with a fraction or exponent",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
+    }
+}
+
+/// `minimum` / `maximum` (and OpenAPI 3.0's boolean `exclusiveMinimum` /
+/// `exclusiveMaximum`), compared exactly for integers (a bound such as
+/// 999 999 999 999 999 999 is not representable as an `f64`).
+fn check_bounds(schema: &Yaml, number: &serde_json::Number) -> Result<(), String> {
+    enum Exact {
+        Int(i128),
+        Float(f64),
+    }
+    fn of_json(n: &serde_json::Number) -> Option<Exact> {
+        n.as_i64()
+            .map(|v| Exact::Int(i128::from(v)))
+            .or_else(|| n.as_u64().map(|v| Exact::Int(i128::from(v))))
+            .or_else(|| n.as_f64().map(Exact::Float))
+    }
+    fn of_yaml(v: &Yaml) -> Option<Exact> {
+        v.as_i64()
+            .map(|v| Exact::Int(i128::from(v)))
+            .or_else(|| v.as_u64().map(|v| Exact::Int(i128::from(v))))
+            .or_else(|| v.as_f64().map(Exact::Float))
+    }
+    /// `a` against `b`: exact for two integers, else as `f64`.
+    fn compare(a: &Exact, b: &Exact) -> Option<std::cmp::Ordering> {
+        let float = |e: &Exact| match e {
+            Exact::Int(i) => *i as f64,
+            Exact::Float(f) => *f,
+        };
+        match (a, b) {
+            (Exact::Int(x), Exact::Int(y)) => Some(x.cmp(y)),
+            _ => float(a).partial_cmp(&float(b)),
+        }
+    }
+    let Some(value) = of_json(number) else {
+        return Ok(());
+    };
+    let exclusive = |key: &str| schema.get(key).and_then(Yaml::as_bool) == Some(true);
+    if let Some(max) = schema.get("maximum").and_then(of_yaml) {
+        let over = match compare(&value, &max) {
+            Some(std::cmp::Ordering::Greater) => true,
+            Some(std::cmp::Ordering::Equal) => exclusive("exclusiveMaximum"),
+            _ => false,
+        };
+        if over {
+            return Err(format!(
+                "{number} is above the spec's maximum {}",
+                yaml_number(&schema["maximum"])
+            ));
+        }
+    }
+    if let Some(min) = schema.get("minimum").and_then(of_yaml) {
+        let under = match compare(&value, &min) {
+            Some(std::cmp::Ordering::Less) => true,
+            Some(std::cmp::Ordering::Equal) => exclusive("exclusiveMinimum"),
+            _ => false,
+        };
+        if under {
+            return Err(format!(
+                "{number} is below the spec's minimum {}",
+                yaml_number(&schema["minimum"])
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A YAML number as written (`999999999999999999`, not `1e18`).
+fn yaml_number(v: &Yaml) -> String {
+    match v {
+        Yaml::Number(n) => n.to_string(),
+        other => format!("{other:?}"),
     }
 }
 
@@ -323,6 +484,24 @@ mod tests {
         empty["order_id"] = json!("");
         let err = check_value(Api::Gateway, "PaymentB2cRequest", &empty).unwrap_err();
         assert!(err.to_string().contains("minLength 1"), "{err}");
+        let mut extra = base();
+        extra["extra"] = json!([null, null]);
+        let err = check_value(Api::Gateway, "PaymentB2cRequest", &extra).unwrap_err();
+        assert!(err.to_string().contains("type object"), "{err}");
+        let mut provider = base();
+        provider["provider_id"] = json!(1_000_000_000_000_000_000_u64);
+        let err = check_value(Api::Gateway, "PaymentB2cRequest", &provider).unwrap_err();
+        assert!(err.to_string().contains("999999999999999999"), "{err}");
+        provider["provider_id"] = json!(999_999_999_999_999_999_u64);
+        assert_eq!(
+            check_value(Api::Gateway, "PaymentB2cRequest", &provider),
+            Ok(())
+        );
+        provider["provider_id"] = json!("1003");
+        assert_eq!(
+            check_value(Api::Gateway, "PaymentB2cRequest", &provider),
+            Ok(())
+        );
         // Not JSON, or not a schema: left to the typed decoding.
         assert_eq!(check(Api::Gateway, "PaymentB2cRequest", b"{"), Ok(()));
         assert_eq!(
