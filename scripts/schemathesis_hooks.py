@@ -16,6 +16,33 @@ import re
 import subprocess
 
 import schemathesis
+from hypothesis.internal import lambda_sources
+
+# Which spec this run tests: `gateway` (bodies signed as the demo merchant)
+# or `hub2` (authenticated by the configuration's `[auth.openapi]` keys).
+API = os.environ.get("PAYGATE_SCHEMATHESIS_API", "gateway")
+
+
+# CPython 3.11's `ast.parse` can fail with "SystemError: AST constructor
+# recursion depth mismatch" when called deep in the stack (CPython issue
+# gh-106905); hypothesis calls it only to describe a lambda in a strategy's
+# repr (`lambda_sources._lambda_description`), and schemathesis 4 reaches it
+# while drawing coverage-phase arrays, so the run died with a "Runtime
+# Error" in about one run of three, on Debian's 3.11.2 as on 3.11.7. The
+# description is cosmetic: on that error it falls back to hypothesis' own
+# "unknown body" text. Measured need: the crash in the coverage phase of
+# POST /{public_id}/payment_b2c/bulk before this patch.
+_describe = lambda_sources._lambda_description
+
+
+def _describe_or_unknown(f):
+    try:
+        return _describe(f)
+    except SystemError:
+        return "lambda: <unknown>"
+
+
+lambda_sources._lambda_description = _describe_or_unknown
 
 PAYGATE_BIN = os.environ["PAYGATE_BIN"]
 SECRET_KEY = os.environ.get("PAYGATE_DEMO_SECRET_KEY", "demo-secret-key-change-me")
@@ -41,6 +68,8 @@ def _sign(body_bytes):
 
 @schemathesis.hook
 def before_call(ctx, case, **kwargs):
+    if API != "gateway":
+        return
     body = case.body
     if not isinstance(body, dict):
         return

@@ -128,7 +128,15 @@ pub(super) fn shape<'s>(
                         at.join("type"),
                         format!("type `{typ}` is not an OpenAPI type (types are lower case); read as `{lower}`"),
                     );
-            } else {
+            } else if !(lower == "object"
+                && any.not.is_some()
+                && any.one_of.is_empty()
+                && any.any_of.is_empty()
+                && any.all_of.is_empty())
+            {
+                // An object with `not` (e.g. `not: {required: [a, b]}`: never
+                // both) is a plain object to the types; the `not` only
+                // validates, which the simulator does from the spec.
                 diag.warn(
                     at,
                     format!(

@@ -130,6 +130,7 @@ mod lifecycle;
 mod operation;
 pub mod outcome;
 pub mod persist;
+mod request_rules;
 mod self_url;
 mod serve;
 pub mod state;

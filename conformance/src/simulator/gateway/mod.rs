@@ -22,6 +22,7 @@ use serde::Deserialize;
 use paygate::signing::{verify_json, VerifyError};
 
 use super::codes;
+use super::request_rules;
 use super::wire;
 use super::{MerchantEntry, SimulatorState};
 
@@ -301,10 +302,11 @@ fn authenticate(merchant: &MerchantEntry, bytes: &[u8]) -> Result<(), ApiError> 
     Ok(())
 }
 
-/// Decodes the typed request; errors name the JSON path.
+/// Decodes the typed request, then holds it to its schema's constraints
+/// (`null`, lengths, enums: [`request_rules`]); errors name the JSON path.
 fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|err| {
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         if path == "." {
@@ -312,5 +314,12 @@ fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         } else {
             ApiError::bad_request(format!("{path}: {inner}"))
         }
-    })
+    })?;
+    request_rules::check(
+        request_rules::Api::Gateway,
+        request_rules::schema_name_of::<T>(),
+        bytes,
+    )
+    .map_err(|violation| ApiError::bad_request(violation.to_string()))?;
+    Ok(value)
 }

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 
 use crate::simulator::hub2::error::Hub2ApiError;
 use crate::simulator::hub2::MAX_HUB2_AMOUNT;
+use crate::simulator::request_rules;
 use crate::simulator::SimulatorState;
 
 /// A JSON request body of type `T`, read as [`read_json`] does.
@@ -27,7 +28,9 @@ impl<T: DeserializeOwned> FromRequest<SimulatorState> for Hub2Json<T> {
 }
 
 /// Reads `body` as a `T`: 413 over [`max_body_bytes`], 400 if empty or
-/// malformed, 400 `invalid-<field>` naming the JSON path of a wrong value.
+/// malformed, 400 `invalid-<field>` naming the JSON path of a wrong value
+/// or of one that breaks its schema's constraints (`null` where the spec
+/// does not mark it nullable, lengths, enums: [`request_rules`]).
 ///
 /// [`max_body_bytes`]: crate::simulator::SimulatorConfig::max_body_bytes
 pub(super) async fn read_json<T: DeserializeOwned>(
@@ -67,6 +70,12 @@ pub(super) async fn read_json<T: DeserializeOwned>(
     })?;
     de.end()
         .map_err(|e| Hub2ApiError::bad_request(format!("malformed JSON body: {e}")))?;
+    request_rules::check(
+        request_rules::Api::Hub2,
+        request_rules::schema_name_of::<T>(),
+        &bytes,
+    )
+    .map_err(|violation| Hub2ApiError::invalid(violation.field(), violation.to_string()))?;
     Ok(value)
 }
 
