@@ -686,6 +686,8 @@ pub struct SimProcess {
     pub log: PathBuf,
     pub latency_ms: u64,
     pub callback_backoff_ms: u64,
+    /// More `paygate simulate` arguments (timeouts, connection bound).
+    pub extra_args: Vec<String>,
     child: Option<Child>,
 }
 
@@ -698,6 +700,7 @@ impl SimProcess {
             log: dir.join("simulator.log"),
             latency_ms,
             callback_backoff_ms,
+            extra_args: Vec::new(),
             child: None,
         }
     }
@@ -729,6 +732,7 @@ impl SimProcess {
             .arg(self.callback_backoff_ms.to_string())
             .arg("--admin-token")
             .arg(ADMIN_TOKEN)
+            .args(&self.extra_args)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -777,6 +781,11 @@ impl SimProcess {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    /// The running child's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
     }
 
     /// SIGKILL, and reap.
