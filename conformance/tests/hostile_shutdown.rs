@@ -3,7 +3,9 @@
 //! * SIGTERM under load: the `paygate simulate --db FILE` binary stops
 //!   accepting, lets the requests in flight finish and exits 0; started
 //!   again on the same file, it has lost nothing it answered 200 (replays
-//!   get the same bytes), and no client ever saw a 5xx.
+//!   get the same bytes), no client ever saw a 5xx, and every accepted
+//!   payment gets its callback, those pending at SIGTERM (outcome timer
+//!   not yet fired, or delivery not yet made) from the restarted process.
 //! * A corrupt or foreign `--db` file stops the start with a message
 //!   naming the file and what is wrong with it.
 
@@ -24,7 +26,9 @@ async fn sigterm_under_load_exits_0_and_loses_nothing() {
     let dir = scratch("hostile-shutdown");
     let sink = CallbackSink::start().await;
     let merchants = merchants_file(&dir, &sink.url);
-    let mut sim = SimProcess::new(&dir, merchants, 5, 5);
+    // Outcomes 300 ms after acceptance: at SIGTERM, the payments of the
+    // last 300 ms still wait for their outcome and callback.
+    let mut sim = SimProcess::new(&dir, merchants, 300, 5);
     sim.start().await;
 
     let plan = Plan {
@@ -47,6 +51,8 @@ async fn sigterm_under_load_exits_0_and_loses_nothing() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let status = tokio::task::block_in_place(|| sim.terminate(Duration::from_secs(20)));
+    let called_back_at_stop = sink.delivered_orders();
+    let answered_at_stop = progress.done.load(Ordering::SeqCst);
     assert!(
         status.success(),
         "SIGTERM must stop the simulator with exit 0, got {status}; log: {}",
@@ -73,6 +79,23 @@ async fn sigterm_under_load_exits_0_and_loses_nothing() {
         sim.transaction_count().await,
         report.accepted.len() as u64,
         "as many transactions as accepted orders"
+    );
+    // Every accepted payment is called back, also those whose outcome or
+    // delivery was pending when SIGTERM came (the restarted process
+    // re-arms the timers and resumes the outbox).
+    assert!(
+        called_back_at_stop < answered_at_stop,
+        "some callbacks must be pending at SIGTERM for this test to mean anything \
+         ({called_back_at_stop} called back of {answered_at_stop} answered)"
+    );
+    check_callbacks(&report, &sink, Duration::from_secs(120), |order| async move {
+        format!("{order}: no callback after the restart")
+    })
+    .await;
+    println!(
+        "hostile_shutdown: SIGTERM after {answered_at_stop} answers, {called_back_at_stop} called back \
+         by then; after the restart all {} accepted orders were called back",
+        report.accepted.len()
     );
     sim.kill();
     let _ = std::fs::remove_dir_all(&dir);
