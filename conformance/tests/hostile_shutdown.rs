@@ -88,9 +88,12 @@ async fn sigterm_under_load_exits_0_and_loses_nothing() {
         "some callbacks must be pending at SIGTERM for this test to mean anything \
          ({called_back_at_stop} called back of {answered_at_stop} answered)"
     );
-    check_callbacks(&report, &sink, Duration::from_secs(120), |order| async move {
-        format!("{order}: no callback after the restart")
-    })
+    check_callbacks(
+        &report,
+        &sink,
+        Duration::from_secs(120),
+        |order| async move { format!("{order}: no callback after the restart") },
+    )
     .await;
     println!(
         "hostile_shutdown: SIGTERM after {answered_at_stop} answers, {called_back_at_stop} called back \

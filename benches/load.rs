@@ -1,0 +1,407 @@
+//! The simulator's cost against its work: a long run of signed C2B
+//! payments (unique orders, MTN Côte d'Ivoire, outcomes and callbacks as
+//! configured), reported per window of payments so that growth or a stall
+//! shows as a trend rather than hiding in one average.
+//!
+//! Two ways to load it:
+//! * closed loop (the default): `--concurrency` clients send back to back;
+//!   latency is from send to answer;
+//! * steady rate (`--rate R`): payment `n` is due at `start + n / R`, and
+//!   its latency is counted from that due time, so a stall delays every
+//!   payment due during it and shows in the percentiles instead of
+//!   silently slowing the clients down.
+//!
+//! The simulator runs in this process over loopback (the load generator
+//! shares its cores), logging at `--log` (default `info`, as
+//! `paygate simulate`) into a sink. With `--db` it keeps its state in a
+//! fresh SQLite file; with `--callbacks` every payment reaches its outcome
+//! after `--outcome-latency-ms` and is called back at a local endpoint
+//! that answers 200, and the run waits for every callback.
+//!
+//! `cargo bench -p paygate-benches --bench load -- --test` (CI) is a short
+//! run of each mode; see `benches/README.md` for the full commands.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use paygate::gateway::{Currency, PaymentC2bRequest};
+use paygate::signing::{sign, SecretKey, SigningKey};
+use paygate_conformance::simulator::{
+    start, CallbackRetry, SimulatorConfig, DEMO_MERCHANT_ID, DEMO_PUBLIC_ID, DEMO_SECRET_KEY,
+};
+
+#[derive(Parser, Debug, Clone)]
+#[command(about = "Simulator load run, reported per window of payments")]
+struct Args {
+    /// Payments to send.
+    #[arg(long, default_value_t = 1_000_000)]
+    payments: usize,
+    /// Payments per reported window.
+    #[arg(long, default_value_t = 100_000)]
+    window: usize,
+    /// Clients sending at once (closed loop), or at most in flight
+    /// (steady rate).
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// Steady rate in payments per second (latency from the due time).
+    #[arg(long)]
+    rate: Option<u64>,
+    /// Keep the state in a fresh SQLite file (`paygate simulate --db`).
+    #[arg(long)]
+    db: bool,
+    /// Deliver every payment's callback to a local endpoint.
+    #[arg(long)]
+    callbacks: bool,
+    /// Time from acceptance to outcome, with `--callbacks`.
+    #[arg(long, default_value_t = 10)]
+    outcome_latency_ms: u64,
+    /// The simulator's log filter (its output is discarded).
+    #[arg(long, default_value = "info")]
+    log: String,
+    /// Short runs of every mode (what `cargo bench -- --test` asks for).
+    #[arg(long)]
+    test: bool,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+fn main() {
+    let args = Args::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(&args.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::io::sink)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    if args.test {
+        for (db, callbacks, rate) in [
+            (false, true, None),
+            (true, true, None),
+            (false, false, Some(2_000)),
+        ] {
+            let short = Args {
+                payments: 6_000,
+                window: 2_000,
+                db,
+                callbacks,
+                rate,
+                ..args.clone()
+            };
+            runtime.block_on(run(&short));
+        }
+    } else {
+        runtime.block_on(run(&args));
+    }
+}
+
+/// When each payment was due (or sent) and answered, in microseconds since
+/// the run's start; 0 = not yet.
+struct Timings {
+    due: Vec<AtomicU64>,
+    answered: Vec<AtomicU64>,
+}
+
+async fn run(args: &Args) {
+    let payments = args.payments.max(1);
+    let window = args.window.clamp(1, payments);
+    let sink = CallbackSink::start().await;
+    let mut config = SimulatorConfig::demo();
+    config.latency = Duration::from_millis(args.outcome_latency_ms);
+    config.callback_retry = CallbackRetry::default();
+    if args.callbacks {
+        config.merchants[0].callback_url = Some(sink.url.clone());
+    }
+    let scratch = std::env::temp_dir().join(format!("paygate-load-{}", std::process::id()));
+    if args.db {
+        std::fs::create_dir_all(&scratch).expect("a scratch directory");
+        config.db = Some(scratch.join("load.db"));
+    }
+    let listen: SocketAddr = "127.0.0.1:0".parse().expect("an address");
+    let sim = start(config, listen).await.expect("the simulator starts");
+    let url = format!("{}/{DEMO_PUBLIC_ID}/payment_c2b", sim.base_url());
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .build()
+        .expect("an HTTP client");
+    let key = SigningKey::new(&SecretKey::new(DEMO_SECRET_KEY));
+    let timings = Arc::new(Timings {
+        due: (0..payments).map(|_| AtomicU64::new(0)).collect(),
+        answered: (0..payments).map(|_| AtomicU64::new(0)).collect(),
+    });
+    let rss_before = rss_bytes();
+
+    let started = Instant::now();
+    let next = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..args.concurrency.max(1))
+        .map(|_| {
+            let (client, url, key, next, timings) = (
+                client.clone(),
+                url.clone(),
+                key.clone(),
+                next.clone(),
+                timings.clone(),
+            );
+            let rate = args.rate;
+            tokio::spawn(async move {
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if n >= payments {
+                        return;
+                    }
+                    let body = signed_request(&key, n);
+                    let due = match rate {
+                        Some(rate) => {
+                            let due = Duration::from_micros(n as u64 * 1_000_000 / rate.max(1));
+                            tokio::time::sleep_until((started + due).into()).await;
+                            due
+                        }
+                        None => started.elapsed(),
+                    };
+                    let response = client
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .body(body)
+                        .send()
+                        .await
+                        .expect("the simulator answers");
+                    let status = response.status();
+                    let answer = response.bytes().await.expect("an answer body");
+                    let answered = started.elapsed();
+                    assert!(
+                        status.is_success(),
+                        "payment {n}: HTTP {status}: {}",
+                        String::from_utf8_lossy(&answer)
+                    );
+                    timings.due[n].store(micros(due), Ordering::Relaxed);
+                    timings.answered[n].store(micros(answered).max(1), Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("a load task");
+    }
+    let elapsed = started.elapsed();
+    let rss_after = rss_bytes();
+    let drained = if args.callbacks {
+        sink.wait_for(payments, Duration::from_secs(600)).await
+    } else {
+        Some(Duration::ZERO)
+    };
+    let stored = sim.state().store().transaction_count();
+    sim.shutdown().await;
+    if args.db {
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
+
+    println!(
+        "\n## load: {payments} payments, {}{}{}, log {}\n",
+        match args.rate {
+            Some(rate) => format!("steady rate {rate}/s (latency from the due time)"),
+            None => format!("closed loop, {} clients", args.concurrency),
+        },
+        if args.db { ", --db" } else { ", in memory" },
+        if args.callbacks {
+            format!(", callbacks after {} ms", args.outcome_latency_ms)
+        } else {
+            ", no callbacks".to_owned()
+        },
+        args.log,
+    );
+    println!("| payments | payments/s | p50 ms | p99 ms | p99.9 ms | max ms | p99.9 / first |");
+    println!("|---|---|---|---|---|---|---|");
+    let mut first_p999 = None;
+    for start_at in (0..payments).step_by(window) {
+        let end = (start_at + window).min(payments);
+        let stats = window_stats(&timings, start_at, end);
+        let first = *first_p999.get_or_insert(stats.p999);
+        println!(
+            "| {}–{} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            start_at + 1,
+            end,
+            stats.throughput,
+            stats.p50,
+            stats.p99,
+            stats.p999,
+            stats.max,
+            stats.p999 / first.max(0.001),
+        );
+    }
+    let all = window_stats(&timings, 0, payments);
+    println!(
+        "\nall: {:.0} payments/s over {:.2} s; p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms",
+        payments as f64 / elapsed.as_secs_f64(),
+        elapsed.as_secs_f64(),
+        all.p50,
+        all.p99,
+        all.p999,
+        all.max
+    );
+    println!(
+        "memory: {stored} stored transactions, RSS +{} MiB = {} bytes per stored transaction \
+         (this process: simulator and load generator)",
+        rss_after.saturating_sub(rss_before) / (1024 * 1024),
+        rss_after.saturating_sub(rss_before) / (stored.max(1) as u64)
+    );
+    if args.callbacks {
+        match drained {
+            Some(after) => println!(
+                "callbacks: all {payments} delivered {:.2} s after the last answer ({} attempts)",
+                after.as_secs_f64(),
+                sink.received.load(Ordering::Relaxed)
+            ),
+            None => panic!(
+                "callbacks: only {} of {payments} delivered",
+                sink.orders.load(Ordering::Relaxed)
+            ),
+        }
+    }
+}
+
+struct WindowStats {
+    throughput: f64,
+    p50: f64,
+    p99: f64,
+    p999: f64,
+    max: f64,
+}
+
+fn window_stats(timings: &Timings, from: usize, to: usize) -> WindowStats {
+    let mut latencies: Vec<u64> = Vec::with_capacity(to - from);
+    let (mut first_due, mut last_answer) = (u64::MAX, 0u64);
+    for n in from..to {
+        let due = timings.due[n].load(Ordering::Relaxed);
+        let answered = timings.answered[n].load(Ordering::Relaxed);
+        first_due = first_due.min(due);
+        last_answer = last_answer.max(answered);
+        latencies.push(answered.saturating_sub(due));
+    }
+    latencies.sort_unstable();
+    let pct = |p: f64| {
+        let i = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
+        latencies[i] as f64 / 1e3
+    };
+    let span = last_answer.saturating_sub(first_due).max(1) as f64 / 1e6;
+    WindowStats {
+        throughput: (to - from) as f64 / span,
+        p50: pct(0.50),
+        p99: pct(0.99),
+        p999: pct(0.999),
+        max: pct(1.0),
+    }
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// This process's resident memory, from `/proc/self/status` (0 elsewhere).
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status.lines().find_map(|line| {
+                let kib = line
+                    .strip_prefix("VmRSS:")?
+                    .trim()
+                    .trim_end_matches("kB")
+                    .trim();
+                kib.parse::<u64>().ok()
+            })
+        })
+        .unwrap_or(0)
+        * 1024
+}
+
+/// A signed C2B payment `n` to MTN Côte d'Ivoire (provider 2303): a unique
+/// order, customers spread so that no daily limit is reached, none of the
+/// magic suffixes (`001`–`003`), so every payment succeeds.
+fn signed_request(key: &SigningKey, n: usize) -> Vec<u8> {
+    let customer = format!("22507{:05}{:03}", n / 1000 % 100_000, 100 + n % 800);
+    let mut request = PaymentC2bRequest::new(
+        DEMO_MERCHANT_ID,
+        customer,
+        format!("load-{n}"),
+        "1100.00".parse().expect("two decimals"),
+        Currency::Xof,
+        2303,
+    );
+    request.signature = sign(key, &request).expect("flat").to_string();
+    serde_json::to_vec(&request).expect("serialisable")
+}
+
+/// A callback endpoint that answers 200 and counts the orders called back.
+struct CallbackSink {
+    url: String,
+    received: Arc<AtomicUsize>,
+    orders: Arc<AtomicUsize>,
+}
+
+impl CallbackSink {
+    async fn start() -> CallbackSink {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a sink port");
+        let url = format!(
+            "http://{}/callback",
+            listener.local_addr().expect("an address")
+        );
+        let received = Arc::new(AtomicUsize::new(0));
+        let orders = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::new(std::sync::Mutex::new(
+            std::collections::HashSet::<String>::new(),
+        ));
+        let app = {
+            let (received, orders) = (received.clone(), orders.clone());
+            axum::Router::new().route(
+                "/callback",
+                axum::routing::post(move |body: axum::body::Bytes| {
+                    let (received, orders, seen) = (received.clone(), orders.clone(), seen.clone());
+                    async move {
+                        received.fetch_add(1, Ordering::Relaxed);
+                        let order = serde_json::from_slice::<serde_json::Value>(&body)
+                            .ok()
+                            .and_then(|v| v["order_id"].as_str().map(str::to_owned));
+                        if let Some(order) = order {
+                            let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+                            if seen.insert(order) {
+                                orders.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                        "ok"
+                    }
+                }),
+            )
+        };
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        CallbackSink {
+            url,
+            received,
+            orders,
+        }
+    }
+
+    /// Waits until `count` orders were called back; how long it took, or
+    /// `None` past `limit`.
+    async fn wait_for(&self, count: usize, limit: Duration) -> Option<Duration> {
+        let started = Instant::now();
+        while self.orders.load(Ordering::Relaxed) < count {
+            if started.elapsed() > limit {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        Some(started.elapsed())
+    }
+}
