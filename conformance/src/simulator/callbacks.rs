@@ -117,10 +117,16 @@ pub(crate) fn spawn_delivery(state: &SimulatorState, delivery: Delivery) {
                 }
             };
             let delivered = http_status == Some(200);
-            tracing::info!(
-                %order_id, %url, attempt, http_status, error = error.as_deref(), delivered,
-                "callback attempt"
-            );
+            // A delivered callback is routine (`debug`); a failed attempt is
+            // what an operator wants to see (`info`).
+            if delivered {
+                tracing::debug!(%order_id, %url, attempt, http_status, "callback delivered");
+            } else {
+                tracing::info!(
+                    %order_id, %url, attempt, http_status, error = error.as_deref(),
+                    "callback attempt failed"
+                );
+            }
             let backoff = retry.backoff(attempt);
             let progress = if delivered {
                 OutboxProgress::Delivered

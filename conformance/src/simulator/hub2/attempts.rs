@@ -354,7 +354,7 @@ pub(crate) fn finish_payment(
         }
         (intent, payment, merchant_id, env)
     };
-    tracing::info!(intent_id, success, note, "HUB2 payment final");
+    tracing::debug!(intent_id, success, note, "HUB2 payment final");
     let (payment_event, intent_event) = if success {
         (
             WebhookEventType::PaymentSucceeded,

@@ -127,7 +127,11 @@ fn spawn_delivery(
                 Err(err) => (None, Some(err.to_string())),
             };
             let delivered = http_status.is_some_and(|s| (200..300).contains(&s));
-            tracing::info!(%webhook_id, %event_type, %object_id, attempt, http_status, delivered, "HUB2 webhook attempt");
+            if delivered {
+                tracing::debug!(%webhook_id, %event_type, %object_id, attempt, http_status, "HUB2 webhook delivered");
+            } else {
+                tracing::info!(%webhook_id, %event_type, %object_id, attempt, http_status, error = error.as_deref(), "HUB2 webhook attempt failed");
+            }
             state.hub2_store().deliveries.push(WebhookDelivery {
                 webhook_id: webhook_id.clone(),
                 event_id: event_id.clone(),
