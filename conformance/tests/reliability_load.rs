@@ -93,14 +93,14 @@ async fn twenty_thousand_requests_from_64_clients_with_failing_callbacks() {
         );
         for a in &report.accepted {
             let tx = store
-                .get(PUBLIC_ID, &a.order_id)
+                .get_cloned(PUBLIC_ID, &a.order_id)
                 .unwrap_or_else(|| panic!("{} accepted but unknown", a.order_id));
             assert_eq!(tx.transaction_id, a.transaction_id);
             assert_eq!(tx.status, expected_status(&a.customer_id), "{}", a.order_id);
         }
-        let ids: HashSet<&str> = store
-            .transactions()
-            .map(|t| t.transaction_id.as_str())
+        let ids: HashSet<String> = store
+            .collect(|t| Some(t.transaction_id.clone()))
+            .into_iter()
             .collect();
         assert_eq!(ids.len(), report.accepted.len());
     }

@@ -232,7 +232,7 @@ pub(crate) async fn redirect_page(State(state): State<SimulatorState>, path: TxP
         Some(tx) => tx.awaiting == Awaiting::Redirect,
     };
     if awaiting {
-        let mut store = state.store();
+        let mut store = state.store().lock_order(&public_id, &order_id);
         if let Some(tx) = store.get_mut(&public_id, &order_id) {
             tx.awaiting = Awaiting::Nothing;
             let status = tx.status;

@@ -62,7 +62,7 @@ pub(crate) fn finish(
     note: &str,
 ) -> Result<Transaction, FinishError> {
     let (snapshot, delivery) = {
-        let mut store = state.store();
+        let mut store = state.store().lock_order(public_id, order_id);
         let tx = match serial {
             Some(serial) => store.get_serial_mut(public_id, order_id, serial),
             None => store.get_mut(public_id, order_id),

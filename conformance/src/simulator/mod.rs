@@ -140,7 +140,7 @@ mod wire;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::middleware::from_extractor_with_state;
@@ -168,7 +168,7 @@ pub(crate) struct MerchantEntry {
 pub(crate) struct Shared {
     pub(crate) config: SimulatorConfig,
     pub(crate) merchants: HashMap<String, MerchantEntry>,
-    pub(crate) store: Mutex<Store>,
+    pub(crate) store: Store,
     pub(crate) http: reqwest::Client,
     pub(crate) base_url: String,
     pub(crate) shutdown: watch::Sender<bool>,
@@ -270,7 +270,7 @@ impl SimulatorState {
             hub2,
             config,
             merchants,
-            store: Mutex::new(store),
+            store,
             resumed: AtomicBool::new(false),
             http,
             base_url,
@@ -303,18 +303,16 @@ impl SimulatorState {
         self.0.self_address.check(url)
     }
 
-    /// The store, locked. Keep the guard short; never hold it across an
-    /// `.await`.
-    pub fn store(&self) -> MutexGuard<'_, Store> {
-        match self.0.store.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+    /// The store (sharded: lock one order's shard with
+    /// [`Store::lock_order`]; keep guards short, never across an
+    /// `.await`).
+    pub fn store(&self) -> &Store {
+        &self.0.store
     }
 
     /// A copy of one transaction.
     pub fn transaction(&self, public_id: &str, order_id: &str) -> Option<Transaction> {
-        self.store().get(public_id, order_id).cloned()
+        self.store().get_cloned(public_id, order_id)
     }
 
     /// Every callback delivery attempt, optionally for one order.
@@ -341,11 +339,10 @@ impl SimulatorState {
             if !store.is_persistent() {
                 return;
             }
-            let timers: Vec<(String, String, u64)> = store
-                .transactions()
-                .filter(|tx| lifecycle::waits_for_timer(tx))
-                .map(|tx| (tx.public_id.clone(), tx.order_id.clone(), tx.serial))
-                .collect();
+            let timers: Vec<(String, String, u64)> = store.collect(|tx| {
+                lifecycle::waits_for_timer(tx)
+                    .then(|| (tx.public_id.clone(), tx.order_id.clone(), tx.serial))
+            });
             let pending = match store.pending_callbacks() {
                 Ok(pending) => pending,
                 Err(err) => {

@@ -82,7 +82,14 @@ pub(super) fn create(
     let public_id = merchant.merchant.public_id.as_str();
     let signature = request.signature.to_ascii_lowercase();
     let key = bulk_key(&request.bulk_id);
-    let mut store = state.store();
+    let mut store = state.store().lock_orders(
+        public_id,
+        request
+            .items
+            .iter()
+            .map(|item| item.order_id.as_str())
+            .chain([key.as_str()]),
+    );
     if let Some(record) = store.get(public_id, &key) {
         if let Some(replayed) =
             replay_or_conflict(record, OperationKind::BulkB2c, &signature, false).map_err(|_| {
@@ -182,13 +189,12 @@ fn snapshot(
 ) -> Result<(Transaction, Vec<Transaction>), ApiError> {
     let store = state.store();
     let record = store
-        .get(public_id, &bulk_key(bulk_id))
-        .cloned()
+        .get_cloned(public_id, &bulk_key(bulk_id))
         .ok_or_else(|| ApiError::not_found(format!("bulk_id {bulk_id:?} is unknown")))?;
     let items = record
         .items
         .iter()
-        .filter_map(|order| store.get(public_id, order).cloned())
+        .filter_map(|order| store.get_cloned(public_id, order))
         .collect();
     Ok((record, items))
 }
@@ -291,8 +297,8 @@ pub(super) fn cancel(
         }
     }
     {
-        let mut store = state.store();
         let key = bulk_key(&request.bulk_id);
+        let mut store = state.store().lock_order(public_id, &key);
         if let Some(record) = store.get_mut(public_id, &key) {
             if Status::from(record.status) != Status::Cancelled {
                 record.set_status(Status::Cancelled.code(), "bulk cancelled");

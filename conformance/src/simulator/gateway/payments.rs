@@ -19,7 +19,7 @@ use crate::simulator::codes;
 use crate::simulator::lifecycle;
 use crate::simulator::operation::OperationKind;
 use crate::simulator::outcome::{self, Outcome, WRONG_OTP};
-use crate::simulator::state::{DailyKey, Store};
+use crate::simulator::state::{DailyKey, InsertRefused, StoreGuard};
 use crate::simulator::transaction::{
     Awaiting, BankDetails, StatusChange, StoredReply, Transaction,
 };
@@ -167,45 +167,48 @@ fn check_rules(
     }
 }
 
-/// Refuses a payment that would take the customer's day past the
-/// provider's binding daily maximum (counted per merchant, provider,
-/// direction, customer and UTC day: the loosest reading).
-fn check_daily(
-    state: &SimulatorState,
-    store: &Store,
+/// A provider's binding daily maximum for `direction` (minor units), if
+/// it has one: a payment may not take the customer's day past it (counted
+/// per merchant, provider, direction, customer and UTC day: the loosest
+/// reading). The check itself is made when the payment is stored
+/// ([`StoreGuard::insert_within_daily`]), so two payments racing on
+/// different orders cannot both pass.
+fn daily_max(state: &SimulatorState, provider_id: i64, direction: Direction) -> Option<Amount> {
+    let table = state.config().providers;
+    u32::try_from(provider_id)
+        .ok()
+        .and_then(|id| table.provider(id))
+        .and_then(|p| p.direction(direction).limits.daily_max)
+}
+
+/// The refusal of a payment past its daily maximum.
+fn daily_refusal(
     key: &DailyKey,
     direction: Direction,
     amount: Amount,
-) -> Result<(), ApiError> {
-    let table = state.config().providers;
-    let Some(limits) = u32::try_from(key.provider_id)
-        .ok()
-        .and_then(|id| table.provider(id))
-        .map(|p| p.direction(direction).limits)
-    else {
-        return Ok(());
+    so_far: u64,
+    daily_max: Amount,
+) -> ApiError {
+    let v = Violation {
+        field: "amount".into(),
+        rule: Rule::AmountAboveDailyMaximum,
+        message: format!(
+            "{amount} would take the customer's {} total of the day from {} past the maximum of {daily_max} per day for provider {}",
+            direction.as_str(),
+            Amount::from_minor(so_far),
+            key.provider_id
+        ),
+        certainty: paygate::gateway::rules::Certainty::Documented,
+        quotes: &[],
+        reason: None,
     };
-    let Some(daily_max) = limits.daily_max else {
-        return Ok(());
-    };
-    let so_far = store.daily_total(key);
-    if so_far.saturating_add(amount.minor()) > daily_max.minor() {
-        let v = Violation {
-            field: "amount".into(),
-            rule: Rule::AmountAboveDailyMaximum,
-            message: format!(
-                "{amount} would take the customer's {} total of the day from {} past the maximum of {daily_max} per day for provider {}",
-                direction.as_str(),
-                Amount::from_minor(so_far),
-                key.provider_id
-            ),
-            certainty: paygate::gateway::rules::Certainty::Documented,
-            quotes: &[],
-            reason: None,
-        };
-        return Err(ApiError::rules(vec![v.to_string()]));
-    }
-    Ok(())
+    ApiError::rules(vec![v.to_string()])
+}
+
+/// The daily maximum a new payment is stored under.
+pub(super) struct DailyLimit {
+    direction: Direction,
+    max: Amount,
 }
 
 pub(super) fn otp_outcome(op: OperationKind, otp: Option<&str>, customer_id: &str) -> Outcome {
@@ -218,7 +221,7 @@ pub(super) fn otp_outcome(op: OperationKind, otp: Option<&str>, customer_id: &st
 
 /// A new transaction in status 0, before its flow sets it going.
 pub(super) fn new_transaction(
-    store: &mut Store,
+    store: &mut StoreGuard<'_>,
     public_id: &str,
     op: OperationKind,
     order_id: &str,
@@ -300,7 +303,7 @@ pub(super) struct Confirmation<'a> {
 /// `extra.otp` sets the transaction going.
 pub(super) fn confirm(
     state: &SimulatorState,
-    store: &mut Store,
+    store: &mut StoreGuard<'_>,
     public_id: &str,
     order_id: &str,
     c: Confirmation<'_>,
@@ -355,7 +358,7 @@ fn payment_op(
     let flow = check_rules(state, direction, &p)?;
     let public_id = merchant.merchant.public_id.as_str();
     let signature = p.signature.to_ascii_lowercase();
-    let mut store = state.store();
+    let mut store = state.store().lock_order(public_id, &p.order_id);
     if let Some(tx) = store.get(public_id, &p.order_id) {
         let confirms = tx.operation == op
             && p.otp.is_some()
@@ -380,7 +383,7 @@ fn payment_op(
     tx.callback_url = p
         .callback_url
         .or_else(|| merchant.merchant.callback_url.clone());
-    check_daily(state, &store, &DailyKey::of(&tx), direction, p.amount)?;
+    let daily = daily_max(state, p.provider_id, direction).map(|max| DailyLimit { direction, max });
     let simulator = p.provider_id == SIMULATOR_PROVIDER;
     tx.sends_callback = !simulator;
     let mut run_timer = false;
@@ -430,7 +433,7 @@ fn payment_op(
         tx.set_status(Status::InProgress.code(), "in progress");
     }
     let serial = tx.serial;
-    let (order_id, body) = commit_accepted(&mut store, tx, op, signature)?;
+    let (order_id, body) = commit_accepted(&mut store, tx, op, signature, daily)?;
     drop(store);
     tracing::debug!(public_id, order_id = %order_id, operation = op.as_str(), provider_id = p.provider_id, "operation accepted");
     if run_timer {
@@ -444,10 +447,11 @@ fn payment_op(
 /// and the answer are committed here, before the answer is sent. Returns
 /// the order id and the answer's bytes.
 pub(super) fn commit_accepted(
-    store: &mut Store,
+    store: &mut StoreGuard<'_>,
     mut tx: Transaction,
     operation: OperationKind,
     signature: String,
+    daily: Option<DailyLimit>,
 ) -> Result<(String, Bytes), ApiError> {
     let body = wire::to_body(&wire::payment_response(&tx));
     tx.replies.push(StoredReply {
@@ -456,8 +460,19 @@ pub(super) fn commit_accepted(
         body: body.clone(),
     });
     let order_id = tx.order_id.clone();
-    store.insert(tx).map_err(ApiError::storage)?;
-    Ok((order_id, body))
+    let refusal = daily
+        .as_ref()
+        .map(|d| (DailyKey::of(&tx), d.direction, tx.amount, d.max));
+    match store.insert_within_daily(tx, daily.map(|d| d.max.minor())) {
+        Ok(()) => Ok((order_id, body)),
+        Err(InsertRefused::Storage(err)) => Err(ApiError::storage(err)),
+        Err(InsertRefused::DailyMaximum { so_far }) => match refusal {
+            Some((key, direction, amount, max)) => {
+                Err(daily_refusal(&key, direction, amount, so_far, max))
+            }
+            None => Err(ApiError::storage("daily maximum without a limit")),
+        },
+    }
 }
 
 /// `status`. A status request that carries `extra.otp` (and the
@@ -470,7 +485,7 @@ pub(super) fn status(
 ) -> Result<Response, ApiError> {
     let public_id = merchant.merchant.public_id.as_str();
     let otp = request.extra.as_ref().and_then(|e| e.otp.as_deref());
-    let mut store = state.store();
+    let mut store = state.store().lock_order(public_id, &request.order_id);
     let tx = store.get_mut(public_id, &request.order_id).ok_or_else(|| {
         ApiError::not_found(format!("order_id {:?} is unknown", request.order_id))
     })?;

@@ -116,7 +116,7 @@ fn pos_op(
     }
     let public_id = merchant.merchant.public_id.as_str();
     let signature = p.signature.to_ascii_lowercase();
-    let mut store = state.store();
+    let mut store = state.store().lock_order(public_id, &p.order_id);
     if let Some(tx) = store.get(public_id, &p.order_id) {
         let confirms = tx.operation == op
             && p.otp.is_some()
@@ -165,7 +165,7 @@ fn pos_op(
         }
     }
     let serial = tx.serial;
-    let (order_id, body) = commit_accepted(&mut store, tx, op, signature)?;
+    let (order_id, body) = commit_accepted(&mut store, tx, op, signature, None)?;
     drop(store);
     tracing::debug!(public_id, order_id = %order_id, operation = op.as_str(), "POS operation accepted");
     if !asks {
