@@ -222,3 +222,67 @@ async fn callbacks_go_to_the_merchants_url_when_the_request_has_none() {
     assert!(receiver.all()[0].callback.is_some());
     sim.shutdown().await;
 }
+
+/// A callback endpoint that takes 200 ms per callback and counts how many
+/// it is answering at once.
+async fn slow_receiver() -> (
+    String,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let now = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicUsize::new(0));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/slow", listener.local_addr().unwrap());
+    let app = {
+        let (now, peak, done) = (now.clone(), peak.clone(), done.clone());
+        axum::Router::new().route(
+            "/slow",
+            axum::routing::post(move || {
+                let (now, peak, done) = (now.clone(), peak.clone(), done.clone());
+                async move {
+                    let at_once = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(at_once, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    now.fetch_sub(1, Ordering::SeqCst);
+                    done.fetch_add(1, Ordering::SeqCst);
+                    "ok"
+                }
+            }),
+        )
+    };
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, peak, done)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callback_deliveries_in_flight_never_exceed_the_pool() {
+    use std::sync::atomic::Ordering;
+    let mut config = fast_config();
+    config.callback_concurrency = 3;
+    let sim = simulator(config).await;
+    let (url, peak, done) = slow_receiver().await;
+    let client = client(&sim);
+    for n in 0..12 {
+        client
+            .payment_c2b(typed(kenya_c2b(
+                &format!("pool-{n}"),
+                "254700000000",
+                Some(&url),
+            )))
+            .await
+            .unwrap();
+    }
+    eventually("twelve callbacks", || done.load(Ordering::SeqCst) >= 12).await;
+    assert_eq!(
+        peak.load(Ordering::SeqCst),
+        3,
+        "at most --callback-concurrency callbacks in flight, and the pool is used"
+    );
+    sim.shutdown().await;
+}

@@ -34,6 +34,11 @@ pub struct SimulateArgs {
     /// Callback delivery attempts in all, the first one included.
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub callback_attempts: u32,
+    /// Callback deliveries in flight at once (the rest wait their turn in
+    /// order), so a slow merchant endpoint cannot take the simulator's
+    /// sockets and memory.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    pub callback_concurrency: u32,
     /// Milliseconds a client has to send a request head, from connecting
     /// or from the previous answer on a kept-alive connection (so also the
     /// idle keep-alive timeout); then the connection is closed.
@@ -98,6 +103,7 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
         max_connections: args.max_connections as usize,
     };
     config.callback_retry.max_attempts = args.callback_attempts.max(1);
+    config.callback_concurrency = args.callback_concurrency as usize;
     config.callback_retry.initial_backoff = Duration::from_millis(args.callback_backoff_ms);
     config.callback_retry.max_backoff = config
         .callback_retry

@@ -103,6 +103,11 @@ pub(crate) fn spawn_delivery(state: &SimulatorState, delivery: Delivery) {
             let (http_status, error) = if let Some(why) = &refused {
                 (None, Some(format!("not sent: the callback URL {why}")))
             } else {
+                // A slot of the delivery pool for the send only (not for
+                // the wait before a retry).
+                let Ok(_slot) = state.0.deliveries.acquire().await else {
+                    return;
+                };
                 let sent = state
                     .0
                     .http
@@ -138,21 +143,20 @@ pub(crate) fn spawn_delivery(state: &SimulatorState, delivery: Delivery) {
                         .saturating_add(u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX)),
                 }
             };
-            state.store().record_outbox_attempt(
-                CallbackAttempt {
-                    public_id: public_id.clone(),
-                    order_id: order_id.clone(),
-                    operation_type,
-                    status,
-                    url: url.clone(),
-                    attempt,
-                    http_status,
-                    error,
-                    delivered,
-                    at: now_timestamp(),
-                },
-                outbox_id.map(|id| (id, progress)),
-            );
+            let record = CallbackAttempt {
+                public_id: public_id.clone(),
+                order_id: order_id.clone(),
+                operation_type,
+                status,
+                url: url.clone(),
+                attempt,
+                http_status,
+                error,
+                delivered,
+                at: now_timestamp(),
+            };
+            let outbox = outbox_id.map(|id| (id, progress));
+            state.store().record_outbox_attempt(record, outbox);
             if delivered || attempt == attempts {
                 if !delivered {
                     tracing::warn!(%order_id, %url, attempts, "callback not delivered; giving up");

@@ -119,6 +119,9 @@ pub struct SimulatorConfig {
     pub callback_retry: CallbackRetry,
     /// How long one callback attempt may take. Default 5 s.
     pub callback_timeout: Duration,
+    /// Callback (and HUB2 webhook) deliveries in flight at once; the others
+    /// wait their turn (first come, first served). Default 64.
+    pub callback_concurrency: usize,
     /// The provider rules requests are checked against. Default
     /// [`paygate::gateway::PROVIDER_TABLE`].
     pub providers: &'static ProviderTable,
@@ -184,6 +187,7 @@ impl Default for SimulatorConfig {
             latency: Duration::from_millis(300),
             callback_retry: CallbackRetry::default(),
             callback_timeout: Duration::from_secs(5),
+            callback_concurrency: 64,
             providers: &paygate::gateway::PROVIDER_TABLE,
             max_body_bytes: 64 * 1024,
             hub2: super::hub2::Hub2Config::default(),

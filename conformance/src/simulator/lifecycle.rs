@@ -24,14 +24,18 @@ pub(crate) fn schedule(state: &SimulatorState, public_id: &str, order_id: &str, 
     let order_id = order_id.to_owned();
     tokio::spawn(async move {
         if state.sleep(state.config().latency).await {
-            let _ = finish(
-                &state,
-                &public_id,
-                &order_id,
-                Some(serial),
-                None,
-                "latency elapsed",
-            );
+            let _ = state
+                .blocking(move |state| {
+                    finish(
+                        state,
+                        &public_id,
+                        &order_id,
+                        Some(serial),
+                        None,
+                        "latency elapsed",
+                    )
+                })
+                .await;
         }
     });
 }

@@ -125,6 +125,7 @@ pub mod codes;
 mod config;
 mod control;
 mod gateway;
+mod group_commit;
 pub mod hub2;
 mod lifecycle;
 mod operation;
@@ -170,6 +171,9 @@ pub(crate) struct Shared {
     pub(crate) merchants: HashMap<String, MerchantEntry>,
     pub(crate) store: Store,
     pub(crate) http: reqwest::Client,
+    /// One permit per callback or webhook delivery in flight
+    /// ([`SimulatorConfig::callback_concurrency`]).
+    pub(crate) deliveries: tokio::sync::Semaphore,
     pub(crate) base_url: String,
     pub(crate) shutdown: watch::Sender<bool>,
     pub(crate) hub2: hub2::Hub2Shared,
@@ -266,6 +270,7 @@ impl SimulatorState {
             }
             None => Store::new(),
         };
+        let deliveries = tokio::sync::Semaphore::new(config.callback_concurrency.max(1));
         Ok(SimulatorState(Arc::new(Shared {
             hub2,
             config,
@@ -273,6 +278,7 @@ impl SimulatorState {
             store,
             resumed: AtomicBool::new(false),
             http,
+            deliveries,
             base_url,
             shutdown,
             admin_token,
@@ -308,6 +314,24 @@ impl SimulatorState {
     /// `.await`).
     pub fn store(&self) -> &Store {
         &self.0.store
+    }
+
+    /// Runs `work`, which may write to the store, where waiting for a
+    /// commit does not hold up other requests: with a database, on Tokio's
+    /// blocking pool (the write waits for its group commit there, and the
+    /// waiting writes of many requests share one commit); in memory, right
+    /// here. `None` if `work` panicked.
+    pub(crate) async fn blocking<T, F>(&self, work: F) -> Option<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&SimulatorState) -> T + Send + 'static,
+    {
+        if self.store().is_persistent() {
+            let state = self.clone();
+            tokio::task::spawn_blocking(move || work(&state)).await.ok()
+        } else {
+            Some(work(self))
+        }
     }
 
     /// A copy of one transaction.

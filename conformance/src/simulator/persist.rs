@@ -58,7 +58,7 @@ use super::outcome::Outcome;
 use super::transaction::{Awaiting, CallbackAttempt, StoredReply, Transaction};
 
 /// Why the database could not be opened, read or written.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[error("simulator database {path}: {message}")]
 pub struct StoreError {
     /// The database file.
@@ -376,119 +376,205 @@ impl Db {
         })
     }
 
-    /// Writes `tx` (its row and its replies), the last serial and, if
-    /// given, a new outbox row, in one SQLite transaction. `new`: the
-    /// transaction replaces any earlier one under the same order id.
-    /// Returns the outbox row's id.
-    pub(crate) fn save(
-        &mut self,
-        tx: &Transaction,
-        new: bool,
-        outbox: Option<NewOutbox<'_>>,
-    ) -> Result<Option<i64>, StoreError> {
+    /// Applies a batch of writes in one SQLite transaction (one commit, so
+    /// one append to the write-ahead log for all of them). Each write runs
+    /// in its own savepoint: one that fails is rolled back alone and gets
+    /// its error, the others go on. If the commit itself fails, every
+    /// write gets that error. Returns one result per write, in order.
+    pub(crate) fn apply_batch(&mut self, batch: &[&Write]) -> Vec<Result<Written, StoreError>> {
         let path = self.path.display().to_string();
-        let fail = |e: rusqlite::Error| StoreError {
+        let fail = |what: &str, e: rusqlite::Error| StoreError {
             path: path.clone(),
-            message: format!("cannot save transaction {:?}: {e}", tx.order_id),
+            message: format!("{what}: {e}"),
         };
-        let data = encode(tx).map_err(|e| self.error("cannot encode a transaction", e))?;
-        let db = self.conn.transaction().map_err(fail)?;
-        write_transaction(&db, tx, &data, new).map_err(fail)?;
-        let mut outbox_id = None;
-        if let Some(out) = outbox {
-            db.prepare_cached(
-                "INSERT INTO outbox (public_id, order_id, operation_type, status, url, body, attempts, next_attempt_ms, state)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, 'pending')",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    tx.public_id,
-                    tx.order_id,
+        let db = match self.conn.transaction() {
+            Ok(db) => db,
+            Err(e) => {
+                let err = fail("cannot begin a transaction", e);
+                return batch.iter().map(|_| Err(err.clone())).collect();
+            }
+        };
+        let mut results = Vec::with_capacity(batch.len());
+        // Savepoints through cached statements (rusqlite's `savepoint()`
+        // parses its SQL anew each time, a measurable share of a batch).
+        let run = |db: &rusqlite::Transaction<'_>, sql: &str| {
+            db.prepare_cached(sql)
+                .and_then(|mut s| s.execute([]))
+                .map(|_| ())
+        };
+        for write in batch {
+            let result = run(&db, "SAVEPOINT write").and_then(|()| match apply(&db, write) {
+                Ok(written) => run(&db, "RELEASE write").map(|()| written),
+                Err(e) => {
+                    let _ = run(&db, "ROLLBACK TO write").and_then(|()| run(&db, "RELEASE write"));
+                    Err(e)
+                }
+            });
+            results.push(result.map_err(|e| fail(write.what(), e)));
+        }
+        if let Err(e) = db.commit() {
+            let err = fail("cannot commit", e);
+            return batch.iter().map(|_| Err(err.clone())).collect();
+        }
+        results
+    }
+}
+
+/// A callback to add to the outbox with a transaction's final state
+/// (owned: it travels to the writer thread).
+#[derive(Clone, Debug)]
+pub(crate) struct OutboxRow {
+    pub(crate) operation_type: i64,
+    pub(crate) status: i64,
+    pub(crate) url: String,
+    pub(crate) body: Bytes,
+}
+
+impl From<NewOutbox<'_>> for OutboxRow {
+    fn from(out: NewOutbox<'_>) -> Self {
+        OutboxRow {
+            operation_type: out.operation_type,
+            status: out.status,
+            url: out.url.to_owned(),
+            body: Bytes::copy_from_slice(out.body),
+        }
+    }
+}
+
+/// A transaction as written: its row's key, columns and JSON, and its
+/// replies (encoded by the caller, so the writer thread only writes).
+#[derive(Clone, Debug)]
+pub(crate) struct TxRow {
+    public_id: String,
+    order_id: String,
+    serial: i64,
+    transaction_id: String,
+    status: i64,
+    data: String,
+    replies: Vec<StoredReply>,
+}
+
+impl TxRow {
+    pub(crate) fn of(tx: &Transaction) -> Result<TxRow, serde_json::Error> {
+        Ok(TxRow {
+            public_id: tx.public_id.clone(),
+            order_id: tx.order_id.clone(),
+            serial: i64::try_from(tx.serial).unwrap_or(i64::MAX),
+            transaction_id: tx.transaction_id.clone(),
+            status: tx.status,
+            data: encode(tx)?,
+            replies: tx.replies.clone(),
+        })
+    }
+}
+
+/// One write to the database.
+#[derive(Debug)]
+pub(crate) enum Write {
+    /// A transaction's row and replies (`new`: it replaces any earlier one
+    /// under the same order id, and the last serial moves on), with a new
+    /// outbox row if given.
+    Save {
+        row: TxRow,
+        new: bool,
+        outbox: Option<OutboxRow>,
+    },
+    /// New transactions, all or none.
+    SaveMany(Vec<TxRow>),
+    /// A delivery attempt (JSON) and, for an outbox delivery, its progress.
+    Attempt {
+        data: String,
+        attempt: u32,
+        outbox: Option<(i64, OutboxProgress)>,
+    },
+    /// Every delivery still pending, oldest first (a read).
+    PendingOutbox,
+    /// Forgets transactions, replies, the outbox and the attempts (keeps
+    /// the serial).
+    Reset,
+}
+
+impl Write {
+    fn what(&self) -> &'static str {
+        match self {
+            Write::Save { .. } => "cannot save a transaction",
+            Write::SaveMany(_) => "cannot save a bulk of transactions",
+            Write::Attempt { .. } => "cannot record a callback attempt",
+            Write::PendingOutbox => "cannot read the outbox",
+            Write::Reset => "cannot reset",
+        }
+    }
+}
+
+/// What a [`Write`] gave back.
+#[derive(Debug)]
+pub(crate) enum Written {
+    /// Done (the new outbox row's id, if one was added).
+    Saved(Option<i64>),
+    /// The pending deliveries.
+    Pending(Vec<OutboxEntry>),
+}
+
+fn apply(db: &rusqlite::Transaction<'_>, write: &Write) -> Result<Written, rusqlite::Error> {
+    match write {
+        Write::Save { row, new, outbox } => {
+            write_transaction(db, row, *new)?;
+            let mut outbox_id = None;
+            if let Some(out) = outbox {
+                db.prepare_cached(
+                    "INSERT INTO outbox (public_id, order_id, operation_type, status, url, body, attempts, next_attempt_ms, state)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, 'pending')",
+                )?
+                .execute(params![
+                    row.public_id,
+                    row.order_id,
                     out.operation_type,
                     out.status,
                     out.url,
-                    out.body,
+                    &out.body[..],
                     i64::try_from(now_ms()).unwrap_or(i64::MAX)
-                ])
-            })
-            .map_err(fail)?;
-            outbox_id = Some(db.last_insert_rowid());
+                ])?;
+                outbox_id = Some(db.last_insert_rowid());
+            }
+            Ok(Written::Saved(outbox_id))
         }
-        db.commit().map_err(fail)?;
-        Ok(outbox_id)
-    }
-
-    /// Writes new transactions (and their replies) in one SQLite
-    /// transaction: all of them, or none.
-    pub(crate) fn save_many(&mut self, txs: &[Transaction]) -> Result<(), StoreError> {
-        let path = self.path.display().to_string();
-        let fail = |e: rusqlite::Error| StoreError {
-            path: path.clone(),
-            message: format!("cannot save {} transactions: {e}", txs.len()),
-        };
-        let encoded = txs
-            .iter()
-            .map(encode)
-            .collect::<Result<Vec<String>, _>>()
-            .map_err(|e| self.error("cannot encode a transaction", e))?;
-        let db = self.conn.transaction().map_err(fail)?;
-        for (tx, data) in txs.iter().zip(&encoded) {
-            write_transaction(&db, tx, data, true).map_err(fail)?;
+        Write::SaveMany(rows) => {
+            for row in rows {
+                write_transaction(db, row, true)?;
+            }
+            Ok(Written::Saved(None))
         }
-        db.commit().map_err(fail)
-    }
-
-    /// Records a delivery attempt and, for an outbox delivery, its
-    /// progress, in one SQLite transaction.
-    pub(crate) fn record_attempt(
-        &mut self,
-        attempt: &CallbackAttempt,
-        outbox: Option<(i64, OutboxProgress)>,
-    ) -> Result<(), StoreError> {
-        let data = serde_json::to_string(attempt)
-            .map_err(|e| self.error("cannot encode a callback attempt", e))?;
-        let path = self.path.display().to_string();
-        let fail = |e: rusqlite::Error| StoreError {
-            path: path.clone(),
-            message: format!("cannot record a callback attempt: {e}"),
-        };
-        let db = self.conn.transaction().map_err(fail)?;
-        db.prepare_cached("INSERT INTO callback_attempts (data) VALUES (?1)")
-            .and_then(|mut s| s.execute(params![data]))
-            .map_err(fail)?;
-        if let Some((id, progress)) = outbox {
-            let (state, next) = match progress {
-                OutboxProgress::Delivered => ("delivered", 0),
-                OutboxProgress::Abandoned => ("abandoned", 0),
-                OutboxProgress::Retry { next_attempt_ms } => ("pending", next_attempt_ms),
-            };
-            db.prepare_cached(
-                "UPDATE outbox SET attempts = ?2, state = ?3, next_attempt_ms = ?4 WHERE id = ?1",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
+        Write::Attempt {
+            data,
+            attempt,
+            outbox,
+        } => {
+            db.prepare_cached("INSERT INTO callback_attempts (data) VALUES (?1)")?
+                .execute(params![data])?;
+            if let Some((id, progress)) = outbox {
+                let (state, next) = match progress {
+                    OutboxProgress::Delivered => ("delivered", 0),
+                    OutboxProgress::Abandoned => ("abandoned", 0),
+                    OutboxProgress::Retry { next_attempt_ms } => ("pending", *next_attempt_ms),
+                };
+                db.prepare_cached(
+                    "UPDATE outbox SET attempts = ?2, state = ?3, next_attempt_ms = ?4 WHERE id = ?1",
+                )?
+                .execute(params![
                     id,
-                    attempt.attempt,
+                    attempt,
                     state,
                     i64::try_from(next).unwrap_or(i64::MAX)
-                ])
-            })
-            .map_err(fail)?;
+                ])?;
+            }
+            Ok(Written::Saved(None))
         }
-        db.commit().map_err(fail)
-    }
-
-    /// Every delivery still pending, oldest first.
-    pub(crate) fn pending_outbox(&self) -> Result<Vec<OutboxEntry>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(
+        Write::PendingOutbox => {
+            let mut stmt = db.prepare_cached(
                 "SELECT id, public_id, order_id, operation_type, status, url, body, attempts, next_attempt_ms
                  FROM outbox WHERE state = 'pending' ORDER BY id",
-            )
-            .map_err(|e| self.error("cannot read the outbox", e))?;
-        let rows = stmt
-            .query_map([], |row| {
+            )?;
+            let rows = stmt.query_map([], |row| {
                 Ok(OutboxEntry {
                     id: row.get(0)?,
                     public_id: row.get(1)?,
@@ -500,23 +586,19 @@ impl Db {
                     attempts: row.get(7)?,
                     next_attempt_ms: u64::try_from(row.get::<_, i64>(8)?).unwrap_or(0),
                 })
-            })
-            .map_err(|e| self.error("cannot read the outbox", e))?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.error("cannot read the outbox", e))
-    }
-
-    /// Forgets transactions, replies, the outbox and the attempts (keeps
-    /// the serial).
-    pub(crate) fn reset(&mut self) -> Result<(), StoreError> {
-        self.conn
-            .execute_batch(
-                "BEGIN; DELETE FROM transactions; DELETE FROM replies; DELETE FROM outbox;
-                 DELETE FROM callback_attempts; COMMIT;",
-            )
-            .map_err(|e| self.error("cannot reset", e))
+            })?;
+            Ok(Written::Pending(rows.collect::<Result<Vec<_>, _>>()?))
+        }
+        Write::Reset => {
+            db.execute_batch(
+                "DELETE FROM transactions; DELETE FROM replies; DELETE FROM outbox;
+                 DELETE FROM callback_attempts;",
+            )?;
+            Ok(Written::Saved(None))
+        }
     }
 }
+
 /// A transaction row's JSON: the transaction, its planned outcome and what
 /// it awaits.
 fn encode(tx: &Transaction) -> Result<String, serde_json::Error> {
@@ -527,19 +609,17 @@ fn encode(tx: &Transaction) -> Result<String, serde_json::Error> {
 /// last serial) inside `db`.
 fn write_transaction(
     db: &rusqlite::Transaction<'_>,
-    tx: &Transaction,
-    data: &str,
+    row: &TxRow,
     new: bool,
 ) -> Result<(), rusqlite::Error> {
-    let serial = i64::try_from(tx.serial).unwrap_or(i64::MAX);
     if new {
         db.prepare_cached("DELETE FROM replies WHERE public_id = ?1 AND order_id = ?2")?
-            .execute(params![tx.public_id, tx.order_id])?;
+            .execute(params![row.public_id, row.order_id])?;
         db.prepare_cached(
             "INSERT INTO meta (key, value) VALUES ('serial', ?1)
              ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
         )?
-        .execute(params![serial])?;
+        .execute(params![row.serial])?;
     }
     db.prepare_cached(
         "INSERT INTO transactions (public_id, order_id, serial, transaction_id, status, data)
@@ -549,21 +629,21 @@ fn write_transaction(
             status = excluded.status, data = excluded.data",
     )?
     .execute(params![
-        tx.public_id,
-        tx.order_id,
-        serial,
-        tx.transaction_id,
-        tx.status,
-        data
+        row.public_id,
+        row.order_id,
+        row.serial,
+        row.transaction_id,
+        row.status,
+        row.data
     ])?;
-    for reply in &tx.replies {
+    for reply in &row.replies {
         db.prepare_cached(
             "INSERT OR IGNORE INTO replies (public_id, order_id, operation, signature, body)
              VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
         .execute(params![
-            tx.public_id,
-            tx.order_id,
+            row.public_id,
+            row.order_id,
             reply.operation.as_str(),
             reply.signature,
             &reply.body[..]

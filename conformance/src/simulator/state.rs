@@ -18,7 +18,7 @@
 //!
 //! Locks are always taken in this order, so no two paths can wait for
 //! each other: transaction shards (ascending index) → one daily-total
-//! shard → the held-payments map → the database. Every lock is held
+//! shard → the held-payments map → the database writer. Every lock is held
 //! only for short synchronous sections, never across an `.await`.
 //!
 //! # Backends
@@ -26,7 +26,8 @@
 //! * in memory (the default): everything is lost when the process stops;
 //! * SQLite ([`Store::open`], `paygate simulate --db FILE`): the maps
 //!   serve the reads, and every change is written through to the database
-//!   in one SQLite transaction before the caller goes on (see
+//!   and committed before the caller goes on, in batches shared with the
+//!   changes of other callers (see [`super::group_commit`], and
 //!   [`super::persist`] for the schema and the durability promise). On
 //!   open, everything is read back.
 //!
@@ -41,7 +42,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use paygate::gateway::Status;
 use paygate::money::Amount;
 
-use super::persist::{Db, NewOutbox, OutboxEntry, OutboxProgress, StoreError};
+use super::group_commit::Writer;
+use super::persist::{Db, NewOutbox, OutboxEntry, OutboxProgress, OutboxRow, StoreError, Write};
 
 pub use super::clock::{format_timestamp, now_timestamp};
 pub use super::operation::OperationKind;
@@ -164,7 +166,7 @@ pub struct Store {
     serial: AtomicU64,
     count: AtomicUsize,
     hasher: RandomState,
-    db: Option<Mutex<Db>>,
+    db: Option<Writer>,
 }
 
 impl std::fmt::Debug for Store {
@@ -201,9 +203,10 @@ impl Store {
     /// WAL mode), with everything it already holds read back.
     pub fn open(path: &std::path::Path) -> Result<Self, StoreError> {
         let (db, loaded) = Db::open(path)?;
+        let writer = Writer::start(db, path.display().to_string())?;
         let store = Store {
             serial: AtomicU64::new(loaded.serial),
-            db: Some(Mutex::new(db)),
+            db: Some(writer),
             ..Store::default()
         };
         {
@@ -339,7 +342,8 @@ impl Store {
     }
 
     /// Records a callback attempt and where its outbox delivery stands, in
-    /// one database transaction. A write failure is logged: the attempt
+    /// one database write queued for the next group commit, not waited
+    /// for (nobody is answered after it). A write failure is logged: the attempt
     /// stays in memory and, the outbox row still pending, the callback is
     /// sent again after a restart (at least once).
     pub(crate) fn record_outbox_attempt(
@@ -348,8 +352,14 @@ impl Store {
         outbox: Option<(i64, OutboxProgress)>,
     ) {
         if let Some(db) = &self.db {
-            if let Err(err) = lock(db).record_attempt(&attempt, outbox) {
-                tracing::error!(error = %err, "cannot record a callback attempt");
+            // Queued, not waited for: nobody is answered after it.
+            match serde_json::to_string(&attempt) {
+                Ok(data) => db.submit(Write::Attempt {
+                    data,
+                    attempt: attempt.attempt,
+                    outbox,
+                }),
+                Err(err) => tracing::error!(error = %err, "cannot encode a callback attempt"),
             }
         }
         lock(&self.attempts).push(attempt);
@@ -359,7 +369,7 @@ impl Store {
     /// deliveries live only in their tasks).
     pub fn pending_callbacks(&self) -> Result<Vec<OutboxEntry>, StoreError> {
         match &self.db {
-            Some(db) => lock(db).pending_outbox(),
+            Some(db) => db.pending_outbox(),
             None => Ok(Vec::new()),
         }
     }
@@ -378,7 +388,7 @@ impl Store {
     pub fn reset(&self) {
         let mut shards: Vec<MutexGuard<'_, Shard>> = self.shards.iter().map(lock).collect();
         if let Some(db) = &self.db {
-            if let Err(err) = lock(db).reset() {
+            if let Err(err) = db.write(Write::Reset) {
                 tracing::error!(error = %err, "cannot reset the database");
             }
         }
@@ -499,7 +509,11 @@ impl StoreGuard<'_> {
     /// it is committed first; if that fails, nothing changes.
     pub fn insert(&mut self, tx: Transaction) -> Result<(), StoreError> {
         if let Some(db) = &self.store.db {
-            lock(db).save(&tx, true, None)?;
+            db.save(Write::Save {
+                row: db.row(&tx)?,
+                new: true,
+                outbox: None,
+            })?;
         }
         self.put(tx);
         Ok(())
@@ -527,8 +541,14 @@ impl StoreGuard<'_> {
             return Err(InsertRefused::DailyMaximum { so_far });
         }
         if let Some(db) = &store.db {
-            lock(db)
-                .save(&tx, true, None)
+            db.row(&tx)
+                .and_then(|row| {
+                    db.save(Write::Save {
+                        row,
+                        new: true,
+                        outbox: None,
+                    })
+                })
                 .map_err(InsertRefused::Storage)?;
         }
         daily.insert(key, after);
@@ -542,7 +562,8 @@ impl StoreGuard<'_> {
     /// shard of every one.
     pub fn insert_all(&mut self, txs: Vec<Transaction>) -> Result<(), StoreError> {
         if let Some(db) = &self.store.db {
-            lock(db).save_many(&txs)?;
+            let rows = txs.iter().map(|tx| db.row(tx)).collect::<Result<_, _>>()?;
+            db.save(Write::SaveMany(rows))?;
         }
         for tx in txs {
             self.put(tx);
@@ -559,7 +580,13 @@ impl StoreGuard<'_> {
     /// replies included) to the database. A no-op in memory.
     pub fn persist(&self, tx: &Transaction) -> Result<(), StoreError> {
         match &self.store.db {
-            Some(db) => lock(db).save(tx, false, None).map(|_| ()),
+            Some(db) => db
+                .save(Write::Save {
+                    row: db.row(tx)?,
+                    new: false,
+                    outbox: None,
+                })
+                .map(|_| ()),
             None => Ok(()),
         }
     }
@@ -572,7 +599,11 @@ impl StoreGuard<'_> {
         callback: Option<NewOutbox<'_>>,
     ) -> Result<Option<i64>, StoreError> {
         match &self.store.db {
-            Some(db) => lock(db).save(tx, false, callback),
+            Some(db) => db.save(Write::Save {
+                row: db.row(tx)?,
+                new: false,
+                outbox: callback.map(OutboxRow::from),
+            }),
             None => Ok(None),
         }
     }

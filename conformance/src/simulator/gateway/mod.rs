@@ -194,16 +194,37 @@ async fn dispatch(
         return Err(ApiError::rules(vec![refusal]));
     }
     tracing::debug!(public_id, method, "authenticated request");
+    let public_id = public_id.to_owned();
+    let method = METHODS.iter().copied().find(|m| *m == method).unwrap_or("");
+    state
+        .blocking(move |state| run_method(state, &public_id, method, &bytes))
+        .await
+        .unwrap_or_else(|| Err(ApiError::storage("the request's work stopped unexpectedly")))
+}
+
+/// The method itself, on an authenticated body: the part that reads and
+/// changes the store (see [`SimulatorState::blocking`]).
+fn run_method(
+    state: &SimulatorState,
+    public_id: &str,
+    method: &str,
+    bytes: &[u8],
+) -> Result<Response, ApiError> {
+    let merchant = state
+        .0
+        .merchants
+        .get(public_id)
+        .ok_or_else(|| ApiError::not_found(format!("unknown public_id {public_id:?}")))?;
     match method {
-        "payment_c2b" => payments::payment_c2b(state, merchant, decode(&bytes)?),
-        "payment_b2c" => payments::payment_b2c(state, merchant, decode(&bytes)?),
-        "status" => payments::status(state, merchant, &decode(&bytes)?),
-        "banks" => payments::banks(state, &decode(&bytes)?),
-        "deposit" => pos::deposit(state, merchant, decode(&bytes)?),
-        "withdrawal" => pos::withdrawal(state, merchant, decode(&bytes)?),
-        "payment_b2c/bulk" => bulk::create(state, merchant, decode(&bytes)?),
-        "payment_b2c/bulk/details" => bulk::details(state, merchant, &decode(&bytes)?),
-        _ => bulk::cancel(state, merchant, &decode(&bytes)?),
+        "payment_c2b" => payments::payment_c2b(state, merchant, decode(bytes)?),
+        "payment_b2c" => payments::payment_b2c(state, merchant, decode(bytes)?),
+        "status" => payments::status(state, merchant, &decode(bytes)?),
+        "banks" => payments::banks(state, &decode(bytes)?),
+        "deposit" => pos::deposit(state, merchant, decode(bytes)?),
+        "withdrawal" => pos::withdrawal(state, merchant, decode(bytes)?),
+        "payment_b2c/bulk" => bulk::create(state, merchant, decode(bytes)?),
+        "payment_b2c/bulk/details" => bulk::details(state, merchant, &decode(bytes)?),
+        _ => bulk::cancel(state, merchant, &decode(bytes)?),
     }
 }
 

@@ -113,6 +113,9 @@ fn spawn_delivery(
                 return; // deleted
             };
             let signature = signature_header(&current, previous.as_deref(), &body);
+            let Ok(slot) = state.0.deliveries.acquire().await else {
+                return;
+            };
             let sent = state
                 .0
                 .http
@@ -122,6 +125,7 @@ fn spawn_delivery(
                 .body(body.clone())
                 .send()
                 .await;
+            drop(slot);
             let (http_status, error) = match sent {
                 Ok(response) => (Some(response.status().as_u16()), None),
                 Err(err) => (None, Some(err.to_string())),
