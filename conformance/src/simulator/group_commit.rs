@@ -107,11 +107,11 @@ impl Writer {
     /// dies before the commit, the outbox row is still pending and the
     /// callback is sent again, which is the at-least-once promise).
     pub(crate) fn submit(&self, write: Write) {
-        let sent = self
-            .jobs
-            .as_ref()
-            .map(|jobs| jobs.send(Job { write, done: None }));
-        if !matches!(sent, Some(Ok(()))) {
+        let sent = match &self.jobs {
+            Some(jobs) => jobs.send(Job { write, done: None }).is_ok(),
+            None => false,
+        };
+        if !sent {
             tracing::error!(db = %self.path, "the writer thread has stopped; a write is lost");
         }
     }
