@@ -10,10 +10,8 @@ use paygate_conformance::simulator::{SimulatorConfig, DEMO_PUBLIC_ID};
 use simulator_support::*;
 
 fn with_db(name: &str) -> (SimulatorConfig, std::path::PathBuf) {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "persistence-races-{name}-{}",
-        std::process::id()
-    ));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("persistence-races-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let mut config = fast_config();
@@ -27,7 +25,11 @@ async fn identical_requests_racing_on_a_new_order_get_one_answer_and_one_transac
     let sim = simulator(config).await;
     for round in 0..20 {
         let order = format!("race-{round}");
-        let body = signed_bytes(typed::<PaymentC2bRequest>(kenya_c2b(&order, "254700000000", None)));
+        let body = signed_bytes(typed::<PaymentC2bRequest>(kenya_c2b(
+            &order,
+            "254700000000",
+            None,
+        )));
         let answers = futures_join(32, |_| {
             let (sim, body) = (&sim, body.clone());
             async move { post_raw(sim, "payment_c2b", "application/json", body).await }
@@ -54,7 +56,9 @@ async fn different_requests_racing_on_a_new_order_get_one_200_and_409s() {
         let answers = futures_join(16, |n| {
             let sim = &sim;
             let customer = format!("2547000001{n:02}");
-            let body = signed_bytes(typed::<PaymentC2bRequest>(kenya_c2b(&order, &customer, None)));
+            let body = signed_bytes(typed::<PaymentC2bRequest>(kenya_c2b(
+                &order, &customer, None,
+            )));
             async move { post_raw(sim, "payment_c2b", "application/json", body).await }
         })
         .await;

@@ -30,22 +30,23 @@
 //! database itself stays consistent), which is the trade-off a test
 //! simulator wants: no `fsync` per accepted payment.
 //!
-//! Every change is one SQLite transaction, committed while the store's
-//! mutex is held and **before** the HTTP answer is sent:
+//! Every change is one write, each in its own savepoint, committed in a
+//! batch with the writes of other requests (group commit, see
+//! `group_commit`) while the shard of its order is locked and
+//! **before** the HTTP answer is sent:
 //!
 //! * an accepted payment: its transaction row, its idempotency record and
 //!   the stored response, and the new last serial;
 //! * a transaction becoming final: its new state and its callback's outbox
 //!   row (so a crash leaves either neither, and the outcome timer is
 //!   re-armed on restart, or both, and the delivery is resumed);
-//! * a delivery attempt: the attempt and the outbox row's progress.
+//! * a delivery attempt: the attempt and the outbox row's progress. This
+//!   one is queued without waiting for its commit (nobody is answered
+//!   after it): a crash before the commit leaves the outbox row pending,
+//!   and the callback is sent again (at least once, as promised).
 //!
-//! These writes run on the async executor's thread, under the store's
-//! `std::sync::Mutex`: with `synchronous=NORMAL` a commit is a short
-//! append (tens of microseconds, no disk flush), so it is kept inline
-//! rather than sent to a blocking thread; that also keeps the ordering
-//! simple (a replay of a request waits for the mutex, so it can never see
-//! an answer that is not yet committed).
+//! A replay of a request waits for the shard's lock, held until the
+//! commit, so it can never see an answer that is not yet committed.
 
 use std::path::{Path, PathBuf};
 
@@ -218,7 +219,8 @@ fn check_foreign(conn: &Connection) -> Result<(), String> {
     Ok(())
 }
 
-/// One SQLite connection (the store's mutex serialises its use).
+/// One SQLite connection, owned by the writer thread of
+/// `group_commit`.
 pub(crate) struct Db {
     conn: Connection,
     path: PathBuf,

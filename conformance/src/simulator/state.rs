@@ -27,7 +27,7 @@
 //! * SQLite ([`Store::open`], `paygate simulate --db FILE`): the maps
 //!   serve the reads, and every change is written through to the database
 //!   and committed before the caller goes on, in batches shared with the
-//!   changes of other callers (see [`super::group_commit`], and
+//!   changes of other callers (see `group_commit`, and
 //!   [`super::persist`] for the schema and the durability promise). On
 //!   open, everything is read back.
 //!
