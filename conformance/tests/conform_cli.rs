@@ -91,3 +91,42 @@ fn listing_against_a_sandbox_marks_unsafe_cases_skipped() {
         .unwrap()
         .contains("skip: simulator only"));
 }
+
+#[test]
+fn a_filter_that_matches_nothing_is_an_error_and_repeats_add_up() {
+    // A typo in CI must not pass as an empty, green run.
+    let out = paygate()
+        .args(["conform", "--filter", "hub2-hapy"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no case matches --filter hub2-hapy"),
+        "{stderr}"
+    );
+
+    let list = |filters: &[&str]| -> Vec<String> {
+        let mut cmd = paygate();
+        cmd.args(["conform", "--list"]);
+        for f in filters {
+            cmd.args(["--filter", f]);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.split('\t').next().unwrap_or("").to_owned())
+            .collect()
+    };
+    let hub2 = list(&["hub2/*"]);
+    assert!(!hub2.is_empty() && hub2.iter().all(|id| id.starts_with("hub2/")));
+    let c2b14 = list(&["c2b/14/*"]);
+    assert!(!c2b14.is_empty() && c2b14.iter().all(|id| id.starts_with("c2b/14/")));
+    let both = list(&["hub2/*", "c2b/14/*"]);
+    assert_eq!(both.len(), hub2.len() + c2b14.len());
+}

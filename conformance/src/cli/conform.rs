@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use paygate::signing::SecretKey;
+use paygate_conformance::conform::filter::CaseFilter;
 use paygate_conformance::conform::report::{summary_text, Progress, Summary};
 use paygate_conformance::conform::{
     derive_cases, junit_xml, plan_remote, run, Hub2Remote, RunConfig, Target,
@@ -56,9 +57,12 @@ pub struct ConformArgs {
     /// Also write the results as JUnit XML to this file.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
-    /// Only run cases whose id contains this text.
-    #[arg(long, value_name = "SUBSTRING")]
-    pub filter: Option<String>,
+    /// Only run the cases this matches: text found inside a case id or
+    /// group name (`hub2/`, `otp`), or a glob matching a whole id or group
+    /// (`c2b/2303/*`, `limit*`). Repeat it to run the cases any pattern
+    /// matches. A pattern that matches nothing is an error (exit 2).
+    #[arg(long, value_name = "PATTERN", action = clap::ArgAction::Append)]
+    pub filter: Vec<String>,
     /// Cases run at a time.
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
@@ -133,7 +137,12 @@ fn target(args: &ConformArgs) -> Result<Target, String> {
 
 /// `paygate conform`.
 pub fn run_cli(args: &ConformArgs) -> ExitCode {
-    let cases = derive_cases(&paygate::gateway::PROVIDER_TABLE);
+    let cases = match CaseFilter::new(&args.filter)
+        .and_then(|filter| filter.apply(derive_cases(&paygate::gateway::PROVIDER_TABLE)))
+    {
+        Ok(cases) => cases,
+        Err(message) => return fail(message),
+    };
     let admin_token = match admin_token(args) {
         Ok(token) => token,
         Err(message) => return fail(message),
@@ -145,7 +154,7 @@ pub fn run_cli(args: &ConformArgs) -> ExitCode {
             args.base_url.is_some(),
             hub2,
             admin_token.is_some(),
-            args.filter.as_deref(),
+            None,
         ) {
             match planned.skip {
                 Some(reason) => println!(
@@ -170,7 +179,6 @@ pub fn run_cli(args: &ConformArgs) -> ExitCode {
     };
     let mut config = RunConfig::new(target);
     config.concurrency = usize::from(args.concurrency);
-    config.filter = args.filter.clone();
     config.case_timeout = Duration::from_secs(args.case_timeout);
     config.hub2 = hub2_remote(args);
     config.admin_token = admin_token;
@@ -180,7 +188,7 @@ pub fn run_cli(args: &ConformArgs) -> ExitCode {
         args.base_url.is_some(),
         config.hub2.is_some(),
         config.admin_token.is_some(),
-        args.filter.as_deref(),
+        None,
     )
     .len();
     let progress = Progress::new(total);

@@ -24,6 +24,7 @@ mod checks;
 pub mod derive;
 pub mod examples;
 pub mod extras;
+pub mod filter;
 pub mod group;
 mod handwritten;
 pub mod hub2;
