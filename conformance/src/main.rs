@@ -33,6 +33,13 @@ enum Command {
     Conform(cli::conform::ConformArgs),
     /// Run the Payment API Gateway simulator until Ctrl-C.
     Simulate(cli::simulate::SimulateArgs),
+    /// Print a completion script for SHELL (bash, zsh, fish, elvish,
+    /// powershell), e.g. `paygate completions bash > /etc/bash_completion.d/paygate`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Show what the documentation says about providers (each fact with
     /// its source and certainty), or check a request: refused (exit 1),
     /// warned about or accepted, and why.
@@ -59,5 +66,10 @@ fn main() -> ExitCode {
         Command::Conform(conform) => cli::conform::run_cli(&conform),
         Command::Simulate(simulate) => cli::simulate::run(&simulate),
         Command::Rules(rules) => cli::rules::run(&rules),
+        Command::Completions { shell } => {
+            let mut command = <Args as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "paygate", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
     }
 }

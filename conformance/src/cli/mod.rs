@@ -3,6 +3,7 @@
 pub mod admin_token;
 pub mod conform;
 pub mod generate;
+pub mod logging;
 pub mod rules;
 pub mod sign;
 pub mod simulate;

@@ -65,17 +65,16 @@ pub struct SimulateArgs {
     /// Who may use the control API.
     #[command(flatten)]
     pub admin: AdminTokenArgs,
+    /// Log level and format.
+    #[command(flatten)]
+    pub log: super::logging::LogArgs,
 }
 
 /// Runs the simulator.
 pub fn run(args: &SimulateArgs) -> ExitCode {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .try_init();
+    if let Err(message) = super::logging::init(&args.log) {
+        return fail(message);
+    }
     let control = match control_access(&args.admin, args.listen) {
         Ok(control) => control,
         Err(message) => return fail(message),

@@ -134,6 +134,7 @@ pub mod persist;
 mod request_rules;
 mod self_url;
 mod serve;
+pub mod specs;
 pub mod state;
 mod transaction;
 mod wire;
@@ -434,6 +435,7 @@ pub fn router(state: SimulatorState) -> Router {
         .merge(control)
         // Open: the liveness probe and the customer's page.
         .route("/_sim/health", get(control::health))
+        .route("/openapi.yaml", get(specs::gateway))
         .route(
             "/_sim/redirect/{public_id}/{order_id}",
             get(control::redirect_page),

@@ -25,11 +25,11 @@ use serde_yaml::Value as Yaml;
 
 /// The gateway spec, as the simulator was built with it.
 static GATEWAY_SPEC: LazyLock<Option<Yaml>> =
-    LazyLock::new(|| serde_yaml::from_str(include_str!("../../../spec/gateway/openapi.yaml")).ok());
+    LazyLock::new(|| serde_yaml::from_str(super::specs::GATEWAY_OPENAPI).ok());
 
 /// The HUB2 spec, as the simulator was built with it.
 static HUB2_SPEC: LazyLock<Option<Yaml>> =
-    LazyLock::new(|| serde_yaml::from_str(include_str!("../../../spec/hub2/openapi.yaml")).ok());
+    LazyLock::new(|| serde_yaml::from_str(super::specs::HUB2_OPENAPI).ok());
 
 /// How many `$ref`s in a row are followed before a schema is given up on
 /// (the generator refuses specs with longer chains).

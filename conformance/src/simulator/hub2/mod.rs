@@ -369,6 +369,8 @@ pub(crate) fn router(state: SimulatorState) -> Router<SimulatorState> {
         // Open: the customer's page, opened from `nextAction` by a
         // customer who has no credential.
         .route("/_sim/redirect/{id}", get(control::redirect_page))
+        // Open: the spec the simulator serves.
+        .route("/openapi.yaml", get(super::specs::hub2))
         // Without it, unknown `/hub2/...` paths would reach the gateway's
         // `/{public_id}/{method}` route.
         .route("/{*rest}", any(api::not_found));
