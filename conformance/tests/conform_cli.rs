@@ -66,6 +66,17 @@ fn a_filtered_run_prints_the_count_line_last_and_writes_junit() {
         ["passed,", "0", "failed,", "0", "skipped"],
         "{last}"
     );
+    // stderr is a pipe here, as in CI: plain progress lines, the last at 100%.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let progress: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("progress: "))
+        .collect();
+    assert!(progress.len() >= 2, "{stderr}");
+    assert!(
+        progress.last().unwrap().contains("(100%), 0 failed"),
+        "{stderr}"
+    );
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(xml.contains("<testsuites"), "{xml}");
     assert!(xml.contains("c2b/14/accepted"), "{xml}");

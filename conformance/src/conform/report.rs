@@ -202,16 +202,27 @@ pub fn junit_xml(results: &[CaseResult], elapsed: Duration) -> String {
     out
 }
 
-/// A progress bar on stderr (hidden when stderr is not a terminal).
+/// Progress on stderr: a bar on a terminal; elsewhere (CI logs, files) a
+/// plain line at each tenth of the run, and each failure as it happens.
 pub struct Progress {
     bar: indicatif::ProgressBar,
+    /// Set when stderr is not a terminal.
+    plain: Option<PlainProgress>,
+}
+
+struct PlainProgress {
+    total: usize,
+    done: std::sync::atomic::AtomicUsize,
+    failed: std::sync::atomic::AtomicUsize,
+    started: std::time::Instant,
 }
 
 impl Progress {
-    /// A bar for `total` cases.
+    /// Progress of `total` cases.
     pub fn new(total: usize) -> Progress {
         use std::io::IsTerminal;
-        let bar = if std::io::stderr().is_terminal() {
+        let terminal = std::io::stderr().is_terminal();
+        let bar = if terminal {
             indicatif::ProgressBar::with_draw_target(
                 Some(total as u64),
                 indicatif::ProgressDrawTarget::stderr(),
@@ -224,12 +235,39 @@ impl Progress {
         ) {
             bar.set_style(style);
         }
-        Progress { bar }
+        let plain = (!terminal).then(|| PlainProgress {
+            total,
+            done: std::sync::atomic::AtomicUsize::new(0),
+            failed: std::sync::atomic::AtomicUsize::new(0),
+            started: std::time::Instant::now(),
+        });
+        Progress { bar, plain }
     }
 
     /// Records one finished case.
     pub fn record(&self, result: &CaseResult) {
-        if let Outcome::Fail(_) = result.outcome {
+        use std::sync::atomic::Ordering;
+        let failed = matches!(result.outcome, Outcome::Fail(_));
+        if let Some(plain) = &self.plain {
+            if failed {
+                plain.failed.fetch_add(1, Ordering::Relaxed);
+                eprintln!("FAIL {}", result.id);
+            }
+            let done = plain.done.fetch_add(1, Ordering::Relaxed) + 1;
+            let total = plain.total.max(1);
+            // A line when the run crosses a tenth (and at the end).
+            if done * 10 / total != (done - 1) * 10 / total || done == total {
+                eprintln!(
+                    "progress: {done}/{} cases ({}%), {} failed, {:.1} s",
+                    plain.total,
+                    done * 100 / total,
+                    plain.failed.load(Ordering::Relaxed),
+                    plain.started.elapsed().as_secs_f64()
+                );
+            }
+            return;
+        }
+        if failed {
             self.bar.println(format!("FAIL {}", result.id));
         }
         self.bar.set_message(result.id.clone());
