@@ -184,3 +184,68 @@ fn generate_accepts_the_vendor_export_with_warnings() {
     );
     assert_eq!(missing.status.code(), Some(2));
 }
+
+/// The README's "Sign and verify from the shell" example, read from the
+/// README itself: `paygate sign` prints the signature shown there, and
+/// the body with that signature is a payment the simulator accepts (the
+/// example is a valid request for the spec, not only a signable object).
+#[tokio::test]
+async fn the_readme_shell_example_signs_as_shown_and_is_accepted() {
+    let readme =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .expect("README.md");
+    let section = readme
+        .split("## Sign and verify from the shell")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("the section");
+    let key = section
+        .lines()
+        .find_map(|l| l.strip_prefix("$ export PAYGATE_SECRET_KEY="))
+        .expect("the key line");
+    let body = section
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("$ BODY='")
+                .and_then(|b| b.strip_suffix('\''))
+        })
+        .expect("the BODY line");
+    let shown = section
+        .lines()
+        .skip_while(|l| !l.contains("-- sign"))
+        .nth(1)
+        .expect("the line after sign");
+    let out = paygate(&["sign"], Some(key), format!("{body}\n").as_bytes());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let signature = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert_eq!(signature, shown, "README shows another signature");
+
+    use paygate_conformance::simulator::{start, SimulatorConfig, DEMO_PUBLIC_ID, DEMO_SECRET_KEY};
+    assert_eq!(key, DEMO_SECRET_KEY, "the example uses the demo merchant");
+    let sim = start(SimulatorConfig::demo(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let signed = format!(
+        "{},\"signature\":\"{signature}\"}}",
+        body.strip_suffix('}').unwrap()
+    );
+    let response = reqwest::Client::new()
+        .post(format!("{}/{DEMO_PUBLIC_ID}/payment_c2b", sim.base_url()))
+        .header("content-type", "application/json")
+        .body(signed)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let answer: serde_json::Value =
+        serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["result"]["code"], 0, "{answer}");
+    assert_eq!(answer["status"], 1, "{answer}");
+    sim.shutdown().await;
+}
