@@ -1236,3 +1236,84 @@ async fn the_fee_rate_comes_from_the_merchants_file() {
         assert!(err.contains(path), "{err}");
     }
 }
+
+/// On a manual clock (issue 16): the previous webhook secret still signs
+/// (`s0`) until 24 hours of the clock have passed since the rotation, and
+/// a payment-intent token stops working 24 hours after it was issued;
+/// neither needs a day of real time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_secret_grace_period_and_token_lifetime_follow_the_manual_clock() {
+    let mut config = fast_config();
+    config.clock = paygate_conformance::simulator::ClockMode::Manual {
+        start_ms: Some(1_769_900_400_000),
+    };
+    let sim = sim(config).await;
+    let api = Api::new(&sim);
+    let advance = |seconds: u64| {
+        let api = &api;
+        let base = sim.base_url();
+        async move {
+            let answer = api
+                .http
+                .post(format!("{base}/_sim/clock/advance"))
+                .header("content-type", "application/json")
+                .body(json!({ "seconds": seconds }).to_string())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), 200);
+        }
+    };
+    let (url, inbox) = receiver().await;
+    let created = api
+        .post(
+            "/webhooks",
+            json!({"url": url, "events": ["payment_intent.created"]}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let webhook_id = created.body["id"].as_str().unwrap().to_owned();
+    let rotated = json_of(
+        api.http
+            .post(format!("{}/_sim/webhooks/{webhook_id}/rotate", api.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(rotated["secret"].is_string());
+
+    async fn signature_of_new_intent(api: &Api, inbox: &Inbox) -> (Value, String) {
+        let intent = api.intent(300).await;
+        let id = intent["id"].as_str().unwrap().to_owned();
+        let (signature, _) = wait_for(inbox, |e| e["data"]["id"] == id).await;
+        (intent, signature)
+    }
+    // 23 h 59 min after the rotation: still signed with both.
+    advance(23 * 3600 + 59 * 60).await;
+    let (intent, signature) = signature_of_new_intent(&api, &inbox).await;
+    assert!(signature.contains(",s0="), "{signature}");
+    // 24 h after: the new secret alone.
+    advance(60).await;
+    let (_, signature) = signature_of_new_intent(&api, &inbox).await;
+    assert!(
+        signature.starts_with("s1=") && !signature.contains("s0="),
+        "{signature}"
+    );
+
+    // The first intent's token, issued 1 min before the 24 h mark: valid
+    // for another minute of the clock, then expired.
+    advance(59).await;
+    let answer = api.pay(&intent, "0700000099", None).await;
+    assert_ne!(answer.status, 401, "{}", answer.body);
+    let late = api.intent(300).await;
+    advance(24 * 3600).await;
+    let answer = api.pay(&late, "0700000099", None).await;
+    assert_eq!(answer.status, 401, "{}", answer.body);
+    assert!(
+        answer.body.to_string().contains("expired"),
+        "{}",
+        answer.body
+    );
+    sim.shutdown().await;
+}

@@ -68,6 +68,20 @@ pub struct SimulateArgs {
     /// Log level and format.
     #[command(flatten)]
     pub log: super::logging::LogArgs,
+    /// `wall` (real time), or `manual`: time stands still at the start-up
+    /// time and moves only with `POST /_sim/clock/advance {"seconds": N}`
+    /// (outcome latency, callback retries, timestamps, daily limits).
+    #[arg(long, value_name = "CLOCK", value_enum, default_value_t = ClockArg::Wall)]
+    pub clock: ClockArg,
+}
+
+/// `--clock`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClockArg {
+    /// Real time.
+    Wall,
+    /// Moves only when advanced through the control API.
+    Manual,
 }
 
 /// Runs the simulator.
@@ -103,6 +117,9 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
     };
     config.callback_retry.max_attempts = args.callback_attempts.max(1);
     config.callback_concurrency = args.callback_concurrency as usize;
+    if args.clock == ClockArg::Manual {
+        config.clock = simulator::ClockMode::Manual { start_ms: None };
+    }
     config.callback_retry.initial_backoff = Duration::from_millis(args.callback_backoff_ms);
     config.callback_retry.max_backoff = config
         .callback_retry

@@ -71,7 +71,8 @@ pub(crate) fn resume_delivery(state: &SimulatorState, entry: OutboxEntry) {
 /// Starts delivering in the background.
 pub(crate) fn spawn_delivery(state: &SimulatorState, delivery: Delivery) {
     let state = state.clone();
-    tokio::spawn(async move {
+    let task_state = state.clone();
+    task_state.spawn(async move {
         let Delivery {
             outbox_id,
             public_id,

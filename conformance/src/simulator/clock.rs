@@ -1,14 +1,14 @@
 //! Time as the simulator writes it: the gateway's `YYYY-MM-DD
 //! hh:mm:ss.ffffff` timestamps (UTC) and milliseconds since the epoch.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use super::sim_clock::SimClock;
 
-/// Now, as the gateway writes times: `YYYY-MM-DD hh:mm:ss.ffffff` (UTC).
+/// Now, as the gateway writes times: `YYYY-MM-DD hh:mm:ss.ffffff` (UTC),
+/// on the clock of the simulator whose work is running (see
+/// [`super::sim_clock`]).
 pub fn now_timestamp() -> String {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    format_timestamp(since.as_secs(), since.subsec_micros())
+    let us = SimClock::current().now_us();
+    format_timestamp(us / 1_000_000, (us % 1_000_000) as u32)
 }
 
 /// Formats seconds since the epoch (UTC) plus microseconds.
@@ -24,11 +24,9 @@ pub fn format_timestamp(secs: u64, micros: u32) -> String {
     )
 }
 
-/// Milliseconds since the epoch, now.
+/// Milliseconds since the epoch, now (on the current simulator's clock).
 pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    SimClock::current().now_us() / 1000
 }
 
 /// Howard Hinnant's days-to-civil algorithm.

@@ -142,6 +142,23 @@ pub struct SimulatorConfig {
     pub control: ControlAccess,
     /// Timeouts and the bound on connections; see [`ConnectionLimits`].
     pub connections: ConnectionLimits,
+    /// The wall clock (default), or a manual clock moved by
+    /// `POST /_sim/clock/advance` (see `sim_clock`).
+    pub clock: ClockMode,
+}
+
+/// Which clock the simulator runs on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ClockMode {
+    /// Real time.
+    #[default]
+    Wall,
+    /// Stopped at `start_ms` (ms since the epoch; `None`: the time at
+    /// start-up) until advanced.
+    Manual {
+        /// Where it starts.
+        start_ms: Option<u64>,
+    },
 }
 
 /// How long a client may take, and how many may be connected at once.
@@ -194,6 +211,7 @@ impl Default for SimulatorConfig {
             db: None,
             control: ControlAccess::default(),
             connections: ConnectionLimits::default(),
+            clock: ClockMode::Wall,
         }
     }
 }

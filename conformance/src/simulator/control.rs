@@ -17,7 +17,7 @@ use super::outcome::Outcome;
 use super::transaction::{Awaiting, StatusChange, Transaction};
 use super::SimulatorState;
 
-fn json_value(status: StatusCode, value: &serde_json::Value) -> Response {
+pub(crate) fn json_value(status: StatusCode, value: &serde_json::Value) -> Response {
     json_response(
         status,
         Bytes::from(serde_json::to_vec(value).unwrap_or_default()),

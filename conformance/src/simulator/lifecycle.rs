@@ -22,7 +22,8 @@ pub(crate) fn schedule(state: &SimulatorState, public_id: &str, order_id: &str, 
     let state = state.clone();
     let public_id = public_id.to_owned();
     let order_id = order_id.to_owned();
-    tokio::spawn(async move {
+    let task_state = state.clone();
+    task_state.spawn(async move {
         if state.sleep(state.config().latency).await {
             let _ = state
                 .blocking(move |state| {

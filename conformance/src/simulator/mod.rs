@@ -82,6 +82,8 @@
 //! | `GET /_sim/transactions/{public_id}/{order_id}` | status and history |
 //! | `POST /_sim/transactions/{public_id}/{order_id}/outcome` `{"status":2\|3\|4}` | forces the outcome now and sends the callback |
 //! | `POST /_sim/reset` | forgets transactions and callback attempts |
+//! | `GET /_sim/clock` | the clock: `mode` (`wall` or `manual`), `now`, `now_ms`, `pending_timers` |
+//! | `POST /_sim/clock/advance` `{"seconds":N}` | moves a manual clock, firing every timer due on the way in order (409 on the wall clock); see [`sim_clock`] |
 //! | `GET /_sim/redirect/{public_id}/{order_id}` (open) | the customer's redirect page; completes a redirect flow |
 //!
 //! # Callbacks never reach the simulator
@@ -121,6 +123,7 @@
 pub mod admin;
 mod callbacks;
 mod clock;
+mod clock_control;
 pub mod codes;
 mod config;
 mod control;
@@ -134,6 +137,7 @@ pub mod persist;
 mod request_rules;
 mod self_url;
 mod serve;
+pub mod sim_clock;
 pub mod specs;
 pub mod state;
 mod transaction;
@@ -153,8 +157,8 @@ use tokio::sync::{oneshot, watch};
 
 pub use admin::{AdminToken, ControlAccess, ADMIN_TOKEN_VAR};
 pub use config::{
-    CallbackRetry, ConnectionLimits, Merchant, SimulatorConfig, SimulatorError, DEMO_MERCHANT_ID,
-    DEMO_PUBLIC_ID, DEMO_SECRET_KEY,
+    CallbackRetry, ClockMode, ConnectionLimits, Merchant, SimulatorConfig, SimulatorError,
+    DEMO_MERCHANT_ID, DEMO_PUBLIC_ID, DEMO_SECRET_KEY,
 };
 pub use operation::OperationKind;
 pub use persist::{OutboxEntry, StoreError};
@@ -175,6 +179,8 @@ pub(crate) struct Shared {
     /// One permit per callback or webhook delivery in flight
     /// ([`SimulatorConfig::callback_concurrency`]).
     pub(crate) deliveries: tokio::sync::Semaphore,
+    /// The clock everything time-based reads.
+    pub(crate) clock: sim_clock::SimClock,
     pub(crate) base_url: String,
     pub(crate) shutdown: watch::Sender<bool>,
     pub(crate) hub2: hub2::Hub2Shared,
@@ -272,6 +278,10 @@ impl SimulatorState {
             None => Store::new(),
         };
         let deliveries = tokio::sync::Semaphore::new(config.callback_concurrency.max(1));
+        let clock = match config.clock {
+            ClockMode::Wall => sim_clock::SimClock::wall(),
+            ClockMode::Manual { start_ms } => sim_clock::SimClock::manual(start_ms),
+        };
         Ok(SimulatorState(Arc::new(Shared {
             hub2,
             config,
@@ -280,6 +290,7 @@ impl SimulatorState {
             resumed: AtomicBool::new(false),
             http,
             deliveries,
+            clock,
             base_url,
             shutdown,
             admin_token,
@@ -329,9 +340,14 @@ impl SimulatorState {
     {
         if self.store().is_persistent() {
             let state = self.clone();
-            tokio::task::spawn_blocking(move || work(&state)).await.ok()
+            tokio::task::spawn_blocking(move || {
+                let clock = state.0.clock.clone();
+                clock.sync_scope(|| work(&state))
+            })
+            .await
+            .ok()
         } else {
-            Some(work(self))
+            Some(self.0.clock.clone().sync_scope(|| work(self)))
         }
     }
 
@@ -404,10 +420,35 @@ impl SimulatorState {
             return false;
         }
         tokio::select! {
-            () = tokio::time::sleep(duration) => true,
+            () = self.0.clock.sleep(duration) => true,
             _ = stop.changed() => false,
         }
     }
+
+    /// The simulator's clock (the wall clock unless
+    /// [`SimulatorConfig::clock`] is manual).
+    pub fn clock(&self) -> &sim_clock::SimClock {
+        &self.0.clock
+    }
+
+    /// Spawns a background task of the simulator (a timer, a delivery):
+    /// on its clock, and counted by a manual clock's advance.
+    pub(crate) fn spawn<F>(&self, future: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        tokio::spawn(self.0.clock.task(future));
+    }
+}
+
+/// Runs every request on its simulator's clock.
+async fn on_clock(
+    axum::extract::State(state): axum::extract::State<SimulatorState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let clock = state.0.clock.clone();
+    clock.scope(next.run(request)).await
 }
 
 /// The simulator's routes: the gateway methods, the `/_sim/` control API
@@ -419,6 +460,8 @@ pub fn router(state: SimulatorState) -> Router {
     let control = Router::new()
         .route("/_sim/callbacks", get(control::callbacks))
         .route("/_sim/reset", post(control::reset))
+        .route("/_sim/clock", get(clock_control::clock))
+        .route("/_sim/clock/advance", post(clock_control::advance_clock))
         .route(
             "/_sim/transactions/{public_id}/{order_id}",
             get(control::transaction),
@@ -451,6 +494,10 @@ pub fn router(state: SimulatorState) -> Router {
         )
         .fallback(gateway::not_found)
         .method_not_allowed_fallback(gateway::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            on_clock,
+        ))
         .with_state(state)
 }
 

@@ -154,7 +154,8 @@ pub(crate) fn schedule(state: &SimulatorState, intent_id: &str, payment_id: &str
     let intent_id = intent_id.to_owned();
     let payment_id = payment_id.to_owned();
     let latency = state.config().latency;
-    tokio::spawn(async move {
+    let task_state = state.clone();
+    task_state.spawn(async move {
         match plan {
             Plan::Stay => {}
             Plan::Succeed => {

@@ -1,7 +1,5 @@
 //! The HUB2 control API under `/hub2/_sim/`.
 
-use std::time::Instant;
-
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode, Uri};
@@ -164,7 +162,7 @@ pub(crate) async fn rotate_secret(
         return Err(Hub2ApiError::not_found(format!("Webhook {id} not found")));
     };
     let old = std::mem::replace(&mut webhook.secret, secret.clone());
-    webhook.previous = Some((old, Instant::now()));
+    webhook.previous = Some((old, crate::simulator::clock::now_ms()));
     webhook.webhook.updated_at = Some(iso_now());
     Ok(Json(json!({
         "id": id,

@@ -223,7 +223,6 @@ use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::middleware::from_extractor_with_state;
 use axum::routing::{any, get, post};
@@ -317,10 +316,8 @@ impl SimulatorState {
 
 /// Now, UTC, ISO 8601 with milliseconds: `2022-07-18T06:35:25.932Z`.
 pub fn iso_now() -> String {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let text = super::clock::format_timestamp(since.as_secs(), since.subsec_micros());
+    let us = super::sim_clock::SimClock::current().now_us();
+    let text = super::clock::format_timestamp(us / 1_000_000, (us % 1_000_000) as u32);
     // `YYYY-MM-DD hh:mm:ss.ffffff` -> `YYYY-MM-DDThh:mm:ss.fffZ`
     format!("{}T{}Z", &text[..10], &text[11..23])
 }

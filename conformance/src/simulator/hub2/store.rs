@@ -2,7 +2,7 @@
 //! delivery attempts, provider credentials and the rate-limit counters.
 
 use std::collections::{HashMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use paygate::hub2::models::{PaymentIntent, Transfer, Webhook};
 use serde::Serialize;
@@ -66,7 +66,9 @@ pub struct WebhookRecord {
     /// Current secret.
     pub secret: String,
     /// The secret before the last rotation, and when it was rotated.
-    pub previous: Option<(String, Instant)>,
+    /// The previous secret and when it was replaced (ms since the epoch,
+    /// on the simulator's clock).
+    pub previous: Option<(String, u64)>,
 }
 
 /// How long the previous secret still signs (`s0`) after a rotation.
@@ -75,9 +77,11 @@ pub const PREVIOUS_SECRET_VALIDITY: Duration = Duration::from_secs(24 * 3600);
 impl WebhookRecord {
     /// The previous secret, if rotated less than 24 hours ago.
     pub fn live_previous(&self) -> Option<&str> {
+        let validity_ms = u64::try_from(PREVIOUS_SECRET_VALIDITY.as_millis()).unwrap_or(u64::MAX);
+        let now = crate::simulator::clock::now_ms();
         self.previous
             .as_ref()
-            .filter(|(_, at)| at.elapsed() < PREVIOUS_SECRET_VALIDITY)
+            .filter(|(_, at)| now.saturating_sub(*at) < validity_ms)
             .map(|(s, _)| s.as_str())
     }
 }
@@ -143,7 +147,8 @@ pub struct Accounts {
 /// Sliding-window counters.
 #[derive(Debug, Default)]
 pub struct Limiter {
-    hits: HashMap<String, VecDeque<Instant>>,
+    /// Hit times per key, ms since the epoch on the simulator's clock.
+    hits: HashMap<String, VecDeque<u64>>,
 }
 
 impl Limiter {
@@ -157,26 +162,24 @@ impl Limiter {
     /// Counts a hit for `key`; `Err(retry_after_secs)` if it is over
     /// `requests` per `window` (the refused hit is not counted).
     pub fn hit(&mut self, key: &str, requests: u32, window: Duration) -> Result<(), u64> {
-        let now = Instant::now();
+        let now = crate::simulator::clock::now_ms();
+        let window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
         let queue = self.hits.entry(key.to_owned()).or_default();
         while queue
             .front()
-            .is_some_and(|t| now.duration_since(*t) >= window)
+            .is_some_and(|t| now.saturating_sub(*t) >= window_ms)
         {
             queue.pop_front();
         }
         if queue.len() >= requests as usize {
             let oldest = queue.front().copied().unwrap_or(now);
-            let wait = window.saturating_sub(now.duration_since(oldest));
-            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            return Err(secs.max(1));
+            let wait_ms = window_ms.saturating_sub(now.saturating_sub(oldest));
+            return Err(wait_ms.div_ceil(1000).max(1));
         }
         queue.push_back(now);
         if self.hits.len() > 100_000 {
-            self.hits.retain(|_, q| {
-                q.back()
-                    .is_some_and(|t| now.duration_since(*t) < Duration::from_secs(3600))
-            });
+            self.hits
+                .retain(|_, q| q.back().is_some_and(|t| now.saturating_sub(*t) < 3_600_000));
         }
         Ok(())
     }

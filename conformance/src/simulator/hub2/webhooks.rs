@@ -98,7 +98,8 @@ fn spawn_delivery(
     let event_type = event.r#type.as_str().to_owned();
     let object_id = event.data.id.clone();
     let status = event.data.status.clone();
-    tokio::spawn(async move {
+    let task_state = state.clone();
+    task_state.spawn(async move {
         let retry = state.config().callback_retry;
         let attempts = retry.max_attempts.max(1);
         for attempt in 1..=attempts {

@@ -27,10 +27,10 @@ struct Claims {
     exp: u64,
 }
 
+/// Seconds since the epoch on the simulator's clock (virtual with
+/// `--clock manual`).
 fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    crate::simulator::clock::now_ms() / 1000
 }
 
 /// A payment-intent token: an HS256 JWT keyed with this run's
@@ -79,6 +79,9 @@ fn check_token(state: &SimulatorState, token: &str, intent_id: &str) -> Result<(
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = 0;
     validation.set_required_spec_claims(&["exp"]);
+    // `exp` is checked below against the simulator's clock (the crate's
+    // check reads the system clock, which a manual clock does not move).
+    validation.validate_exp = false;
     let claims = decode::<Claims>(
         token,
         &DecodingKey::from_secret(hub2.token_key.as_bytes()),
@@ -89,6 +92,9 @@ fn check_token(state: &SimulatorState, token: &str, intent_id: &str) -> Result<(
         _ => invalid("not a token this simulator issued"),
     })?
     .claims;
+    if claims.exp <= unix_now() {
+        return Err(invalid("it has expired"));
+    }
     if claims.intent_id != intent_id {
         return Err(invalid("it was issued for another payment intent"));
     }

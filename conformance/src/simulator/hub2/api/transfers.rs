@@ -140,7 +140,7 @@ fn start_transfer(
     );
     let task_state = state.clone();
     let id = transfer.id.clone();
-    tokio::spawn(async move {
+    state.spawn(async move {
         if task_state.sleep(task_state.config().latency).await {
             let _ = finish_transfer(&task_state, &id, !fails);
         }
