@@ -129,7 +129,7 @@ pub struct SimulatorConfig {
     pub max_body_bytes: usize,
     /// The HUB2 side (served under `/hub2`): merchants, keys, limits.
     /// Default: no HUB2 merchant; [`SimulatorConfig::demo`] has one.
-    pub hub2: super::hub2::Hub2Config,
+    pub hub2: super::hub2::config::Hub2Config,
     /// Where the gateway state is kept (`--db FILE`): transactions,
     /// idempotency records, the callback outbox and delivery attempts, in
     /// SQLite (WAL). A simulator restarted on the same file has lost no
@@ -207,7 +207,7 @@ impl Default for SimulatorConfig {
             callback_concurrency: 64,
             providers: &paygate::gateway::PROVIDER_TABLE,
             max_body_bytes: 64 * 1024,
-            hub2: super::hub2::Hub2Config::default(),
+            hub2: super::hub2::config::Hub2Config::default(),
             db: None,
             control: ControlAccess::default(),
             connections: ConnectionLimits::default(),
@@ -237,7 +237,7 @@ struct MerchantEntry {
 impl SimulatorConfig {
     /// Defaults with one merchant: the demo merchant
     /// (`demo-public-id` / `demo-merchant` / `demo-secret-key-change-me`),
-    /// and the HUB2 demo merchant (see [`super::hub2::Hub2Config::demo`]).
+    /// and the HUB2 demo merchant (see [`super::hub2::config::Hub2Config::demo`]).
     pub fn demo() -> Self {
         SimulatorConfig {
             merchants: vec![Merchant {
@@ -246,7 +246,7 @@ impl SimulatorConfig {
                 secret_key: SecretKey::new(DEMO_SECRET_KEY),
                 callback_url: None,
             }],
-            hub2: super::hub2::Hub2Config::demo(),
+            hub2: super::hub2::config::Hub2Config::demo(),
             ..SimulatorConfig::default()
         }
     }
@@ -357,7 +357,7 @@ impl SimulatorConfig {
             Some(section) => section
                 .into_config()
                 .map_err(|(path, message)| config_error(path, message))?,
-            None => super::hub2::Hub2Config::default(),
+            None => super::hub2::config::Hub2Config::default(),
         };
         Ok(SimulatorConfig {
             merchants,
