@@ -29,21 +29,6 @@ async fn manual_simulator() -> RunningSimulator {
     simulator(config).await
 }
 
-async fn advance(sim: &RunningSimulator, seconds: u64) -> serde_json::Value {
-    let response = control(
-        sim,
-        reqwest::Method::POST,
-        &format!("{}/_sim/clock/advance", sim.base_url()),
-    )
-    .header("content-type", "application/json")
-    .body(json!({ "seconds": seconds }).to_string())
-    .send()
-    .await
-    .unwrap();
-    assert_eq!(response.status(), 200);
-    serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
-}
-
 /// One payment whose callbacks always fail, then `steps` advances; the
 /// attempts as (number, time) and the real time it took.
 async fn scenario(steps: &[u64]) -> (Vec<(u32, String)>, Vec<i64>, Duration) {

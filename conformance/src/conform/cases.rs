@@ -274,6 +274,23 @@ pub enum CaseKind {
         /// The status forced.
         status: Status,
     },
+    /// Payments through a merchant whose fault profile disrupts answers
+    /// after they are stored and callbacks: every cart is resolved by the
+    /// client, none is debited twice, every callback verifies. With
+    /// `expect_failure` the case passes only if that check fails (the proof,
+    /// run with `recovery` off, that it can).
+    AmbiguousFaults {
+        /// The payment each cart is built from.
+        payment: PaymentSpec,
+        /// How many carts.
+        payments: u32,
+        /// The fault rate.
+        rate_percent: u32,
+        /// Whether the client recovers from ambiguous outcomes.
+        recovery: bool,
+        /// Whether the check is expected to fail.
+        expect_failure: bool,
+    },
     /// A HUB2 case; see [`super::hub2`].
     Hub2(Hub2Case),
 }

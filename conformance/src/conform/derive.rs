@@ -48,6 +48,7 @@ pub fn derive_cases(table: &'static ProviderTable) -> Vec<Case> {
     }
     handwritten::cross_cutting(table, &mut cases);
     handwritten::flows(table, &mut cases);
+    handwritten::faults(table, &mut cases);
     examples::cases(&mut cases);
     cases.extend(hub2_cases());
     cases

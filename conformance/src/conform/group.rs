@@ -27,3 +27,5 @@ pub const CALLBACKS: &str = "callbacks";
 pub const FLOWS: &str = "flows";
 /// The documented behaviour of the test provider 14.
 pub const PROVIDER_14: &str = "provider-14";
+/// Ambiguous outcomes from a fault profile: the client pays exactly once.
+pub const FAULTS: &str = "faults";

@@ -376,3 +376,35 @@ fn unlisted_provider(payment: PaymentSpec, out: &mut Vec<Case>) {
 /// A provider id no documented table lists ("Check provider id with your
 /// manager": ids differ between merchants).
 pub const UNLISTED_PROVIDER: u32 = 9999;
+
+/// Carts paid through a fault profile (20 % of answers and of callbacks):
+/// 10 000 with the client's recovery, which must resolve every one and
+/// debit none twice; 300 without, which the check must report as failing.
+pub(crate) fn faults(table: &'static ProviderTable, out: &mut Vec<Case>) {
+    let Some(standard) = pick(table, Direction::C2b, standard_no_extras) else {
+        return;
+    };
+    let Some(payment) = valid_payment(table, standard, Direction::C2b) else {
+        return;
+    };
+    for (name, payments, recovery) in [
+        ("10000_carts_20pct_faults_paid_once", 10_000, true),
+        ("recovery_disabled_is_reported", 300, false),
+    ] {
+        out.push(
+            Case::new(
+                format!("faults/c2b/{}/{name}", standard.id),
+                group::FAULTS,
+                CaseKind::AmbiguousFaults {
+                    payment: payment.clone(),
+                    payments,
+                    rate_percent: 20,
+                    recovery,
+                    expect_failure: !recovery,
+                },
+            )
+            .control()
+            .callbacks(),
+        );
+    }
+}

@@ -99,6 +99,15 @@ impl CallbackReceiver {
         map.get(order_id).cloned().unwrap_or_default()
     }
 
+    /// Every order id a delivery was received for.
+    pub fn orders(&self) -> Vec<String> {
+        let map = match self.inbox.by_order.lock() {
+            Ok(map) => map,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.keys().cloned().collect()
+    }
+
     /// Waits up to `timeout` for a delivery for `order_id` that satisfies
     /// `pred`; returns it, or `None` on timeout.
     pub async fn wait_for(

@@ -384,6 +384,19 @@ pub(crate) async fn embedded(
     let receiver = CallbackReceiver::start(key.clone())
         .await
         .map_err(RunError::Receiver)?;
+    // The same merchant under a second public id, for the fault-profile
+    // cases (no other case sees a fault).
+    let fault_public_id = format!("{}-faults", merchant.public_id);
+    if sim_config
+        .merchants
+        .iter()
+        .all(|m| m.public_id != fault_public_id)
+    {
+        sim_config.merchants.push(simulator::Merchant {
+            public_id: fault_public_id.clone(),
+            ..merchant.clone()
+        });
+    }
     for m in &mut sim_config.merchants {
         m.callback_url = Some(receiver.url());
     }
@@ -418,6 +431,7 @@ pub(crate) async fn embedded(
     )
     .map_err(RunError::Client)?;
     ctx.admin_token = running.admin_token().cloned();
+    ctx.fault_public_id = Some(fault_public_id);
     ctx.hub2 = embedded_hub2(&running).await?;
     Ok((ctx, running))
 }

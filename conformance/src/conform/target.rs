@@ -53,6 +53,10 @@ pub struct Ctx {
     pub timing: Timing,
     /// The HUB2 target, if there is one.
     pub hub2: Option<Hub2Ctx>,
+    /// A second public id of the same merchant whose answers and callbacks
+    /// the fault-profile cases disrupt (the embedded simulator has one), so
+    /// the other cases never see a fault.
+    pub fault_public_id: Option<String>,
     run_tag: String,
     seq: AtomicU64,
 }
@@ -125,6 +129,7 @@ impl Ctx {
             admin_token: None,
             timing,
             hub2: None,
+            fault_public_id: None,
             run_tag: format!("conf-{millis:x}"),
             seq: AtomicU64::new(0),
         })
@@ -270,10 +275,16 @@ impl Ctx {
 
     /// The simulator's stored transaction, or `None` if it has none (404).
     pub async fn sim_transaction(&self, order_id: &str) -> Result<Option<Value>, String> {
-        let url = format!(
-            "{}/_sim/transactions/{}/{order_id}",
-            self.base_url, self.public_id
-        );
+        self.sim_transaction_of(&self.public_id, order_id).await
+    }
+
+    /// [`Ctx::sim_transaction`] under another public id.
+    pub async fn sim_transaction_of(
+        &self,
+        public_id: &str,
+        order_id: &str,
+    ) -> Result<Option<Value>, String> {
+        let url = format!("{}/_sim/transactions/{public_id}/{order_id}", self.base_url);
         let answer = self
             .send_raw(self.control(self.http.get(&url)), "GET", &url)
             .await?;
@@ -304,6 +315,28 @@ impl Ctx {
             Ok(())
         } else {
             Err(format!("POST {url}: {}", answer.describe()))
+        }
+    }
+
+    /// Sets (`Some`) or removes (`None`) the fault profile of `public_id`;
+    /// answers the simulator's view of it (profile and faults injected).
+    pub async fn sim_faults(
+        &self,
+        public_id: &str,
+        profile: Option<&Value>,
+    ) -> Result<Value, String> {
+        let url = format!("{}/_sim/merchants/{public_id}/faults", self.base_url);
+        let request = match profile {
+            Some(profile) => self
+                .control(self.http.put(&url))
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(profile.to_string()),
+            None => self.control(self.http.delete(&url)),
+        };
+        let answer = self.send_raw(request, "PUT", &url).await?;
+        match (answer.status, answer.json()) {
+            (200, Some(view)) => Ok(view),
+            _ => Err(format!("{url}: {}", answer.describe())),
         }
     }
 }

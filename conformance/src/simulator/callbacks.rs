@@ -16,6 +16,7 @@ use super::transaction::{CallbackAttempt, Transaction};
 use super::SimulatorState;
 
 /// One callback to deliver.
+#[derive(Clone)]
 pub(crate) struct Delivery {
     /// The outbox row (`None` in memory).
     pub(crate) outbox_id: Option<i64>,
@@ -29,6 +30,9 @@ pub(crate) struct Delivery {
     pub(crate) next_attempt: u32,
     /// How long to wait before it.
     pub(crate) delay: Duration,
+    /// Another callback to deliver once this one is done (delivered or
+    /// given up): a fault profile's stale callback after the final one.
+    pub(crate) then: Option<Box<Delivery>>,
 }
 
 impl Delivery {
@@ -44,6 +48,7 @@ impl Delivery {
             body,
             next_attempt: 1,
             delay: Duration::ZERO,
+            then: None,
         }
     }
 }
@@ -64,109 +69,122 @@ pub(crate) fn resume_delivery(state: &SimulatorState, entry: OutboxEntry) {
             body: entry.body,
             next_attempt: entry.attempts.saturating_add(1),
             delay,
+            then: None,
         },
     );
 }
 
-/// Starts delivering in the background.
-pub(crate) fn spawn_delivery(state: &SimulatorState, delivery: Delivery) {
+/// Starts delivering in the background (and then its follow-up, if any).
+pub(crate) fn spawn_delivery(state: &SimulatorState, mut delivery: Delivery) {
     let state = state.clone();
     let task_state = state.clone();
     task_state.spawn(async move {
-        let Delivery {
-            outbox_id,
-            public_id,
-            order_id,
-            operation_type,
-            status,
-            url,
-            body,
-            next_attempt,
-            delay,
-        } = delivery;
-        if !delay.is_zero() && !state.sleep(delay).await {
-            return;
-        }
-        let retry = state.config().callback_retry;
-        // A resumed delivery past the configured count still gets one try.
-        let attempts = retry.max_attempts.max(next_attempt);
-        // Defence in depth: a URL accepted before this check existed (an
-        // outbox read back from an older database) is never called.
-        let refused = state.check_not_self(&url).err();
-        let attempts = if refused.is_some() {
-            next_attempt
-        } else {
-            attempts
-        };
-        for attempt in next_attempt..=attempts {
-            // Never with the admin token: a callback carries the body, its
-            // content type, and nothing else.
-            let (http_status, error) = if let Some(why) = &refused {
-                (None, Some(format!("not sent: the callback URL {why}")))
-            } else {
-                // A slot of the delivery pool for the send only (not for
-                // the wait before a retry).
-                let Ok(_slot) = state.0.deliveries.acquire().await else {
-                    return;
-                };
-                let sent = state
-                    .0
-                    .http
-                    .post(&url)
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(body.clone())
-                    .send()
-                    .await;
-                match sent {
-                    Ok(response) => (Some(response.status().as_u16()), None),
-                    Err(err) => (None, Some(err.to_string())),
-                }
-            };
-            let delivered = http_status == Some(200);
-            // A delivered callback is routine (`debug`); a failed attempt is
-            // what an operator wants to see (`info`).
-            if delivered {
-                tracing::debug!(%order_id, %url, attempt, http_status, "callback delivered");
-            } else {
-                tracing::info!(
-                    %order_id, %url, attempt, http_status, error = error.as_deref(),
-                    "callback attempt failed"
-                );
-            }
-            let backoff = retry.backoff(attempt);
-            let progress = if delivered {
-                OutboxProgress::Delivered
-            } else if attempt == attempts {
-                OutboxProgress::Abandoned
-            } else {
-                OutboxProgress::Retry {
-                    next_attempt_ms: now_ms()
-                        .saturating_add(u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX)),
-                }
-            };
-            let record = CallbackAttempt {
-                public_id: public_id.clone(),
-                order_id: order_id.clone(),
-                operation_type,
-                status,
-                url: url.clone(),
-                attempt,
-                http_status,
-                error,
-                delivered,
-                at: now_timestamp(),
-            };
-            let outbox = outbox_id.map(|id| (id, progress));
-            state.store().record_outbox_attempt(record, outbox);
-            if delivered || attempt == attempts {
-                if !delivered {
-                    tracing::warn!(%order_id, %url, attempts, "callback not delivered; giving up");
-                }
-                return;
-            }
-            if !state.sleep(backoff).await {
-                return;
+        let then = delivery.then.take();
+        if deliver(&state, delivery).await {
+            if let Some(next) = then {
+                spawn_delivery(&state, *next);
             }
         }
     });
+}
+
+/// Every attempt of one callback; `false` when the simulator stopped first.
+async fn deliver(state: &SimulatorState, delivery: Delivery) -> bool {
+    let Delivery {
+        outbox_id,
+        public_id,
+        order_id,
+        operation_type,
+        status,
+        url,
+        body,
+        next_attempt,
+        delay,
+        then: _,
+    } = delivery;
+    if !delay.is_zero() && !state.sleep(delay).await {
+        return false;
+    }
+    let retry = state.config().callback_retry;
+    // A resumed delivery past the configured count still gets one try.
+    let attempts = retry.max_attempts.max(next_attempt);
+    // Defence in depth: a URL accepted before this check existed (an
+    // outbox read back from an older database) is never called.
+    let refused = state.check_not_self(&url).err();
+    let attempts = if refused.is_some() {
+        next_attempt
+    } else {
+        attempts
+    };
+    for attempt in next_attempt..=attempts {
+        // Never with the admin token: a callback carries the body, its
+        // content type, and nothing else.
+        let (http_status, error) = if let Some(why) = &refused {
+            (None, Some(format!("not sent: the callback URL {why}")))
+        } else {
+            // A slot of the delivery pool for the send only (not for
+            // the wait before a retry).
+            let Ok(_slot) = state.0.deliveries.acquire().await else {
+                return false;
+            };
+            let sent = state
+                .0
+                .http
+                .post(&url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone())
+                .send()
+                .await;
+            match sent {
+                Ok(response) => (Some(response.status().as_u16()), None),
+                Err(err) => (None, Some(err.to_string())),
+            }
+        };
+        let delivered = http_status == Some(200);
+        // A delivered callback is routine (`debug`); a failed attempt is
+        // what an operator wants to see (`info`).
+        if delivered {
+            tracing::debug!(%order_id, %url, attempt, http_status, "callback delivered");
+        } else {
+            tracing::info!(
+                %order_id, %url, attempt, http_status, error = error.as_deref(),
+                "callback attempt failed"
+            );
+        }
+        let backoff = retry.backoff(attempt);
+        let progress = if delivered {
+            OutboxProgress::Delivered
+        } else if attempt == attempts {
+            OutboxProgress::Abandoned
+        } else {
+            OutboxProgress::Retry {
+                next_attempt_ms: now_ms()
+                    .saturating_add(u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX)),
+            }
+        };
+        let record = CallbackAttempt {
+            public_id: public_id.clone(),
+            order_id: order_id.clone(),
+            operation_type,
+            status,
+            url: url.clone(),
+            attempt,
+            http_status,
+            error,
+            delivered,
+            at: now_timestamp(),
+        };
+        let outbox = outbox_id.map(|id| (id, progress));
+        state.store().record_outbox_attempt(record, outbox);
+        if delivered || attempt == attempts {
+            if !delivered {
+                tracing::warn!(%order_id, %url, attempts, "callback not delivered; giving up");
+            }
+            return true;
+        }
+        if !state.sleep(backoff).await {
+            return false;
+        }
+    }
+    true
 }

@@ -145,6 +145,9 @@ pub struct SimulatorConfig {
     /// The wall clock (default), or a manual clock moved by
     /// `POST /_sim/clock/advance` (see `sim_clock`).
     pub clock: ClockMode,
+    /// Seeded fault profiles by merchant public id (see `faults`); also
+    /// set at run time with `PUT /_sim/merchants/{public_id}/faults`.
+    pub faults: std::collections::BTreeMap<String, super::faults::FaultProfile>,
 }
 
 /// Which clock the simulator runs on.
@@ -212,6 +215,7 @@ impl Default for SimulatorConfig {
             control: ControlAccess::default(),
             connections: ConnectionLimits::default(),
             clock: ClockMode::Wall,
+            faults: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -232,6 +236,8 @@ struct MerchantEntry {
     secret_key: String,
     #[serde(default)]
     callback_url: Option<String>,
+    #[serde(default)]
+    faults: Option<super::faults::FaultProfile>,
 }
 
 impl SimulatorConfig {
@@ -259,6 +265,7 @@ impl SimulatorConfig {
     ///     merchant_id: demo-merchant
     ///     secret_key: demo-secret-key-change-me
     ///     callback_url: http://127.0.0.1:9000/callback   # optional
+    ///     faults: {seed: 7, rate_percent: 20}            # optional, see `faults`
     /// hub2:                                  # optional: HUB2 under /hub2
     ///   rate_limit: {requests: 50, window_ms: 5000}   # optional
     ///   poll_limit: {requests: 3, window_ms: 5000}    # optional
@@ -315,6 +322,7 @@ impl SimulatorConfig {
             ));
         }
         let mut merchants: Vec<Merchant> = Vec::with_capacity(parsed.merchants.len());
+        let mut faults = std::collections::BTreeMap::new();
         for (i, entry) in parsed.merchants.into_iter().enumerate() {
             let field = |name: &str| format!("merchants[{i}].{name}");
             for (name, value) in [
@@ -346,6 +354,12 @@ impl SimulatorConfig {
                     ));
                 }
             }
+            if let Some(profile) = entry.faults {
+                profile.check().map_err(|(name, message)| {
+                    config_error(field(&format!("faults.{name}")), message)
+                })?;
+                faults.insert(entry.public_id.clone(), profile);
+            }
             merchants.push(Merchant {
                 public_id: entry.public_id,
                 merchant_id: entry.merchant_id,
@@ -362,6 +376,7 @@ impl SimulatorConfig {
         Ok(SimulatorConfig {
             merchants,
             hub2,
+            faults,
             ..SimulatorConfig::default()
         })
     }
@@ -406,6 +421,37 @@ mod tests {
         .unwrap();
         assert_eq!(config.merchants.len(), 1);
         assert!(!format!("{config:?}").contains("topsecret"));
+    }
+
+    #[test]
+    fn fault_profiles_load_from_the_merchants_file_and_errors_name_the_field() {
+        let base = "merchants:\n  - public_id: a\n    merchant_id: b\n    secret_key: k\n";
+        let config = SimulatorConfig::from_yaml_str(
+            &format!("{base}    faults: {{seed: 7, rate_percent: 20, answers: [drop]}}\n"),
+            "m.yaml",
+        )
+        .unwrap();
+        let profile = &config.faults["a"];
+        assert_eq!((profile.seed, profile.rate_percent), (7, 20));
+        assert_eq!(profile.answers, [super::super::faults::AnswerFault::Drop]);
+        assert_eq!(profile.callbacks.len(), 4, "callback kinds default to all");
+        for (faults, field) in [
+            (
+                "{seed: 7, rate_percent: 101}",
+                "merchants[0].faults.rate_percent",
+            ),
+            (
+                "{seed: 7, rate_percent: 5, answers: [explode]}",
+                "merchants[0].faults.answers",
+            ),
+            ("{seed: 7, rate_percent: 5, typo: 1}", "merchants[0].faults"),
+        ] {
+            let err =
+                SimulatorConfig::from_yaml_str(&format!("{base}    faults: {faults}\n"), "m.yaml")
+                    .unwrap_err()
+                    .to_string();
+            assert!(err.contains(field), "{faults}: {err}");
+        }
     }
 
     #[test]

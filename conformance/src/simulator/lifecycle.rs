@@ -2,7 +2,10 @@
 
 use paygate::gateway::Status;
 
+use std::time::Duration;
+
 use super::callbacks::{self, Delivery};
+use super::faults::{callback_name, CallbackFault};
 use super::outcome::Outcome;
 use super::persist::NewOutbox;
 use super::transaction::{Awaiting, Transaction};
@@ -129,10 +132,59 @@ pub(crate) fn finish(
         status = snapshot.status,
         "transaction final"
     );
-    if let Some(delivery) = delivery {
+    if let Some(mut delivery) = delivery {
+        let extra = callback_fault(state, &snapshot, &mut delivery);
         callbacks::spawn_delivery(state, delivery);
+        if let Some(extra) = extra {
+            callbacks::spawn_delivery(state, extra);
+        }
     }
     Ok(snapshot)
+}
+
+/// Applies the merchant's callback fault, if its profile draws one for
+/// this callback (see [`super::faults`]): delays `delivery`, chains a
+/// stale "in progress" callback after it, or returns another delivery
+/// (a duplicate, or a callback for an order never sent).
+fn callback_fault(
+    state: &SimulatorState,
+    tx: &Transaction,
+    delivery: &mut Delivery,
+) -> Option<Delivery> {
+    let profile = state.0.faults.profile(&tx.public_id)?;
+    let fault = profile.callback_fault(&tx.public_id, &tx.order_id, tx.status)?;
+    state
+        .0
+        .faults
+        .count(&tx.public_id, &format!("callback.{}", callback_name(fault)));
+    tracing::debug!(order_id = %tx.order_id, fault = callback_name(fault), "callback fault");
+    let merchant = state.0.merchants.get(&tx.public_id)?;
+    let signed = |tx: &Transaction| {
+        let body = wire::callback_body(tx, &merchant.key).ok()?;
+        Some(Delivery::new(tx, delivery.url.clone(), body))
+    };
+    match fault {
+        CallbackFault::Duplicate => Some(Delivery {
+            outbox_id: None,
+            ..delivery.clone()
+        }),
+        CallbackFault::Delay => {
+            delivery.delay = Duration::from_millis(profile.callback_delay_ms);
+            None
+        }
+        CallbackFault::Reorder => {
+            let mut stale = tx.clone();
+            stale.status = Status::InProgress.code();
+            delivery.then = signed(&stale).map(Box::new);
+            None
+        }
+        CallbackFault::UnknownOrder => {
+            let mut other = tx.clone();
+            other.order_id = format!("never-sent-{}", tx.order_id);
+            other.transaction_id = format!("{}9", tx.transaction_id);
+            signed(&other)
+        }
+    }
 }
 
 /// The callback a transaction that just settled sends, if any. POS

@@ -84,6 +84,7 @@
 //! | `POST /_sim/reset` | forgets transactions and callback attempts |
 //! | `GET /_sim/clock` | the clock: `mode` (`wall` or `manual`), `now`, `now_ms`, `pending_timers` |
 //! | `POST /_sim/clock/advance` `{"seconds":N}` | moves a manual clock, firing every timer due on the way in order (409 on the wall clock); see [`sim_clock`] |
+//! | `GET`/`PUT`/`DELETE /_sim/merchants/{public_id}/faults` | the merchant's seeded fault profile and the faults injected so far; see [`faults`] |
 //! | `GET /_sim/redirect/{public_id}/{order_id}` (open) | the customer's redirect page; completes a redirect flow |
 //!
 //! # Callbacks never reach the simulator
@@ -127,6 +128,8 @@ mod clock_control;
 pub mod codes;
 mod config;
 mod control;
+mod fault_control;
+pub mod faults;
 mod gateway;
 mod group_commit;
 pub mod hub2;
@@ -190,6 +193,8 @@ pub(crate) struct Shared {
     pub(crate) admin_token: Option<AdminToken>,
     /// What a callback or webhook URL must not point at.
     pub(crate) self_address: self_url::SelfAddress,
+    /// The merchants' fault profiles and what they did.
+    pub(crate) faults: faults::Faults,
 }
 
 /// The simulator's shared state: configuration, merchants and the store.
@@ -277,6 +282,24 @@ impl SimulatorState {
             }
             None => Store::new(),
         };
+        for (public_id, profile) in &config.faults {
+            let path = format!("faults.{public_id}");
+            if !merchants.contains_key(public_id) {
+                return Err(SimulatorError::Config {
+                    file: "<config>".into(),
+                    path,
+                    message: "no merchant has this public_id".into(),
+                });
+            }
+            profile
+                .check()
+                .map_err(|(field, message)| SimulatorError::Config {
+                    file: "<config>".into(),
+                    path: format!("{path}.{field}"),
+                    message,
+                })?;
+        }
+        let faults = faults::Faults::new(config.faults.clone());
         let deliveries = tokio::sync::Semaphore::new(config.callback_concurrency.max(1));
         let clock = match config.clock {
             ClockMode::Wall => sim_clock::SimClock::wall(),
@@ -295,6 +318,7 @@ impl SimulatorState {
             shutdown,
             admin_token,
             self_address,
+            faults,
         })))
     }
 
@@ -357,13 +381,30 @@ impl SimulatorState {
     }
 
     /// Every callback delivery attempt, optionally for one order.
+    ///
+    /// Ordered by time, then by merchant, order, attempt and outcome (a
+    /// stable sort: one order's callbacks at one instant keep the order
+    /// they were sent in): on the manual clock the same requests and
+    /// advances give the same list byte for byte, however the deliveries of
+    /// different orders due at one instant raced.
     pub fn callback_attempts(&self, order_id: Option<&str>) -> Vec<CallbackAttempt> {
-        self.store().attempts(order_id)
+        let mut attempts = self.store().attempts(order_id);
+        attempts.sort_by(|a, b| {
+            (&a.at, &a.public_id, &a.order_id, a.attempt, a.delivered).cmp(&(
+                &b.at,
+                &b.public_id,
+                &b.order_id,
+                b.attempt,
+                b.delivered,
+            ))
+        });
+        attempts
     }
 
     /// Forgets all transactions and callback attempts.
     pub fn reset(&self) {
         self.store().reset();
+        self.0.faults.reset();
     }
 
     /// Restarts the work a persistent store holds (once; later calls do
@@ -462,6 +503,12 @@ pub fn router(state: SimulatorState) -> Router {
         .route("/_sim/reset", post(control::reset))
         .route("/_sim/clock", get(clock_control::clock))
         .route("/_sim/clock/advance", post(clock_control::advance_clock))
+        .route(
+            "/_sim/merchants/{public_id}/faults",
+            get(fault_control::get_faults)
+                .put(fault_control::put_faults)
+                .delete(fault_control::delete_faults),
+        )
         .route(
             "/_sim/transactions/{public_id}/{order_id}",
             get(control::transaction),

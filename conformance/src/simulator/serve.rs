@@ -24,6 +24,7 @@ use tower::ServiceExt;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use super::config::ConnectionLimits;
+use super::faults::{DropConnection, Dropped};
 
 /// Whether `err` (from reading a request body) is the body timeout.
 pub(crate) fn is_body_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
@@ -91,7 +92,18 @@ pub(crate) async fn serve(
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
             let app = app.clone();
-            async move { Ok::<_, Infallible>(app.oneshot(request).await.unwrap_or_else(|e| match e {})) }
+            async move {
+                let response = app
+                    .oneshot(request)
+                    .await
+                    .unwrap_or_else(|e: Infallible| match e {});
+                // A `drop` fault: failing the request makes hyper close the
+                // connection without writing an answer.
+                if response.extensions().get::<DropConnection>().is_some() {
+                    return Err(Dropped);
+                }
+                Ok(response)
+            }
         });
         tokio::spawn(async move {
             // The HTTP version is told from the first bytes, and hyper

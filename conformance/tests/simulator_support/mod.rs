@@ -310,3 +310,20 @@ async fn receive(State(state): State<Arc<ReceiverState>>, body: Bytes) -> Status
     });
     StatusCode::from_u16(answered).unwrap()
 }
+
+/// Advances the simulator's manual clock by `seconds` through the control
+/// API; the answer (new time, timers fired).
+pub async fn advance(sim: &RunningSimulator, seconds: u64) -> Value {
+    let response = control(
+        sim,
+        reqwest::Method::POST,
+        &format!("{}/_sim/clock/advance", sim.base_url()),
+    )
+    .header("content-type", "application/json")
+    .body(serde_json::json!({ "seconds": seconds }).to_string())
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 200);
+    serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
+}

@@ -227,14 +227,16 @@ pub(crate) async fn pos_withdrawal_confirm(ctx: &Ctx, payment: &PaymentSpec) -> 
         &ctx.client
             .withdrawal(request.clone())
             .await
-            .map_err(|e| format!("withdrawal: {e}"))?,
+            .map_err(|e| format!("withdrawal: {e}"))?
+            .response,
     )?;
     expect_confirmation_asked(&first, "the withdrawal")?;
     let second = to_json(
         &ctx.client
             .confirm_withdrawal(request, "1234")
             .await
-            .map_err(|e| format!("the confirmation (same withdrawal with extra.otp): {e}"))?,
+            .map_err(|e| format!("the confirmation (same withdrawal with extra.otp): {e}"))?
+            .response,
     )?;
     ensure!(
         status_of(&second) == Some(Status::InTransit),
@@ -272,7 +274,8 @@ pub(crate) async fn pre_authorised_withdrawal(ctx: &Ctx, payment: &PaymentSpec) 
         &ctx.client
             .withdrawal(withdrawal_request(ctx, payment, &order))
             .await
-            .map_err(|e| format!("withdrawal: {e}"))?,
+            .map_err(|e| format!("withdrawal: {e}"))?
+            .response,
     )?;
     ensure!(
         status_of(&v) == Some(Status::InTransit),

@@ -13,6 +13,7 @@ use super::cases::CaseKind;
 use super::hub2;
 use super::target::Ctx;
 
+mod ambiguous;
 mod check;
 mod examples;
 mod flows;
@@ -80,5 +81,25 @@ pub(crate) async fn run_case(ctx: &Ctx, kind: &CaseKind) -> Check {
         CaseKind::BulkPayout { payment } => flows::bulk_payout(ctx, payment).await,
         CaseKind::SeedExample { example } => examples::seed_example(ctx, example).await,
         CaseKind::ForcedOutcome { payment, status } => forced_outcome(ctx, payment, *status).await,
+        CaseKind::AmbiguousFaults {
+            payment,
+            payments,
+            rate_percent,
+            recovery,
+            expect_failure,
+        } => {
+            let found =
+                ambiguous::ambiguous_faults(ctx, payment, *payments, *rate_percent, *recovery)
+                    .await;
+            match (found, expect_failure) {
+                (found, false) => found,
+                (Err(_), true) => Ok(()),
+                (Ok(()), true) => Err(format!(
+                    "{payments} carts at {rate_percent} % faults with recovery {}: the check \
+                     found nothing wrong, so it cannot fail",
+                    if *recovery { "on" } else { "off" }
+                )),
+            }
+        }
     }
 }

@@ -194,12 +194,53 @@ async fn dispatch(
         return Err(ApiError::rules(vec![refusal]));
     }
     tracing::debug!(public_id, method, "authenticated request");
-    let public_id = public_id.to_owned();
     let method = METHODS.iter().copied().find(|m| *m == method).unwrap_or("");
-    state
-        .blocking(move |state| run_method(state, &public_id, method, &bytes))
+    let owned_id = public_id.to_owned();
+    let body = bytes.clone();
+    let response = state
+        .blocking(move |state| run_method(state, &owned_id, method, &body))
         .await
-        .unwrap_or_else(|| Err(ApiError::storage("the request's work stopped unexpectedly")))
+        .unwrap_or_else(|| Err(ApiError::storage("the request's work stopped unexpectedly")))?;
+    Ok(with_fault(state, public_id, method, &bytes, response).await)
+}
+
+/// The methods whose accepted answers a fault profile may disrupt: those
+/// that commit a payment.
+const FAULTY_METHODS: [&str; 4] = ["payment_c2b", "payment_b2c", "deposit", "withdrawal"];
+
+#[derive(Deserialize)]
+struct OrderProbe {
+    order_id: String,
+}
+
+/// The answer as the merchant's fault profile makes it (see
+/// [`super::faults`]): only an answer that accepted the request, which is
+/// already stored, so the outcome is truly ambiguous to the client.
+async fn with_fault(
+    state: &SimulatorState,
+    public_id: &str,
+    method: &str,
+    bytes: &[u8],
+    response: Response,
+) -> Response {
+    if !FAULTY_METHODS.contains(&method)
+        || !response.status().is_success()
+        || !state.0.faults.any_for(public_id)
+    {
+        return response;
+    }
+    let Ok(OrderProbe { order_id }) = serde_json::from_slice(bytes) else {
+        return response;
+    };
+    let Some(fault) = state.0.faults.answer_fault(public_id, method, &order_id) else {
+        return response;
+    };
+    let slow = state
+        .0
+        .faults
+        .profile(public_id)
+        .map_or(0, |profile| profile.slow_ms);
+    super::faults::disrupt(response, fault, std::time::Duration::from_millis(slow)).await
 }
 
 /// The method itself, on an authenticated body: the part that reads and

@@ -71,10 +71,14 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// Status polling.
     pub poll: PollPolicy,
+    /// What a payment call does when an answer does not say whether the
+    /// payment was taken (see [`Recovery`](super::Recovery)).
+    pub recovery: super::Recovery,
 }
 
 impl ClientConfig {
-    /// A configuration with default timeout (30 s), retries and polling.
+    /// A configuration with default timeout (30 s), retries, polling and
+    /// recovery.
     pub fn new(brand: BrandProfile, credentials: Credentials) -> Self {
         ClientConfig {
             brand,
@@ -82,6 +86,7 @@ impl ClientConfig {
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             poll: PollPolicy::default(),
+            recovery: super::Recovery::default(),
         }
     }
 }

@@ -55,6 +55,20 @@ pub enum ClientError {
         /// What is wrong.
         message: String,
     },
+    /// A payment request may or may not have been taken, and recovery (see
+    /// [`Recovery`](super::Recovery)) could not tell: nothing answered it,
+    /// and `status` could not be asked or did not answer. Re-send the same
+    /// request (same `order_id`) later, or ask `status`; never send the
+    /// payment under a new `order_id`.
+    #[error("outcome of order {order_id} unknown after {attempts} request(s): {last}")]
+    Ambiguous {
+        /// The order whose outcome is unknown.
+        order_id: String,
+        /// Payment requests sent.
+        attempts: u32,
+        /// The last thing that went wrong.
+        last: Box<ClientError>,
+    },
     /// `wait_for_final_status` reached its deadline; the last status seen
     /// is kept.
     #[error(
@@ -77,6 +91,12 @@ impl ClientError {
             }
             _ => None,
         }
+    }
+
+    /// Whether the payment may have been taken although the call failed
+    /// ([`ClientError::Ambiguous`]).
+    pub fn is_ambiguous(&self) -> bool {
+        matches!(self, ClientError::Ambiguous { .. })
     }
 
     /// The gateway's `result.code`, if the gateway gave one.

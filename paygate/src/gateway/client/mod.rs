@@ -13,6 +13,7 @@
 
 mod config;
 mod error;
+mod recovery;
 
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ use serde::Serialize;
 
 pub use config::{BrandProfile, ClientConfig, Credentials, PollPolicy, RetryPolicy};
 pub use error::ClientError;
+pub use recovery::{Recovery, Resolution};
 
 use crate::gateway::rules::{Direction, ProviderTable};
 use crate::gateway::validate::{
@@ -43,6 +45,9 @@ pub struct Reply<T> {
     pub response: T,
     /// What the documentation is unsure about in the request.
     pub warnings: Vec<Violation>,
+    /// How the outcome was learned: the first answer, a replay of the
+    /// same bytes, or the order's status (see [`Recovery`]).
+    pub resolution: Resolution,
 }
 
 impl<T> Reply<T> {
@@ -213,8 +218,12 @@ impl GatewayClient {
             Direction::C2b,
             &request,
         ))?;
-        let response = self.call("payment_c2b", &mut request).await?;
-        Ok(Reply { response, warnings })
+        let (response, resolution) = self.call_payment("payment_c2b", &mut request).await?;
+        Ok(Reply {
+            response,
+            warnings,
+            resolution,
+        })
     }
 
     /// A payout from the merchant to the customer (B2C). If the response's
@@ -229,8 +238,12 @@ impl GatewayClient {
             Direction::B2c,
             &request,
         ))?;
-        let response = self.call("payment_b2c", &mut request).await?;
-        Ok(Reply { response, warnings })
+        let (response, resolution) = self.call_payment("payment_b2c", &mut request).await?;
+        Ok(Reply {
+            response,
+            warnings,
+            resolution,
+        })
     }
 
     /// The second `payment_b2c` request that confirms a payout whose first
@@ -281,18 +294,28 @@ impl GatewayClient {
     pub async fn deposit(
         &self,
         mut request: DepositRequest,
-    ) -> Result<PaymentResponse, ClientError> {
+    ) -> Result<Reply<PaymentResponse>, ClientError> {
         check_order_id(&request.order_id).map_err(|v| Violations(vec![v]))?;
-        self.call("deposit", &mut request).await
+        let (response, resolution) = self.call_payment("deposit", &mut request).await?;
+        Ok(Reply {
+            response,
+            warnings: Vec::new(),
+            resolution,
+        })
     }
 
     /// A cash withdrawal through a POS terminal.
     pub async fn withdrawal(
         &self,
         mut request: WithdrawalRequest,
-    ) -> Result<PaymentResponse, ClientError> {
+    ) -> Result<Reply<PaymentResponse>, ClientError> {
         check_order_id(&request.order_id).map_err(|v| Violations(vec![v]))?;
-        self.call("withdrawal", &mut request).await
+        let (response, resolution) = self.call_payment("withdrawal", &mut request).await?;
+        Ok(Reply {
+            response,
+            warnings: Vec::new(),
+            resolution,
+        })
     }
 
     /// The second `withdrawal` request that confirms a withdrawal whose first
@@ -302,7 +325,7 @@ impl GatewayClient {
         &self,
         mut request: WithdrawalRequest,
         otp: &str,
-    ) -> Result<PaymentResponse, ClientError> {
+    ) -> Result<Reply<PaymentResponse>, ClientError> {
         let mut extra = match request.extra.take() {
             Some(extra) => extra,
             None => empty_extra()?,
@@ -342,7 +365,11 @@ impl GatewayClient {
         let found = Preflight { refusals, warnings };
         let warnings = preflight(found)?;
         let response = self.call("payment_b2c/bulk", &mut request).await?;
-        Ok(Reply { response, warnings })
+        Ok(Reply {
+            response,
+            warnings,
+            resolution: Resolution::Answered,
+        })
     }
 
     /// One page of a bulk payout's items, with its totals.
@@ -404,20 +431,37 @@ impl GatewayClient {
         }
     }
 
+    /// Signs `request` as this merchant; the bytes to send.
+    fn signed_bytes<Req: SignedBody>(&self, request: &mut Req) -> Result<Vec<u8>, ClientError> {
+        sign_body(&self.key, &self.config.credentials.merchant_id, request)?;
+        serde_json::to_vec(request).map_err(|e| ClientError::Decode {
+            path: String::new(),
+            message: format!("cannot serialize the request: {e}"),
+        })
+    }
+
     /// Signs and sends one request, with retries, and decodes the answer.
     async fn call<Req: SignedBody, Resp: DeserializeOwned + HasResult>(
         &self,
         operation: &str,
         request: &mut Req,
     ) -> Result<Resp, ClientError> {
-        sign_body(&self.key, &self.config.credentials.merchant_id, request)?;
-        let body = serde_json::to_vec(request).map_err(|e| ClientError::Decode {
-            path: String::new(),
-            message: format!("cannot serialize the request: {e}"),
-        })?;
+        let body = self.signed_bytes(request)?;
         let url = self.url(operation);
         let (status, bytes) = self.send_with_retries(&url, body).await?;
         decode_response(status, &bytes)
+    }
+
+    /// Signs and sends a payment (a request with an `order_id` that takes
+    /// money), recovering from ambiguous outcomes (see [`Recovery`]).
+    async fn call_payment<Req: SignedBody + HasOrderId>(
+        &self,
+        operation: &str,
+        request: &mut Req,
+    ) -> Result<(PaymentResponse, Resolution), ClientError> {
+        let body = self.signed_bytes(request)?;
+        let url = self.url(operation);
+        self.send_payment(&url, body, request.order_id()).await
     }
 
     /// Sends the same bytes until an answer that is not 429/5xx, or until
@@ -496,6 +540,28 @@ fn preflight(found: Preflight) -> Result<Vec<Violation>, ClientError> {
     }
     Ok(warnings)
 }
+
+/// A payment request: what recovery asks `status` about.
+pub trait HasOrderId {
+    /// `order_id`.
+    fn order_id(&self) -> &str;
+}
+
+macro_rules! has_order_id {
+    ($($t:ty),*) => {$(
+        impl HasOrderId for $t {
+            fn order_id(&self) -> &str {
+                &self.order_id
+            }
+        }
+    )*};
+}
+has_order_id!(
+    PaymentC2bRequest,
+    PaymentB2cRequest,
+    DepositRequest,
+    WithdrawalRequest
+);
 
 /// A response type that carries the gateway's `result`.
 pub trait HasResult {
