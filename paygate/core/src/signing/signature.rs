@@ -38,14 +38,12 @@ impl Signature {
     }
 }
 
-/// Whether `received` is the lowercase or uppercase hex form of `digest`,
-/// in time that does not depend on the data: every byte is looked at and
-/// the differences are folded together before one final test.
-///
-/// Compared in the hex domain: `c | 0x20` folds an upper-case hex letter
-/// onto its lower-case form and leaves digits alone; the only other bytes
-/// it maps onto a hex digit are control bytes (0x10..=0x19), which are
-/// rejected separately.
+/// Whether `received` is exactly the lowercase hex form of `digest` (as
+/// the documentation computes it: `strtolower(hash_hmac(...))`; the
+/// gateway never sends another form, so upper-case hex is refused like any
+/// other wrong signature), in time that does not depend on the data: every
+/// byte is looked at and the differences are folded together before one
+/// final test.
 #[cfg(all(
     any(target_arch = "x86", target_arch = "x86_64"),
     target_feature = "sse2"
@@ -53,9 +51,9 @@ impl Signature {
 fn hex_matches(digest: &[u8; 64], received: &[u8; 128]) -> bool {
     use safe_arch::{
         add_i8_m128i, bitand_m128i, bitor_m128i, bitxor_m128i, cmp_eq_mask_i8_m128i,
-        cmp_gt_mask_i8_m128i, load_unaligned_m128i, min_u8_m128i, move_mask_i8_m128i,
-        set_i64_m128i, set_splat_i8_m128i, shr_imm_u16_m128i, unpack_high_i8_m128i,
-        unpack_low_i8_m128i, zeroed_m128i,
+        cmp_gt_mask_i8_m128i, load_unaligned_m128i, move_mask_i8_m128i, set_i64_m128i,
+        set_splat_i8_m128i, shr_imm_u16_m128i, unpack_high_i8_m128i, unpack_low_i8_m128i,
+        zeroed_m128i,
     };
     let nibble = set_splat_i8_m128i(0x0f);
     let mut diff = zeroed_m128i();
@@ -83,9 +81,7 @@ fn hex_matches(digest: &[u8; 64], received: &[u8; 128]) -> bool {
                 bitand_m128i(letters, set_splat_i8_m128i(39)),
             );
             let got = load_unaligned_m128i(hex.first_chunk().unwrap_or(&[0; 16]));
-            let folded = bitor_m128i(got, set_splat_i8_m128i(0x20));
-            let control = cmp_eq_mask_i8_m128i(min_u8_m128i(got, set_splat_i8_m128i(0x1f)), got);
-            diff = bitor_m128i(diff, bitor_m128i(bitxor_m128i(folded, expected), control));
+            diff = bitor_m128i(diff, bitxor_m128i(got, expected));
         }
     }
     let same = move_mask_i8_m128i(cmp_eq_mask_i8_m128i(diff, zeroed_m128i())) as u16;
@@ -103,13 +99,10 @@ fn hex_matches(digest: &[u8; 64], received: &[u8; 128]) -> bool {
 fn hex_matches_bytewise(digest: &[u8; 64], received: &[u8; 128]) -> bool {
     let expected = Signature(*digest).to_hex();
     let mut diff = 0u8;
-    let mut control = 0u8;
     for (&c, &e) in received.iter().zip(&expected) {
-        diff |= (c | 0x20) ^ e;
-        control |= u8::from(c < 0x20);
+        diff |= c ^ e;
     }
-    let valid = control ^ 1;
-    bool::from(diff.ct_eq(&0) & subtle::Choice::from(valid))
+    bool::from(diff.ct_eq(&0))
 }
 
 #[cfg(not(all(
@@ -150,18 +143,19 @@ mod tests {
     }
 
     #[test]
-    fn hex_round_trip_accepts_either_case_and_rejects_garbage() {
+    fn hex_round_trip_accepts_lowercase_only_and_rejects_garbage() {
         let sig = Signature(reference(b"k", b"abc"));
         let hex = sig.to_hex();
         assert!(sig.matches_hex(&hex));
-        assert!(sig.matches_hex(hex.to_ascii_uppercase().as_slice()));
+        assert!(hex.iter().any(u8::is_ascii_lowercase));
+        assert!(!sig.matches_hex(hex.to_ascii_uppercase().as_slice()));
         let mut wrong = hex;
         wrong[127] = if wrong[127] == b'0' { b'1' } else { b'0' };
         assert!(!sig.matches_hex(&wrong));
         let mut not_hex = hex;
         not_hex[0] = b'g';
         assert!(!sig.matches_hex(&not_hex));
-        // Control bytes that `| 0x20` would fold onto a digit.
+        // Control bytes that a case fold (`| 0x20`) would map onto a digit.
         for (i, &c) in hex
             .iter()
             .enumerate()
@@ -178,7 +172,7 @@ mod tests {
             for c in 0..=255u8 {
                 let mut other = hex;
                 other[i] = c;
-                let same = c == hex[i] || c == hex[i].to_ascii_uppercase();
+                let same = c == hex[i];
                 assert_eq!(sig.matches_hex(&other), same, "byte {c:#x} at {i}");
                 assert_eq!(
                     hex_matches_bytewise(sig.as_bytes(), &other),

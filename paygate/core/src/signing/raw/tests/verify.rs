@@ -7,13 +7,12 @@ use super::*;
 fn verification_accepts_a_correct_signature() {
     let body = signed(r#"{"a":"1","extra":{"otp":"7374","signature":"ignored"},"n":1.5}"#);
     assert_eq!(verify_json(&key(), body.as_bytes()), Ok(()));
-    // The signature may come first, and in upper case.
-    let sig = sign_json(&key(), br#"{"a":"1"}"#)
-        .unwrap()
-        .to_string()
-        .to_uppercase();
+    // The signature may come first; it must be lowercase hex, as computed.
+    let sig = sign_json(&key(), br#"{"a":"1"}"#).unwrap().to_string();
     let body = format!("{{\"signature\":\"{sig}\",\"a\":\"1\"}}");
     assert_eq!(verify_json(&key(), body.as_bytes()), Ok(()));
+    let upper = body.replace(&sig, &sig.to_uppercase());
+    assert!(verify_json(&key(), upper.as_bytes()).is_err());
     // Escaped hex still decodes to the signature.
     let sig = sign_json(&key(), br#"{"a":"1"}"#).unwrap().to_string();
     let body = format!(
