@@ -3,4 +3,5 @@
 #![forbid(unsafe_code)]
 
 pub mod conform;
+pub mod merchant;
 pub mod simulator;

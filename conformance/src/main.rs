@@ -44,6 +44,13 @@ enum Command {
     /// its source and certainty), or check a request: refused (exit 1),
     /// warned about or accepted, and why.
     Rules(cli::rules::RulesArgs),
+    /// Send one signed callback (`c2b.success`, `b2c.failed`,
+    /// `pos_deposit.2`, ...) to a merchant's callback URL now, signed with
+    /// PAYGATE_SECRET_KEY, and print its answer (exit 0 on HTTP 200).
+    Trigger(cli::trigger::TriggerArgs),
+    /// Run the simulator with every callback forwarded to a local merchant
+    /// endpoint (--forward-to URL), printing each delivery and its answer.
+    Listen(cli::simulate::ListenArgs),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +73,8 @@ fn main() -> ExitCode {
         Command::Conform(conform) => cli::conform::run_cli(&conform),
         Command::Simulate(simulate) => cli::simulate::run(&simulate),
         Command::Rules(rules) => cli::rules::run(&rules),
+        Command::Trigger(trigger) => cli::trigger::run(&trigger),
+        Command::Listen(listen) => cli::simulate::listen(&listen),
         Command::Completions { shell } => {
             let mut command = <Args as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "paygate", &mut std::io::stdout());

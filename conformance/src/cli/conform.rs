@@ -9,7 +9,7 @@ use paygate::signing::SecretKey;
 use paygate_conformance::conform::filter::CaseFilter;
 use paygate_conformance::conform::report::{summary_text, Progress, Summary};
 use paygate_conformance::conform::{
-    derive_cases, junit_xml, plan_remote, run, Hub2Remote, RunConfig, Target,
+    derive_cases, junit_xml, plan_remote, run, CaseResult, Hub2Remote, RunConfig, Target,
 };
 use paygate_conformance::simulator::AdminToken;
 
@@ -78,6 +78,20 @@ pub struct ConformArgs {
     /// --base-url (the embedded simulator's token is read in process).
     #[arg(long, value_name = "TOKEN", value_parser = parse_admin_token)]
     pub admin_token: Option<AdminToken>,
+    /// Test the merchant's own callback endpoint at this URL instead of a
+    /// gateway: the merchant suite sends it signed, tampered, replayed and
+    /// late callbacks and checks its answers. The secret it signs with
+    /// comes from PAYGATE_SECRET_KEY.
+    #[arg(long, value_name = "URL", conflicts_with = "base_url")]
+    pub merchant: Option<String>,
+    /// With --merchant: where POS callbacks go (default: the --merchant URL).
+    #[arg(long, value_name = "URL", requires = "merchant")]
+    pub merchant_pos: Option<String>,
+    /// With --merchant: the merchant's order lookup, `GET {URL}/{order_id}`
+    /// answering `{"credited": N, "status": S}`, so that idempotency is
+    /// checked on what the merchant did, not only on its answers.
+    #[arg(long, value_name = "URL", requires = "merchant")]
+    pub order_lookup: Option<String>,
 }
 
 /// The remote simulator's admin token: `--admin-token`, else
@@ -92,7 +106,7 @@ fn admin_token(args: &ConformArgs) -> Result<Option<AdminToken>, String> {
     }
 }
 
-fn env_var(name: &str) -> Result<String, String> {
+pub(crate) fn env_var(name: &str) -> Result<String, String> {
     match std::env::var(name) {
         Ok(value) if !value.trim().is_empty() => Ok(value),
         Ok(_) => Err(format!("{name} is empty")),
@@ -137,6 +151,9 @@ fn target(args: &ConformArgs) -> Result<Target, String> {
 
 /// `paygate conform`.
 pub fn run_cli(args: &ConformArgs) -> ExitCode {
+    if let Some(url) = &args.merchant {
+        return super::conform_merchant::run_merchant_cli(args, url);
+    }
     let cases = match CaseFilter::new(&args.filter)
         .and_then(|filter| filter.apply(derive_cases(&paygate::gateway::PROVIDER_TABLE)))
     {
@@ -200,17 +217,27 @@ pub fn run_cli(args: &ConformArgs) -> ExitCode {
         Ok(results) => results,
         Err(e) => return fail(e),
     };
-    print!("{}", summary_text(&results, elapsed));
-    if let Some(path) = &args.junit {
+    report(&results, elapsed, args.junit.as_deref())
+}
+
+/// Prints the summary, writes the JUnit report if asked; exit 1 when a
+/// case failed (both suites end this way).
+pub(crate) fn report(
+    results: &[CaseResult],
+    elapsed: Duration,
+    junit: Option<&std::path::Path>,
+) -> ExitCode {
+    print!("{}", summary_text(results, elapsed));
+    if let Some(path) = junit {
         let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
         let written = parent
             .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::write(path, junit_xml(&results, elapsed)));
+            .and_then(|()| std::fs::write(path, junit_xml(results, elapsed)));
         if let Err(e) = written {
             return fail(format!("cannot write {}: {e}", path.display()));
         }
     }
-    if Summary::of(&results).total.failed > 0 {
+    if Summary::of(results).total.failed > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

@@ -2,11 +2,13 @@
 
 pub mod admin_token;
 pub mod conform;
+pub mod conform_merchant;
 pub mod generate;
 pub mod logging;
 pub mod rules;
 pub mod sign;
 pub mod simulate;
+pub mod trigger;
 
 use std::process::ExitCode;
 

@@ -86,6 +86,29 @@ pub enum ClockArg {
 
 /// Runs the simulator.
 pub fn run(args: &SimulateArgs) -> ExitCode {
+    run_with(args, None)
+}
+
+/// Options of `paygate listen`.
+#[derive(clap::Args, Debug)]
+pub struct ListenArgs {
+    /// The merchant endpoint every callback is sent to (instead of the
+    /// request's or the merchant's `callback_url`); each delivery and its
+    /// answer are printed.
+    #[arg(long, value_name = "URL")]
+    pub forward_to: String,
+    /// The simulator's options.
+    #[command(flatten)]
+    pub simulate: SimulateArgs,
+}
+
+/// `paygate listen --forward-to URL`: the simulator, with every callback
+/// forwarded to the developer's endpoint and each delivery printed.
+pub fn listen(args: &ListenArgs) -> ExitCode {
+    run_with(&args.simulate, Some(args.forward_to.clone()))
+}
+
+fn run_with(args: &SimulateArgs, forward_to: Option<String>) -> ExitCode {
     if let Err(message) = super::logging::init(&args.log) {
         return fail(message);
     }
@@ -108,6 +131,7 @@ pub fn run(args: &SimulateArgs) -> ExitCode {
         }
     };
     config.latency = Duration::from_millis(args.latency_ms);
+    config.forward_callbacks_to = forward_to;
     config.control = control.clone();
     config.db.clone_from(&args.db);
     config.connections = simulator::ConnectionLimits {

@@ -8,6 +8,24 @@
 
 use super::cases::Case;
 
+/// What a filter looks at: a case's id and group (gateway cases and the
+/// merchant suite's cases alike).
+pub trait Filtered {
+    /// The case id.
+    fn case_id(&self) -> &str;
+    /// The case group.
+    fn case_group(&self) -> &'static str;
+}
+
+impl Filtered for Case {
+    fn case_id(&self) -> &str {
+        &self.id
+    }
+    fn case_group(&self) -> &'static str {
+        self.group
+    }
+}
+
 /// One `--filter` pattern.
 #[derive(Clone, Debug)]
 enum Pattern {
@@ -48,26 +66,25 @@ impl CaseFilter {
     }
 
     /// Whether `case` is kept.
-    pub fn matches(&self, case: &Case) -> bool {
+    pub fn matches<C: Filtered>(&self, case: &C) -> bool {
+        let (id, group) = (case.case_id(), case.case_group());
         self.is_empty()
             || self.patterns.iter().any(|(_, pattern)| match pattern {
-                Pattern::Text(text) => {
-                    case.id.contains(text.as_str()) || case.group.contains(text.as_str())
-                }
-                Pattern::Glob(glob) => glob.matches(&case.id) || glob.matches(case.group),
+                Pattern::Text(text) => id.contains(text.as_str()) || group.contains(text.as_str()),
+                Pattern::Glob(glob) => glob.matches(id) || glob.matches(group),
             })
     }
 
     /// The cases kept, or an error naming the patterns when none is (a
     /// typo in CI must not pass as an empty, green run).
-    pub fn apply(&self, cases: Vec<Case>) -> Result<Vec<Case>, String> {
+    pub fn apply<C: Filtered>(&self, cases: Vec<C>) -> Result<Vec<C>, String> {
         if self.is_empty() {
             return Ok(cases);
         }
-        let mut groups: Vec<&'static str> = cases.iter().map(|c| c.group).collect();
+        let mut groups: Vec<&'static str> = cases.iter().map(Filtered::case_group).collect();
         groups.sort_unstable();
         groups.dedup();
-        let kept: Vec<Case> = cases.into_iter().filter(|c| self.matches(c)).collect();
+        let kept: Vec<C> = cases.into_iter().filter(|c| self.matches(c)).collect();
         if kept.is_empty() {
             let names: Vec<&str> = self
                 .patterns

@@ -105,6 +105,10 @@ async fn deliver(state: &SimulatorState, delivery: Delivery) -> bool {
     if !delay.is_zero() && !state.sleep(delay).await {
         return false;
     }
+    // `paygate listen`: every callback to the developer's endpoint, and
+    // each delivery told.
+    let forwarding = state.config().forward_callbacks_to.clone();
+    let url = forwarding.clone().unwrap_or(url);
     let retry = state.config().callback_retry;
     // A resumed delivery past the configured count still gets one try.
     let attempts = retry.max_attempts.max(next_attempt);
@@ -136,8 +140,29 @@ async fn deliver(state: &SimulatorState, delivery: Delivery) -> bool {
                 .send()
                 .await;
             match sent {
-                Ok(response) => (Some(response.status().as_u16()), None),
-                Err(err) => (None, Some(err.to_string())),
+                Ok(response) => {
+                    let http_status = response.status().as_u16();
+                    if forwarding.is_some() {
+                        let answer = response.text().await.unwrap_or_default();
+                        let answer: String = answer.chars().take(200).collect();
+                        tracing::info!(
+                            target: "paygate::listen",
+                            %order_id, status, attempt, http_status, %answer,
+                            "callback forwarded to {url}"
+                        );
+                    }
+                    (Some(http_status), None)
+                }
+                Err(err) => {
+                    if forwarding.is_some() {
+                        tracing::info!(
+                            target: "paygate::listen",
+                            %order_id, status, attempt, error = %err,
+                            "callback forwarded to {url}: no answer"
+                        );
+                    }
+                    (None, Some(err.to_string()))
+                }
             }
         };
         let delivered = http_status == Some(200);

@@ -148,6 +148,10 @@ pub struct SimulatorConfig {
     /// Seeded fault profiles by merchant public id (see `faults`); also
     /// set at run time with `PUT /_sim/merchants/{public_id}/faults`.
     pub faults: std::collections::BTreeMap<String, super::faults::FaultProfile>,
+    /// Every gateway callback goes here instead of the request's or the
+    /// merchant's `callback_url`, and each delivery and the answer are
+    /// logged at `info` (`paygate listen --forward-to URL`). Default `None`.
+    pub forward_callbacks_to: Option<String>,
 }
 
 /// Which clock the simulator runs on.
@@ -216,6 +220,7 @@ impl Default for SimulatorConfig {
             connections: ConnectionLimits::default(),
             clock: ClockMode::Wall,
             faults: std::collections::BTreeMap::new(),
+            forward_callbacks_to: None,
         }
     }
 }

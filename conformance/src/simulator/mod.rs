@@ -299,6 +299,23 @@ impl SimulatorState {
                     message,
                 })?;
         }
+        if let Some(url) = &config.forward_callbacks_to {
+            let refused = if url.starts_with("http://") || url.starts_with("https://") {
+                self_address
+                    .check(url)
+                    .err()
+                    .map(|why| format!("{url:?} {why}"))
+            } else {
+                Some(format!("{url:?} is not an http:// or https:// URL"))
+            };
+            if let Some(message) = refused {
+                return Err(SimulatorError::Config {
+                    file: "<config>".into(),
+                    path: "forward_callbacks_to".into(),
+                    message,
+                });
+            }
+        }
         let faults = faults::Faults::new(config.faults.clone());
         let deliveries = tokio::sync::Semaphore::new(config.callback_concurrency.max(1));
         let clock = match config.clock {

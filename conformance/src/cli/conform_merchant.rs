@@ -1,0 +1,83 @@
+//! `paygate conform --merchant URL`: the merchant suite against a
+//! merchant's callback endpoint (see `paygate_conformance::merchant`).
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use paygate::signing::{SecretKey, SigningKey};
+use paygate_conformance::conform::filter::CaseFilter;
+use paygate_conformance::conform::report::Progress;
+use paygate_conformance::merchant::{merchant_cases, run_merchant, MerchantTarget};
+
+use super::conform::{env_var, report, ConformArgs, SECRET_KEY_VAR};
+use super::fail;
+
+fn http_url(name: &str, url: &str) -> Result<(), String> {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name} must be an http:// or https:// URL, not {url:?}"
+        ))
+    }
+}
+
+/// Runs the merchant suite; exit 1 when a case fails, 2 on a usage error.
+pub fn run_merchant_cli(args: &ConformArgs, url: &str) -> ExitCode {
+    let cases = match CaseFilter::new(&args.filter).and_then(|f| f.apply(merchant_cases())) {
+        Ok(cases) => cases,
+        Err(message) => return fail(message),
+    };
+    if args.list {
+        for case in &cases {
+            let skip = if case.needs_lookup && args.order_lookup.is_none() {
+                "\tskip: needs the merchant's order lookup (--order-lookup URL)"
+            } else {
+                ""
+            };
+            println!("{}\t{}{skip}", case.id, case.group);
+        }
+        return ExitCode::SUCCESS;
+    }
+    for (name, value) in [
+        ("--merchant", Some(url)),
+        ("--merchant-pos", args.merchant_pos.as_deref()),
+        ("--order-lookup", args.order_lookup.as_deref()),
+    ] {
+        if let Some(Err(message)) = value.map(|v| http_url(name, v)) {
+            return fail(message);
+        }
+    }
+    let secret = match env_var(SECRET_KEY_VAR) {
+        Ok(secret) => secret,
+        Err(message) => {
+            return fail(format!(
+                "--merchant needs the merchant's secret key in the environment: {message}"
+            ))
+        }
+    };
+    let mut target = match MerchantTarget::new(url, SigningKey::new(&SecretKey::new(secret))) {
+        Ok(target) => target,
+        Err(message) => return fail(message),
+    };
+    target.pos_url = args.merchant_pos.clone();
+    target.order_lookup = args.order_lookup.clone();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+    };
+    let progress = Progress::new(cases.len());
+    let started = Instant::now();
+    let results = runtime.block_on(run_merchant(
+        target,
+        cases,
+        usize::from(args.concurrency),
+        |result| progress.record(result),
+    ));
+    progress.finish();
+    let elapsed: Duration = started.elapsed();
+    report(&results, elapsed, args.junit.as_deref())
+}

@@ -1,0 +1,217 @@
+//! Running one merchant case: send, read the answer (and the merchant's
+//! view through its order lookup), judge.
+
+use std::time::{Duration, Instant};
+
+use paygate::gateway::{OperationType, Status};
+use serde_json::Value;
+
+use super::bodies::{draft, Shape};
+use super::cases::MerchantCaseKind;
+use super::MerchantTarget;
+
+type Check = Result<(), String>;
+
+/// What the merchant answered.
+struct Answer {
+    status: Option<u16>,
+    error: Option<String>,
+    took: Duration,
+}
+
+impl Answer {
+    fn describe(&self) -> String {
+        match (self.status, &self.error) {
+            (Some(status), _) => format!("HTTP {status} after {:?}", self.took),
+            (None, Some(error)) => format!("no answer ({error})"),
+            (None, None) => "no answer".into(),
+        }
+    }
+}
+
+async fn post(target: &MerchantTarget, url: &str, body: String) -> Answer {
+    let started = Instant::now();
+    let sent = target
+        .http
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .send()
+        .await;
+    let took = started.elapsed();
+    match sent {
+        Ok(response) => Answer {
+            status: Some(response.status().as_u16()),
+            error: None,
+            took,
+        },
+        Err(err) => Answer {
+            status: None,
+            error: Some(err.to_string()),
+            took,
+        },
+    }
+}
+
+/// A valid callback must be answered exactly 200 (the gateway retries
+/// anything else) within the gateway's callback timeout.
+fn expect_accepted(answer: &Answer, what: &str, target: &MerchantTarget) -> Check {
+    if answer.status != Some(200) {
+        return Err(format!(
+            "{what}: a correctly signed callback must be answered 200, got {}",
+            answer.describe()
+        ));
+    }
+    if answer.took > target.deadline {
+        return Err(format!(
+            "{what}: answered after {:?}, past the gateway's callback timeout of {:?} (it would be retried)",
+            answer.took, target.deadline
+        ));
+    }
+    Ok(())
+}
+
+/// The merchant's view of an order: (credited, status).
+async fn lookup(target: &MerchantTarget, order_id: &str) -> Result<(u64, Option<i64>), String> {
+    let base = target
+        .order_lookup
+        .as_deref()
+        .ok_or("this case needs --order-lookup")?;
+    let url = format!("{}/{order_id}", base.trim_end_matches('/'));
+    let response = target
+        .http
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| format!("GET {url}: {e}"))?;
+    if response.status().as_u16() == 404 {
+        return Ok((0, None));
+    }
+    let status = response.status().as_u16();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| format!("GET {url}: {e}"))?;
+    let view: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("GET {url} (HTTP {status}): not the lookup's JSON: {e}"))?;
+    Ok((
+        view.get("credited").and_then(Value::as_u64).unwrap_or(0),
+        view.get("status").and_then(Value::as_i64),
+    ))
+}
+
+fn url_for(target: &MerchantTarget, operation: OperationType) -> &str {
+    match operation {
+        OperationType::Deposit | OperationType::Withdrawal => {
+            target.pos_url.as_deref().unwrap_or(&target.url)
+        }
+        _ => &target.url,
+    }
+}
+
+/// Runs one case for `order_id`.
+pub(crate) async fn run_case(
+    target: &MerchantTarget,
+    kind: &MerchantCaseKind,
+    order_id: &str,
+) -> Check {
+    let c2b = OperationType::PaymentC2b;
+    let success = |shape| draft(c2b, Status::Success, order_id, shape);
+    match kind {
+        MerchantCaseKind::Valid {
+            operation,
+            status,
+            shape,
+        } => {
+            let body = draft(*operation, *status, order_id, *shape).signed(&target.key)?;
+            let answer = post(target, url_for(target, *operation), body).await;
+            expect_accepted(&answer, "the callback", target)
+        }
+        MerchantCaseKind::Tampered(tamper) => {
+            let body = tamper.apply(&success(Shape::Plain), &target.key)?;
+            let answer = post(target, &target.url, body).await;
+            if answer.status == Some(200) {
+                return Err(format!(
+                    "a callback {} was answered 200: the merchant acted on a body the gateway did not sign",
+                    tamper.name().replace('_', " ")
+                ));
+            }
+            Ok(())
+        }
+        MerchantCaseKind::Replay => {
+            let body = success(Shape::Plain).signed(&target.key)?;
+            for n in ["first", "second"] {
+                let answer = post(target, &target.url, body.clone()).await;
+                expect_accepted(&answer, &format!("the {n} delivery"), target)?;
+            }
+            credited_once(target, order_id).await
+        }
+        MerchantCaseKind::ConcurrentDuplicates => {
+            let body = success(Shape::Plain).signed(&target.key)?;
+            let sends = (0..8).map(|_| post(target, &target.url, body.clone()));
+            for (i, answer) in futures_util::future::join_all(sends)
+                .await
+                .iter()
+                .enumerate()
+            {
+                expect_accepted(answer, &format!("duplicate {}", i + 1), target)?;
+            }
+            credited_once(target, order_id).await
+        }
+        MerchantCaseKind::LateInProgress => {
+            let final_body = success(Shape::Plain).signed(&target.key)?;
+            let late =
+                draft(c2b, Status::InProgress, order_id, Shape::Plain).signed(&target.key)?;
+            expect_accepted(
+                &post(target, &target.url, final_body).await,
+                "the success",
+                target,
+            )?;
+            let answer = post(target, &target.url, late).await;
+            if !answer.status.is_some_and(|s| (200..300).contains(&s)) {
+                return Err(format!(
+                    "a late \"in progress\" after the success must still be acknowledged (else it is retried), got {}",
+                    answer.describe()
+                ));
+            }
+            let (credited, status) = lookup(target, order_id).await?;
+            if status != Some(Status::Success.code()) {
+                return Err(format!(
+                    "after a success and a late \"in progress\", the merchant's order is in status {status:?}, not 2: a final status must not move back"
+                ));
+            }
+            if credited != 1 {
+                return Err(format!("credited {credited} times, not once"));
+            }
+            Ok(())
+        }
+        MerchantCaseKind::UnknownOrder => {
+            let body = draft(
+                c2b,
+                Status::Success,
+                &format!("never-sent-{order_id}"),
+                Shape::Plain,
+            )
+            .signed(&target.key)?;
+            let answer = post(target, &target.url, body).await;
+            match answer.status {
+                Some(status) if status < 500 => Ok(()),
+                _ => Err(format!(
+                    "a callback for an order never sent must be answered (2xx or 4xx), got {}",
+                    answer.describe()
+                )),
+            }
+        }
+    }
+}
+
+async fn credited_once(target: &MerchantTarget, order_id: &str) -> Check {
+    let (credited, _) = lookup(target, order_id).await?;
+    if credited == 1 {
+        Ok(())
+    } else {
+        Err(format!(
+            "order {order_id} credited {credited} times after repeated deliveries of one success: the handler is not idempotent"
+        ))
+    }
+}

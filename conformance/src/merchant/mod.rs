@@ -1,0 +1,129 @@
+//! The merchant-side suite: `paygate conform --merchant URL` drives a
+//! merchant's own callback endpoint, in whatever language it is written,
+//! the way the gateway does, and checks what it answers.
+//!
+//! * [`cases`]: what is sent (derived from the spec's callbacks: every
+//!   operation type and status, nested `extra`, a float written `100.10`,
+//!   unicode, an unusual key order; seven tamperings; replays, concurrent
+//!   duplicates, a late "in progress", an unknown order);
+//! * [`bodies`]: building, signing and tampering with the bodies;
+//! * `checks`: sending one case and judging the answer.
+//!
+//! A valid callback must be answered exactly HTTP 200 within the gateway's
+//! callback timeout; a tampered one anything but 200. What the merchant
+//! did with a callback is read through its optional **order lookup**
+//! (`--order-lookup URL`): `GET {URL}/{order_id}` answers
+//! `{"credited": N, "status": S}` (404: never credited). Without it the
+//! cases that need it are skipped, with the reason.
+
+pub mod bodies;
+pub mod cases;
+mod checks;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use paygate::signing::SigningKey;
+use tokio::sync::Semaphore;
+
+pub use cases::{merchant_cases, MerchantCase, MerchantCaseKind};
+
+use crate::conform::{CaseResult, Outcome};
+
+/// The gateway's callback timeout: a merchant slower than this is retried.
+pub const CALLBACK_DEADLINE: Duration = Duration::from_secs(5);
+
+/// The merchant endpoint under test.
+#[derive(Debug)]
+pub struct MerchantTarget {
+    /// Where payment callbacks (C2B, B2C) are sent.
+    pub url: String,
+    /// Where POS callbacks are sent (default: `url`).
+    pub pos_url: Option<String>,
+    /// The merchant's secret, as the gateway signs with it.
+    pub key: SigningKey,
+    /// The merchant's order lookup (see the module docs).
+    pub order_lookup: Option<String>,
+    /// The longest a valid callback may take to be answered.
+    pub deadline: Duration,
+    http: reqwest::Client,
+}
+
+impl MerchantTarget {
+    /// A target at `url` whose callbacks `key` signs.
+    pub fn new(url: impl Into<String>, key: SigningKey) -> Result<MerchantTarget, String> {
+        let http = reqwest::Client::builder()
+            .timeout(CALLBACK_DEADLINE + Duration::from_secs(5))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(MerchantTarget {
+            url: url.into(),
+            pos_url: None,
+            key,
+            order_lookup: None,
+            deadline: CALLBACK_DEADLINE,
+            http,
+        })
+    }
+}
+
+/// Runs `cases` against `target`, `concurrency` at a time, reporting each
+/// result to `on_result` as it finishes; returns them in case order.
+pub async fn run_merchant(
+    target: MerchantTarget,
+    cases: Vec<MerchantCase>,
+    concurrency: usize,
+    on_result: impl Fn(&CaseResult),
+) -> Vec<CaseResult> {
+    let target = Arc::new(target);
+    let slots = Arc::new(Semaphore::new(concurrency.max(1)));
+    let seq = Arc::new(AtomicU64::new(0));
+    let tag = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let mut results: Vec<Option<CaseResult>> = (0..cases.len()).map(|_| None).collect();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, case) in cases.into_iter().enumerate() {
+        if case.needs_lookup && target.order_lookup.is_none() {
+            let result = CaseResult {
+                id: case.id,
+                group: case.group,
+                outcome: Outcome::Skip(
+                    "needs the merchant's order lookup (--order-lookup URL)".into(),
+                ),
+                duration: Duration::ZERO,
+            };
+            on_result(&result);
+            results[index] = Some(result);
+            continue;
+        }
+        let target = Arc::clone(&target);
+        let slots = Arc::clone(&slots);
+        let order_id = format!("mc-{tag:x}-{:05}", seq.fetch_add(1, Ordering::Relaxed));
+        tasks.spawn(async move {
+            let _slot = slots.acquire_owned().await;
+            let started = Instant::now();
+            let outcome = match checks::run_case(&target, &case.kind, &order_id).await {
+                Ok(()) => Outcome::Pass,
+                Err(message) => Outcome::Fail(message),
+            };
+            (
+                index,
+                CaseResult {
+                    id: case.id,
+                    group: case.group,
+                    outcome,
+                    duration: started.elapsed(),
+                },
+            )
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok((index, result)) = joined {
+            on_result(&result);
+            results[index] = Some(result);
+        }
+    }
+    results.into_iter().flatten().collect()
+}
