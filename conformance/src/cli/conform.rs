@@ -92,6 +92,12 @@ pub struct ConformArgs {
     /// checked on what the merchant did, not only on its answers.
     #[arg(long, value_name = "URL", requires = "merchant")]
     pub order_lookup: Option<String>,
+    /// With --merchant: the merchant's HUB2 webhook endpoint; its secret
+    /// comes from PAYGATE_HUB2_WEBHOOK_SECRET, and the previous one (still
+    /// accepted within 24 hours of a rotation) from
+    /// PAYGATE_HUB2_WEBHOOK_PREVIOUS_SECRET if set.
+    #[arg(long, value_name = "URL", requires = "merchant")]
+    pub hub2_webhook: Option<String>,
 }
 
 /// The remote simulator's admin token: `--admin-token`, else

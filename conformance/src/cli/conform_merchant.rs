@@ -4,10 +4,12 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use paygate::hub2::webhook::WebhookSecret;
 use paygate::signing::{SecretKey, SigningKey};
 use paygate_conformance::conform::filter::CaseFilter;
 use paygate_conformance::conform::report::Progress;
-use paygate_conformance::merchant::{merchant_cases, run_merchant, MerchantTarget};
+use paygate_conformance::merchant::hub2::Hub2WebhookTarget;
+use paygate_conformance::merchant::{merchant_cases, run_merchant, skip_reason, MerchantTarget};
 
 use super::conform::{env_var, report, ConformArgs, SECRET_KEY_VAR};
 use super::fail;
@@ -22,46 +24,71 @@ fn http_url(name: &str, url: &str) -> Result<(), String> {
     }
 }
 
+/// The merchant's HUB2 webhook secret (with `--hub2-webhook`).
+pub const HUB2_WEBHOOK_SECRET_VAR: &str = "PAYGATE_HUB2_WEBHOOK_SECRET";
+/// The webhook's previous secret, within 24 hours of a rotation (optional).
+pub const HUB2_WEBHOOK_PREVIOUS_SECRET_VAR: &str = "PAYGATE_HUB2_WEBHOOK_PREVIOUS_SECRET";
+
 /// Runs the merchant suite; exit 1 when a case fails, 2 on a usage error.
 pub fn run_merchant_cli(args: &ConformArgs, url: &str) -> ExitCode {
     let cases = match CaseFilter::new(&args.filter).and_then(|f| f.apply(merchant_cases())) {
         Ok(cases) => cases,
         Err(message) => return fail(message),
     };
-    if args.list {
-        for case in &cases {
-            let skip = if case.needs_lookup && args.order_lookup.is_none() {
-                "\tskip: needs the merchant's order lookup (--order-lookup URL)"
-            } else {
-                ""
-            };
-            println!("{}\t{}{skip}", case.id, case.group);
-        }
-        return ExitCode::SUCCESS;
-    }
     for (name, value) in [
         ("--merchant", Some(url)),
         ("--merchant-pos", args.merchant_pos.as_deref()),
         ("--order-lookup", args.order_lookup.as_deref()),
+        ("--hub2-webhook", args.hub2_webhook.as_deref()),
     ] {
         if let Some(Err(message)) = value.map(|v| http_url(name, v)) {
             return fail(message);
         }
     }
     let secret = match env_var(SECRET_KEY_VAR) {
-        Ok(secret) => secret,
+        Ok(secret) => Some(secret),
+        // Listing sends nothing and needs no secret.
+        Err(_) if args.list => None,
         Err(message) => {
             return fail(format!(
                 "--merchant needs the merchant's secret key in the environment: {message}"
             ))
         }
     };
-    let mut target = match MerchantTarget::new(url, SigningKey::new(&SecretKey::new(secret))) {
+    let key = SigningKey::new(&SecretKey::new(secret.unwrap_or_default()));
+    let mut target = match MerchantTarget::new(url, key) {
         Ok(target) => target,
         Err(message) => return fail(message),
     };
     target.pos_url = args.merchant_pos.clone();
     target.order_lookup = args.order_lookup.clone();
+    if let Some(webhook) = &args.hub2_webhook {
+        let current = match env_var(HUB2_WEBHOOK_SECRET_VAR) {
+            Ok(secret) => secret,
+            Err(_) if args.list => String::new(),
+            Err(message) => {
+                return fail(format!(
+                    "--hub2-webhook needs the webhook's secret: {message}"
+                ))
+            }
+        };
+        target.hub2 = Some(Hub2WebhookTarget {
+            url: webhook.clone(),
+            current: WebhookSecret::new(current),
+            previous: env_var(HUB2_WEBHOOK_PREVIOUS_SECRET_VAR)
+                .ok()
+                .map(WebhookSecret::new),
+        });
+    }
+    if args.list {
+        for case in &cases {
+            match skip_reason(&target, case) {
+                Some(reason) => println!("{}\t{}\tskip: {reason}", case.id, case.group),
+                None => println!("{}\t{}", case.id, case.group),
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -7,6 +7,7 @@
 use paygate::gateway::{OperationType, Status};
 
 use super::bodies::{Shape, Tamper};
+use super::hub2::Hub2Delivery;
 use crate::conform::filter::Filtered;
 
 /// Group: valid callbacks the merchant must accept.
@@ -15,6 +16,8 @@ pub const VALID: &str = "merchant-valid";
 pub const TAMPERED: &str = "merchant-tampered";
 /// Group: deliveries more than once, late or unknown.
 pub const DELIVERY: &str = "merchant-delivery";
+/// Group: HUB2 webhooks (`--hub2-webhook`).
+pub const HUB2: &str = "merchant-hub2";
 
 /// What a case sends and expects.
 #[derive(Clone, Debug)]
@@ -41,6 +44,8 @@ pub enum MerchantCaseKind {
     /// A valid callback for an order the merchant never sent: answered,
     /// never a 5xx (a 5xx makes the gateway retry for nothing).
     UnknownOrder,
+    /// A HUB2 webhook delivery (see [`super::hub2`]).
+    Hub2(Hub2Delivery),
 }
 
 /// One case of the merchant suite.
@@ -153,6 +158,13 @@ pub fn merchant_cases() -> Vec<MerchantCase> {
             needs_lookup,
             ..case(format!("merchant/delivery/{name}"), DELIVERY, kind)
         });
+    }
+    for (name, delivery) in Hub2Delivery::all() {
+        out.push(case(
+            format!("merchant/hub2/{name}"),
+            HUB2,
+            MerchantCaseKind::Hub2(delivery),
+        ));
     }
     out
 }

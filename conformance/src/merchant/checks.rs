@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::bodies::{draft, Shape};
 use super::cases::MerchantCaseKind;
+use super::hub2::{Hub2Delivery, HEADER};
 use super::MerchantTarget;
 
 type Check = Result<(), String>;
@@ -185,6 +186,7 @@ pub(crate) async fn run_case(
             }
             Ok(())
         }
+        MerchantCaseKind::Hub2(delivery) => hub2_case(target, delivery, order_id).await,
         MerchantCaseKind::UnknownOrder => {
             let body = draft(
                 c2b,
@@ -214,4 +216,43 @@ async fn credited_once(target: &MerchantTarget, order_id: &str) -> Check {
             "order {order_id} credited {credited} times after repeated deliveries of one success: the handler is not idempotent"
         ))
     }
+}
+
+async fn hub2_case(target: &MerchantTarget, delivery: &Hub2Delivery, event_id: &str) -> Check {
+    let hub2 = target
+        .hub2
+        .as_ref()
+        .ok_or("this case needs --hub2-webhook")?;
+    for (n, (body, header)) in delivery.requests(hub2, event_id).into_iter().enumerate() {
+        let mut request = target
+            .http
+            .post(&hub2.url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+        if let Some(header) = header {
+            request = request.header(HEADER, header);
+        }
+        let started = Instant::now();
+        let answer = match request.send().await {
+            Ok(response) => Answer {
+                status: Some(response.status().as_u16()),
+                error: None,
+                took: started.elapsed(),
+            },
+            Err(err) => Answer {
+                status: None,
+                error: Some(err.to_string()),
+                took: started.elapsed(),
+            },
+        };
+        if delivery.must_accept() {
+            expect_accepted(&answer, &format!("delivery {}", n + 1), target)?;
+        } else if answer.status == Some(200) {
+            return Err(format!(
+                "a webhook whose signature HUB2 did not make was answered 200 ({})",
+                answer.describe()
+            ));
+        }
+    }
+    Ok(())
 }

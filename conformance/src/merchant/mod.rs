@@ -19,6 +19,7 @@
 pub mod bodies;
 pub mod cases;
 mod checks;
+pub mod hub2;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -47,6 +48,8 @@ pub struct MerchantTarget {
     pub order_lookup: Option<String>,
     /// The longest a valid callback may take to be answered.
     pub deadline: Duration,
+    /// The merchant's HUB2 webhook endpoint, if it has one.
+    pub hub2: Option<hub2::Hub2WebhookTarget>,
     http: reqwest::Client,
 }
 
@@ -63,9 +66,33 @@ impl MerchantTarget {
             key,
             order_lookup: None,
             deadline: CALLBACK_DEADLINE,
+            hub2: None,
             http,
         })
     }
+}
+
+/// Why `case` cannot run against `target`, if it cannot.
+pub fn skip_reason(target: &MerchantTarget, case: &MerchantCase) -> Option<&'static str> {
+    if case.needs_lookup && target.order_lookup.is_none() {
+        return Some("needs the merchant's order lookup (--order-lookup URL)");
+    }
+    if let MerchantCaseKind::Hub2(delivery) = &case.kind {
+        match &target.hub2 {
+            None => {
+                return Some(
+                    "needs the merchant's HUB2 webhook (--hub2-webhook URL, PAYGATE_HUB2_WEBHOOK_SECRET)",
+                )
+            }
+            Some(hub2) if delivery.needs_previous() && hub2.previous.is_none() => {
+                return Some(
+                    "needs the previous webhook secret the merchant still accepts (PAYGATE_HUB2_WEBHOOK_PREVIOUS_SECRET)",
+                )
+            }
+            Some(_) => {}
+        }
+    }
+    None
 }
 
 /// Runs `cases` against `target`, `concurrency` at a time, reporting each
@@ -85,13 +112,11 @@ pub async fn run_merchant(
     let mut results: Vec<Option<CaseResult>> = (0..cases.len()).map(|_| None).collect();
     let mut tasks = tokio::task::JoinSet::new();
     for (index, case) in cases.into_iter().enumerate() {
-        if case.needs_lookup && target.order_lookup.is_none() {
+        if let Some(reason) = skip_reason(&target, &case) {
             let result = CaseResult {
                 id: case.id,
                 group: case.group,
-                outcome: Outcome::Skip(
-                    "needs the merchant's order lookup (--order-lookup URL)".into(),
-                ),
+                outcome: Outcome::Skip(reason.into()),
                 duration: Duration::ZERO,
             };
             on_result(&result);
