@@ -141,3 +141,108 @@ fn a_filter_that_matches_nothing_is_an_error_and_repeats_add_up() {
     let both = list(&["hub2/*", "c2b/14/*"]);
     assert_eq!(both.len(), hub2.len() + c2b14.len());
 }
+
+#[test]
+fn the_report_holds_cases_and_coverage_and_min_coverage_decides_the_exit() {
+    let dir = std::env::temp_dir().join(format!("paygate-report-{}", std::process::id()));
+    let out = paygate()
+        .args([
+            "conform",
+            "--filter",
+            "c2b/2303/*",
+            "--min-coverage",
+            "100",
+            "--report",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("coverage: 100.0 % of the rules matrix"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .last()
+            .unwrap()
+            .ends_with("0 failed, 0 skipped"),
+        "{stdout}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["schema"], "paygate-conformance-report/1");
+    let cases = report["cases"].as_array().unwrap();
+    assert!(!cases.is_empty());
+    assert!(cases
+        .iter()
+        .all(|c| c["id"].as_str().unwrap().starts_with("c2b/2303/")));
+    assert_eq!(
+        report["totals"]["passed"].as_u64().unwrap() as usize,
+        cases.len()
+    );
+    let coverage = &report["coverage"];
+    assert!(coverage["cells"].as_u64().unwrap() > 3, "{coverage}");
+    assert_eq!(coverage["cells"], coverage["covered"]);
+    assert!(coverage["by_country"]["CI"].is_object(), "{coverage}");
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("paygate conformance report") && html.contains("Coverage by country"));
+
+    // Against a sandbox (a separately started simulator, no admin token)
+    // the simulator-only cases are skipped: their cells are not covered,
+    // and asking for more fails the run, naming both figures.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut sim = paygate()
+        .args(["simulate", "--no-admin-token", "--listen"])
+        .arg(format!("127.0.0.1:{port}"))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = paygate()
+        .args([
+            "conform",
+            "--filter",
+            "c2b/2303/*",
+            "--min-coverage",
+            "50",
+            "--report",
+        ])
+        .arg(&dir)
+        .arg("--base-url")
+        .arg(format!("http://127.0.0.1:{port}"))
+        .env("PAYGATE_PUBLIC_ID", "demo-public-id")
+        .env("PAYGATE_MERCHANT_ID", "demo-merchant")
+        .env("PAYGATE_SECRET_KEY", "demo-secret-key-change-me")
+        .output()
+        .unwrap();
+    let _ = sim.kill();
+    let _ = sim.wait();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("is below --min-coverage 50 %"), "{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    let uncovered = report["coverage"]["uncovered"].as_array().unwrap();
+    assert!(!uncovered.is_empty());
+    assert!(uncovered
+        .iter()
+        .all(|u| u["reason"].as_str().unwrap().starts_with("skipped")));
+    let out = paygate()
+        .args(["conform", "--min-coverage", "101"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("between 0 and 100"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

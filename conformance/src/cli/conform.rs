@@ -6,8 +6,10 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use paygate::signing::SecretKey;
+use paygate_conformance::conform::coverage::Coverage;
 use paygate_conformance::conform::filter::CaseFilter;
 use paygate_conformance::conform::report::{summary_text, Progress, Summary};
+use paygate_conformance::conform::report_files::write_reports;
 use paygate_conformance::conform::{
     derive_cases, junit_xml, plan_remote, run, CaseResult, Hub2Remote, RunConfig, Target,
 };
@@ -98,6 +100,22 @@ pub struct ConformArgs {
     /// PAYGATE_HUB2_WEBHOOK_PREVIOUS_SECRET if set.
     #[arg(long, value_name = "URL", requires = "merchant")]
     pub hub2_webhook: Option<String>,
+    /// Also write `report.json` (schema `paygate-conformance-report/1`) and
+    /// a self-contained `report.html` into this folder: failures first,
+    /// groups, coverage of the rules matrix and what was not covered, why.
+    #[arg(long, value_name = "DIR", conflicts_with = "merchant")]
+    pub report: Option<PathBuf>,
+    /// Fail (exit 1) when the run covers less than this share of the rules
+    /// matrix's cells, in percent (0 to 100).
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent, conflicts_with = "merchant")]
+    pub min_coverage: Option<f64>,
+}
+
+fn parse_percent(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!("{text:?} is not a percentage between 0 and 100")),
+    }
 }
 
 /// The remote simulator's admin token: `--admin-token`, else
@@ -216,6 +234,11 @@ pub fn run_cli(args: &ConformArgs) -> ExitCode {
     .len();
     let progress = Progress::new(total);
     let started = Instant::now();
+    let planned = cases.clone();
+    let target_name = args
+        .base_url
+        .clone()
+        .unwrap_or_else(|| "embedded simulator".to_owned());
     let results = runtime.block_on(run(config, cases, |result| progress.record(result)));
     progress.finish();
     let elapsed = started.elapsed();
@@ -223,7 +246,38 @@ pub fn run_cli(args: &ConformArgs) -> ExitCode {
         Ok(results) => results,
         Err(e) => return fail(e),
     };
-    report(&results, elapsed, args.junit.as_deref())
+    let coverage = Coverage::of(&planned, &results, &paygate::gateway::PROVIDER_TABLE);
+    println!(
+        "coverage: {:.1} % of the rules matrix ({} of {} cells; {} not covered, {} provider directions not derivable)",
+        coverage.percent,
+        coverage.covered,
+        coverage.cells,
+        coverage.uncovered.len(),
+        coverage.not_derivable.len()
+    );
+    if let Some(dir) = &args.report {
+        match write_reports(dir, &results, &coverage, elapsed, &target_name) {
+            Ok((json, html)) => println!("reports: {} {}", json.display(), html.display()),
+            Err(e) => {
+                return fail(format!(
+                    "cannot write the reports into {}: {e}",
+                    dir.display()
+                ))
+            }
+        }
+    }
+    // The tally stays the last line of the output.
+    let code = report(&results, elapsed, args.junit.as_deref());
+    if let Some(min) = args.min_coverage {
+        if coverage.percent < min {
+            eprintln!(
+                "coverage {:.1} % is below --min-coverage {min} %",
+                coverage.percent
+            );
+            return ExitCode::FAILURE;
+        }
+    }
+    code
 }
 
 /// Prints the summary, writes the JUnit report if asked; exit 1 when a

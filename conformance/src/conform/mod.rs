@@ -21,6 +21,7 @@
 pub mod binding;
 pub mod cases;
 mod checks;
+pub mod coverage;
 pub mod derive;
 pub mod examples;
 pub mod extras;
@@ -32,6 +33,7 @@ mod outcome;
 pub mod payment_builders;
 pub mod receiver;
 pub mod report;
+pub mod report_files;
 pub mod runner;
 mod target;
 
