@@ -70,7 +70,10 @@ fn main() -> ExitCode {
         Command::Sign => cli::sign::sign(),
         Command::Verify => cli::sign::verify(),
         Command::Generate(generate) => cli::generate::run(&generate),
-        Command::Conform(conform) => cli::conform::run_cli(&conform),
+        Command::Conform(conform) => match &conform.merchant {
+            Some(url) => cli::conform_merchant::run_merchant_cli(&conform, url),
+            None => cli::conform::run_cli(&conform),
+        },
         Command::Simulate(simulate) => cli::simulate::run(&simulate),
         Command::Rules(rules) => cli::rules::run(&rules),
         Command::Trigger(trigger) => cli::trigger::run(&trigger),

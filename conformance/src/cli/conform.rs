@@ -173,11 +173,9 @@ fn target(args: &ConformArgs) -> Result<Target, String> {
     })
 }
 
-/// `paygate conform`.
+/// `paygate conform` against a gateway (with `--merchant`, `main` runs
+/// the merchant suite instead: `conform_merchant`).
 pub fn run_cli(args: &ConformArgs) -> ExitCode {
-    if let Some(url) = &args.merchant {
-        return super::conform_merchant::run_merchant_cli(args, url);
-    }
     let cases = match CaseFilter::new(&args.filter)
         .and_then(|filter| filter.apply(derive_cases(&paygate::gateway::PROVIDER_TABLE)))
     {
