@@ -33,6 +33,10 @@ use paygate_conformance::simulator::{
     start, CallbackRetry, SimulatorConfig, DEMO_MERCHANT_ID, DEMO_PUBLIC_ID, DEMO_SECRET_KEY,
 };
 
+/// The allocator the `paygate` binary uses, so that the run measures it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug, Clone)]
 #[command(about = "Simulator load run, reported per window of payments")]
 struct Args {
