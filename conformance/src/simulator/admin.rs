@@ -3,7 +3,10 @@
 //! The control API (`/_sim/...` and `/hub2/_sim/...`) reads every
 //! merchant's transactions, forces outcomes and resets the state, so it
 //! answers only requests carrying `Authorization: Bearer <admin token>`
-//! (`RequireAdmin`, an extractor applied as a layer on the control routes). Two pages
+//! (`RequireAdmin`, an extractor applied as a layer on the control routes)
+//! or the dashboard's session cookie set by signing in at `/_sim/ui/login`
+//! (then, for a request that changes state, also the `X-Paygate-UI`
+//! header, which a page of another site cannot send). Two pages
 //! stay open: `GET /_sim/health` (a liveness probe: counts only) and the
 //! customers' pages (`GET /_sim/redirect/{public_id}/{order_id}`, `GET
 //! /hub2/_sim/redirect/{intent id}`), which the payment answers hand to a
@@ -21,7 +24,7 @@ use std::net::SocketAddr;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -184,62 +187,190 @@ impl FromRequestParts<SimulatorState> for RequireAdmin {
         parts: &mut Parts,
         state: &SimulatorState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(expected) = state.admin_token() else {
-            return Ok(RequireAdmin);
-        };
-        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-            return Err(refusal(
-                "admin-token-missing",
-                "the control API needs the header `Authorization: Bearer <admin token>`, and the request has no Authorization header",
-            ));
-        };
-        let bytes = value.as_bytes();
-        let (scheme, token) = match bytes.iter().position(|b| *b == b' ') {
-            Some(at) => (&bytes[..at], &bytes[at + 1..]),
-            None => (bytes, &[][..]),
-        };
-        if !scheme.eq_ignore_ascii_case(b"bearer") {
-            return Err(refusal(
-                "admin-token-missing",
-                "the control API needs the header `Authorization: Bearer <admin token>`; the Authorization header does not use the Bearer scheme",
-            ));
-        }
-        let token = token.trim_ascii();
-        if token.is_empty() {
-            return Err(refusal(
-                "admin-token-missing",
-                "the control API needs the header `Authorization: Bearer <admin token>`; the Bearer token is empty",
-            ));
-        }
-        if !expected.matches(token) {
-            return Err(refusal(
-                "admin-token-wrong",
-                "the token in `Authorization: Bearer <admin token>` is not this simulator's admin token (the one given with --admin-token or PAYGATE_ADMIN_TOKEN, or printed at start-up)",
-            ));
-        }
-        Ok(RequireAdmin)
+        authorize(state, &parts.method, &parts.headers)
+            .map(|()| RequireAdmin)
+            .map_err(IntoResponse::into_response)
     }
 }
 
-fn refusal(code: &'static str, message: &'static str) -> Response {
-    tracing::info!(code, "control API request refused");
-    let body = serde_json::json!({
-        "status": 401,
-        "code": code,
-        "message": message,
-    });
-    (
-        StatusCode::UNAUTHORIZED,
-        [
-            (header::CONTENT_TYPE, "application/json"),
-            (
-                header::WWW_AUTHENTICATE,
-                "Bearer realm=\"paygate simulator control API\"",
-            ),
-        ],
-        body.to_string(),
-    )
-        .into_response()
+/// The cookie the dashboard's sign-in sets (`HttpOnly`, `SameSite=Strict`):
+/// the admin token, percent-encoded.
+pub const SESSION_COOKIE: &str = "paygate_sim_admin";
+
+/// The header a cookie-authenticated request that changes state must
+/// carry (any value): the dashboard's script sends it; a form or a page of
+/// another site cannot.
+pub const UI_HEADER: &str = "x-paygate-ui";
+
+/// Whether a request may use the control API: `Authorization: Bearer
+/// <token>`, or else the dashboard's session cookie (with [`UI_HEADER`]
+/// unless the method is `GET` or `HEAD`). The refusal is a 401 (403 for a
+/// cookie without the header) naming what is missing.
+pub(crate) fn authorize(
+    state: &SimulatorState,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<(), Refusal> {
+    let Some(expected) = state.admin_token() else {
+        return Ok(());
+    };
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return match session_cookie(headers) {
+            Some(token) if expected.matches(&token) => {
+                let safe = *method == Method::GET || *method == Method::HEAD;
+                if safe || headers.contains_key(UI_HEADER) {
+                    Ok(())
+                } else {
+                    Err(refusal_with(
+                        StatusCode::FORBIDDEN,
+                        "admin-ui-header-missing",
+                        "a control request that changes state, authenticated by the dashboard's cookie, must carry the X-Paygate-UI header",
+                    ))
+                }
+            }
+            Some(_) => Err(refusal(
+                "admin-token-wrong",
+                "the dashboard's session cookie does not hold this simulator's admin token: sign in again at /_sim/ui/login",
+            )),
+            None => Err(refusal(
+                "admin-token-missing",
+                "the control API needs the header `Authorization: Bearer <admin token>`, and the request has no Authorization header",
+            )),
+        };
+    };
+    let bytes = value.as_bytes();
+    let (scheme, token) = match bytes.iter().position(|b| *b == b' ') {
+        Some(at) => (&bytes[..at], &bytes[at + 1..]),
+        None => (bytes, &[][..]),
+    };
+    if !scheme.eq_ignore_ascii_case(b"bearer") {
+        return Err(refusal(
+            "admin-token-missing",
+            "the control API needs the header `Authorization: Bearer <admin token>`; the Authorization header does not use the Bearer scheme",
+        ));
+    }
+    let token = token.trim_ascii();
+    if token.is_empty() {
+        return Err(refusal(
+            "admin-token-missing",
+            "the control API needs the header `Authorization: Bearer <admin token>`; the Bearer token is empty",
+        ));
+    }
+    if !expected.matches(token) {
+        return Err(refusal(
+            "admin-token-wrong",
+            "the token in `Authorization: Bearer <admin token>` is not this simulator's admin token (the one given with --admin-token or PAYGATE_ADMIN_TOKEN, or printed at start-up)",
+        ));
+    }
+    Ok(())
+}
+
+/// The token in the session cookie, decoded; `None` without one.
+fn session_cookie(headers: &HeaderMap) -> Option<Vec<u8>> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .flat_map(|value| value.as_bytes().split(|b| *b == b';'))
+        .find_map(|pair| {
+            let pair = pair.trim_ascii();
+            let value = pair
+                .strip_prefix(SESSION_COOKIE.as_bytes())?
+                .strip_prefix(b"=")?;
+            Some(percent_decode(value))
+        })
+}
+
+/// A token as a cookie value: letters, digits and `-._~` as they are,
+/// every other byte as `%XX` (a token may hold `;`, `,` or `"`).
+pub(crate) fn cookie_encode(token: &str) -> String {
+    let mut out = String::with_capacity(token.len());
+    for byte in token.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)].to_ascii_uppercase()));
+            out.push(char::from(
+                HEX[usize::from(byte & 0x0f)].to_ascii_uppercase(),
+            ));
+        }
+    }
+    out
+}
+
+fn percent_decode(value: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| {
+        char::from(b)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
+    };
+    let mut out = Vec::with_capacity(value.len());
+    let mut i = 0;
+    while i < value.len() {
+        let decoded = match (value.get(i), value.get(i + 1), value.get(i + 2)) {
+            (Some(b'%'), Some(&hi), Some(&lo)) => hex(hi).zip(hex(lo)).map(|(h, l)| h << 4 | l),
+            _ => None,
+        };
+        match decoded {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(value[i]);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Why a control request is refused: the answer's status, code and message.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    status: StatusCode,
+    code: &'static str,
+    message: &'static str,
+}
+
+fn refusal(code: &'static str, message: &'static str) -> Refusal {
+    refusal_with(StatusCode::UNAUTHORIZED, code, message)
+}
+
+fn refusal_with(status: StatusCode, code: &'static str, message: &'static str) -> Refusal {
+    Refusal {
+        status,
+        code,
+        message,
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let Refusal {
+            status,
+            code,
+            message,
+        } = self;
+        tracing::info!(code, "control API request refused");
+        let body = serde_json::json!({
+            "status": status.as_u16(),
+            "code": code,
+            "message": message,
+        });
+        (
+            status,
+            [
+                (header::CONTENT_TYPE, "application/json"),
+                (
+                    header::WWW_AUTHENTICATE,
+                    "Bearer realm=\"paygate simulator control API\"",
+                ),
+            ],
+            body.to_string(),
+        )
+            .into_response()
+    }
 }
 
 #[cfg(test)]
@@ -276,6 +407,23 @@ mod tests {
         assert_eq!(a.reveal().len(), 64);
         assert!(a.reveal().bytes().all(|c| c.is_ascii_hexdigit()));
         assert_ne!(a.reveal(), b.reveal());
+    }
+
+    #[test]
+    fn cookie_values_round_trip() {
+        for token in ["abc", "a;b,c\"d%e=f", "~-._", "%zz"] {
+            let encoded = cookie_encode(token);
+            assert!(encoded
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
+            assert_eq!(percent_decode(encoded.as_bytes()), token.as_bytes());
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("other=1; paygate_sim_admin=a%3Bb"),
+        );
+        assert_eq!(session_cookie(&headers).as_deref(), Some(&b"a;b"[..]));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::clock::{now_ms, now_timestamp};
+use super::clock::{format_timestamp, now_ms, now_timestamp};
 use super::persist::{OutboxEntry, OutboxProgress};
 use super::transaction::{CallbackAttempt, Transaction};
 use super::SimulatorState;
@@ -121,6 +121,10 @@ async fn deliver(state: &SimulatorState, delivery: Delivery) -> bool {
         attempts
     };
     for attempt in next_attempt..=attempts {
+        // When the request left (the simulator's clock): the latency
+        // recorded is the merchant's answer time on that clock (0 on a
+        // manual clock, so that its delivery log stays byte-identical).
+        let mut sent_at = None;
         // Never with the admin token: a callback carries the body, its
         // content type, and nothing else.
         let (http_status, error) = if let Some(why) = &refused {
@@ -131,6 +135,7 @@ async fn deliver(state: &SimulatorState, delivery: Delivery) -> bool {
             let Ok(_slot) = state.0.deliveries.acquire().await else {
                 return false;
             };
+            sent_at = Some(now_ms());
             let sent = state
                 .0
                 .http
@@ -198,6 +203,12 @@ async fn deliver(state: &SimulatorState, delivery: Delivery) -> bool {
             error,
             delivered,
             at: now_timestamp(),
+            latency_ms: sent_at.map(|at| now_ms().saturating_sub(at)),
+            body: Some(body.clone()),
+            next_attempt_at: match progress {
+                OutboxProgress::Retry { next_attempt_ms } => Some(timestamp_of_ms(next_attempt_ms)),
+                _ => None,
+            },
         };
         let outbox = outbox_id.map(|id| (id, progress));
         state.store().record_outbox_attempt(record, outbox);
@@ -212,4 +223,10 @@ async fn deliver(state: &SimulatorState, delivery: Delivery) -> bool {
         }
     }
     true
+}
+
+/// Milliseconds since the epoch as `YYYY-MM-DD hh:mm:ss.ffffff` (UTC).
+fn timestamp_of_ms(ms: u64) -> String {
+    let micros = u32::try_from(ms % 1000 * 1000).unwrap_or(0);
+    format_timestamp(ms / 1000, micros)
 }

@@ -98,7 +98,22 @@ fn percent_decode(text: &str) -> String {
 pub(crate) async fn callbacks(State(state): State<SimulatorState>, uri: Uri) -> Response {
     let order_id = uri.query().and_then(|q| query_param(q, "order_id"));
     let attempts = state.callback_attempts(order_id.as_deref());
-    json_value(StatusCode::OK, &json!({ "callbacks": attempts }))
+    // One order's attempts also show the body each sent, while kept.
+    let listed: Vec<serde_json::Value> = attempts
+        .iter()
+        .map(|attempt| {
+            let mut value = serde_json::to_value(attempt).unwrap_or_default();
+            if let (Some(_), Some(object)) = (&order_id, value.as_object_mut()) {
+                let body = attempt
+                    .body
+                    .as_ref()
+                    .map(|b| String::from_utf8_lossy(b).into_owned());
+                object.insert("body".to_owned(), json!(body));
+            }
+            value
+        })
+        .collect();
+    json_value(StatusCode::OK, &json!({ "callbacks": listed }))
 }
 
 /// `POST /_sim/reset`.

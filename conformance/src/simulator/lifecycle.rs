@@ -190,7 +190,7 @@ fn callback_fault(
 /// The callback a transaction that just settled sends, if any. POS
 /// operations call back only when they succeed (seed 003: "callbacks after
 /// every successful operation performed on POS").
-fn callback_for(state: &SimulatorState, tx: &Transaction) -> Option<Delivery> {
+pub(crate) fn callback_for(state: &SimulatorState, tx: &Transaction) -> Option<Delivery> {
     if !tx.sends_callback || (tx.operation.is_pos() && Status::from(tx.status) != Status::Success) {
         return None;
     }

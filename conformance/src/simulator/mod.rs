@@ -128,6 +128,7 @@ mod clock_control;
 pub mod codes;
 mod config;
 mod control;
+mod dashboard;
 mod fault_control;
 pub mod faults;
 mod gateway;
@@ -534,6 +535,13 @@ pub fn router(state: SimulatorState) -> Router {
             "/_sim/transactions/{public_id}/{order_id}/outcome",
             post(control::force_outcome),
         )
+        .route("/_sim/transactions", get(dashboard::list))
+        .route(
+            "/_sim/transactions/{public_id}/{order_id}/callback",
+            post(dashboard::resend_callback),
+        )
+        .route("/_sim/ui/app.js", get(dashboard::script))
+        .route("/_sim/ui/app.css", get(dashboard::style))
         .route_layer(from_extractor_with_state::<admin::RequireAdmin, _>(
             state.clone(),
         ));
@@ -542,6 +550,14 @@ pub fn router(state: SimulatorState) -> Router {
         .merge(control)
         // Open: the liveness probe and the customer's page.
         .route("/_sim/health", get(control::health))
+        // The dashboard checks the token itself (to send a browser without
+        // it to the sign-in form); signing in and out need no token.
+        .route("/_sim/ui", get(dashboard::page))
+        .route(
+            "/_sim/ui/login",
+            get(dashboard::login_form).post(dashboard::login),
+        )
+        .route("/_sim/ui/logout", post(dashboard::logout))
         .route("/openapi.yaml", get(specs::gateway))
         .route(
             "/_sim/redirect/{public_id}/{order_id}",

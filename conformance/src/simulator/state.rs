@@ -59,6 +59,11 @@ pub const SHARDS: usize = 64;
 /// Callback attempts per chunk of the attempt log.
 const ATTEMPT_CHUNK: usize = 4096;
 
+/// Chunks of the most recent attempts that keep the body they sent (for
+/// the dashboard's timeline): between 16 384 and 20 480 attempts, so that
+/// memory does not grow with a body per payment.
+const CHUNKS_WITH_BODIES: usize = 4;
+
 /// The store key of a bulk payout's record: `#bulk/` cannot start an
 /// `order_id` (`#` and `/` are not allowed there), so it never collides.
 pub fn bulk_key(bulk_id: &str) -> String {
@@ -143,6 +148,12 @@ impl AttemptLog {
                 let mut chunk = Vec::with_capacity(ATTEMPT_CHUNK);
                 chunk.push(attempt);
                 self.chunks.push(chunk);
+                let old = self.chunks.len().checked_sub(CHUNKS_WITH_BODIES + 1);
+                if let Some(old) = old.and_then(|at| self.chunks.get_mut(at)) {
+                    for attempt in old.iter_mut() {
+                        attempt.body = None;
+                    }
+                }
             }
         }
     }

@@ -187,4 +187,17 @@ pub struct CallbackAttempt {
     pub delivered: bool,
     /// When (UTC, `YYYY-MM-DD hh:mm:ss.ffffff`).
     pub at: String,
+    /// How long the merchant took to answer, in milliseconds on the
+    /// simulator's clock (0 on a manual clock); `None` when not sent.
+    #[serde(default)]
+    pub latency_ms: Option<u64>,
+    /// When the next attempt is due (UTC, as `at`), after a failed attempt
+    /// that has one left.
+    #[serde(default)]
+    pub next_attempt_at: Option<String>,
+    /// The body sent (the signed callback), for the most recent attempts
+    /// only (see `CHUNKS_WITH_BODIES` in the store); neither persisted nor
+    /// part of this record's JSON.
+    #[serde(skip)]
+    pub body: Option<Bytes>,
 }

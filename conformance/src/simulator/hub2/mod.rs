@@ -362,6 +362,7 @@ pub(crate) fn router(state: SimulatorState) -> Router<SimulatorState> {
             post(control::force_transfer),
         )
         .route("/_sim/reset", post(control::reset))
+        .route("/_sim/transactions", get(super::dashboard::hub2_list))
         .route_layer(from_extractor_with_state::<RequireAdmin, _>(state.clone()))
         // Open: the customer's page, opened from `nextAction` by a
         // customer who has no credential.
