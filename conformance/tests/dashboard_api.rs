@@ -35,7 +35,11 @@ async fn json(response: reqwest::Response) -> (StatusCode, Value) {
 
 #[tokio::test]
 async fn transactions_are_listed_newest_first_and_filtered() {
-    let sim = simulator(fast_config()).await;
+    // Outcomes an hour away: every payment stays "in progress" (status 1)
+    // while the filters are checked, however slow the machine.
+    let mut config = fast_config();
+    config.latency = std::time::Duration::from_secs(3600);
+    let sim = simulator(config).await;
     for n in 0..5 {
         pay(&sim, &format!("list-{n}"), &format!("25470000000{n}"), None).await;
     }
