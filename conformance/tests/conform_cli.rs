@@ -246,3 +246,107 @@ fn the_report_holds_cases_and_coverage_and_min_coverage_decides_the_exit() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("between 0 and 100"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `paygate simulate` started on its own, with an admin token, on a free
+/// loopback port (killed on drop).
+struct Simulator {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn separate_simulator(token: &str) -> Simulator {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = paygate()
+        .args([
+            "simulate",
+            "--latency-ms",
+            "50",
+            "--callback-backoff-ms",
+            "20",
+        ])
+        .args(["--hub2-rate-limit", "1000000", "--listen"])
+        .arg(format!("127.0.0.1:{port}"))
+        .env("PAYGATE_ADMIN_TOKEN", token)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Simulator {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+fn against(sim: &Simulator) -> Command {
+    let mut cmd = paygate();
+    cmd.args(["conform", "--base-url", &sim.url])
+        .env("PAYGATE_PUBLIC_ID", "demo-public-id")
+        .env("PAYGATE_MERCHANT_ID", "demo-merchant")
+        .env("PAYGATE_SECRET_KEY", "demo-secret-key-change-me");
+    cmd
+}
+
+#[test]
+fn a_separately_started_simulator_is_detected_and_gets_the_whole_suite() {
+    let sim = separate_simulator("cli-test-token");
+
+    // Planned: every case, but the POS deposit (it calls back the
+    // merchant's configured URL, which the suite does not set).
+    let out = against(&sim)
+        .args(["--list", "--admin-token", "cli-test-token"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is a paygate simulator"), "{stderr}");
+    assert!(stderr.contains("HUB2 with its demo merchant"), "{stderr}");
+    assert!(
+        stderr.contains("fault cases through demo-public-id-faults"),
+        "{stderr}"
+    );
+    let listing = String::from_utf8_lossy(&out.stdout);
+    let skipped: Vec<&str> = listing.lines().filter(|l| l.contains("\tskip: ")).collect();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert!(skipped[0].starts_with("flows/pos/deposit\t"), "{skipped:?}");
+    assert!(listing.lines().count() > 2_000);
+
+    // Run: what a sandbox skips (real providers, the control API,
+    // callbacks, HUB2, faults) passes against the simulator.
+    let out = against(&sim)
+        .env("PAYGATE_ADMIN_TOKEN", "cli-test-token")
+        .args(["--filter", "c2b/2303/*", "--filter", "flows"])
+        .args(["--filter", "hub2-happy-path", "--filter", "hub2-webhooks"])
+        .args(["--filter", "faults/c2b/699/recovery_disabled_is_reported"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let last = stdout.lines().last().unwrap();
+    let passed: usize = last.split(' ').next().unwrap().parse().unwrap();
+    assert!(passed > 50, "{last}");
+    assert!(last.ends_with(" passed, 0 failed, 1 skipped"), "{last}");
+
+    // A wrong token: the simulator is found, the run refused (exit 2).
+    let out = against(&sim)
+        .args(["--admin-token", "not-its-token", "--filter", "flows"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("refuses the admin token"), "{stderr}");
+}

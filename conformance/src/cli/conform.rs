@@ -7,11 +7,12 @@ use std::time::{Duration, Instant};
 
 use paygate::signing::SecretKey;
 use paygate_conformance::conform::coverage::Coverage;
+use paygate_conformance::conform::detect::{detect_simulator, DetectedSimulator};
 use paygate_conformance::conform::filter::CaseFilter;
 use paygate_conformance::conform::report::{summary_text, Progress, Summary};
 use paygate_conformance::conform::report_files::write_reports;
 use paygate_conformance::conform::{
-    derive_cases, junit_xml, plan_remote, run, CaseResult, Hub2Remote, RunConfig, Target,
+    derive_cases, junit_xml, plan_reach, run, CaseResult, Hub2Remote, Reach, RunConfig, Target,
 };
 use paygate_conformance::simulator::AdminToken;
 
@@ -54,6 +55,8 @@ pub struct ConformArgs {
     /// simulator. Credentials come from PAYGATE_PUBLIC_ID,
     /// PAYGATE_MERCHANT_ID and PAYGATE_SECRET_KEY; only sandbox-safe cases
     /// run (provider 14 and client-side checks), the others are skipped.
+    /// A separately started `paygate simulate` given with its admin token
+    /// is recognised and gets every case it can run.
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
     /// Also write the results as JUnit XML to this file.
@@ -173,6 +176,35 @@ fn target(args: &ConformArgs) -> Result<Target, String> {
     })
 }
 
+/// The line that tells what the suite will use of a detected simulator.
+fn describe_detected(base_url: &str, found: &DetectedSimulator, hub2_credentials: bool) -> String {
+    let callbacks = if found.loopback {
+        "callbacks to a local receiver"
+    } else {
+        "no callbacks (it does not listen on loopback)"
+    };
+    let hub2 = match (hub2_credentials, &found.demo_hub2) {
+        (true, _) => "HUB2 with the given credentials",
+        (false, Some(_)) => "HUB2 with its demo merchant",
+        (false, None) => {
+            "no HUB2 (no demo merchant; set PAYGATE_HUB2_API_KEY and PAYGATE_HUB2_MERCHANT_ID)"
+        }
+    };
+    let faults = match (&found.fault_public_id, found.loopback) {
+        (Some(twin), true) => format!("fault cases through {twin}"),
+        _ => "no fault cases (no `{public_id}-faults` merchant, or not on loopback)".to_owned(),
+    };
+    let mut line = format!(
+        "{base_url} is a paygate simulator: the suite runs as against the embedded one (control API, {callbacks}, {hub2}, {faults})"
+    );
+    if let (true, Some((requests, window_ms))) = (found.throttles_hub2(), found.hub2_rate_limit) {
+        line.push_str(&format!(
+            "\nwarning: its HUB2 limit ({requests} requests per {window_ms} ms per IP address) will answer 429 to many HUB2 cases, all sent from this address: start it with --hub2-rate-limit 1000000"
+        ));
+    }
+    line
+}
+
 /// `paygate conform` against a gateway (with `--merchant`, `main` runs
 /// the merchant suite instead: `conform_merchant`).
 pub fn run_cli(args: &ConformArgs) -> ExitCode {
@@ -186,15 +218,44 @@ pub fn run_cli(args: &ConformArgs) -> ExitCode {
         Ok(token) => token,
         Err(message) => return fail(message),
     };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+    };
+    // Credentials first (a run needs them; a listing does not).
+    let target = match (args.list, target(args)) {
+        (true, _) => None,
+        (false, Ok(target)) => Some(target),
+        (false, Err(message)) => return fail(message),
+    };
+    // A separately started paygate simulator (with its admin token) gets
+    // the whole suite.
+    let detected = match (&args.base_url, &admin_token) {
+        (Some(base_url), Some(token)) => {
+            let public_id = env_var(PUBLIC_ID_VAR).unwrap_or_default();
+            match runtime.block_on(detect_simulator(base_url, &public_id, token)) {
+                Ok(found) => found,
+                Err(message) => return fail(message),
+            }
+        }
+        _ => None,
+    };
+    if let (Some(found), Some(base_url)) = (&detected, &args.base_url) {
+        eprintln!(
+            "{}",
+            describe_detected(base_url, found, hub2_remote(args).is_some())
+        );
+    }
+    let reach = match (&args.base_url, &detected) {
+        (None, _) => Reach::embedded(),
+        (Some(_), Some(found)) => Reach::simulator(found, hub2_remote(args).is_some()),
+        (Some(_), None) => Reach::sandbox(hub2_remote(args).is_some(), admin_token.is_some()),
+    };
     if args.list {
-        let hub2 = hub2_remote(args).is_some();
-        for planned in plan_remote(
-            cases,
-            args.base_url.is_some(),
-            hub2,
-            admin_token.is_some(),
-            None,
-        ) {
+        for planned in plan_reach(cases, reach, None) {
             match planned.skip {
                 Some(reason) => println!(
                     "{}\t{}\tskip: {reason}",
@@ -205,31 +266,17 @@ pub fn run_cli(args: &ConformArgs) -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    let target = match target(args) {
-        Ok(target) => target,
-        Err(message) => return fail(message),
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+    let Some(target) = target else {
+        return fail("no target to run against");
     };
     let mut config = RunConfig::new(target);
     config.concurrency = usize::from(args.concurrency);
     config.case_timeout = Duration::from_secs(args.case_timeout);
     config.hub2 = hub2_remote(args);
     config.admin_token = admin_token;
+    config.simulator = detected;
 
-    let total = plan_remote(
-        cases.clone(),
-        args.base_url.is_some(),
-        config.hub2.is_some(),
-        config.admin_token.is_some(),
-        None,
-    )
-    .len();
+    let total = plan_reach(cases.clone(), config.reach(), None).len();
     let progress = Progress::new(total);
     let started = Instant::now();
     let planned = cases.clone();

@@ -73,6 +73,12 @@ pub struct SimulateArgs {
     /// (outcome latency, callback retries, timestamps, daily limits).
     #[arg(long, value_name = "CLOCK", value_enum, default_value_t = ClockArg::Wall)]
     pub clock: ClockArg,
+    /// HUB2's global limit: requests per client IP address per window
+    /// (the merchants file's `hub2.rate_limit` otherwise; 50 per 5 s, as
+    /// documented, by default). `paygate conform --base-url` sends the
+    /// whole suite from one address: start it with 1000000.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub hub2_rate_limit: Option<u32>,
 }
 
 /// `--clock`.
@@ -132,6 +138,9 @@ fn run_with(args: &SimulateArgs, forward_to: Option<String>) -> ExitCode {
     };
     config.latency = Duration::from_millis(args.latency_ms);
     config.forward_callbacks_to = forward_to;
+    if let Some(requests) = args.hub2_rate_limit {
+        config.hub2.rate_limit.requests = requests;
+    }
     config.control = control.clone();
     config.db.clone_from(&args.db);
     config.connections = simulator::ConnectionLimits {

@@ -23,6 +23,7 @@ pub mod cases;
 mod checks;
 pub mod coverage;
 pub mod derive;
+pub mod detect;
 pub mod examples;
 pub mod extras;
 pub mod filter;
@@ -42,5 +43,6 @@ pub use derive::derive_cases;
 pub use outcome::{CaseResult, Outcome};
 pub use report::{junit_xml, summary_text, Summary};
 pub use runner::{
-    plan, plan_remote, plan_with, run, Hub2Remote, Planned, RunConfig, RunError, Target,
+    plan, plan_reach, plan_remote, plan_with, run, Hub2Remote, Planned, Reach, RunConfig, RunError,
+    Target,
 };

@@ -11,8 +11,9 @@ use paygate::gateway::rules::ProviderTable;
 use paygate::signing::{SecretKey, SigningKey};
 use tokio::sync::Semaphore;
 
-use super::cases::Case;
+use super::cases::{Case, CaseKind};
 use super::checks::run_case;
+use super::detect::DetectedSimulator;
 use super::hub2::context::Hub2Ctx;
 use super::hub2::receiver::WebhookReceiver;
 use super::outcome::{CaseResult, Outcome};
@@ -85,6 +86,73 @@ pub struct RunConfig {
     /// the cases that need its control API run too. Ignored for the
     /// embedded simulator, whose token the suite reads in process.
     pub admin_token: Option<AdminToken>,
+    /// What [`detect_simulator`](super::detect::detect_simulator) found at
+    /// a remote base URL: a paygate simulator, against which the whole
+    /// suite runs (see [`Reach::simulator`]).
+    pub simulator: Option<DetectedSimulator>,
+}
+
+/// What a target offers the cases: each case that needs what is missing
+/// is skipped, with the reason.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reach {
+    /// Not the embedded simulator.
+    pub remote: bool,
+    /// A paygate simulator (embedded or separately started): no real
+    /// provider is charged, so the cases that are not sandbox-safe run.
+    pub simulator: bool,
+    /// A HUB2 target.
+    pub hub2: bool,
+    /// The `/_sim` control API.
+    pub control_api: bool,
+    /// Callbacks reach the suite's receiver.
+    pub callbacks: bool,
+    /// A merchant twin for the fault-profile cases.
+    pub faults: bool,
+    /// The merchant's configured callback URL is the suite's receiver
+    /// (where a POS deposit, which carries no `callback_url`, calls back):
+    /// only in the embedded simulator, which the suite configures.
+    pub merchant_callbacks: bool,
+}
+
+impl Reach {
+    /// The embedded simulator: everything.
+    pub fn embedded() -> Reach {
+        Reach {
+            remote: false,
+            simulator: true,
+            hub2: true,
+            control_api: true,
+            callbacks: true,
+            faults: true,
+            merchant_callbacks: true,
+        }
+    }
+
+    /// A sandbox or gateway at `--base-url` (not a paygate simulator).
+    pub fn sandbox(hub2: bool, control_api: bool) -> Reach {
+        Reach {
+            remote: true,
+            hub2,
+            control_api,
+            ..Reach::default()
+        }
+    }
+
+    /// A separately started paygate simulator whose admin token works:
+    /// HUB2 with credentials or its demo HUB2 merchant, callbacks when it
+    /// listens on loopback, faults when it has the merchant's twin.
+    pub fn simulator(found: &DetectedSimulator, hub2_credentials: bool) -> Reach {
+        Reach {
+            remote: true,
+            simulator: true,
+            hub2: hub2_credentials || found.demo_hub2.is_some(),
+            control_api: true,
+            callbacks: found.loopback,
+            faults: found.fault_public_id.is_some() && found.loopback,
+            merchant_callbacks: false,
+        }
+    }
 }
 
 /// A remote HUB2 target.
@@ -111,6 +179,18 @@ impl RunConfig {
             providers: &paygate::gateway::PROVIDER_TABLE,
             hub2: None,
             admin_token: None,
+            simulator: None,
+        }
+    }
+
+    /// What this configuration's target offers the cases.
+    pub fn reach(&self) -> Reach {
+        if !self.target.is_remote() {
+            return Reach::embedded();
+        }
+        match (&self.simulator, &self.admin_token) {
+            (Some(found), Some(_)) => Reach::simulator(found, self.hub2.is_some()),
+            _ => Reach::sandbox(self.hub2.is_some(), self.admin_token.is_some()),
         }
     }
 }
@@ -166,24 +246,48 @@ pub fn plan_remote(
     remote_control: bool,
     filter: Option<&str>,
 ) -> Vec<Planned> {
+    let reach = if remote {
+        Reach::sandbox(remote_hub2, remote_control)
+    } else {
+        Reach::embedded()
+    };
+    plan_reach(cases, reach, filter)
+}
+
+/// Decides which cases run against a target offering `reach`.
+pub fn plan_reach(cases: Vec<Case>, reach: Reach, filter: Option<&str>) -> Vec<Planned> {
     cases
         .into_iter()
         .filter(|c| filter.is_none_or(|f| c.id.contains(f)))
         .map(|case| {
-            let skip = if !remote {
+            let skip = if !reach.remote {
                 None
-            } else if case.needs.hub2 && !remote_hub2 {
-                Some(
+            } else if case.needs.hub2 && !reach.hub2 {
+                Some(if reach.simulator {
+                    "needs HUB2: the simulator has no demo HUB2 merchant; set PAYGATE_HUB2_API_KEY and PAYGATE_HUB2_MERCHANT_ID".to_owned()
+                } else {
                     "needs HUB2 credentials (PAYGATE_HUB2_API_KEY, PAYGATE_HUB2_MERCHANT_ID)"
+                        .to_owned()
+                })
+            } else if !case.sandbox_safe && !reach.simulator {
+                Some("simulator only: it sends requests for real providers".to_owned())
+            } else if case.needs.control_api && !reach.control_api {
+                Some("simulator only: it needs the /_sim control API".to_owned())
+            } else if case.needs.callbacks && !reach.callbacks {
+                Some(if reach.simulator {
+                    "needs callbacks: the simulator does not listen on loopback, so it cannot reach the local receiver".to_owned()
+                } else {
+                    "needs callbacks, and a remote gateway cannot reach the local receiver"
+                        .to_owned()
+                })
+            } else if matches!(case.kind, CaseKind::PosDeposit { .. }) && !reach.merchant_callbacks {
+                Some(
+                    "needs the merchant's configured callback URL to be the suite's receiver (a POS deposit carries no callback_url); the embedded simulator's is"
                         .to_owned(),
                 )
-            } else if !case.sandbox_safe {
-                Some("simulator only: it sends requests for real providers".to_owned())
-            } else if case.needs.control_api && !remote_control {
-                Some("simulator only: it needs the /_sim control API".to_owned())
-            } else if case.needs.callbacks {
+            } else if matches!(case.kind, CaseKind::AmbiguousFaults { .. }) && !reach.faults {
                 Some(
-                    "needs callbacks, and a remote gateway cannot reach the local receiver"
+                    "needs the merchant's twin `{public_id}-faults` on the simulator (paygate simulate's demo merchants have it)"
                         .to_owned(),
                 )
             } else {
@@ -201,14 +305,8 @@ pub async fn run(
     cases: Vec<Case>,
     on_result: impl Fn(&CaseResult),
 ) -> Result<Vec<CaseResult>, RunError> {
-    let remote = config.target.is_remote();
-    let planned = plan_remote(
-        cases,
-        remote,
-        config.hub2.is_some(),
-        config.admin_token.is_some(),
-        config.filter.as_deref(),
-    );
+    let reach = config.reach();
+    let planned = plan_reach(cases, reach, config.filter.as_deref());
 
     let (ctx, simulator) = match config.target {
         Target::Embedded(sim_config) => {
@@ -221,6 +319,7 @@ pub async fn run(
             merchant_id,
             secret_key,
         } => {
+            let simulator = config.simulator.as_ref().filter(|_| reach.simulator);
             let mut ctx = remote_ctx(
                 config.providers,
                 base_url,
@@ -228,7 +327,9 @@ pub async fn run(
                 merchant_id,
                 secret_key,
                 config.hub2.as_ref(),
-            )?;
+                simulator,
+            )
+            .await?;
             if let Some(token) = config.admin_token {
                 ctx.control_api = true;
                 if let Some(hub2) = ctx.hub2.as_mut() {
@@ -276,15 +377,19 @@ pub async fn run(
     Ok(results.into_iter().flatten().collect())
 }
 
-/// The context of a remote target: the gateway's client, remote timings,
-/// no receiver, and the HUB2 target if there are credentials for it.
-fn remote_ctx(
+/// The context of a remote target: the gateway's client and the HUB2
+/// target if there are credentials for it. Against a sandbox: remote
+/// timings, no receiver. Against a detected paygate simulator: the
+/// embedded run's timings, receivers when it listens on loopback, the
+/// fault twin, and its demo HUB2 merchant when no credentials are given.
+async fn remote_ctx(
     providers: &'static ProviderTable,
     base_url: String,
     public_id: String,
     merchant_id: String,
     secret_key: SecretKey,
     hub2: Option<&Hub2Remote>,
+    simulator: Option<&DetectedSimulator>,
 ) -> Result<Ctx, RunError> {
     let key = SigningKey::new(&secret_key);
     let client = build_client(
@@ -293,12 +398,28 @@ fn remote_ctx(
         &public_id,
         &merchant_id,
         secret_key,
-        false,
+        simulator.is_some(),
     )?;
-    let timing = Timing {
-        final_status: Duration::from_secs(60),
-        callback: Duration::from_secs(60),
-        no_callback: Duration::from_secs(2),
+    let timing = if simulator.is_some() {
+        Timing {
+            final_status: Duration::from_secs(20),
+            callback: Duration::from_secs(20),
+            no_callback: Duration::from_millis(400),
+        }
+    } else {
+        Timing {
+            final_status: Duration::from_secs(60),
+            callback: Duration::from_secs(60),
+            no_callback: Duration::from_secs(2),
+        }
+    };
+    let receiver = match simulator {
+        Some(found) if found.loopback => Some(
+            CallbackReceiver::start(key.clone())
+                .await
+                .map_err(RunError::Receiver)?,
+        ),
+        _ => None,
     };
     let mut ctx = Ctx::new(
         base_url,
@@ -307,23 +428,44 @@ fn remote_ctx(
         key,
         client,
         providers,
-        None,
+        receiver,
         false,
         timing,
     )
     .map_err(RunError::Client)?;
-    if let Some(hub2) = hub2 {
-        ctx.hub2 = Some(
-            Hub2Ctx::new(
-                &hub2.base_url,
-                &hub2.merchant_id,
-                &hub2.api_key,
-                hub2.environment,
-                None,
-                false,
+    if let Some(found) = simulator {
+        ctx.fault_public_id = found.fault_public_id.clone().filter(|_| found.loopback);
+        if let (None, Some(demo)) = (hub2, &found.demo_hub2) {
+            let mut hub2 = Hub2Ctx::new(
+                &demo.base_url,
+                &demo.merchant_id,
+                &demo.api_key,
+                paygate::hub2::Environment::Sandbox,
+                Some(demo.limited_key.clone()),
+                true,
             )
-            .map_err(RunError::Client)?,
-        );
+            .map_err(RunError::Client)?;
+            if found.loopback {
+                hub2.receiver = Some(WebhookReceiver::start().await.map_err(RunError::Receiver)?);
+            }
+            ctx.hub2 = Some(hub2);
+            return Ok(ctx);
+        }
+    }
+    if let Some(hub2) = hub2 {
+        let mut hub2 = Hub2Ctx::new(
+            &hub2.base_url,
+            &hub2.merchant_id,
+            &hub2.api_key,
+            hub2.environment,
+            None,
+            simulator.is_some(),
+        )
+        .map_err(RunError::Client)?;
+        if simulator.is_some_and(|found| found.loopback) {
+            hub2.receiver = Some(WebhookReceiver::start().await.map_err(RunError::Receiver)?);
+        }
+        ctx.hub2 = Some(hub2);
     }
     Ok(ctx)
 }

@@ -246,17 +246,26 @@ struct MerchantEntry {
 }
 
 impl SimulatorConfig {
-    /// Defaults with one merchant: the demo merchant
-    /// (`demo-public-id` / `demo-merchant` / `demo-secret-key-change-me`),
+    /// Defaults with the demo merchant (`demo-public-id` / `demo-merchant`
+    /// / `demo-secret-key-change-me`), the same merchant under a second
+    /// public id `demo-public-id-faults` (where `paygate conform --base-url`
+    /// runs its fault-profile cases, so that no other case sees a fault),
     /// and the HUB2 demo merchant (see [`super::hub2::config::Hub2Config::demo`]).
     pub fn demo() -> Self {
+        let merchant = Merchant {
+            public_id: DEMO_PUBLIC_ID.into(),
+            merchant_id: DEMO_MERCHANT_ID.into(),
+            secret_key: SecretKey::new(DEMO_SECRET_KEY),
+            callback_url: None,
+        };
         SimulatorConfig {
-            merchants: vec![Merchant {
-                public_id: DEMO_PUBLIC_ID.into(),
-                merchant_id: DEMO_MERCHANT_ID.into(),
-                secret_key: SecretKey::new(DEMO_SECRET_KEY),
-                callback_url: None,
-            }],
+            merchants: vec![
+                merchant.clone(),
+                Merchant {
+                    public_id: format!("{DEMO_PUBLIC_ID}-faults"),
+                    ..merchant
+                },
+            ],
             hub2: super::hub2::config::Hub2Config::demo(),
             ..SimulatorConfig::default()
         }

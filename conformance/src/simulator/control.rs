@@ -56,6 +56,10 @@ pub(crate) async fn health(State(state): State<SimulatorState>) -> Response {
             "merchants": state.0.merchants.len(),
             "transactions": transactions,
             "latency_ms": u64::try_from(state.config().latency.as_millis()).unwrap_or(u64::MAX),
+            "hub2_rate_limit": {
+                "requests": state.config().hub2.rate_limit.requests,
+                "window_ms": u64::try_from(state.config().hub2.rate_limit.window.as_millis()).unwrap_or(u64::MAX),
+            },
         }),
     )
 }
