@@ -290,3 +290,53 @@ async fn the_page_needs_the_token_and_a_cookie_cannot_change_state_without_the_u
     assert_eq!(answer.status(), 401);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn hub2_intents_are_listed_newest_first_with_their_kind_and_filtered_by_status() {
+    use paygate_conformance::simulator::hub2::config::{
+        DEMO_HUB2_MERCHANT_ID, DEMO_HUB2_SANDBOX_KEY,
+    };
+    let sim = simulator(fast_config()).await;
+    let base = sim.base_url();
+    let http = reqwest::Client::new();
+    for (n, amount) in [(1, 1_000), (2, 2_000)] {
+        let answer = http
+            .post(format!("{base}/hub2/payment-intents"))
+            .header("ApiKey", DEMO_HUB2_SANDBOX_KEY)
+            .header("MerchantId", DEMO_HUB2_MERCHANT_ID)
+            .header("Environment", "sandbox")
+            .header("content-type", "application/json")
+            .body(
+                serde_json::json!({"customerReference": "c", "purchaseReference": format!("p{n}"), "amount": amount, "currency": "XOF"})
+                    .to_string(),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 201);
+        // createdAt has millisecond precision: keep the two apart.
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let (status, list) = control_get(&sim, &format!("{base}/hub2/_sim/transactions")).await;
+    assert_eq!(status, 200, "{list}");
+    let rows = list["transactions"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{list}");
+    assert_eq!(rows[0]["amount"], 2_000, "the newest first: {list}");
+    assert_eq!(rows[0]["kind"], "payment_intent");
+    let open = rows[0]["status"].as_str().unwrap().to_owned();
+    let (_, same) = control_get(
+        &sim,
+        &format!("{base}/hub2/_sim/transactions?status={open}"),
+    )
+    .await;
+    assert_eq!(same["transactions"].as_array().unwrap().len(), 2);
+    let (_, none) = control_get(
+        &sim,
+        &format!("{base}/hub2/_sim/transactions?status=successful"),
+    )
+    .await;
+    assert_eq!(none["transactions"], serde_json::json!([]));
+    let (_, one) = control_get(&sim, &format!("{base}/hub2/_sim/transactions?limit=1")).await;
+    assert_eq!(one["transactions"].as_array().unwrap().len(), 1);
+    sim.shutdown().await;
+}

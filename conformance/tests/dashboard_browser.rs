@@ -60,16 +60,6 @@ async fn text_contains(browser: &Client, css: &str, wanted: &str) -> String {
     }
 }
 
-/// A child process killed when dropped (also when the test fails).
-struct Killed(std::process::Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// chromedriver on a free port, killed when dropped.
 async fn chromedriver() -> (Killed, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -134,12 +134,14 @@ pub fn report_html(
          td,th{{border:1px solid #ccc;padding:3px 8px;text-align:left}}th{{background:#f3f3f3}}.fail{{color:#a00}}\
          .skip{{color:#777}}code{{font-size:12px}}</style></head><body>\
          <h1>paygate conformance report</h1><p>Target: {} · {} cases in {:.1} s · \
-         <b>{} passed</b>, <b class=\"fail\">{} failed</b>, <span class=\"skip\">{} skipped</span> · \
+         <b>{} passed</b>, <b class=\"{}\">{} failed</b>, <span class=\"skip\">{} skipped</span> · \
          coverage <b>{:.1} %</b> ({} of {} cells of the rules matrix)</p>",
         escape(target),
         summary.total.total(),
         elapsed.as_secs_f64(),
         summary.total.passed,
+        // Red only when something failed.
+        if summary.total.failed > 0 { "fail" } else { "none" },
         summary.total.failed,
         summary.total.skipped,
         coverage.percent,

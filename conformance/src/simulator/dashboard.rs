@@ -338,7 +338,9 @@ pub(crate) async fn hub2_list(
             })
             .collect()
     };
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    // Newest first; the id breaks ties (the store is a hash map).
+    let id = |v: &serde_json::Value| v["id"].as_str().unwrap_or("").to_owned();
+    rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| id(&a.1).cmp(&id(&b.1))));
     rows.truncate(limit);
     let rows: Vec<serde_json::Value> = rows.into_iter().map(|(_, v)| v).collect();
     json_value(StatusCode::OK, &json!({ "transactions": rows }))

@@ -327,3 +327,14 @@ pub async fn advance(sim: &RunningSimulator, seconds: u64) -> Value {
     assert_eq!(response.status(), 200);
     serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
 }
+
+/// A child process killed (and reaped) when dropped, also when the test
+/// fails: a simulator, chromedriver.
+pub struct Killed(pub std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
