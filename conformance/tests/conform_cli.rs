@@ -193,22 +193,14 @@ fn the_report_holds_cases_and_coverage_and_min_coverage_decides_the_exit() {
     // Against a sandbox (a separately started simulator, no admin token)
     // the simulator-only cases are skipped: their cells are not covered,
     // and asking for more fails the run, naming both figures.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut sim = paygate()
         .args(["simulate", "--no-admin-token", "--listen"])
         .arg(format!("127.0.0.1:{port}"))
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let started = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < std::time::Duration::from_secs(10));
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    wait_until_listening(port);
     let out = paygate()
         .args([
             "conform",
@@ -262,11 +254,7 @@ impl Drop for Simulator {
 }
 
 fn separate_simulator(token: &str) -> Simulator {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let child = paygate()
         .args([
             "simulate",
@@ -281,11 +269,7 @@ fn separate_simulator(token: &str) -> Simulator {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let started = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < std::time::Duration::from_secs(10));
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    wait_until_listening(port);
     Simulator {
         child,
         url: format!("http://127.0.0.1:{port}"),
@@ -349,4 +333,22 @@ fn a_separately_started_simulator_is_detected_and_gets_the_whole_suite() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("refuses the admin token"), "{stderr}");
+}
+
+/// A free port on 127.0.0.1.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits (at most 10 s) until something listens on 127.0.0.1:`port`.
+fn wait_until_listening(port: u16) {
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
