@@ -123,6 +123,9 @@ pub struct Hub2Config {
     pub retry: RetryPolicy,
     /// Status polling of [`wait_for_payment_intent`](super::Hub2Client::wait_for_payment_intent).
     pub poll: PollPolicy,
+    /// What creating calls do with an ambiguous outcome (default
+    /// [`Hub2Recovery::Resolve`](super::Hub2Recovery)).
+    pub recovery: super::Hub2Recovery,
 }
 
 impl Hub2Config {
@@ -150,6 +153,7 @@ impl Hub2Config {
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             poll: Self::DEFAULT_POLL,
+            recovery: super::Hub2Recovery::default(),
         }
     }
 }

@@ -66,6 +66,36 @@ pub enum Hub2Error {
         /// What is wrong.
         message: String,
     },
+    /// The request may or may not have been carried out, and the client
+    /// could not tell (see the client's `recovery` docs): a timeout or a
+    /// connection lost after sending, a body cut short, an HTTP 5xx, or a
+    /// 2xx that is not the spec's object. For a transfer, HUB2's
+    /// `transfer.*` webhook with this `reference` settles it; do **not**
+    /// create it again under a new reference before then.
+    #[error("outcome of {call} for {reference:?} unknown after {attempts} request(s): {last}")]
+    Ambiguous {
+        /// The call (`createTransfer`, `attemptPayment`, ...).
+        call: &'static str,
+        /// The merchant's reference (or the intent id for an attempt).
+        reference: String,
+        /// Requests sent.
+        attempts: u32,
+        /// What the last request came to.
+        #[source]
+        last: Box<Hub2Error>,
+    },
+    /// A payment attempt sent again after an ambiguous outcome was refused
+    /// with HTTP 409: the earlier request *was* taken (an attempt is in
+    /// progress, or the intent is paid). Nothing more was sent; the
+    /// intent (read by the merchant's server) or its webhook says how it
+    /// ends.
+    #[error("payment attempt on {intent_id} already taken (HUB2 refused the replay with 409 after {attempts} request(s))")]
+    AttemptTaken {
+        /// The intent.
+        intent_id: String,
+        /// Requests sent.
+        attempts: u32,
+    },
     /// `wait_for_payment_intent` reached its deadline while the intent was
     /// still `processing` or `action_required`.
     #[error("payment intent {id} still pending at the deadline (last status {last_status:?})")]

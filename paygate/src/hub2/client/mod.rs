@@ -27,10 +27,14 @@
 //!   HUB2's `Retry-After` (seconds) when given; a `Retry-After` longer than
 //!   `retry.max_backoff` is not waited for here: the call returns
 //!   [`Hub2Error::RateLimited`] with it, for the caller to schedule.
-//! - `POST` and `DELETE` requests are re-sent **only** after a connection
-//!   error (`reqwest::Error::is_connect`: the request never reached HUB2).
-//!   They are never re-sent once any response, or a timeout, happened,
-//!   since that could create a second intent or transfer.
+//! - `DELETE` requests are re-sent **only** after a connection error
+//!   (`reqwest::Error::is_connect`: the request never reached HUB2).
+//! - `POST` requests that create something are re-sent after a connection
+//!   error, and after an *ambiguous* outcome only where a second request
+//!   cannot pay twice (a payment intent; a payment attempt, which HUB2
+//!   refuses with 409 once one is under way); a transfer or a delegated
+//!   call is never re-sent once any response, or a timeout, happened. See
+//!   [`recovery`] and [`Hub2Recovery`].
 //!
 //! # Errors
 //!
@@ -42,6 +46,7 @@
 
 mod config;
 mod error;
+pub mod recovery;
 
 use std::time::Duration;
 
@@ -53,6 +58,7 @@ use serde::Serialize;
 
 pub use config::{ApiKey, Environment, Hub2Config, PollPolicy, RetryPolicy};
 pub use error::Hub2Error;
+pub use recovery::{Hub2Recovery, Hub2Reply, Hub2Resolution};
 
 use crate::http::retry_after;
 use crate::hub2::models::{
@@ -398,6 +404,7 @@ impl Hub2Client {
     pub fn payment_client(&self) -> Hub2PaymentClient {
         Hub2PaymentClient {
             transport: self.transport.clone(),
+            recovery: self.config.recovery,
         }
     }
 
@@ -417,6 +424,32 @@ impl Hub2Client {
             .await
     }
 
+    /// A call that moves money and cannot be sent twice safely: an
+    /// ambiguous outcome is [`Hub2Error::Ambiguous`] with `reference`.
+    async fn create_once<Req: Serialize, T: DeserializeOwned>(
+        &self,
+        call: &'static str,
+        reference: &str,
+        path: &str,
+        request: &Req,
+    ) -> Result<T, Hub2Error> {
+        let call = recovery::CreatingCall {
+            name: call,
+            reference,
+            path,
+            replay_safe: false,
+        };
+        recovery::create(
+            &self.transport,
+            self.config.recovery,
+            call,
+            &self.headers,
+            request,
+        )
+        .await
+        .map(|reply| reply.value)
+    }
+
     /// `POST /payment-intents`: first step of a pay-in. Both references are
     /// checked first. The answer is `payment_required`, with the `token`
     /// that [`Hub2PaymentClient`] needs.
@@ -424,9 +457,9 @@ impl Hub2Client {
         &self,
         request: &CreatePaymentIntentRequest,
     ) -> Result<PaymentIntent, Hub2Error> {
-        validate_reference("customerReference", &request.customer_reference)?;
-        validate_reference("purchaseReference", &request.purchase_reference)?;
-        self.post("/payment-intents", request).await
+        self.create_payment_intent_reply(request)
+            .await
+            .map(|reply| reply.value)
     }
 
     /// `GET /payment-intents/{id}`. Do not call it repeatedly on an intent
@@ -453,7 +486,8 @@ impl Hub2Client {
         request: &CreateTransferRequest,
     ) -> Result<Transfer, Hub2Error> {
         validate_reference("reference", &request.reference)?;
-        self.post("/transfers", request).await
+        self.create_once("createTransfer", &request.reference, "/transfers", request)
+            .await
     }
 
     /// `GET /transfers/{id}`.
@@ -484,7 +518,13 @@ impl Hub2Client {
     ) -> Result<PaymentIntent, Hub2Error> {
         validate_reference("customerReference", &request.customer_reference)?;
         validate_reference("purchaseReference", &request.purchase_reference)?;
-        self.post("/delegated/payments", request).await
+        self.create_once(
+            "createDelegatedPayment",
+            &request.purchase_reference,
+            "/delegated/payments",
+            request,
+        )
+        .await
     }
 
     /// `POST /delegated/transfers` (Processing Only mode). Needs a key with
@@ -495,7 +535,13 @@ impl Hub2Client {
         request: &CreateTransferRequest,
     ) -> Result<Transfer, Hub2Error> {
         validate_reference("reference", &request.reference)?;
-        self.post("/delegated/transfers", request).await
+        self.create_once(
+            "createDelegatedTransfer",
+            &request.reference,
+            "/delegated/transfers",
+            request,
+        )
+        .await
     }
 
     /// `POST /webhooks`. The answer's `secret` verifies the deliveries
@@ -601,11 +647,12 @@ impl Hub2Client {
 /// sends its OTP. It holds no API key and sends no `ApiKey`, `MerchantId`
 /// or `Environment` header, so it may run on the customer's device; the
 /// intent's `token` (from [`Hub2Client::create_payment_intent`]) in each
-/// body authenticates the call. POSTs are re-sent only after connection
-/// errors (module docs).
+/// body authenticates the call. An attempt is re-sent after a connection
+/// error or an ambiguous outcome (module docs, [`Hub2Recovery`]).
 #[derive(Clone, Debug)]
 pub struct Hub2PaymentClient {
     transport: Transport,
+    recovery: Hub2Recovery,
 }
 
 impl Hub2PaymentClient {
@@ -623,7 +670,14 @@ impl Hub2PaymentClient {
     ) -> Result<Self, Hub2Error> {
         Ok(Hub2PaymentClient {
             transport: Transport::new(base_url.as_ref(), timeout, retry)?,
+            recovery: Hub2Recovery::default(),
         })
+    }
+
+    /// The same client with another [`Hub2Recovery`].
+    pub fn with_recovery(mut self, recovery: Hub2Recovery) -> Self {
+        self.recovery = recovery;
+        self
     }
 
     async fn post<Req: Serialize>(
@@ -638,16 +692,17 @@ impl Hub2PaymentClient {
 
     /// `POST /payment-intents/{intent_id}/payments`: a payment attempt. The
     /// answer is the whole intent, normally `processing` (or
-    /// `action_required`, with a `nextAction` on the new payment).
+    /// `action_required`, with a `nextAction` on the new payment). An
+    /// ambiguous outcome is resolved as [`recovery`] says;
+    /// [`Hub2PaymentClient::attempt_payment_reply`] also tells how.
     pub async fn attempt_payment(
         &self,
         intent_id: &str,
         request: &AttemptPaymentRequest,
     ) -> Result<PaymentIntent, Hub2Error> {
-        validate_id("intent_id", intent_id)?;
-        require_token(&request.token)?;
-        self.post(&format!("/payment-intents/{intent_id}/payments"), request)
+        self.attempt_payment_reply(intent_id, request)
             .await
+            .map(|reply| reply.value)
     }
 
     /// `POST /payment-intents/{intent_id}/authentication`: the customer's
