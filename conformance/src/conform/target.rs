@@ -318,8 +318,20 @@ impl Ctx {
         }
     }
 
-    /// Sets (`Some`) or removes (`None`) the fault profile of `public_id`;
-    /// answers the simulator's view of it (profile and faults injected).
+    /// The simulator's view of `public_id`'s fault profile (profile and
+    /// faults injected so far).
+    pub async fn sim_fault_view(&self, public_id: &str) -> Result<Value, String> {
+        let url = format!("{}/_sim/merchants/{public_id}/faults", self.base_url);
+        let request = self.control(self.http.get(&url));
+        let answer = self.send_raw(request, "GET", &url).await?;
+        match (answer.status, answer.json()) {
+            (200, Some(view)) => Ok(view),
+            _ => Err(format!("{url}: {}", answer.describe())),
+        }
+    }
+
+    /// `PUT` (or with `None`, `DELETE`) the merchant's fault profile; its
+    /// view (profile and faults injected so far).
     pub async fn sim_faults(
         &self,
         public_id: &str,

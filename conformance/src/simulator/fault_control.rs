@@ -1,6 +1,7 @@
-//! `GET`, `PUT` and `DELETE /_sim/merchants/{public_id}/faults` (admin
-//! token, like the rest of the control API): read, set and remove a
-//! merchant's fault profile (see `faults`).
+//! `GET`, `PUT` and `DELETE /_sim/merchants/{public_id}/faults` and
+//! `/hub2/_sim/merchants/{merchant_id}/faults` (admin token, like the rest
+//! of the control API): read, set and remove a merchant's fault profile
+//! (see `faults`; HUB2's in `hub2::faults`).
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -12,19 +13,62 @@ use super::control::json_value;
 use super::faults::FaultProfile;
 use super::SimulatorState;
 
-fn unknown(public_id: &str) -> Response {
+/// Whose profile a call is about: a gateway merchant (`public_id`) or a
+/// HUB2 merchant (`merchant_id`, kept under [`hub2_fault_key`]).
+struct Owner {
+    /// The id in the path.
+    id: String,
+    /// The key of its profile in the fault table.
+    key: String,
+    /// Whether such a merchant exists.
+    known: bool,
+    /// The name of its id in answers (`public_id`, `merchant_id`).
+    id_name: &'static str,
+}
+
+/// The fault-table key of a HUB2 merchant's profile (gateway public ids
+/// are their own key; `hub2/` cannot start one, see `config`).
+pub(crate) fn hub2_fault_key(merchant_id: &str) -> String {
+    format!("hub2/{merchant_id}")
+}
+
+fn gateway_owner(state: &SimulatorState, public_id: String) -> Owner {
+    Owner {
+        known: state.0.merchants.contains_key(&public_id),
+        key: public_id.clone(),
+        id: public_id,
+        id_name: "public_id",
+    }
+}
+
+fn hub2_owner(state: &SimulatorState, merchant_id: String) -> Owner {
+    Owner {
+        known: state
+            .config()
+            .hub2
+            .merchants
+            .iter()
+            .any(|m| m.merchant_id == merchant_id),
+        key: hub2_fault_key(&merchant_id),
+        id: merchant_id,
+        id_name: "merchant_id",
+    }
+}
+
+fn unknown(owner: &Owner) -> Response {
     json_value(
         StatusCode::NOT_FOUND,
-        &json!({"status": 404, "message": format!("no merchant has public_id {public_id:?}")}),
+        &json!({"status": 404, "message": format!("no merchant has {} {:?}", owner.id_name, owner.id)}),
     )
 }
 
-fn view(state: &SimulatorState, public_id: &str) -> serde_json::Value {
-    json!({
-        "public_id": public_id,
-        "profile": state.0.faults.profile(public_id),
-        "injected": state.0.faults.injected(public_id),
-    })
+fn view(state: &SimulatorState, owner: &Owner) -> serde_json::Value {
+    let mut view = json!({
+        "profile": state.0.faults.profile(&owner.key),
+        "injected": state.0.faults.injected(&owner.key),
+    });
+    view[owner.id_name] = json!(owner.id);
+    view
 }
 
 /// `GET`: the profile (`null` without one) and the faults injected so far
@@ -33,10 +77,8 @@ pub(crate) async fn get_faults(
     State(state): State<SimulatorState>,
     Path(public_id): Path<String>,
 ) -> Response {
-    if !state.0.merchants.contains_key(&public_id) {
-        return unknown(&public_id);
-    }
-    json_value(StatusCode::OK, &view(&state, &public_id))
+    let owner = gateway_owner(&state, public_id);
+    read(&state, &owner)
 }
 
 /// `PUT` a [`FaultProfile`] as JSON: replaces the merchant's profile. A
@@ -46,10 +88,59 @@ pub(crate) async fn put_faults(
     Path(public_id): Path<String>,
     body: Bytes,
 ) -> Response {
-    if !state.0.merchants.contains_key(&public_id) {
-        return unknown(&public_id);
+    let owner = gateway_owner(&state, public_id);
+    write(&state, &owner, &body)
+}
+
+/// `DELETE`: no more faults for the merchant.
+pub(crate) async fn delete_faults(
+    State(state): State<SimulatorState>,
+    Path(public_id): Path<String>,
+) -> Response {
+    let owner = gateway_owner(&state, public_id);
+    remove(&state, &owner)
+}
+
+/// `GET /hub2/_sim/merchants/{merchant_id}/faults`.
+pub(crate) async fn get_hub2_faults(
+    State(state): State<SimulatorState>,
+    Path(merchant_id): Path<String>,
+) -> Response {
+    let owner = hub2_owner(&state, merchant_id);
+    read(&state, &owner)
+}
+
+/// `PUT /hub2/_sim/merchants/{merchant_id}/faults`.
+pub(crate) async fn put_hub2_faults(
+    State(state): State<SimulatorState>,
+    Path(merchant_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let owner = hub2_owner(&state, merchant_id);
+    write(&state, &owner, &body)
+}
+
+/// `DELETE /hub2/_sim/merchants/{merchant_id}/faults`.
+pub(crate) async fn delete_hub2_faults(
+    State(state): State<SimulatorState>,
+    Path(merchant_id): Path<String>,
+) -> Response {
+    let owner = hub2_owner(&state, merchant_id);
+    remove(&state, &owner)
+}
+
+fn read(state: &SimulatorState, owner: &Owner) -> Response {
+    if !owner.known {
+        return unknown(owner);
     }
-    let mut de = serde_json::Deserializer::from_slice(&body);
+    json_value(StatusCode::OK, &view(state, owner))
+}
+
+fn write(state: &SimulatorState, owner: &Owner, body: &[u8]) -> Response {
+    if !owner.known {
+        return unknown(owner);
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
     let profile: FaultProfile = match serde_path_to_error::deserialize(&mut de) {
         Ok(profile) => profile,
         Err(err) => {
@@ -67,24 +158,20 @@ pub(crate) async fn put_faults(
         );
     }
     tracing::info!(
-        public_id,
+        merchant = owner.id,
         seed = profile.seed,
         rate_percent = profile.rate_percent,
         "fault profile set"
     );
-    state.0.faults.set(&public_id, Some(profile));
-    json_value(StatusCode::OK, &view(&state, &public_id))
+    state.0.faults.set(&owner.key, Some(profile));
+    json_value(StatusCode::OK, &view(state, owner))
 }
 
-/// `DELETE`: no more faults for the merchant.
-pub(crate) async fn delete_faults(
-    State(state): State<SimulatorState>,
-    Path(public_id): Path<String>,
-) -> Response {
-    if !state.0.merchants.contains_key(&public_id) {
-        return unknown(&public_id);
+fn remove(state: &SimulatorState, owner: &Owner) -> Response {
+    if !owner.known {
+        return unknown(owner);
     }
-    state.0.faults.set(&public_id, None);
-    tracing::info!(public_id, "fault profile removed");
-    json_value(StatusCode::OK, &view(&state, &public_id))
+    state.0.faults.set(&owner.key, None);
+    tracing::info!(merchant = owner.id, "fault profile removed");
+    json_value(StatusCode::OK, &view(state, owner))
 }

@@ -283,6 +283,13 @@ impl Faults {
         profiles.contains_key(public_id)
     }
 
+    /// Whether any merchant has a profile (cheaper than reading a body to
+    /// learn whose request it is).
+    pub(crate) fn has_profiles(&self) -> bool {
+        let profiles = self.profiles.read().unwrap_or_else(PoisonError::into_inner);
+        !profiles.is_empty()
+    }
+
     /// The answer fault for this request, counting it.
     pub(crate) fn answer_fault(
         &self,

@@ -129,7 +129,7 @@ pub mod codes;
 mod config;
 mod control;
 mod dashboard;
-mod fault_control;
+pub(crate) mod fault_control;
 pub mod faults;
 mod gateway;
 mod group_commit;
@@ -317,7 +317,11 @@ impl SimulatorState {
                 });
             }
         }
-        let faults = faults::Faults::new(config.faults.clone());
+        let hub2_faults = config.hub2.merchants.iter().filter_map(|m| {
+            let key = fault_control::hub2_fault_key(&m.merchant_id);
+            m.faults.clone().map(|profile| (key, profile))
+        });
+        let faults = faults::Faults::new(config.faults.clone().into_iter().chain(hub2_faults));
         let deliveries = tokio::sync::Semaphore::new(config.callback_concurrency.max(1));
         let clock = match config.clock {
             ClockMode::Wall => sim_clock::SimClock::wall(),

@@ -111,7 +111,10 @@ async fn run(
     ctx.sim_faults(&public_id, Some(&profile)).await?;
     let client = Arc::new(fault_client(ctx, &public_id, recovery)?);
     let carts = pay_all(ctx, &client, payment, payments).await?;
-    let view = ctx.sim_faults(&public_id, None).await?;
+    // The profile stays: the cases of this group run at once on the one
+    // twin merchant, all with the same profile, and removing it here
+    // would take the faults away from a run still going.
+    let view = ctx.sim_fault_view(&public_id).await?;
     let injected = view.get("injected").cloned().unwrap_or(Value::Null);
     let findings = judge(ctx, &public_id, &carts).await?;
     findings.verdict(carts.len(), &injected)?;

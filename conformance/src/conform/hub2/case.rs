@@ -18,11 +18,25 @@ pub mod group {
     pub const THROTTLE: &str = "hub2-throttle";
     /// Webhook deliveries and signatures.
     pub const WEBHOOKS: &str = "hub2-webhooks";
+    /// Answers that go wrong after HUB2 acted: never paid twice.
+    pub const FAULTS: &str = "hub2-faults";
 }
 
 /// What one HUB2 case does.
 #[derive(Clone, Debug)]
 pub enum Hub2Case {
+    /// `carts` carts (intent and attempt; a transfer with every fourth)
+    /// through the faults twin at 20 % faults, the client recovering or
+    /// not: every cart resolved, none paid twice (see `faults.rs`). With
+    /// `expect_failure` the case passes only if the check fails.
+    AmbiguousFaults {
+        /// Carts.
+        carts: u32,
+        /// Whether the client recovers.
+        recovery: bool,
+        /// Whether the check must fail (recovery off).
+        expect_failure: bool,
+    },
     /// A mobile-money payment on a served pair ends successful.
     Pay {
         /// Country.

@@ -27,7 +27,32 @@ pub fn derive_cases() -> Vec<Case> {
     security(&mut out);
     delegated(&mut out);
     polling_transfers_and_webhooks(&mut out);
+    faults(&mut out);
     out
+}
+
+/// Answers that go wrong after HUB2 acted (a seeded profile on the demo
+/// merchant's twin): with the clients' recovery every cart is resolved and
+/// none paid twice; without it the check must report the run as failing.
+fn faults(out: &mut Vec<Case>) {
+    for (name, carts, recovery) in [
+        ("1000_carts_20pct_faults_paid_once", 1_000, true),
+        ("recovery_disabled_is_reported", 100, false),
+    ] {
+        out.push(
+            case(
+                format!("faults/{name}"),
+                group::FAULTS,
+                Hub2Case::AmbiguousFaults {
+                    carts,
+                    recovery,
+                    expect_failure: !recovery,
+                },
+            )
+            .control()
+            .callbacks(),
+        );
+    }
 }
 
 /// A payment on every served (country, provider) pair of the spec, a 400

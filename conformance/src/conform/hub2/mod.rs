@@ -30,6 +30,7 @@ pub(crate) mod receiver;
 
 mod attempts;
 mod delegated;
+mod faults;
 mod flows;
 mod intents;
 mod security;
@@ -42,6 +43,9 @@ pub use case::{group, Hub2Case};
 pub use context::Hub2Ctx;
 pub use derive::derive_cases;
 pub use receiver::{Delivery, WebhookReceiver};
+
+/// The fault rate of the `hub2-faults` group.
+const FAULT_RATE_PERCENT: u32 = 20;
 
 /// Runs one HUB2 case.
 pub(crate) async fn run(ctx: Option<&Hub2Ctx>, case: &Hub2Case) -> Result<(), String> {
@@ -84,5 +88,20 @@ pub(crate) async fn run(ctx: Option<&Hub2Ctx>, case: &Hub2Case) -> Result<(), St
         Hub2Case::Transfer => transfers::transfer(ctx).await,
         Hub2Case::TransferAboveBalance => transfers::transfer_above_balance(ctx).await,
         Hub2Case::WebhookSignatures => webhooks::webhook_signatures(ctx).await,
+        Hub2Case::AmbiguousFaults {
+            carts,
+            recovery,
+            expect_failure,
+        } => {
+            let found = faults::ambiguous_faults(ctx, *carts, FAULT_RATE_PERCENT, *recovery).await;
+            match (found, expect_failure) {
+                (found, false) => found,
+                (Err(_), true) => Ok(()),
+                (Ok(()), true) => Err(format!(
+                    "{carts} carts at {FAULT_RATE_PERCENT} % faults without recovery: the check \
+                     found nothing wrong, so it cannot fail"
+                )),
+            }
+        }
     }
 }

@@ -27,6 +27,11 @@ pub const DEMO_HUB2_LIMITED_KEY: &str = "demo-hub2-limited-key";
 pub const DEMO_HUB2_LIVE_KEY: &str = "demo-hub2-live-key";
 /// The demo merchant's webhook secret.
 pub const DEMO_HUB2_WEBHOOK_SECRET: &str = "demo-hub2-webhook-secret";
+/// The demo merchant's twin for fault profiles (`paygate conform` puts
+/// its seeded faults on this one, so the other cases never see them).
+pub const DEMO_HUB2_FAULTS_MERCHANT_ID: &str = "demo-hub2-merchant-faults";
+/// The twin's sandbox key (public: it is in the README).
+pub const DEMO_HUB2_FAULTS_KEY: &str = "demo-hub2-faults-key";
 /// The demo merchant's starting sandbox balance (transfer account), XOF.
 pub const DEMO_HUB2_SANDBOX_BALANCE: i64 = 1_000_000;
 
@@ -110,6 +115,10 @@ pub struct Hub2Merchant {
     pub live_balance: i64,
     /// Its own fee model (`None`: [`Hub2Config::fees`]).
     pub fees: Option<FeeModel>,
+    /// Its seeded fault profile for the answers to its payment intents,
+    /// payment attempts and transfers (see `hub2::faults`); also set with
+    /// `PUT /hub2/_sim/merchants/{merchant_id}/faults`.
+    pub faults: Option<crate::simulator::faults::FaultProfile>,
 }
 
 impl fmt::Debug for Hub2Merchant {
@@ -124,6 +133,7 @@ impl fmt::Debug for Hub2Merchant {
             .field("sandbox_balance", &self.sandbox_balance)
             .field("live_balance", &self.live_balance)
             .field("fees", &self.fees)
+            .field("faults", &self.faults)
             .finish()
     }
 }
@@ -233,34 +243,53 @@ impl Hub2Config {
     /// `demo-hub2-sandbox-key` (sandbox, every permission),
     /// `demo-hub2-limited-key` (sandbox, no `/delegated/` permission),
     /// `demo-hub2-live-key` (live, every permission); webhook secret
-    /// `demo-hub2-webhook-secret`; 1 000 000 XOF in the sandbox.
+    /// `demo-hub2-webhook-secret`; 1 000 000 XOF in the sandbox. And its
+    /// twin for fault profiles, `demo-hub2-merchant-faults` (key
+    /// `demo-hub2-faults-key`, sandbox, every permission, same webhook
+    /// secret and balance).
     pub fn demo() -> Self {
         let all: Vec<String> = ALL_PERMISSIONS.iter().map(|p| (*p).to_owned()).collect();
         Hub2Config {
-            merchants: vec![Hub2Merchant {
-                merchant_id: DEMO_HUB2_MERCHANT_ID.into(),
-                api_keys: vec![
-                    Hub2ApiKey {
-                        key: DEMO_HUB2_SANDBOX_KEY.into(),
+            merchants: vec![
+                Hub2Merchant {
+                    merchant_id: DEMO_HUB2_MERCHANT_ID.into(),
+                    api_keys: vec![
+                        Hub2ApiKey {
+                            key: DEMO_HUB2_SANDBOX_KEY.into(),
+                            environment: Hub2Environment::Sandbox,
+                            permissions: all.clone(),
+                        },
+                        Hub2ApiKey {
+                            key: DEMO_HUB2_LIMITED_KEY.into(),
+                            environment: Hub2Environment::Sandbox,
+                            permissions: Vec::new(),
+                        },
+                        Hub2ApiKey {
+                            key: DEMO_HUB2_LIVE_KEY.into(),
+                            environment: Hub2Environment::Live,
+                            permissions: all,
+                        },
+                    ],
+                    webhook_secret: Some(DEMO_HUB2_WEBHOOK_SECRET.into()),
+                    sandbox_balance: DEMO_HUB2_SANDBOX_BALANCE,
+                    live_balance: 0,
+                    fees: None,
+                    faults: None,
+                },
+                Hub2Merchant {
+                    merchant_id: DEMO_HUB2_FAULTS_MERCHANT_ID.into(),
+                    api_keys: vec![Hub2ApiKey {
+                        key: DEMO_HUB2_FAULTS_KEY.into(),
                         environment: Hub2Environment::Sandbox,
-                        permissions: all.clone(),
-                    },
-                    Hub2ApiKey {
-                        key: DEMO_HUB2_LIMITED_KEY.into(),
-                        environment: Hub2Environment::Sandbox,
-                        permissions: Vec::new(),
-                    },
-                    Hub2ApiKey {
-                        key: DEMO_HUB2_LIVE_KEY.into(),
-                        environment: Hub2Environment::Live,
-                        permissions: all,
-                    },
-                ],
-                webhook_secret: Some(DEMO_HUB2_WEBHOOK_SECRET.into()),
-                sandbox_balance: DEMO_HUB2_SANDBOX_BALANCE,
-                live_balance: 0,
-                fees: None,
-            }],
+                        permissions: ALL_PERMISSIONS.iter().map(|p| (*p).to_owned()).collect(),
+                    }],
+                    webhook_secret: Some(DEMO_HUB2_WEBHOOK_SECRET.into()),
+                    sandbox_balance: DEMO_HUB2_SANDBOX_BALANCE,
+                    live_balance: 0,
+                    fees: None,
+                    faults: None,
+                },
+            ],
             ..Hub2Config::default()
         }
     }
@@ -313,6 +342,8 @@ struct Hub2MerchantEntry {
     live_balance: Option<i64>,
     #[serde(default)]
     fees: Option<FeeModel>,
+    #[serde(default)]
+    faults: Option<crate::simulator::faults::FaultProfile>,
 }
 
 #[derive(Deserialize)]
@@ -425,6 +456,11 @@ impl Hub2Section {
                 Some(fees) => Some(check_fees(&field("fees"), fees)?),
                 None => None,
             };
+            if let Some(profile) = &entry.faults {
+                profile
+                    .check()
+                    .map_err(|(name, message)| (field(&format!("faults.{name}")), message))?;
+            }
             config.merchants.push(Hub2Merchant {
                 merchant_id: entry.merchant_id,
                 api_keys: keys,
@@ -432,6 +468,7 @@ impl Hub2Section {
                 sandbox_balance,
                 live_balance,
                 fees,
+                faults: entry.faults,
             });
         }
         Ok(config)

@@ -208,6 +208,8 @@
 //! | `POST /hub2/_sim/payment-intents/{id}/outcome` `{"status":"successful"\|"failed"}` | forces the outcome of the current attempt, if it is in progress (409 otherwise) |
 //! | `POST /hub2/_sim/transfers/{id}/outcome` `{"status":"successful"\|"failed"}` | forces a transfer's outcome |
 //! | `POST /hub2/_sim/reset` | forgets HUB2 objects, restores balances |
+//! | `GET`, `PUT`, `DELETE /hub2/_sim/merchants/{merchant_id}/faults` | a merchant's seeded fault profile on the answers to creating calls (see `api::faults`) |
+//! | `GET /hub2/_sim/transactions[?status=&merchant_id=&reference=&limit=]` | intents and transfers, newest first |
 
 mod api;
 mod attempts;
@@ -363,6 +365,12 @@ pub(crate) fn router(state: SimulatorState) -> Router<SimulatorState> {
         )
         .route("/_sim/reset", post(control::reset))
         .route("/_sim/transactions", get(super::dashboard::hub2_list))
+        .route(
+            "/_sim/merchants/{merchant_id}/faults",
+            get(super::fault_control::get_hub2_faults)
+                .put(super::fault_control::put_hub2_faults)
+                .delete(super::fault_control::delete_hub2_faults),
+        )
         .route_layer(from_extractor_with_state::<RequireAdmin, _>(state.clone()))
         // Open: the customer's page, opened from `nextAction` by a
         // customer who has no credential.

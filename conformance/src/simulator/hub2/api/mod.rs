@@ -16,13 +16,16 @@
 //! * [`payments`]: payment attempts, the OTP step, `/delegated/payments`;
 //! * [`transfers`]: transfers, `/delegated/transfers`, their end;
 //! * [`balance`]: `GET /balance`;
-//! * [`webhooks`]: registering, listing and deleting webhooks.
+//! * [`webhooks`]: registering, listing and deleting webhooks;
+//! * [`faults`]: a merchant's seeded faults on the answers to creating
+//!   calls (middleware).
 //!
 //! Handlers return `Result<_, Hub2ApiError>`; extractors refuse with
 //! [`Hub2ApiError`] too, so every refusal has the spec's `Error` body.
 
 mod auth;
 mod balance;
+mod faults;
 mod input;
 mod intents;
 mod limit;
@@ -72,6 +75,10 @@ pub(super) fn routes(state: SimulatorState) -> Router<SimulatorState> {
             post(webhooks::create_webhook).get(webhooks::list_webhooks),
         )
         .route("/webhooks/{id}", delete(webhooks::delete_webhook))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            faults::answer_faults,
+        ))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             limit::rate_limit,
