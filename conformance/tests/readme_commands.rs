@@ -17,8 +17,9 @@
 //! The rule, per command, in README order:
 //!
 //! * a command that is also a line of `.ci/run` (`cargo test --workspace`,
-//!   the main job, schemathesis, the fuzz smoke run) is run there, not
-//!   twice; a command printed twice in the README is run once;
+//!   schemathesis, the fuzz smoke run) is run there, not twice (the main
+//!   job's bare `conform` is not one: it runs here, in seconds); a command
+//!   printed twice in the README is run once;
 //! * in a block that talks to a simulator, `readme_shell.rs` runs every
 //!   command but the `cargo` ones (its shim only records those): they run
 //!   here;
@@ -124,8 +125,11 @@ impl Paths {
     }
 }
 
+/// A command's leading `VAR=value`s, and its words.
+type Split = (Vec<(String, String)>, Vec<String>);
+
 /// The words of a command, leading `VAR=value`s apart.
-fn split(command: &str) -> Result<(Vec<(String, String)>, Vec<String>), String> {
+fn split(command: &str) -> Result<Split, String> {
     let words = shell_words::split(command).map_err(|e| format!("cannot split: {e}"))?;
     let mut assignments = Vec::new();
     let mut rest = words.into_iter().peekable();
@@ -559,7 +563,10 @@ fn every_readme_command_runs_as_printed() {
     let only: Option<BTreeSet<usize>> = std::env::var("README_COMMANDS_LINES")
         .ok()
         .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect());
-    std::fs::create_dir_all(paths.work.join("logs")).expect("target/readme-commands/logs");
+    let logs = paths.work.join("logs");
+    if let Err(e) = std::fs::create_dir_all(&logs) {
+        panic!("{}: {e}", logs.display());
+    }
 
     let started = Instant::now();
     let (mut ran, mut failures) = (0, Vec::new());
