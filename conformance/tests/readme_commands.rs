@@ -658,3 +658,76 @@ fn the_plan_covers_every_command() {
         );
     }
 }
+
+/// The rule on blocks made up for the purpose, one kind of command each.
+#[test]
+fn each_kind_of_command_gets_its_plan() {
+    let paths = Paths::new();
+    let block = |line, text: &str| Block {
+        line,
+        text: text.to_owned(),
+    };
+    let blocks = [
+        block(
+            1,
+            "cargo test --workspace\ncargo run --example x  # a comment\n",
+        ),
+        block(
+            10,
+            "cargo run --example x\npaygate listen --forward-to http://h/c\n",
+        ),
+        block(
+            20,
+            "curl http://127.0.0.1:8080/_sim/health\ncargo test -p paygate-conformance --test t\n",
+        ),
+        block(30, "$ export A=b\n$ echo \"$A\"\nb\n"),
+        block(
+            40,
+            "cargo add paygate --path path/to/paygate/paygate\napt-get install -y x\n",
+        ),
+        block(50, "paygate simulate --listen nowhere\nsleep 1 &\n"),
+    ];
+    let ci = BTreeSet::from(["cargo test --workspace".to_owned()]);
+    let steps = plan(&blocks, &ci, &paths, false);
+    let kinds: Vec<(usize, &str)> = steps
+        .iter()
+        .map(|s| {
+            let kind = match &s.plan {
+                Plan::Run { dir, .. } if *dir == paths.scratch_crate() => "scratch",
+                Plan::Run { script, .. } if script.starts_with("sudo -n ") => "sudo",
+                Plan::Run { .. } => "run",
+                Plan::Serve { .. } => "serve",
+                Plan::Session { .. } => "session",
+                Plan::Elsewhere(why) if why.starts_with(".ci/run") => "ci",
+                Plan::Elsewhere(why) if why.starts_with("readme_shell") => "curl",
+                Plan::Elsewhere(_) => "twice",
+                Plan::Refused(_) => "refused",
+            };
+            (s.line, kind)
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (2, "ci"),
+            (3, "run"),
+            (11, "twice"),
+            (12, "serve"),
+            (21, "curl"),
+            (22, "run"),
+            (31, "session"),
+            (41, "scratch"),
+            (42, "sudo"),
+            (51, "refused"),
+            (52, "run"),
+        ]
+    );
+    let Plan::Run { script, .. } = &steps[7].plan else {
+        panic!("{:?}", steps[7]);
+    };
+    assert!(!script.contains("path/to/paygate"), "{script}");
+    assert!(
+        script.contains(&paths.root.display().to_string()),
+        "{script}"
+    );
+}
