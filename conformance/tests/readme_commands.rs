@@ -39,7 +39,7 @@
 //!   endpoint") gets a careful merchant there (`readme_support::merchant`,
 //!   keyed with the `PAYGATE_SECRET_KEY` the command gives).
 //!
-//! Every shell gets `CARGO_INSTALL_ROOT=target/readme-commands/install` and
+//! Every shell (`readme_support::process`) gets `CARGO_INSTALL_ROOT=target/readme-commands/install` and
 //! its `bin` first on `PATH` (so `cargo install` installs there and
 //! `paygate` is the command it installed) and none of the `PAYGATE_*` or
 //! per-test `CARGO_*` variables of the calling environment. Each command's
@@ -50,23 +50,17 @@
 mod readme_support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::File;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::os::unix::process::CommandExt;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use readme_support::merchant::Merchant;
+use readme_support::process::{run_bounded, Server};
 use readme_support::{blocks, commands_at, is_prompted, root, talks_to_a_simulator, Block};
 
 /// How long one command may take (a cold `cargo test -p` may build).
 const COMMAND_LIMIT: Duration = Duration::from_secs(20 * 60);
-/// How long a server may take to answer (it may be built first).
-const SERVER_LIMIT: Duration = Duration::from_secs(10 * 60);
-/// How long a server may take to stop after SIGTERM.
-const STOP_LIMIT: Duration = Duration::from_secs(30);
 /// What a session block talks to, as its text says.
 const SESSION_SIMULATOR: &str = "paygate simulate --listen 127.0.0.1:8080";
 /// "Your endpoint" in the merchant examples.
@@ -288,187 +282,6 @@ fn plan(
     steps
 }
 
-/// A fresh shell's command: the install root on PATH, none of the calling
-/// environment's PAYGATE_* or per-test CARGO_* variables.
-fn shell(script: &str, dir: &Path, paths: &Paths) -> Command {
-    let mut command = Command::new("bash");
-    command.arg("-c").arg(script).current_dir(dir);
-    fresh_env(&mut command, paths);
-    command
-}
-
-fn fresh_env(command: &mut Command, paths: &Paths) {
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        let per_test = name.starts_with("CARGO_PKG_")
-            || name.starts_with("CARGO_MANIFEST_")
-            || name.starts_with("CARGO_BIN_")
-            || matches!(
-                name.as_ref(),
-                "CARGO_CRATE_NAME" | "CARGO_PRIMARY_PACKAGE" | "CARGO_TARGET_TMPDIR"
-            );
-        if per_test || name.starts_with("PAYGATE_") || name.starts_with("RUST_TEST_") {
-            command.env_remove(name.as_ref());
-        }
-    }
-    let path = std::env::var("PATH").unwrap_or_default();
-    command
-        .env("CARGO_INSTALL_ROOT", paths.install())
-        .env(
-            "PATH",
-            format!("{}:{path}", paths.install().join("bin").display()),
-        )
-        .stdin(Stdio::null());
-}
-
-/// Output to the step's log file, stdout and stderr interleaved.
-fn to_log(command: &mut Command, log: &Path) -> Result<(), String> {
-    let file = File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
-    let copy = file
-        .try_clone()
-        .map_err(|e| format!("{}: {e}", log.display()))?;
-    command.stdout(file).stderr(copy);
-    Ok(())
-}
-
-/// Runs `script` bounded by `limit` (`timeout` stops the whole group).
-fn run_bounded(
-    script: &str,
-    dir: &Path,
-    paths: &Paths,
-    log: &Path,
-    limit: Duration,
-) -> Result<(), String> {
-    let mut command = Command::new("timeout");
-    command
-        .args([
-            "-k",
-            "10",
-            &limit.as_secs().to_string(),
-            "bash",
-            "-c",
-            script,
-        ])
-        .current_dir(dir);
-    fresh_env(&mut command, paths);
-    to_log(&mut command, log)?;
-    let status = command
-        .status()
-        .map_err(|e| format!("cannot start bash: {e}"))?;
-    match status.code() {
-        Some(0) => Ok(()),
-        Some(124 | 137) => Err(format!("did not finish within {} s", limit.as_secs())),
-        _ => Err(format!("failed: {status}")),
-    }
-}
-
-/// `GET /_sim/health` answered 200.
-fn answers(address: SocketAddr) -> bool {
-    let Ok(mut stream) = TcpStream::connect_timeout(&address, Duration::from_millis(500)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let request =
-        format!("GET /_sim/health HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
-    if stream.write_all(request.as_bytes()).is_err() {
-        return false;
-    }
-    let mut head = [0u8; 12];
-    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
-}
-
-/// A server started in its own process group, stopped by SIGTERM.
-struct Server {
-    child: Option<Child>,
-}
-
-impl Server {
-    fn start(
-        command: &str,
-        address: SocketAddr,
-        paths: &Paths,
-        log: &Path,
-    ) -> Result<Server, String> {
-        if answers(address) {
-            return Err(format!(
-                "something already answers on {address}: stop it first"
-            ));
-        }
-        let mut bash = shell(command, &paths.root, paths);
-        bash.process_group(0);
-        to_log(&mut bash, log)?;
-        let mut server = Server {
-            child: Some(
-                bash.spawn()
-                    .map_err(|e| format!("cannot start bash: {e}"))?,
-            ),
-        };
-        let started = Instant::now();
-        loop {
-            if answers(address) {
-                return Ok(server);
-            }
-            if let Some(status) = server
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
-                server.child = None;
-                return Err(format!("exited before answering on {address}: {status}"));
-            }
-            if started.elapsed() > SERVER_LIMIT {
-                return Err(format!(
-                    "did not answer on {address} within {} s",
-                    SERVER_LIMIT.as_secs()
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-
-    /// SIGTERM to the group; the server must exit 0 within [`STOP_LIMIT`].
-    fn stop(mut self) -> Result<(), String> {
-        let Some(mut child) = self.child.take() else {
-            return Ok(());
-        };
-        signal(&child, "TERM");
-        let asked = Instant::now();
-        loop {
-            match child.try_wait() {
-                Ok(Some(status)) if status.success() => return Ok(()),
-                Ok(Some(status)) => return Err(format!("on SIGTERM: {status}, not exit 0")),
-                Ok(None) if asked.elapsed() < STOP_LIMIT => {
-                    std::thread::sleep(Duration::from_millis(100))
-                }
-                _ => {
-                    signal(&child, "KILL");
-                    let _ = child.wait();
-                    return Err(format!(
-                        "still running {} s after SIGTERM",
-                        STOP_LIMIT.as_secs()
-                    ));
-                }
-            }
-        }
-    }
-}
-
-/// A signal to the child's whole process group (bash, cargo, paygate).
-fn signal(child: &Child, name: &str) {
-    let _ = Command::new("kill")
-        .args([&format!("-{name}"), "--", &format!("-{}", child.id())])
-        .status();
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            signal(&child, "KILL");
-            let _ = child.wait();
-        }
-    }
-}
-
 /// A new crate for `cargo add`, outside the workspace, locked like it.
 fn scratch_crate(paths: &Paths) -> Result<(), String> {
     let dir = paths.scratch_crate();
@@ -515,9 +328,11 @@ fn execute(step: &Step, paths: &Paths) -> Result<(), String> {
             if *dir == paths.scratch_crate() {
                 scratch_crate(paths)?;
             }
-            run_bounded(script, dir, paths, &log, COMMAND_LIMIT)
+            run_bounded(script, dir, &paths.install(), &log, COMMAND_LIMIT)
         }
-        Plan::Serve { address } => Server::start(&step.command, *address, paths, &log)?.stop(),
+        Plan::Serve { address } => {
+            Server::start(&step.command, &paths.root, *address, &paths.install(), &log)?.stop()
+        }
         Plan::Session { script } => {
             let address = "127.0.0.1:8080"
                 .parse()
@@ -526,8 +341,14 @@ fn execute(step: &Step, paths: &Paths) -> Result<(), String> {
                 .work
                 .join("logs")
                 .join(format!("{}-simulator.log", step.line));
-            let simulator = Server::start(SESSION_SIMULATOR, address, paths, &server_log)?;
-            let ran = run_bounded(script, &paths.root, paths, &log, COMMAND_LIMIT);
+            let simulator = Server::start(
+                SESSION_SIMULATOR,
+                &paths.root,
+                address,
+                &paths.install(),
+                &server_log,
+            )?;
+            let ran = run_bounded(script, &paths.root, &paths.install(), &log, COMMAND_LIMIT);
             let stopped = simulator.stop();
             ran.and(stopped)
         }

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod merchant;
+pub mod process;
 
 use std::path::PathBuf;
 
