@@ -11,14 +11,15 @@
 //!   subcommands and every flag used (`paygate SUB --help`), `cargo run
 //!   -p paygate-conformance -- ...` likewise, the packages, `--test`
 //!   targets (and the test-name filter), `--example`s, `--bin`s and
-//!   `--bench`es (and their flags), the scripts. Running `cargo test` from
-//!   inside `cargo test` would wait on its own build lock: those commands
-//!   run in CI as `cargo test --workspace` itself, and the sign-and-verify
-//!   block is run by `cli_sign.rs`.
+//!   `--bench`es (and their flags), the scripts. `readme_commands.rs`
+//!   (run by `.ci/run`) then executes each of those commands as printed;
+//!   both read the blocks through `readme_support`, so they agree on what
+//!   a block and a command are.
 //!
 //! A command of a kind not known here fails the test, so a new kind of
 //! example gets checked, or this list says why not.
 
+mod readme_support;
 mod simulator_support;
 
 use std::collections::BTreeSet;
@@ -26,142 +27,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use paygate_conformance::simulator::DEMO_PUBLIC_ID;
+use readme_support::{blocks, commands, root, segments, talks_to_a_simulator, words, Block};
 use simulator_support::*;
-
-/// One ```sh block: where it starts and its text.
-struct Block {
-    line: usize,
-    text: String,
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn blocks() -> Vec<Block> {
-    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
-    let mut blocks = Vec::new();
-    let mut current: Option<Block> = None;
-    for (n, line) in readme.lines().enumerate() {
-        match (&mut current, line.trim_end()) {
-            (None, "```sh") => {
-                current = Some(Block {
-                    line: n + 1,
-                    text: String::new(),
-                })
-            }
-            (Some(_), "```") => blocks.extend(current.take()),
-            (Some(block), _) => {
-                block.text.push_str(line);
-                block.text.push('\n');
-            }
-            (None, _) => {}
-        }
-    }
-    blocks
-}
-
-/// The commands of a block: continuation lines joined, comments and
-/// output lines dropped (in a block with `$ ` prompts, only those lines
-/// are commands).
-fn commands(block: &Block) -> Vec<String> {
-    let prompted = block.text.lines().any(|l| l.starts_with("$ "));
-    let mut out = Vec::new();
-    let mut pending = String::new();
-    for line in block.text.lines() {
-        let line = if prompted {
-            match line.strip_prefix("$ ") {
-                Some(command) => command,
-                None if !pending.is_empty() => line,
-                None => continue,
-            }
-        } else {
-            line
-        };
-        if pending.is_empty() && (line.trim_start().starts_with('#') || line.trim().is_empty()) {
-            continue;
-        }
-        let line = match line.find("  #") {
-            Some(at) => &line[..at],
-            None => line,
-        };
-        match line.trim_end().strip_suffix('\\') {
-            Some(head) => {
-                pending.push_str(head);
-                pending.push(' ');
-            }
-            None => {
-                pending.push_str(line.trim());
-                out.push(std::mem::take(&mut pending));
-            }
-        }
-    }
-    out
-}
-
-/// The words of one pipeline segment, without leading `VAR=value`s;
-/// synopsis brackets (`[--opt X]`, `a | b` inside them) and `...` removed.
-fn words(segment: &str) -> Vec<String> {
-    // `NAME=$(command)`: the command.
-    let segment = match segment.trim().split_once("=$(") {
-        Some((name, rest))
-            if name.chars().all(|c| c.is_ascii_uppercase() || c == '_') && rest.ends_with(')') =>
-        {
-            &rest[..rest.len() - 1]
-        }
-        _ => segment,
-    };
-    let words =
-        shell_words::split(segment).unwrap_or_else(|e| panic!("cannot split {segment:?}: {e}"));
-    words
-        .into_iter()
-        .map(|w| w.trim_matches(|c| c == '[' || c == ']').to_owned())
-        .filter(|w| !w.is_empty() && w != "..." && w != "|")
-        .skip_while(|w| {
-            w.split_once('=').is_some_and(|(name, _)| {
-                !name.is_empty() && name.chars().all(|c| c.is_ascii_uppercase() || c == '_')
-            })
-        })
-        .collect()
-}
-
-/// The segments of a command: split at pipes outside quotes, synopsis
-/// brackets and `$( )`.
-fn segments(command: &str) -> Vec<String> {
-    let mut out = vec![String::new()];
-    let (mut depth, mut substitution, mut quote) = (0i32, 0i32, None::<char>);
-    let mut escaped = false;
-    let chars: Vec<char> = command.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
-        if escaped {
-            escaped = false;
-        } else {
-            match (quote, c) {
-                (Some('\''), '\'') => quote = None,
-                (Some('\''), _) => {}
-                (_, '\\') => escaped = true,
-                (_, '$') if chars.get(i + 1) == Some(&'(') => substitution += 1,
-                (_, ')') if substitution > 0 => substitution -= 1,
-                (Some(q), _) if c == q => quote = None,
-                (Some(_), _) => {}
-                (None, '\'' | '"') => quote = Some(c),
-                (None, '[') => depth += 1,
-                (None, ']') => depth -= 1,
-                (None, '|')
-                    if depth == 0 && substitution == 0 && chars.get(i + 1) != Some(&'|') =>
-                {
-                    out.push(String::new());
-                    continue;
-                }
-                _ => {}
-            }
-        }
-        if let Some(last) = out.last_mut() {
-            last.push(c);
-        }
-    }
-    out
-}
 
 /// What one crate of the workspace offers.
 struct Package {
@@ -377,10 +244,7 @@ fn check_all() -> Vec<Block> {
                 }
             }
         }
-        let talks_to_a_simulator =
-            block.text.contains("curl ") && block.text.contains("127.0.0.1:8080");
-        let prompted = block.text.lines().any(|l| l.starts_with("$ "));
-        if talks_to_a_simulator && !prompted {
+        if talks_to_a_simulator(&block) {
             to_run.push(block);
         }
     }
