@@ -359,7 +359,14 @@ pub struct Case {
     pub needs: Needs,
     /// What it does.
     pub kind: CaseKind,
+    /// A load run (thousands of payments): its deadline is
+    /// [`LONG_CASE_FACTOR`] times the run's case timeout, so a slow
+    /// machine or a debug build does not fail it for being slow.
+    pub long: bool,
 }
+
+/// How many case timeouts a [`Case::long`] case may take.
+pub const LONG_CASE_FACTOR: u32 = 10;
 
 impl Case {
     pub(crate) fn new(id: impl Into<String>, group: &'static str, kind: CaseKind) -> Case {
@@ -369,7 +376,13 @@ impl Case {
             sandbox_safe: false,
             needs: Needs::default(),
             kind,
+            long: false,
         }
+    }
+
+    pub(crate) fn long(mut self) -> Case {
+        self.long = true;
+        self
     }
 
     pub(crate) fn safe(mut self) -> Case {

@@ -404,7 +404,8 @@ pub(crate) fn faults(table: &'static ProviderTable, out: &mut Vec<Case>) {
                 },
             )
             .control()
-            .callbacks(),
+            .callbacks()
+            .long(),
         );
     }
 }

@@ -473,6 +473,11 @@ async fn remote_ctx(
 /// Runs one case with its deadline. The check runs in its own task so
 /// that a panic fails this case, not the run.
 async fn run_one(ctx: Arc<Ctx>, case: Case, case_timeout: Duration) -> CaseResult {
+    let case_timeout = if case.long {
+        case_timeout.saturating_mul(super::cases::LONG_CASE_FACTOR)
+    } else {
+        case_timeout
+    };
     let started = Instant::now();
     let kind = case.kind.clone();
     let handle = tokio::spawn(async move { run_case(&ctx, &kind).await });

@@ -50,7 +50,8 @@ fn faults(out: &mut Vec<Case>) {
                 },
             )
             .control()
-            .callbacks(),
+            .callbacks()
+            .long(),
         );
     }
 }
