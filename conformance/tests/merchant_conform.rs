@@ -137,6 +137,9 @@ async fn paygates_own_callback_routers_pass_every_case() {
         url: format!("{base}/hub2"),
         current: WebhookSecret::new("hub2-current"),
         previous: Some(WebhookSecret::new("hub2-previous")),
+        // Rotated out more than 24 hours ago: not among the handler's
+        // secrets, so its `s0` is refused.
+        expired: Some(WebhookSecret::new("hub2-expired")),
     });
     let results = run_merchant(target, merchant_cases(), 8, |_| {}).await;
     let failures: Vec<String> = results
@@ -170,8 +173,14 @@ fn fixture(name: &str) -> String {
 
 /// The Python fixture, running; its base URL.
 fn python_fixture() -> (Fixture, String) {
+    python_fixture_with("answers_before_verifying.py", &[])
+}
+
+/// A Python fixture with this environment, running; its base URL.
+fn python_fixture_with(name: &str, env: &[(&str, String)]) -> (Fixture, String) {
     let mut child = Command::new("python3")
-        .arg(fixture("answers_before_verifying.py"))
+        .arg(fixture(name))
+        .envs(env.iter().map(|(k, v)| (k, v.as_str())))
         .stdout(Stdio::piped())
         .spawn()
         .expect("python3 runs the fixture (.ci/run needs Python 3)");
@@ -210,6 +219,49 @@ async fn a_python_handler_that_answers_before_verifying_fails_exactly_the_tamper
         .collect();
     assert_eq!(expected.len(), 7);
     assert_eq!(failed(&results), expected);
+}
+
+#[tokio::test]
+async fn a_python_hub2_handler_that_keeps_old_secrets_fails_exactly_the_after_grace_case() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // Rotated out two hours ago (still valid as `s0`) and three days ago
+    // (no longer): the fixture accepts both.
+    let retired = json!([
+        {"secret": "hub2-previous", "rotated_out_at": now - 2 * 3600},
+        {"secret": "hub2-expired", "rotated_out_at": now - 3 * 24 * 3600},
+    ]);
+    let (_guard, base) = python_fixture_with(
+        "hub2_keeps_old_secrets.py",
+        &[
+            ("HUB2_WEBHOOK_SECRET", "hub2-current".into()),
+            ("HUB2_WEBHOOK_RETIRED", retired.to_string()),
+        ],
+    );
+    let mut target = MerchantTarget::new(format!("{base}/unused"), key()).unwrap();
+    target.hub2 = Some(Hub2WebhookTarget {
+        url: format!("{base}/webhook"),
+        current: WebhookSecret::new("hub2-current"),
+        previous: Some(WebhookSecret::new("hub2-previous")),
+        expired: Some(WebhookSecret::new("hub2-expired")),
+    });
+    let cases: Vec<_> = merchant_cases()
+        .into_iter()
+        .filter(|c| c.group == "merchant-hub2")
+        .collect();
+    let results = run_merchant(target, cases, 8, |_| {}).await;
+    assert!(
+        results
+            .iter()
+            .all(|r| !matches!(r.outcome, Outcome::Skip(_))),
+        "{results:#?}"
+    );
+    assert!(results.len() > 10, "{results:#?}");
+    let expected: BTreeSet<String> =
+        ["merchant/hub2/rotation/wrong_s1_right_s0_after_grace".to_owned()].into();
+    assert_eq!(failed(&results), expected, "{results:#?}");
 }
 
 #[tokio::test]

@@ -98,9 +98,11 @@ pub struct ConformArgs {
     #[arg(long, value_name = "URL", requires = "merchant")]
     pub order_lookup: Option<String>,
     /// With --merchant: the merchant's HUB2 webhook endpoint; its secret
-    /// comes from PAYGATE_HUB2_WEBHOOK_SECRET, and the previous one (still
+    /// comes from PAYGATE_HUB2_WEBHOOK_SECRET, the previous one (still
     /// accepted within 24 hours of a rotation) from
-    /// PAYGATE_HUB2_WEBHOOK_PREVIOUS_SECRET if set.
+    /// PAYGATE_HUB2_WEBHOOK_PREVIOUS_SECRET if set, and one rotated out
+    /// more than 24 hours ago (which must be refused) from
+    /// PAYGATE_HUB2_WEBHOOK_EXPIRED_SECRET if set.
     #[arg(long, value_name = "URL", requires = "merchant")]
     pub hub2_webhook: Option<String>,
     /// Also write `report.json` (schema `paygate-conformance-report/1`) and

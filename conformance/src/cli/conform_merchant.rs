@@ -28,6 +28,9 @@ fn http_url(name: &str, url: &str) -> Result<(), String> {
 pub const HUB2_WEBHOOK_SECRET_VAR: &str = "PAYGATE_HUB2_WEBHOOK_SECRET";
 /// The webhook's previous secret, within 24 hours of a rotation (optional).
 pub const HUB2_WEBHOOK_PREVIOUS_SECRET_VAR: &str = "PAYGATE_HUB2_WEBHOOK_PREVIOUS_SECRET";
+/// A webhook secret rotated out more than 24 hours ago, which the merchant
+/// must no longer accept (optional; without it that case is skipped).
+pub const HUB2_WEBHOOK_EXPIRED_SECRET_VAR: &str = "PAYGATE_HUB2_WEBHOOK_EXPIRED_SECRET";
 
 /// Runs the merchant suite; exit 1 when a case fails, 2 on a usage error.
 pub fn run_merchant_cli(args: &ConformArgs, url: &str) -> ExitCode {
@@ -72,12 +75,27 @@ pub fn run_merchant_cli(args: &ConformArgs, url: &str) -> ExitCode {
                 ))
             }
         };
+        let previous = env_var(HUB2_WEBHOOK_PREVIOUS_SECRET_VAR).ok();
+        let expired = env_var(HUB2_WEBHOOK_EXPIRED_SECRET_VAR).ok();
+        // An expired secret the merchant rightly still has (as its current
+        // or previous one) would make the case fail for nothing.
+        if let Some(expired) = &expired {
+            for (name, other) in [
+                (HUB2_WEBHOOK_SECRET_VAR, Some(&current)),
+                (HUB2_WEBHOOK_PREVIOUS_SECRET_VAR, previous.as_ref()),
+            ] {
+                if other == Some(expired) {
+                    return fail(format!(
+                        "{HUB2_WEBHOOK_EXPIRED_SECRET_VAR} must be a secret rotated out more than 24 hours ago, not the same as {name}"
+                    ));
+                }
+            }
+        }
         target.hub2 = Some(Hub2WebhookTarget {
             url: webhook.clone(),
             current: WebhookSecret::new(current),
-            previous: env_var(HUB2_WEBHOOK_PREVIOUS_SECRET_VAR)
-                .ok()
-                .map(WebhookSecret::new),
+            previous: previous.map(WebhookSecret::new),
+            expired: expired.map(WebhookSecret::new),
         });
     }
     if args.list {

@@ -89,6 +89,11 @@ pub fn skip_reason(target: &MerchantTarget, case: &MerchantCase) -> Option<&'sta
                     "needs the previous webhook secret the merchant still accepts (PAYGATE_HUB2_WEBHOOK_PREVIOUS_SECRET)",
                 )
             }
+            Some(hub2) if delivery.needs_expired() && hub2.expired.is_none() => {
+                return Some(
+                    "needs a webhook secret rotated out more than 24 hours ago (PAYGATE_HUB2_WEBHOOK_EXPIRED_SECRET)",
+                )
+            }
             Some(_) => {}
         }
     }
