@@ -25,7 +25,9 @@ use paygate_conformance::merchant::faults::{
     all_faults, FaultPlan, PlannedDelivery, DEFAULT_ORDERS,
 };
 use paygate_conformance::merchant::hub2::Hub2WebhookTarget;
-use paygate_conformance::merchant::{merchant_cases, run_merchant, MerchantTarget};
+use paygate_conformance::merchant::{
+    merchant_cases, run_merchant, run_merchant_timed, MerchantTarget,
+};
 use paygate_conformance::simulator::faults::{CallbackFault, FaultProfile};
 use serde_json::{json, Value};
 
@@ -571,4 +573,40 @@ fn bad_fault_profiles_and_secrets_are_usage_errors_naming_the_field() {
         !stderr.contains("s3cr3t-value"),
         "a secret in the message: {stderr}"
     );
+}
+
+#[tokio::test]
+async fn a_merchant_slower_than_the_deadline_fails_saying_the_gateway_would_retry() {
+    let app = Router::new().route(
+        "/callback",
+        post(|| async {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            "OK"
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let mut target = MerchantTarget::new(format!("{base}/callback"), key()).unwrap();
+    // The gateway's 5 s, scaled down for the test.
+    target.deadline = Duration::from_millis(50);
+    let cases: Vec<_> = merchant_cases()
+        .into_iter()
+        .filter(|c| c.id == "merchant/valid/c2b/status_2/plain")
+        .collect();
+    let run = run_merchant_timed(target, cases, 1, |_| {}).await;
+    let [result] = run.results.as_slice() else {
+        panic!("{:?}", run.results);
+    };
+    let Outcome::Fail(message) = &result.outcome else {
+        panic!("{result:?}");
+    };
+    assert!(
+        message.contains("the gateway would abandon this attempt and retry it")
+            && message.contains("5 attempts"),
+        "{message}"
+    );
+    let (slowest, case) = run.slowest.expect("an answer was timed");
+    assert!(slowest >= Duration::from_millis(150), "{slowest:?}");
+    assert_eq!(case, "merchant/valid/c2b/status_2/plain");
 }
