@@ -160,7 +160,7 @@ async fn lookup_once(
     ))
 }
 
-pub(super) fn url_for(target: &MerchantTarget, operation: OperationType) -> &str {
+fn url_for(target: &MerchantTarget, operation: OperationType) -> &str {
     match operation {
         OperationType::Deposit | OperationType::Withdrawal => {
             target.pos_url.as_deref().unwrap_or(&target.url)

@@ -16,8 +16,9 @@
 //! callback timeout; a tampered one anything but 200. What the merchant
 //! did with a callback is read through its optional **order lookup**
 //! (`--order-lookup URL`): `GET {URL}/{order_id}` answers
-//! `{"credited": N, "status": S}` (404: never credited). Without it the
-//! cases that need it are skipped, with the reason.
+//! `{"credited": N, "status": S}` (404: never credited), asked again for
+//! up to two seconds while an acknowledged order is not yet credited.
+//! Without it the cases that need it are skipped, with the reason.
 
 pub mod bodies;
 pub mod cases;
