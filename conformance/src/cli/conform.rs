@@ -98,11 +98,30 @@ pub struct ConformArgs {
     #[arg(long, value_name = "URL", requires = "merchant")]
     pub order_lookup: Option<String>,
     /// With --merchant: the merchant's HUB2 webhook endpoint; its secret
-    /// comes from PAYGATE_HUB2_WEBHOOK_SECRET, and the previous one (still
+    /// comes from PAYGATE_HUB2_WEBHOOK_SECRET, the previous one (still
     /// accepted within 24 hours of a rotation) from
-    /// PAYGATE_HUB2_WEBHOOK_PREVIOUS_SECRET if set.
+    /// PAYGATE_HUB2_WEBHOOK_PREVIOUS_SECRET if set, and one rotated out
+    /// more than 24 hours ago (which must be refused) from
+    /// PAYGATE_HUB2_WEBHOOK_EXPIRED_SECRET if set.
     #[arg(long, value_name = "URL", requires = "merchant")]
     pub hub2_webhook: Option<String>,
+    /// With --merchant: run the merchant-faults cases by this fault profile
+    /// (YAML or JSON, the shape of a merchants file's `faults:`, e.g.
+    /// `{seed: 7, rate_percent: 20}`): valid success callbacks, each
+    /// delivered with the fault the profile draws for it.
+    #[arg(long, value_name = "FILE", requires = "merchant", conflicts_with_all = ["fault_seed", "fault_rate"])]
+    pub fault_profile: Option<PathBuf>,
+    /// With --merchant: the seed of a fault profile with every callback
+    /// fault (with --fault-rate), instead of --fault-profile.
+    #[arg(long, value_name = "N", requires = "merchant", requires = "fault_rate")]
+    pub fault_seed: Option<u64>,
+    /// With --fault-seed: the share of callbacks with a fault, 0 to 100.
+    #[arg(long, value_name = "PERCENT", requires = "fault_seed", value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub fault_rate: Option<u32>,
+    /// With a fault profile: how many orders the merchant-faults cases
+    /// deliver (default 100).
+    #[arg(long, value_name = "N", requires = "merchant", value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub fault_orders: Option<u64>,
     /// Also write `report.json` (schema `paygate-conformance-report/1`) and
     /// a self-contained `report.html` into this folder: failures first,
     /// groups, coverage of the rules matrix and what was not covered, why.

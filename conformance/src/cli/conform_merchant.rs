@@ -8,8 +8,12 @@ use paygate::hub2::webhook::WebhookSecret;
 use paygate::signing::{SecretKey, SigningKey};
 use paygate_conformance::conform::filter::CaseFilter;
 use paygate_conformance::conform::report::Progress;
+use paygate_conformance::merchant::faults::{parse_profile, FaultPlan, DEFAULT_ORDERS};
 use paygate_conformance::merchant::hub2::Hub2WebhookTarget;
-use paygate_conformance::merchant::{merchant_cases, run_merchant, skip_reason, MerchantTarget};
+use paygate_conformance::merchant::{
+    merchant_cases, run_merchant_timed, skip_reason, MerchantTarget, CALLBACK_DEADLINE,
+};
+use paygate_conformance::simulator::faults::FaultProfile;
 
 use super::conform::{env_var, report, ConformArgs, SECRET_KEY_VAR};
 use super::fail;
@@ -28,6 +32,37 @@ fn http_url(name: &str, url: &str) -> Result<(), String> {
 pub const HUB2_WEBHOOK_SECRET_VAR: &str = "PAYGATE_HUB2_WEBHOOK_SECRET";
 /// The webhook's previous secret, within 24 hours of a rotation (optional).
 pub const HUB2_WEBHOOK_PREVIOUS_SECRET_VAR: &str = "PAYGATE_HUB2_WEBHOOK_PREVIOUS_SECRET";
+/// A webhook secret rotated out more than 24 hours ago, which the merchant
+/// must no longer accept (optional; without it that case is skipped).
+pub const HUB2_WEBHOOK_EXPIRED_SECRET_VAR: &str = "PAYGATE_HUB2_WEBHOOK_EXPIRED_SECRET";
+
+/// The fault plan of `--fault-profile FILE` or `--fault-seed N
+/// --fault-rate P` (and `--fault-orders N`), if one is asked for.
+fn fault_plan(args: &ConformArgs) -> Result<Option<FaultPlan>, String> {
+    let profile = match (&args.fault_profile, args.fault_seed, args.fault_rate) {
+        (Some(path), _, _) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("--fault-profile {}: {e}", path.display()))?;
+            parse_profile(&text).map_err(|e| format!("--fault-profile {}: {e}", path.display()))?
+        }
+        (None, Some(seed), Some(rate)) => FaultProfile::new(seed, rate),
+        (None, None, None) => {
+            if args.fault_orders.is_some() {
+                return Err(
+                    "--fault-orders needs a fault profile (--fault-profile FILE, or --fault-seed N --fault-rate P)"
+                        .into(),
+                );
+            }
+            return Ok(None);
+        }
+        (None, _, _) => return Err("--fault-seed and --fault-rate go together".into()),
+    };
+    let orders = match args.fault_orders {
+        Some(n) => usize::try_from(n).map_err(|_| format!("--fault-orders {n} is too large"))?,
+        None => DEFAULT_ORDERS,
+    };
+    Ok(Some(FaultPlan::new(profile, orders)))
+}
 
 /// Runs the merchant suite; exit 1 when a case fails, 2 on a usage error.
 pub fn run_merchant_cli(args: &ConformArgs, url: &str) -> ExitCode {
@@ -62,6 +97,10 @@ pub fn run_merchant_cli(args: &ConformArgs, url: &str) -> ExitCode {
     };
     target.pos_url = args.merchant_pos.clone();
     target.order_lookup = args.order_lookup.clone();
+    target.faults = match fault_plan(args) {
+        Ok(plan) => plan,
+        Err(message) => return fail(message),
+    };
     if let Some(webhook) = &args.hub2_webhook {
         let current = match env_var(HUB2_WEBHOOK_SECRET_VAR) {
             Ok(secret) => secret,
@@ -72,12 +111,27 @@ pub fn run_merchant_cli(args: &ConformArgs, url: &str) -> ExitCode {
                 ))
             }
         };
+        let previous = env_var(HUB2_WEBHOOK_PREVIOUS_SECRET_VAR).ok();
+        let expired = env_var(HUB2_WEBHOOK_EXPIRED_SECRET_VAR).ok();
+        // An expired secret the merchant rightly still has (as its current
+        // or previous one) would make the case fail for nothing.
+        if let Some(expired) = &expired {
+            for (name, other) in [
+                (HUB2_WEBHOOK_SECRET_VAR, Some(&current)),
+                (HUB2_WEBHOOK_PREVIOUS_SECRET_VAR, previous.as_ref()),
+            ] {
+                if other == Some(expired) {
+                    return fail(format!(
+                        "{HUB2_WEBHOOK_EXPIRED_SECRET_VAR} must be a secret rotated out more than 24 hours ago, not the same as {name}"
+                    ));
+                }
+            }
+        }
         target.hub2 = Some(Hub2WebhookTarget {
             url: webhook.clone(),
             current: WebhookSecret::new(current),
-            previous: env_var(HUB2_WEBHOOK_PREVIOUS_SECRET_VAR)
-                .ok()
-                .map(WebhookSecret::new),
+            previous: previous.map(WebhookSecret::new),
+            expired: expired.map(WebhookSecret::new),
         });
     }
     if args.list {
@@ -98,7 +152,7 @@ pub fn run_merchant_cli(args: &ConformArgs, url: &str) -> ExitCode {
     };
     let progress = Progress::new(cases.len());
     let started = Instant::now();
-    let results = runtime.block_on(run_merchant(
+    let run = runtime.block_on(run_merchant_timed(
         target,
         cases,
         usize::from(args.concurrency),
@@ -106,5 +160,12 @@ pub fn run_merchant_cli(args: &ConformArgs, url: &str) -> ExitCode {
     ));
     progress.finish();
     let elapsed: Duration = started.elapsed();
-    report(&results, elapsed, args.junit.as_deref())
+    if let Some((took, case)) = &run.slowest {
+        println!(
+            "slowest answer: {} ms ({case}); the gateway abandons an attempt after {} s and retries it",
+            took.as_millis(),
+            CALLBACK_DEADLINE.as_secs()
+        );
+    }
+    report(&run.results, elapsed, args.junit.as_deref())
 }

@@ -2,13 +2,16 @@
 //! operation type with every status the spec lists (POS callbacks come
 //! after successful operations only), every shape of a valid callback,
 //! every tampering, and the deliveries a gateway really makes (replays,
-//! concurrent duplicates, a late "in progress", an unknown order).
+//! concurrent duplicates, a late "in progress", an unknown order), the
+//! deliveries its retries make, and those a seeded fault profile makes.
 
 use paygate::gateway::{OperationType, Status};
 
 use super::bodies::{Shape, Tamper};
 use super::hub2::Hub2Delivery;
+use super::timing::TimingCase;
 use crate::conform::filter::Filtered;
+use crate::simulator::faults::CallbackFault;
 
 /// Group: valid callbacks the merchant must accept.
 pub const VALID: &str = "merchant-valid";
@@ -16,6 +19,11 @@ pub const VALID: &str = "merchant-valid";
 pub const TAMPERED: &str = "merchant-tampered";
 /// Group: deliveries more than once, late or unknown.
 pub const DELIVERY: &str = "merchant-delivery";
+/// Group: the deliveries the gateway's retries make (see [`super::timing`]).
+pub const TIMING: &str = "merchant-timing";
+/// Group: deliveries as a seeded fault profile makes them (see
+/// [`super::faults`]; `--fault-profile`, or `--fault-seed` and `--fault-rate`).
+pub const FAULTS: &str = "merchant-faults";
 /// Group: HUB2 webhooks (`--hub2-webhook`).
 pub const HUB2: &str = "merchant-hub2";
 
@@ -46,6 +54,11 @@ pub enum MerchantCaseKind {
     UnknownOrder,
     /// A HUB2 webhook delivery (see [`super::hub2`]).
     Hub2(Hub2Delivery),
+    /// Deliveries of the gateway's retry schedule (see [`super::timing`]).
+    Timing(TimingCase),
+    /// The orders of the fault plan that drew this fault (`None`: no
+    /// fault), delivered as it says (see [`super::faults`]).
+    Faults(Option<CallbackFault>),
 }
 
 /// One case of the merchant suite.
@@ -157,6 +170,28 @@ pub fn merchant_cases() -> Vec<MerchantCase> {
         out.push(MerchantCase {
             needs_lookup,
             ..case(format!("merchant/delivery/{name}"), DELIVERY, kind)
+        });
+    }
+    for (name, timing) in TimingCase::ALL {
+        out.push(MerchantCase {
+            needs_lookup: true,
+            ..case(
+                format!("merchant/timing/{name}"),
+                TIMING,
+                MerchantCaseKind::Timing(timing),
+            )
+        });
+    }
+    for fault in super::faults::all_faults() {
+        out.push(MerchantCase {
+            // The unknown order's case checks the answers, and the
+            // merchant's books only when it can.
+            needs_lookup: fault != Some(CallbackFault::UnknownOrder),
+            ..case(
+                format!("merchant/faults/{}", super::faults::case_name(fault)),
+                FAULTS,
+                MerchantCaseKind::Faults(fault),
+            )
         });
     }
     for (name, delivery) in Hub2Delivery::all() {

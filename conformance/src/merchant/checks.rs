@@ -11,17 +11,38 @@ use super::cases::MerchantCaseKind;
 use super::hub2::{Hub2Delivery, HEADER};
 use super::MerchantTarget;
 
-type Check = Result<(), String>;
+pub(super) type Check = Result<(), String>;
+
+tokio::task_local! {
+    /// The id of the case whose deliveries this task sends (for the
+    /// slowest answer of the run).
+    pub(super) static CASE_ID: String;
+}
 
 /// What the merchant answered.
-struct Answer {
-    status: Option<u16>,
+pub(super) struct Answer {
+    pub(super) status: Option<u16>,
     error: Option<String>,
     took: Duration,
 }
 
+/// Notes how long the merchant took to answer, for the run's slowest.
+fn note_answer(target: &MerchantTarget, answer: &Answer) {
+    if answer.status.is_none() {
+        return;
+    }
+    let case = CASE_ID.try_with(Clone::clone).unwrap_or_default();
+    let mut slowest = target
+        .slowest
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if slowest.as_ref().is_none_or(|(took, _)| answer.took > *took) {
+        *slowest = Some((answer.took, case));
+    }
+}
+
 impl Answer {
-    fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         match (self.status, &self.error) {
             (Some(status), _) => format!("HTTP {status} after {:?}", self.took),
             (None, Some(error)) => format!("no answer ({error})"),
@@ -30,7 +51,7 @@ impl Answer {
     }
 }
 
-async fn post(target: &MerchantTarget, url: &str, body: String) -> Answer {
+pub(super) async fn post(target: &MerchantTarget, url: &str, body: String) -> Answer {
     let started = Instant::now();
     let sent = target
         .http
@@ -39,8 +60,15 @@ async fn post(target: &MerchantTarget, url: &str, body: String) -> Answer {
         .body(body)
         .send()
         .await;
-    let took = started.elapsed();
-    match sent {
+    answer_of(target, sent, started.elapsed())
+}
+
+fn answer_of(
+    target: &MerchantTarget,
+    sent: Result<reqwest::Response, reqwest::Error>,
+    took: Duration,
+) -> Answer {
+    let answer = match sent {
         Ok(response) => Answer {
             status: Some(response.status().as_u16()),
             error: None,
@@ -51,29 +79,60 @@ async fn post(target: &MerchantTarget, url: &str, body: String) -> Answer {
             error: Some(err.to_string()),
             took,
         },
-    }
+    };
+    note_answer(target, &answer);
+    answer
 }
 
 /// A valid callback must be answered exactly 200 (the gateway retries
-/// anything else) within the gateway's callback timeout.
-fn expect_accepted(answer: &Answer, what: &str, target: &MerchantTarget) -> Check {
+/// anything else) within the gateway's callback timeout (a slower answer
+/// is abandoned and the callback retried: see [`super::timing`]).
+pub(super) fn expect_accepted(answer: &Answer, what: &str, target: &MerchantTarget) -> Check {
     if answer.status != Some(200) {
         return Err(format!(
-            "{what}: a correctly signed callback must be answered 200, got {}",
-            answer.describe()
+            "{what}: a correctly signed callback must be answered 200, got {}: the gateway would retry it ({})",
+            answer.describe(),
+            super::timing::schedule_text()
         ));
     }
     if answer.took > target.deadline {
         return Err(format!(
-            "{what}: answered after {:?}, past the gateway's callback timeout of {:?} (it would be retried)",
-            answer.took, target.deadline
+            "{what}: answered after {:?}, past the gateway's callback timeout of {:?}: the gateway would abandon this attempt and retry it ({})",
+            answer.took,
+            target.deadline,
+            super::timing::schedule_text()
         ));
     }
     Ok(())
 }
 
+/// How long the lookup is asked again while it shows an order not yet
+/// credited: a merchant may acknowledge first and apply the callback
+/// right after (a queue, or a handler that answers before it works).
+pub const LOOKUP_SETTLE: Duration = Duration::from_secs(2);
+
+/// The merchant's view of an order once it has applied what it
+/// acknowledged: (credited, status), asked again every 50 ms for up to
+/// [`LOOKUP_SETTLE`] while the order is not credited.
+pub(super) async fn lookup(
+    target: &MerchantTarget,
+    order_id: &str,
+) -> Result<(u64, Option<i64>), String> {
+    let started = Instant::now();
+    loop {
+        let view = lookup_once(target, order_id).await?;
+        if view.0 > 0 || started.elapsed() >= LOOKUP_SETTLE {
+            return Ok(view);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// The merchant's view of an order: (credited, status).
-async fn lookup(target: &MerchantTarget, order_id: &str) -> Result<(u64, Option<i64>), String> {
+async fn lookup_once(
+    target: &MerchantTarget,
+    order_id: &str,
+) -> Result<(u64, Option<i64>), String> {
     let base = target
         .order_lookup
         .as_deref()
@@ -187,6 +246,10 @@ pub(crate) async fn run_case(
             Ok(())
         }
         MerchantCaseKind::Hub2(delivery) => hub2_case(target, delivery, order_id).await,
+        MerchantCaseKind::Timing(timing) => timing.run(target, order_id).await,
+        MerchantCaseKind::Faults(fault) => {
+            super::faults::run_fault_case(target, *fault, order_id).await
+        }
         MerchantCaseKind::UnknownOrder => {
             let body = draft(
                 c2b,
@@ -207,7 +270,7 @@ pub(crate) async fn run_case(
     }
 }
 
-async fn credited_once(target: &MerchantTarget, order_id: &str) -> Check {
+pub(super) async fn credited_once(target: &MerchantTarget, order_id: &str) -> Check {
     let (credited, _) = lookup(target, order_id).await?;
     if credited == 1 {
         Ok(())
@@ -233,18 +296,8 @@ async fn hub2_case(target: &MerchantTarget, delivery: &Hub2Delivery, event_id: &
             request = request.header(HEADER, header);
         }
         let started = Instant::now();
-        let answer = match request.send().await {
-            Ok(response) => Answer {
-                status: Some(response.status().as_u16()),
-                error: None,
-                took: started.elapsed(),
-            },
-            Err(err) => Answer {
-                status: None,
-                error: Some(err.to_string()),
-                took: started.elapsed(),
-            },
-        };
+        let sent = request.send().await;
+        let answer = answer_of(target, sent, started.elapsed());
         if delivery.must_accept() {
             expect_accepted(&answer, &format!("delivery {}", n + 1), target)?;
         } else if answer.status == Some(200) {

@@ -1,7 +1,8 @@
 //! The merchant suite's HUB2 part: deliveries to the merchant's webhook
 //! endpoint, signed as HUB2 signs them (`Hub2-Signature: s1=<hex>` or
 //! `s1=<hex>,s0=<hex>`, HMAC-SHA256 of the raw body; `s0` with the previous
-//! secret for 24 hours after a rotation).
+//! secret for 24 hours after a rotation, never after: a secret rotated out
+//! more than 24 hours ago signs nothing the merchant may accept).
 
 use paygate::hub2::models::WebhookEventType;
 use paygate::hub2::webhook::{sign_webhook, WebhookSecret, SIGNATURE_HEADER};
@@ -17,6 +18,9 @@ pub struct Hub2WebhookTarget {
     /// The secret before the last rotation, if one happened less than 24
     /// hours ago (the merchant still accepts `s0` signed with it).
     pub previous: Option<WebhookSecret>,
+    /// A secret rotated out more than 24 hours ago: HUB2 no longer signs
+    /// with it, so the merchant must refuse an `s0` made with it.
+    pub expired: Option<WebhookSecret>,
 }
 
 /// What a HUB2 case sends.
@@ -30,6 +34,9 @@ pub enum Hub2Delivery {
     /// `s1` wrong, `s0` right with the previous secret, inside the grace
     /// period: 200 (needs the previous secret).
     WrongCurrentRightPrevious,
+    /// `s1` wrong, `s0` right with a secret rotated out more than 24 hours
+    /// ago (past the grace period): not 200 (needs the expired secret).
+    WrongCurrentRightExpired,
     /// The same event twice: 200 both times (HUB2 repeats deliveries).
     Repeated,
     /// A body changed after signing: not 200.
@@ -62,6 +69,10 @@ impl Hub2Delivery {
             (
                 "rotation/wrong_s1_right_s0_in_grace".into(),
                 Hub2Delivery::WrongCurrentRightPrevious,
+            ),
+            (
+                "rotation/wrong_s1_right_s0_after_grace".into(),
+                Hub2Delivery::WrongCurrentRightExpired,
             ),
             ("delivery/repeated_event".into(), Hub2Delivery::Repeated),
             ("tampered/body_changed".into(), Hub2Delivery::BodyChanged),
@@ -97,6 +108,11 @@ impl Hub2Delivery {
         matches!(self, Hub2Delivery::WrongCurrentRightPrevious)
     }
 
+    /// Whether it needs the expired secret (rotated out over 24 hours ago).
+    pub fn needs_expired(&self) -> bool {
+        matches!(self, Hub2Delivery::WrongCurrentRightExpired)
+    }
+
     /// The deliveries to make: (body, `Hub2-Signature` or none), in order.
     pub fn requests(
         &self,
@@ -128,6 +144,15 @@ impl Hub2Delivery {
                     "{},s0={}",
                     s1(&stranger, &body),
                     sign_webhook(previous, body.as_bytes())
+                );
+                vec![(body, Some(header))]
+            }
+            Hub2Delivery::WrongCurrentRightExpired => {
+                let expired = target.expired.as_ref().unwrap_or(&stranger);
+                let header = format!(
+                    "{},s0={}",
+                    s1(&stranger, &body),
+                    sign_webhook(expired, body.as_bytes())
                 );
                 vec![(body, Some(header))]
             }
@@ -201,11 +226,32 @@ mod tests {
     use paygate::hub2::webhook::{verify_webhook_event, WebhookSecrets};
 
     #[test]
+    fn after_the_grace_period_the_expired_secret_signs_s0_and_nothing_else() {
+        let target = Hub2WebhookTarget {
+            url: String::new(),
+            current: WebhookSecret::new("current"),
+            previous: None,
+            expired: Some(WebhookSecret::new("expired")),
+        };
+        let requests = Hub2Delivery::WrongCurrentRightExpired.requests(&target, "e1");
+        let [(body, Some(header))] = requests.as_slice() else {
+            panic!("{requests:?}");
+        };
+        let s0 = sign_webhook(&WebhookSecret::new("expired"), body.as_bytes());
+        assert!(header.ends_with(&format!(",s0={s0}")), "{header}");
+        // Accepted by a merchant that never dropped the expired secret.
+        let careless = WebhookSecrets::new(WebhookSecret::new("current"))
+            .with_previous(WebhookSecret::new("expired"));
+        assert!(verify_webhook_event(&careless, header, body.as_bytes()).is_ok());
+    }
+
+    #[test]
     fn accepted_deliveries_verify_with_paygate_and_refused_ones_do_not() {
         let target = Hub2WebhookTarget {
             url: String::new(),
             current: WebhookSecret::new("current"),
             previous: Some(WebhookSecret::new("previous")),
+            expired: Some(WebhookSecret::new("expired")),
         };
         let secrets = WebhookSecrets::new(WebhookSecret::new("current"))
             .with_previous(WebhookSecret::new("previous"));
