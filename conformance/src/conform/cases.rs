@@ -365,7 +365,7 @@ pub struct Case {
     pub long: bool,
 }
 
-/// How many case timeouts a [`Case::long`] case may take.
+/// How many case timeouts a case marked `long` (see [`Case`]) may take.
 pub const LONG_CASE_FACTOR: u32 = 10;
 
 impl Case {

@@ -31,7 +31,7 @@ use futures_util::StreamExt;
 use paygate::gateway::{OperationType, Status};
 
 use super::bodies::{draft, Shape};
-use super::checks::{expect_accepted, lookup, post, Check};
+use super::exchange::{expect_accepted, lookup, post, Check};
 use super::MerchantTarget;
 use crate::simulator::faults::{CallbackFault, FaultProfile};
 

@@ -10,7 +10,9 @@
 //! * [`hub2`]: the HUB2 webhook deliveries;
 //! * [`timing`]: the deliveries of the gateway's retry schedule;
 //! * [`faults`]: a seeded fault profile's deliveries;
-//! * `checks`: sending one case and judging the answer.
+//! * [`schedule`]: the retry schedule assumed of the gateway;
+//! * `exchange`: one delivery and its answer, the order lookup;
+//! * `checks`: running one case and judging it.
 //!
 //! A valid callback must be answered exactly HTTP 200 within the gateway's
 //! callback timeout; a tampered one anything but 200. What the merchant
@@ -23,8 +25,10 @@
 pub mod bodies;
 pub mod cases;
 mod checks;
+mod exchange;
 pub mod faults;
 pub mod hub2;
+pub mod schedule;
 pub mod timing;
 
 use std::borrow::Cow;
@@ -204,7 +208,7 @@ pub async fn run_merchant_timed(
             let _slot = slots.acquire_owned().await;
             let started = Instant::now();
             let run = checks::run_case(&target, &case.kind, &order_id);
-            let outcome = match checks::CASE_ID.scope(case.id.clone(), run).await {
+            let outcome = match exchange::CASE_ID.scope(case.id.clone(), run).await {
                 Ok(()) => Outcome::Pass,
                 Err(message) => Outcome::Fail(message),
             };

@@ -2,7 +2,7 @@
 //! produce.
 //!
 //! The seeds document no retry schedule. These cases use the simulator's
-//! (assumed) one, [`CallbackRetry::default`]: 5 attempts in all, 200 ms
+//! (assumed) one, [`CallbackRetry::default`](crate::simulator::CallbackRetry::default): 5 attempts in all, 200 ms
 //! after the first failed attempt, doubling up to 5 s, each attempt
 //! abandoned after [`CALLBACK_DEADLINE`] (5 s). An attempt fails, and is
 //! retried, when the merchant answers anything but 200 or answers too
@@ -15,9 +15,9 @@ use paygate::gateway::{OperationType, Status};
 use tokio::io::AsyncWriteExt;
 
 use super::bodies::{draft, Shape};
-use super::checks::{credited_once, expect_accepted, post, Check};
+use super::exchange::{credited_once, expect_accepted, post, Check};
+use super::schedule::schedule;
 use super::{MerchantTarget, CALLBACK_DEADLINE};
-use crate::simulator::CallbackRetry;
 
 /// How long after sending the first delivery the suite, acting as a
 /// gateway whose timeout fired, closes the connection without reading the
@@ -25,21 +25,6 @@ use crate::simulator::CallbackRetry;
 /// scales that down to 50 ms so that a quick merchant has usually applied
 /// the callback, and a slower one is abandoned mid-work, as in production.
 pub const ABANDON_AFTER: Duration = Duration::from_millis(50);
-
-/// The retry schedule the timing cases follow: the simulator's (assumed)
-/// one, not a documented gateway's.
-pub fn schedule() -> CallbackRetry {
-    CallbackRetry::default()
-}
-
-/// The schedule in words, for failure messages.
-pub fn schedule_text() -> String {
-    let retry = schedule();
-    format!(
-        "the simulator's assumed schedule: {} attempts, {:?} after the first failure doubling up to {:?}, each abandoned after {:?}",
-        retry.max_attempts, retry.initial_backoff, retry.max_backoff, CALLBACK_DEADLINE
-    )
-}
 
 /// What a timing case delivers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,6 +148,7 @@ async fn abandoned_delivery(url: &str, body: &str) -> Check {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::merchant::schedule::schedule_text;
 
     #[test]
     fn the_schedule_is_the_simulators() {
