@@ -1,224 +1,26 @@
-//! The HUB2 client against a tiny scripted HUB2 served by axum in the test.
+//! The HUB2 client against a tiny scripted HUB2 served by axum in the test
+//! (what is re-sent after what, and ambiguous outcomes:
+//! `hub2_client_retries.rs`).
 #![cfg(feature = "axum")]
 
-use std::sync::{Arc, Mutex};
+mod hub2_client_support;
+
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
-use axum::Router;
+use axum::http::Method;
 use serde_json::{json, Value};
 
-use paygate::gateway::client::{PollPolicy, RetryPolicy};
+use paygate::gateway::client::RetryPolicy;
 use paygate::hub2::client::{
     validate_id, validate_reference, Environment, Hub2Client, Hub2Config, Hub2Error,
     Hub2PaymentClient,
 };
 use paygate::hub2::models::{
-    AttemptPaymentRequest, AuthenticatePaymentRequest, Country, CreateDelegatedPaymentRequest,
-    CreatePaymentIntentRequest, CreateTransferRequest, CreateWebhookRequest, Currency,
-    DestinationType, MobileMoneyDetails, PaymentIntentStatus, PaymentMethod, Provider,
-    TransferDestination, WebhookEventType,
+    AttemptPaymentRequest, AuthenticatePaymentRequest, Country, CreateWebhookRequest,
+    MobileMoneyDetails, PaymentIntentStatus, PaymentMethod, Provider, WebhookEventType,
 };
 
-const API_KEY: &str = "sk_test_VERYSECRETKEY123";
-const MERCHANT: &str = "merchant-3";
-
-#[derive(Clone, Debug)]
-struct Seen {
-    method: Method,
-    path: String,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-/// What the scripted server answers: (status, extra headers, body).
-type Reply = (u16, Vec<(&'static str, String)>, String);
-type Script = Arc<dyn Fn(&Seen, &[Seen]) -> Reply + Send + Sync>;
-
-#[derive(Clone)]
-struct Mock {
-    seen: Arc<Mutex<Vec<Seen>>>,
-    script: Script,
-}
-
-async fn record(
-    State(mock): State<Mock>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let seen = Seen {
-        method,
-        path: uri.path().to_owned(),
-        headers,
-        body,
-    };
-    let (status, extra, body) = {
-        let mut all = mock.seen.lock().unwrap();
-        all.push(seen.clone());
-        (mock.script)(&seen, &all)
-    };
-    let mut response = (StatusCode::from_u16(status).unwrap(), body).into_response();
-    response
-        .headers_mut()
-        .insert("content-type", "application/json".parse().unwrap());
-    for (name, value) in extra {
-        response.headers_mut().insert(name, value.parse().unwrap());
-    }
-    response
-}
-
-struct Server {
-    base_url: String,
-    seen: Arc<Mutex<Vec<Seen>>>,
-}
-
-impl Server {
-    async fn start(script: impl Fn(&Seen, &[Seen]) -> Reply + Send + Sync + 'static) -> Self {
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let mock = Mock {
-            seen: seen.clone(),
-            script: Arc::new(script),
-        };
-        let router = Router::new().fallback(record).with_state(mock);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, router).await });
-        Server {
-            base_url: format!("http://{addr}/hub2/"),
-            seen,
-        }
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
-    }
-
-    fn count(&self, method: &str, path: &str) -> usize {
-        self.seen()
-            .iter()
-            .filter(|s| s.method.as_str() == method && s.path == path)
-            .count()
-    }
-
-    fn client(&self) -> Hub2Client {
-        let mut config = Hub2Config::new(&self.base_url, API_KEY, MERCHANT, Environment::Sandbox);
-        config.retry = fast_retry();
-        config.poll = PollPolicy {
-            initial_delay: Duration::from_millis(20),
-            factor: 2,
-            max_delay: Duration::from_millis(50),
-        };
-        Hub2Client::new(config).unwrap()
-    }
-}
-
-fn fast_retry() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 3,
-        initial_backoff: Duration::from_millis(10),
-        max_backoff: Duration::from_secs(2),
-    }
-}
-
-fn reply(status: u16, body: Value) -> Reply {
-    (status, Vec::new(), body.to_string())
-}
-
-fn error_body(status: u16, code: &str, message: &str) -> Value {
-    json!({"status": status, "code": code, "message": message, "request_id": "req_test_1"})
-}
-
-fn intent(status: &str) -> Value {
-    json!({
-        "id": "pi_1", "createdAt": "2022-07-18T06:35:25.932Z",
-        "updatedAt": "2022-07-18T06:35:25.944Z", "merchantId": "3",
-        "purchaseReference": "order 1.2", "customerReference": "cust_1",
-        "amount": 200, "currency": "XOF", "token": "jwt.token.here",
-        "status": status, "payments": [], "mode": "sandbox"
-    })
-}
-
-fn transfer() -> Value {
-    json!({
-        "id": "tr_1", "merchantId": "3", "createdAt": "2024-03-04T10:12:45.210Z",
-        "updatedAt": "2024-03-04T10:12:45.210Z", "reference": "payout-1",
-        "status": "pending", "amount": 2000, "currency": "XOF",
-        "destination": {"type": "mobile_money", "country": "CI",
-            "recipientName": "John Doe", "msisdn": "+225000000000", "provider": "orange"}
-    })
-}
-
-fn webhook() -> Value {
-    json!({"id": "wh_1", "url": "https://website.com/hook",
-        "events": ["payment_intent.succeeded"], "secret": "s3cr3t"})
-}
-
-fn intent_request(purchase: &str) -> CreatePaymentIntentRequest {
-    CreatePaymentIntentRequest::new("cust_1", purchase, 200, Currency::Xof)
-}
-
-fn transfer_request(reference: &str) -> CreateTransferRequest {
-    let destination = TransferDestination::new(
-        DestinationType::MobileMoney,
-        Country::Ci,
-        "John Doe",
-        "+225000000000",
-        Provider::Orange,
-    );
-    CreateTransferRequest::new(reference, 2000, Currency::Xof, destination)
-        .with_description("Refund")
-}
-
-fn delegated_request() -> CreateDelegatedPaymentRequest {
-    CreateDelegatedPaymentRequest::new(
-        "customer-5531",
-        "order-1042",
-        120,
-        Currency::Xof,
-        PaymentMethod::MobileMoney,
-        Country::Ci,
-        Provider::Orange,
-    )
-    .with_mobile_money(MobileMoneyDetails::new("00000001"))
-}
-
-/// A well-behaved HUB2 for every merchant endpoint.
-fn happy(seen: &Seen, _: &[Seen]) -> Reply {
-    let path = seen.path.trim_start_matches("/hub2");
-    match (seen.method.as_str(), path) {
-        ("POST", "/payment-intents") | ("POST", "/delegated/payments") => {
-            reply(201, intent("payment_required"))
-        }
-        ("GET", "/payment-intents/pi_1") => reply(200, intent("successful")),
-        ("GET", "/payment-intents/pi_1/status") => {
-            reply(200, json!({"id": "pi_1", "status": "processing"}))
-        }
-        ("POST", "/payment-intents/pi_1/payments")
-        | ("POST", "/payment-intents/pi_1/authentication") => reply(201, intent("processing")),
-        ("POST", "/transfers") | ("POST", "/delegated/transfers") => reply(201, transfer()),
-        ("GET", "/transfers/tr_1") => reply(200, transfer()),
-        ("GET", "/transfers/tr_1/status") => reply(200, json!({"id": "tr_1", "status": "pending"})),
-        ("GET", "/balance") => reply(
-            200,
-            json!({"collectionAccount": [{"amount": 100, "availableBalance": 100,
-                "currency": "XOF", "date": "2023-10-01T00:00:00.000Z"}],
-                "transferAccount": []}),
-        ),
-        ("POST", "/webhooks") => reply(201, webhook()),
-        ("GET", "/webhooks") => reply(200, json!([webhook()])),
-        ("DELETE", "/webhooks/wh_1") => (204, Vec::new(), String::new()),
-        _ => reply(404, error_body(404, "Not Found", "no route")),
-    }
-}
-
-fn header<'a>(seen: &'a Seen, name: &str) -> Option<&'a str> {
-    seen.headers.get(name).map(|v| v.to_str().unwrap())
-}
+use hub2_client_support::*;
 
 #[tokio::test]
 async fn merchant_calls_carry_the_three_headers() {
@@ -779,104 +581,6 @@ async fn decode_errors_name_the_path() {
         other => panic!("{other:?}"),
     }
 }
-
-#[tokio::test]
-async fn posts_are_resent_only_after_connection_errors() {
-    // Nothing listens on this port: every attempt is a connect error, which
-    // proves the request never reached HUB2, so POSTs are retried too.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
-    let mut config = Hub2Config::new(
-        format!("http://{addr}"),
-        API_KEY,
-        MERCHANT,
-        Environment::Sandbox,
-    );
-    config.retry = fast_retry();
-    let client = Hub2Client::new(config).unwrap();
-    match client
-        .create_payment_intent(&intent_request("o1"))
-        .await
-        .unwrap_err()
-    {
-        Hub2Error::Transport {
-            attempts,
-            source,
-            url,
-        } => {
-            assert_eq!(attempts, 3);
-            assert!(source.is_connect());
-            assert!(url.ends_with("/payment-intents"));
-        }
-        other => panic!("{other:?}"),
-    }
-}
-
-/// A server that counts requests and answers each `answer` after 300 ms.
-async fn slow_server(answer: Value) -> (String, Arc<Mutex<u32>>) {
-    let hits = Arc::new(Mutex::new(0u32));
-    let counter = hits.clone();
-    let router = Router::new().fallback(move || {
-        let counter = counter.clone();
-        let answer = answer.clone();
-        async move {
-            *counter.lock().unwrap() += 1;
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            (StatusCode::CREATED, answer.to_string())
-        }
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    (format!("http://{addr}"), hits)
-}
-
-fn impatient(base_url: String) -> Hub2Client {
-    let mut config = Hub2Config::new(base_url, API_KEY, MERCHANT, Environment::Sandbox);
-    config.retry = fast_retry();
-    config.timeout = Duration::from_millis(100);
-    Hub2Client::new(config).unwrap()
-}
-
-#[tokio::test]
-async fn a_transfer_that_times_out_is_not_resent_and_is_ambiguous() {
-    let (base_url, hits) = slow_server(transfer()).await;
-    let err = impatient(base_url)
-        .create_transfer(&transfer_request("payout-1"))
-        .await
-        .unwrap_err();
-    match &err {
-        Hub2Error::Ambiguous {
-            call,
-            reference,
-            attempts: 1,
-            last,
-        } => {
-            assert_eq!((*call, reference.as_str()), ("createTransfer", "payout-1"));
-            assert!(matches!(**last, Hub2Error::Transport { .. }), "{last:?}");
-        }
-        other => panic!("{other:?}"),
-    }
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(*hits.lock().unwrap(), 1);
-}
-
-#[tokio::test]
-async fn an_intent_creation_that_times_out_is_sent_again_since_it_moves_no_money() {
-    let (base_url, hits) = slow_server(intent("payment_required")).await;
-    let err = impatient(base_url)
-        .create_payment_intent(&intent_request("o1"))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, Hub2Error::Ambiguous { attempts: 3, .. }),
-        "{err:?}"
-    );
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(*hits.lock().unwrap(), 3);
-}
-
 #[test]
 fn debug_never_shows_the_api_key() {
     let config = Hub2Config::new(
