@@ -26,6 +26,7 @@ pub mod derive;
 pub mod detect;
 pub mod examples;
 pub mod extras;
+mod fault_findings;
 pub mod filter;
 pub mod group;
 mod handwritten;

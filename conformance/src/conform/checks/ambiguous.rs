@@ -11,7 +11,6 @@
 //! run must be reported as failing: proof that the check can fail (the
 //! case `recovery_disabled_is_reported` expects that failure).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +22,7 @@ use tokio::sync::Semaphore;
 use super::check::Check;
 use super::support::unique_customer;
 use crate::conform::cases::PaymentSpec;
+use crate::conform::fault_findings::{FaultFindings, Wording};
 use crate::conform::target::Ctx;
 
 /// The seed of the suite's fault profile (fixed: a failure is reproducible).
@@ -38,39 +38,6 @@ struct Cart {
     first: Result<(String, Resolution), String>,
     /// The order id of a second payment, if the merchant paid again.
     second: Option<String>,
-}
-
-/// What the run found, for the verdict.
-#[derive(Default)]
-struct Findings {
-    unresolved: Vec<String>,
-    duplicate_debits: Vec<String>,
-    mismatched: Vec<String>,
-    resolutions: BTreeMap<&'static str, u32>,
-}
-
-impl Findings {
-    fn verdict(&self, carts: usize, injected: &Value) -> Check {
-        let show = |list: &[String]| list.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
-        if self.unresolved.is_empty()
-            && self.duplicate_debits.is_empty()
-            && self.mismatched.is_empty()
-        {
-            return Ok(());
-        }
-        Err(format!(
-            "{carts} carts, faults injected {injected}: {} not resolved by the client (e.g. {}), \
-             {} debited twice (e.g. {}), {} answered with another transaction than stored (e.g. {}); \
-             resolutions {:?}",
-            self.unresolved.len(),
-            show(&self.unresolved),
-            self.duplicate_debits.len(),
-            show(&self.duplicate_debits),
-            self.mismatched.len(),
-            show(&self.mismatched),
-            self.resolutions
-        ))
-    }
 }
 
 /// `payments` carts at `rate_percent` % faults, the client recovering or
@@ -117,7 +84,7 @@ async fn run(
     let view = ctx.sim_fault_view(&public_id).await?;
     let injected = view.get("injected").cloned().unwrap_or(Value::Null);
     let findings = judge(ctx, &public_id, &carts).await?;
-    findings.verdict(carts.len(), &injected)?;
+    findings.verdict(carts.len(), &injected, &WORDING)?;
     callbacks_verify(ctx, &carts).await
 }
 
@@ -185,8 +152,8 @@ async fn pay_all(
 }
 
 /// Compares each cart with what the simulator stored.
-async fn judge(ctx: &Ctx, public_id: &str, carts: &[Cart]) -> Result<Findings, String> {
-    let mut findings = Findings::default();
+async fn judge(ctx: &Ctx, public_id: &str, carts: &[Cart]) -> Result<FaultFindings, String> {
+    let mut findings = FaultFindings::default();
     for cart in carts {
         let stored = ctx.sim_transaction_of(public_id, &cart.order_id).await?;
         let stored_id = stored
@@ -196,10 +163,7 @@ async fn judge(ctx: &Ctx, public_id: &str, carts: &[Cart]) -> Result<Findings, S
             .map(str::to_owned);
         match &cart.first {
             Ok((transaction_id, resolution)) => {
-                *findings
-                    .resolutions
-                    .entry(resolution_name(*resolution))
-                    .or_default() += 1;
+                findings.resolved(resolution_name(*resolution));
                 if stored_id.as_deref() != Some(transaction_id.as_str()) {
                     findings.mismatched.push(format!(
                         "{}: client {transaction_id}, stored {stored_id:?}",
@@ -275,3 +239,9 @@ async fn callbacks_verify(ctx: &Ctx, carts: &[Cart]) -> Check {
     }
     Ok(())
 }
+
+/// How this group's verdict names a double debit and a mismatch.
+const WORDING: Wording = Wording {
+    twice: "debited twice",
+    mismatched: "answered with another transaction than stored",
+};

@@ -17,7 +17,6 @@
 //! With recovery disabled the same run must be reported as failing (the
 //! case expects that failure): proof that the check can fail.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,6 +33,7 @@ use tokio::sync::Semaphore;
 use super::context::Hub2Ctx;
 use super::support::msisdn_for;
 use super::transfers::transfer_request;
+use crate::conform::fault_findings::{FaultFindings, Wording};
 use crate::simulator::hub2::config::{DEMO_HUB2_FAULTS_KEY, DEMO_HUB2_FAULTS_MERCHANT_ID};
 
 /// The seed of the run's profile (fixed: a failure is reproducible).
@@ -70,14 +70,6 @@ enum TransferError {
     Other(String),
 }
 
-#[derive(Default)]
-struct Findings {
-    unresolved: Vec<String>,
-    duplicate_debits: Vec<String>,
-    mismatched: Vec<String>,
-    resolutions: BTreeMap<&'static str, u32>,
-}
-
 /// `carts` carts at `rate_percent` % faults, recovering or not.
 pub(super) async fn ambiguous_faults(
     ctx: &Hub2Ctx,
@@ -98,7 +90,7 @@ pub(super) async fn ambiguous_faults(
     let (carts, endpoint) = outcome?;
     let injected = view.get("injected").cloned().unwrap_or(Value::Null);
     let findings = judge(ctx, &carts).await?;
-    let verdict = findings.verdict(carts.len(), &injected);
+    let verdict = findings.verdict(carts.len(), &injected, &WORDING);
     let webhooks = settle_transfers(ctx, &endpoint, &carts).await;
     verdict.and(webhooks)
 }
@@ -280,8 +272,8 @@ fn transfers(rows: &[Value]) -> usize {
     rows.iter().filter(|row| row["kind"] == "transfer").count()
 }
 
-async fn judge(ctx: &Hub2Ctx, carts: &[Cart]) -> Result<Findings, String> {
-    let mut findings = Findings::default();
+async fn judge(ctx: &Hub2Ctx, carts: &[Cart]) -> Result<FaultFindings, String> {
+    let mut findings = FaultFindings::default();
     for cart in carts {
         let mut live = live_attempts(&stored(ctx, &cart.reference).await?);
         if cart.paid_again {
@@ -291,10 +283,7 @@ async fn judge(ctx: &Hub2Ctx, carts: &[Cart]) -> Result<Findings, String> {
         }
         match &cart.paid {
             Ok((intent_id, resolution)) => {
-                *findings
-                    .resolutions
-                    .entry(resolution_name(*resolution))
-                    .or_default() += 1;
+                findings.resolved(resolution_name(*resolution));
                 if !live.contains(intent_id) {
                     findings.mismatched.push(format!(
                         "{}: client intent {intent_id}, paid {live:?}",
@@ -303,10 +292,7 @@ async fn judge(ctx: &Hub2Ctx, carts: &[Cart]) -> Result<Findings, String> {
                 }
             }
             Err(PayError::NoIntent) => {
-                *findings
-                    .resolutions
-                    .entry("intent_not_created")
-                    .or_default() += 1;
+                findings.resolved("intent_not_created");
             }
             Err(PayError::Attempt(error)) => findings
                 .unresolved
@@ -331,30 +317,6 @@ async fn judge(ctx: &Hub2Ctx, carts: &[Cart]) -> Result<Findings, String> {
         }
     }
     Ok(findings)
-}
-
-impl Findings {
-    fn verdict(&self, carts: usize, injected: &Value) -> Result<(), String> {
-        let show = |list: &[String]| list.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
-        if self.unresolved.is_empty()
-            && self.duplicate_debits.is_empty()
-            && self.mismatched.is_empty()
-        {
-            return Ok(());
-        }
-        Err(format!(
-            "{carts} carts, faults injected {injected}: {} not resolved by the client (e.g. {}), \
-             {} paid twice (e.g. {}), {} answered with another intent than paid (e.g. {}); \
-             resolutions {:?}",
-            self.unresolved.len(),
-            show(&self.unresolved),
-            self.duplicate_debits.len(),
-            show(&self.duplicate_debits),
-            self.mismatched.len(),
-            show(&self.mismatched),
-            self.resolutions
-        ))
-    }
 }
 
 fn resolution_name(resolution: Hub2Resolution) -> &'static str {
@@ -391,3 +353,9 @@ async fn settle_transfers(
     }
     Ok(())
 }
+
+/// How this group's verdict names a double debit and a mismatch.
+const WORDING: Wording = Wording {
+    twice: "paid twice",
+    mismatched: "answered with another intent than paid",
+};

@@ -259,43 +259,18 @@ pub(super) async fn create<Req: Serialize, T: DeserializeOwned>(
     }
 }
 
-/// What an attempt came to before anything was read.
-enum AttemptSent {
-    Done(Hub2Reply<PaymentIntent>),
-    /// A replay was refused with 409: the earlier request was taken.
-    Taken {
-        attempts: u32,
-    },
-    /// Still unknown after every replay.
-    Unknown {
-        last: Hub2Error,
-        attempts: u32,
-    },
-}
-
-async fn send_attempt(
-    transport: &Transport,
-    recovery: Hub2Recovery,
-    path: &str,
-    body: &[u8],
-) -> Result<AttemptSent, Hub2Error> {
-    let replay = recovery == Hub2Recovery::Resolve;
-    match transport
-        .post_recovering(path, &HeaderMap::new(), body, replay)
-        .await
-    {
-        Ok((value, attempts)) => Ok(AttemptSent::Done(Hub2Reply {
-            value,
-            resolution: resolution_after(attempts),
-        })),
-        Err(Stopped::Refused {
-            error,
-            attempts,
-            after_ambiguous: true,
-        }) if error.http_status() == Some(409) => Ok(AttemptSent::Taken { attempts }),
-        Err(Stopped::Refused { error, .. }) => Err(error),
-        Err(Stopped::Unknown { last, attempts }) => Ok(AttemptSent::Unknown { last, attempts }),
-    }
+/// The path and body of a payment attempt on `intent_id`, once the id and
+/// the token are checked.
+fn attempt_request(
+    intent_id: &str,
+    request: &AttemptPaymentRequest,
+) -> Result<(String, Vec<u8>), Hub2Error> {
+    validate_id("intent_id", intent_id)?;
+    require_token(&request.token)?;
+    Ok((
+        format!("/payment-intents/{intent_id}/payments"),
+        encode(request)?,
+    ))
 }
 
 impl Hub2PaymentClient {
@@ -308,17 +283,27 @@ impl Hub2PaymentClient {
         intent_id: &str,
         request: &AttemptPaymentRequest,
     ) -> Result<Hub2Reply<PaymentIntent>, Hub2Error> {
-        validate_id("intent_id", intent_id)?;
-        require_token(&request.token)?;
-        let body = encode(request)?;
-        let path = format!("/payment-intents/{intent_id}/payments");
-        match send_attempt(&self.transport, self.recovery, &path, &body).await? {
-            AttemptSent::Done(reply) => Ok(reply),
-            AttemptSent::Taken { attempts } => Err(Hub2Error::AttemptTaken {
+        let (path, body) = attempt_request(intent_id, request)?;
+        let replay = self.recovery == Hub2Recovery::Resolve;
+        match self
+            .transport
+            .post_recovering(&path, &HeaderMap::new(), &body, replay)
+            .await
+        {
+            Ok((value, attempts)) => Ok(Hub2Reply {
+                value,
+                resolution: resolution_after(attempts),
+            }),
+            Err(Stopped::Refused {
+                error,
+                attempts,
+                after_ambiguous: true,
+            }) if error.http_status() == Some(409) => Err(Hub2Error::AttemptTaken {
                 intent_id: intent_id.to_owned(),
                 attempts,
             }),
-            AttemptSent::Unknown { last, attempts } => {
+            Err(Stopped::Refused { error, .. }) => Err(error),
+            Err(Stopped::Unknown { last, attempts }) => {
                 Err(ambiguous("attemptPayment", intent_id, attempts, last))
             }
         }
@@ -340,10 +325,7 @@ impl Hub2Client {
         intent_id: &str,
         request: &AttemptPaymentRequest,
     ) -> Result<Hub2Reply<PaymentIntent>, Hub2Error> {
-        validate_id("intent_id", intent_id)?;
-        require_token(&request.token)?;
-        let body = encode(request)?;
-        let path = format!("/payment-intents/{intent_id}/payments");
+        let (path, body) = attempt_request(intent_id, request)?;
         let recovery = self.config.recovery;
         let retry = self.transport.retry;
         let max_attempts = retry.max_attempts.max(1);
@@ -351,7 +333,11 @@ impl Hub2Client {
         let mut attempts = 0u32;
         loop {
             attempts += 1;
-            let last = match transport_once(&self.transport, &path, &body, attempts).await {
+            let last = match self
+                .transport
+                .post_once(&path, &HeaderMap::new(), &body, attempts)
+                .await
+            {
                 Sent::Definite(Ok(value)) => {
                     return Ok(Hub2Reply {
                         value,
@@ -429,15 +415,4 @@ impl Hub2Client {
         )
         .await
     }
-}
-
-async fn transport_once(
-    transport: &Transport,
-    path: &str,
-    body: &[u8],
-    attempt: u32,
-) -> Sent<PaymentIntent> {
-    transport
-        .post_once(path, &HeaderMap::new(), body, attempt)
-        .await
 }
