@@ -79,6 +79,15 @@ pub struct SimulateArgs {
     /// whole suite from one address: start it with 1000000.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub hub2_rate_limit: Option<u32>,
+    /// Namespaces (`/ns/{name}/...`, one world per test run) that may
+    /// exist at once; one more is refused with 503 until one is deleted
+    /// or expires.
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_namespaces: u32,
+    /// Seconds without a request after which a namespace is deleted (0:
+    /// never).
+    #[arg(long, value_name = "SECONDS", default_value_t = 86_400)]
+    pub namespace_ttl: u64,
 }
 
 /// `--clock`.
@@ -149,6 +158,10 @@ fn run_with(args: &SimulateArgs, forward_to: Option<String>) -> ExitCode {
         max_connections: args.max_connections as usize,
     };
     config.callback_retry.max_attempts = args.callback_attempts.max(1);
+    config.namespaces = simulator::namespaces::NamespaceLimits {
+        max: args.max_namespaces as usize,
+        idle_ttl: (args.namespace_ttl > 0).then(|| Duration::from_secs(args.namespace_ttl)),
+    };
     config.callback_concurrency = args.callback_concurrency as usize;
     if args.clock == ClockArg::Manual {
         config.clock = simulator::ClockMode::Manual { start_ms: None };

@@ -152,6 +152,9 @@ pub struct SimulatorConfig {
     /// merchant's `callback_url`, and each delivery and the answer are
     /// logged at `info` (`paygate listen --forward-to URL`). Default `None`.
     pub forward_callbacks_to: Option<String>,
+    /// How many namespaces (`/ns/{name}/...`, see `namespaces`) may exist
+    /// and how long an idle one lives.
+    pub namespaces: super::namespaces::NamespaceLimits,
 }
 
 /// Which clock the simulator runs on.
@@ -221,6 +224,7 @@ impl Default for SimulatorConfig {
             clock: ClockMode::Wall,
             faults: std::collections::BTreeMap::new(),
             forward_callbacks_to: None,
+            namespaces: super::namespaces::NamespaceLimits::default(),
         }
     }
 }

@@ -44,24 +44,33 @@ fn transaction_json(tx: &Transaction) -> serde_json::Value {
 
 /// `GET /_sim/health`.
 pub(crate) async fn health(State(state): State<SimulatorState>) -> Response {
+    json_value(StatusCode::OK, &health_body(&state))
+}
+
+/// What `GET /_sim/health` answers: counts only, no merchant data.
+pub(crate) fn health_body(state: &SimulatorState) -> serde_json::Value {
     let (transactions, persistent) = {
         let store = state.store();
         (store.transaction_count(), store.is_persistent())
     };
-    json_value(
-        StatusCode::OK,
-        &json!({
-            "status": "ok",
-            "storage": if persistent { "sqlite" } else { "memory" },
-            "merchants": state.0.merchants.len(),
-            "transactions": transactions,
-            "latency_ms": u64::try_from(state.config().latency.as_millis()).unwrap_or(u64::MAX),
-            "hub2_rate_limit": {
-                "requests": state.config().hub2.rate_limit.requests,
-                "window_ms": u64::try_from(state.config().hub2.rate_limit.window.as_millis()).unwrap_or(u64::MAX),
-            },
-        }),
-    )
+    let mut body = json!({
+        "status": "ok",
+        "storage": if persistent { "sqlite" } else { "memory" },
+        "merchants": state.0.merchants.len(),
+        "transactions": transactions,
+        "latency_ms": u64::try_from(state.config().latency.as_millis()).unwrap_or(u64::MAX),
+        "hub2_rate_limit": {
+            "requests": state.config().hub2.rate_limit.requests,
+            "window_ms": u64::try_from(state.config().hub2.rate_limit.window.as_millis()).unwrap_or(u64::MAX),
+        },
+    });
+    if let Some(name) = &state.0.namespace {
+        body["namespace"] = json!({"name": name, "exists": true});
+    }
+    if let Some(namespaces) = &state.0.namespaces {
+        body["namespaces"] = json!(namespaces.count());
+    }
+    body
 }
 
 /// The value of `name` in a query string (percent-decoded, `+` as space).

@@ -64,16 +64,42 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
         .into_response()
 }
 
-fn see_other(to: &'static str) -> Response {
-    (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
+/// `/ns/{name}` when the dashboard is a namespace's (see `namespaces`),
+/// else empty: what its links start with.
+fn prefix(state: &SimulatorState) -> String {
+    state
+        .0
+        .namespace
+        .as_ref()
+        .map(|name| format!("{}{name}", super::namespaces::NAMESPACE_PREFIX))
+        .unwrap_or_default()
+}
+
+/// A page of the dashboard with its links under `prefix`.
+fn html(page: &'static str, prefix: &str) -> Response {
+    if prefix.is_empty() {
+        return asset("text/html; charset=utf-8", page);
+    }
+    let body = page.replace("\"/_sim/", &format!("\"{prefix}/_sim/"));
+    let mut response = asset("text/html; charset=utf-8", "");
+    *response.body_mut() = axum::body::Body::from(body);
+    response
+}
+
+fn see_other(state: &SimulatorState, to: &'static str) -> Response {
+    let location = format!("{}{to}", prefix(state));
+    match HeaderValue::from_str(&location) {
+        Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }
 
 /// `GET /_sim/ui`: the page, or to the sign-in form without the token.
 pub(crate) async fn page(State(state): State<SimulatorState>, headers: HeaderMap) -> Response {
     if admin::authorize(&state, &axum::http::Method::GET, &headers).is_err() {
-        return see_other("/_sim/ui/login");
+        return see_other(&state, "/_sim/ui/login");
     }
-    asset("text/html; charset=utf-8", PAGE)
+    html(PAGE, &prefix(&state))
 }
 
 /// `GET /_sim/ui/app.js` (behind the token).
@@ -87,8 +113,8 @@ pub(crate) async fn style() -> Response {
 }
 
 /// `GET /_sim/ui/login`: the sign-in form (open: it shows nothing).
-pub(crate) async fn login_form() -> Response {
-    asset("text/html; charset=utf-8", LOGIN)
+pub(crate) async fn login_form(State(state): State<SimulatorState>) -> Response {
+    html(LOGIN, &prefix(&state))
 }
 
 #[derive(Deserialize)]
@@ -100,11 +126,11 @@ pub(crate) struct Login {
 /// or 401 and the form again.
 pub(crate) async fn login(State(state): State<SimulatorState>, form: Form<Login>) -> Response {
     let Some(expected) = state.admin_token() else {
-        return see_other("/_sim/ui");
+        return see_other(&state, "/_sim/ui");
     };
     if !expected.matches(form.token.as_bytes()) {
         tracing::info!(code = "admin-token-wrong", "dashboard sign-in refused");
-        let mut refused = asset("text/html; charset=utf-8", LOGIN);
+        let mut refused = html(LOGIN, &prefix(&state));
         *refused.status_mut() = StatusCode::UNAUTHORIZED;
         return refused;
     }
@@ -112,7 +138,7 @@ pub(crate) async fn login(State(state): State<SimulatorState>, form: Form<Login>
         "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict",
         admin::cookie_encode(&form.token)
     );
-    let mut response = see_other("/_sim/ui");
+    let mut response = see_other(&state, "/_sim/ui");
     if let Ok(mut value) = HeaderValue::from_str(&cookie) {
         value.set_sensitive(true);
         response.headers_mut().insert(header::SET_COOKIE, value);
@@ -121,8 +147,8 @@ pub(crate) async fn login(State(state): State<SimulatorState>, form: Form<Login>
 }
 
 /// `POST /_sim/ui/logout`: forgets the cookie.
-pub(crate) async fn logout() -> Response {
-    let mut response = see_other("/_sim/ui/login");
+pub(crate) async fn logout(State(state): State<SimulatorState>) -> Response {
+    let mut response = see_other(&state, "/_sim/ui/login");
     response.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_static(

@@ -86,6 +86,7 @@
 //! | `POST /_sim/clock/advance` `{"seconds":N}` | moves a manual clock, firing every timer due on the way in order (409 on the wall clock); see [`sim_clock`] |
 //! | `GET`/`PUT`/`DELETE /_sim/merchants/{public_id}/faults` | the merchant's seeded fault profile and the faults injected so far; see [`faults`] |
 //! | `GET /_sim/redirect/{public_id}/{order_id}` (open) | the customer's redirect page; completes a redirect flow |
+//! | `GET /_sim/namespaces`, `PUT`/`DELETE /_sim/namespaces/{name}` | the namespaces (one world per test run under `/ns/{name}/`); see [`namespaces`] |
 //!
 //! # Callbacks never reach the simulator
 //!
@@ -135,6 +136,7 @@ mod gateway;
 mod group_commit;
 pub mod hub2;
 mod lifecycle;
+pub mod namespaces;
 mod operation;
 pub mod outcome;
 pub mod persist;
@@ -196,6 +198,10 @@ pub(crate) struct Shared {
     pub(crate) self_address: self_url::SelfAddress,
     /// The merchants' fault profiles and what they did.
     pub(crate) faults: faults::Faults,
+    /// This simulator's name when it is a namespace of another.
+    pub(crate) namespace: Option<String>,
+    /// The root simulator's namespaces (`None` inside a namespace).
+    pub(crate) namespaces: Option<namespaces::Namespaces>,
 }
 
 /// The simulator's shared state: configuration, merchants and the store.
@@ -225,7 +231,30 @@ impl SimulatorState {
         config: SimulatorConfig,
         base_url: impl Into<String>,
     ) -> Result<Self, SimulatorError> {
-        let base_url = base_url.into().trim_end_matches('/').to_owned();
+        Self::build(config, base_url.into(), None)
+    }
+
+    /// The namespace `name` of `root` (see [`namespaces`]): the root's
+    /// merchants, settings and admin token, in memory, served under
+    /// `{root base URL}/ns/{name}`.
+    pub(crate) fn for_namespace(root: &SimulatorState, name: &str) -> Result<Self, SimulatorError> {
+        let mut config = root.config().clone();
+        config.db = None;
+        config.control = match root.admin_token() {
+            Some(token) => ControlAccess::Token(token.clone()),
+            None => ControlAccess::Open,
+        };
+        let base_url = format!("{}{}{name}", root.base_url(), namespaces::NAMESPACE_PREFIX);
+        let store = Store::sharing_ids_with(root.store());
+        Self::build(config, base_url, Some((name.to_owned(), store)))
+    }
+
+    fn build(
+        config: SimulatorConfig,
+        base_url: String,
+        namespace: Option<(String, Store)>,
+    ) -> Result<Self, SimulatorError> {
+        let base_url = base_url.trim_end_matches('/').to_owned();
         let self_address = self_url::SelfAddress::from_base_url(&base_url);
         let admin_token = config.control.resolve()?;
         let mut merchants = HashMap::new();
@@ -271,8 +300,13 @@ impl SimulatorState {
             })?;
         let (shutdown, _) = watch::channel(false);
         let hub2 = hub2::Hub2Shared::new(&config.hub2);
-        let store = match &config.db {
-            Some(path) => {
+        let (namespace, store) = match namespace {
+            Some((name, store)) => (Some(name), Some(store)),
+            None => (None, None),
+        };
+        let store = match (store, &config.db) {
+            (Some(store), _) => store,
+            (None, Some(path)) => {
                 let store = Store::open(path)?;
                 tracing::info!(
                     db = %path.display(),
@@ -281,7 +315,7 @@ impl SimulatorState {
                 );
                 store
             }
-            None => Store::new(),
+            (None, None) => Store::new(),
         };
         for (public_id, profile) in &config.faults {
             let path = format!("faults.{public_id}");
@@ -323,6 +357,7 @@ impl SimulatorState {
         });
         let faults = faults::Faults::new(config.faults.clone().into_iter().chain(hub2_faults));
         let deliveries = tokio::sync::Semaphore::new(config.callback_concurrency.max(1));
+        let config_namespaces = config.namespaces;
         let clock = match config.clock {
             ClockMode::Wall => sim_clock::SimClock::wall(),
             ClockMode::Manual { start_ms } => sim_clock::SimClock::manual(start_ms),
@@ -341,6 +376,10 @@ impl SimulatorState {
             admin_token,
             self_address,
             faults,
+            namespaces: namespace
+                .is_none()
+                .then(|| namespaces::Namespaces::new(config_namespaces)),
+            namespace,
         })))
     }
 
@@ -474,6 +513,9 @@ impl SimulatorState {
     /// Stops background work (outcome timers, callback retries).
     pub fn stop_background(&self) {
         self.0.shutdown.send_replace(true);
+        if let Some(namespaces) = &self.0.namespaces {
+            namespaces.stop_all();
+        }
     }
 
     /// Sleeps `duration`; returns false if the simulator is shutting down.
@@ -540,6 +582,11 @@ pub fn router(state: SimulatorState) -> Router {
             post(control::force_outcome),
         )
         .route("/_sim/transactions", get(dashboard::list))
+        .route("/_sim/namespaces", get(namespaces::list))
+        .route(
+            "/_sim/namespaces/{name}",
+            axum::routing::put(namespaces::create).delete(namespaces::delete),
+        )
         .route(
             "/_sim/transactions/{public_id}/{order_id}/callback",
             post(dashboard::resend_callback),
@@ -581,6 +628,10 @@ pub fn router(state: SimulatorState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             on_clock,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            namespaces::route,
         ))
         .with_state(state)
 }
@@ -676,6 +727,7 @@ pub async fn start(
     }
     let state = SimulatorState::new(config, format!("http://{advertised}"))?;
     state.resume();
+    namespaces::spawn_expiry(&state);
     let app = router(state.clone());
     let (stop, stopped) = oneshot::channel::<()>();
     let limits = state.config().connections;

@@ -37,7 +37,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use paygate::gateway::Status;
 use paygate::money::Amount;
@@ -174,7 +174,9 @@ pub struct Store {
     /// first, with their amounts: derived, rebuilt on open.
     holds: Mutex<Holds>,
     attempts: Mutex<AttemptLog>,
-    serial: AtomicU64,
+    /// Shared with the namespaces' stores (see [`Store::sharing_ids_with`]):
+    /// a transaction id is never handed out twice in one simulator.
+    serial: Arc<AtomicU64>,
     count: AtomicUsize,
     hasher: RandomState,
     db: Option<Writer>,
@@ -196,7 +198,7 @@ impl Default for Store {
             daily: (0..SHARDS).map(|_| Mutex::default()).collect(),
             holds: Mutex::default(),
             attempts: Mutex::default(),
-            serial: AtomicU64::new(0),
+            serial: Arc::new(AtomicU64::new(0)),
             count: AtomicUsize::new(0),
             hasher: RandomState::new(),
             db: None,
@@ -210,13 +212,22 @@ impl Store {
         Store::default()
     }
 
+    /// An empty in-memory store drawing its transaction ids from the same
+    /// sequence as `other` (a namespace's store and its root's).
+    pub(crate) fn sharing_ids_with(other: &Store) -> Self {
+        Store {
+            serial: Arc::clone(&other.serial),
+            ..Store::default()
+        }
+    }
+
     /// A store kept in the SQLite database at `path` (created if missing,
     /// WAL mode), with everything it already holds read back.
     pub fn open(path: &std::path::Path) -> Result<Self, StoreError> {
         let (db, loaded) = Db::open(path)?;
         let writer = Writer::start(db, path.display().to_string())?;
         let store = Store {
-            serial: AtomicU64::new(loaded.serial),
+            serial: Arc::new(AtomicU64::new(loaded.serial)),
             db: Some(writer),
             ..Store::default()
         };

@@ -4,6 +4,9 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
+// "/ns/{name}" on a namespace's dashboard, "" on the root's: every call of
+// the control API goes under it.
+const PREFIX = window.location.pathname.replace(/\/_sim\/ui.*$/, "");
 let selected = null; // {gateway, public_id, order_id} or {gateway: "hub2", kind, id}
 let resetArmed = null;
 let shownAttempt = null; // the attempt whose body is shown, once clicked
@@ -24,9 +27,9 @@ async function api(method, path, body) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  const response = await fetch(path, init);
+  const response = await fetch(PREFIX + path, init);
   if (response.status === 401) {
-    window.location.assign("/_sim/ui/login");
+    window.location.assign(PREFIX + "/_sim/ui/login");
     throw new Error("signed out");
   }
   const text = await response.text();
