@@ -28,7 +28,8 @@ pub struct SimulateArgs {
     /// outbox in this SQLite file (WAL; created if missing). A simulator
     /// killed and started again on the same file loses no accepted
     /// transaction and resumes pending outcomes and callbacks. Without it,
-    /// everything is in memory. HUB2 state is always in memory.
+    /// everything is in memory. HUB2's state (intents, transfers,
+    /// balances, webhooks and their secrets) is kept in the same file.
     #[arg(long, value_name = "FILE")]
     pub db: Option<PathBuf>,
     /// Callback delivery attempts in all, the first one included.

@@ -134,7 +134,7 @@ pub struct SimulatorConfig {
     /// idempotency records, the callback outbox and delivery attempts, in
     /// SQLite (WAL). A simulator restarted on the same file has lost no
     /// accepted transaction and resumes pending outcomes and callbacks.
-    /// Default `None`: in memory. HUB2 state is always in memory.
+    /// Default `None`: in memory. HUB2's state is kept in the same file.
     pub db: Option<PathBuf>,
     /// Who may use the control API (`/_sim/...`, `/hub2/_sim/...`).
     /// Default [`ControlAccess::GeneratedToken`]: a random admin token,

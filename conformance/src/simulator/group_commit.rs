@@ -22,9 +22,18 @@ pub const MAX_BATCH: usize = 512;
 
 struct Job {
     write: Write,
-    /// Where to say it is committed (`None`: nobody waits; a failure is
-    /// logged).
-    done: Option<SyncSender<Result<Written, StoreError>>>,
+    /// Where to say it is committed.
+    done: Done,
+}
+
+/// Whom to tell that a write is committed.
+enum Done {
+    /// Nobody (a queued write): a failure is logged.
+    Nobody,
+    /// A thread waiting in [`Writer::write`].
+    Thread(SyncSender<Result<Written, StoreError>>),
+    /// A task awaiting [`Writer::enqueue`]'s receiver.
+    Task(tokio::sync::oneshot::Sender<Result<Written, StoreError>>),
 }
 
 /// The handle callers send writes through.
@@ -96,7 +105,7 @@ impl Writer {
             .ok_or_else(gone)?
             .send(Job {
                 write,
-                done: Some(done),
+                done: Done::Thread(done),
             })
             .map_err(|_| gone())?;
         wait.recv().map_err(|_| gone())?
@@ -108,7 +117,12 @@ impl Writer {
     /// callback is sent again, which is the at-least-once promise).
     pub(crate) fn submit(&self, write: Write) {
         let sent = match &self.jobs {
-            Some(jobs) => jobs.send(Job { write, done: None }).is_ok(),
+            Some(jobs) => jobs
+                .send(Job {
+                    write,
+                    done: Done::Nobody,
+                })
+                .is_ok(),
             None => false,
         };
         if !sent {
@@ -117,6 +131,29 @@ impl Writer {
     }
 
     /// [`Writer::write`] for writes that give back an outbox id.
+    /// Queues `write` now (so writes queued one after the other commit in
+    /// that order) and gives the receiver of its result, for a task to
+    /// await without blocking a thread.
+    pub(crate) fn enqueue(
+        &self,
+        write: Write,
+    ) -> Result<tokio::sync::oneshot::Receiver<Result<Written, StoreError>>, StoreError> {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        let gone = || StoreError {
+            path: self.path.clone(),
+            message: "the writer thread has stopped".into(),
+        };
+        self.jobs
+            .as_ref()
+            .ok_or_else(gone)?
+            .send(Job {
+                write,
+                done: Done::Task(done),
+            })
+            .map_err(|_| gone())?;
+        Ok(wait)
+    }
+
     pub(crate) fn save(&self, write: Write) -> Result<Option<i64>, StoreError> {
         match self.write(write)? {
             Written::Saved(id) => Ok(id),
@@ -148,10 +185,13 @@ fn run(mut db: Db, queue: Receiver<Job>) {
             match job.done {
                 // The caller may have gone (its task was cancelled):
                 // nothing to tell it, the write stands.
-                Some(done) => {
+                Done::Thread(done) => {
                     let _ = done.send(result);
                 }
-                None => {
+                Done::Task(done) => {
+                    let _ = done.send(result);
+                }
+                Done::Nobody => {
                     if let Err(err) = result {
                         tracing::error!(error = %err, "a queued write failed");
                     }

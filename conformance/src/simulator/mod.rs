@@ -114,7 +114,7 @@
 //! restart), and every callback still pending in the outbox is sent again,
 //! continuing its attempt count. Callbacks are delivered at least once: an
 //! attempt that was in flight when the process died is made again.
-//! HUB2 state is always in memory.
+//! HUB2's state is kept in the same database (see `hub2::persist`).
 //!
 //! # HUB2
 //!
@@ -299,7 +299,6 @@ impl SimulatorState {
                 message: format!("cannot build the callback HTTP client: {e}"),
             })?;
         let (shutdown, _) = watch::channel(false);
-        let hub2 = hub2::Hub2Shared::new(&config.hub2);
         let (namespace, store) = match namespace {
             Some((name, store)) => (Some(name), Some(store)),
             None => (None, None),
@@ -317,6 +316,16 @@ impl SimulatorState {
             }
             (None, None) => Store::new(),
         };
+        let hub2 =
+            hub2::Hub2Shared::restored(&config.hub2, store.take_hub2()).map_err(|message| {
+                SimulatorError::Storage(StoreError {
+                    path: config
+                        .db
+                        .as_ref()
+                        .map_or_else(String::new, |p| p.display().to_string()),
+                    message,
+                })
+            })?;
         for (public_id, profile) in &config.faults {
             let path = format!("faults.{public_id}");
             if !merchants.contains_key(public_id) {
@@ -508,6 +517,7 @@ impl SimulatorState {
         for entry in pending {
             callbacks::resume_delivery(self, entry);
         }
+        hub2::resume(self);
     }
 
     /// Stops background work (outcome timers, callback retries).

@@ -11,7 +11,7 @@
 //! | `callback_attempts` | every delivery attempt (what `GET /_sim/callbacks` lists) |
 //! | `meta` | the last serial handed out (transaction ids are never reused, also across resets and restarts) |
 //!
-//! HUB2 state is not kept: it stays in memory (see [`super::hub2`]).
+//! | `hub2_objects` | HUB2's state, one row per object as JSON: intents, transfers, webhooks (with their secrets and rotation time), balances, provider credentials, webhook delivery attempts and the bank-transfer serial (see `hub2::persist`) |
 //!
 //! The connection holds SQLite's exclusive lock (`locking_mode=EXCLUSIVE`)
 //! for as long as the simulator runs: a second simulator on the same file
@@ -116,7 +116,29 @@ pub(crate) struct Loaded {
     pub(crate) transactions: Vec<Transaction>,
     pub(crate) attempts: Vec<CallbackAttempt>,
     pub(crate) serial: u64,
+    pub(crate) hub2: Vec<Hub2Object>,
 }
+
+/// One HUB2 object as kept: its kind (`intent`, `transfer`, ...), its id
+/// within the kind, and its JSON.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Hub2Object {
+    pub(crate) kind: String,
+    pub(crate) id: String,
+    pub(crate) doc: String,
+}
+
+/// A change to one HUB2 object: its new JSON, or `None` to delete it.
+/// The kind [`HUB2_ALL`] with `None` deletes every HUB2 object (a reset).
+#[derive(Clone, Debug)]
+pub(crate) struct Hub2Put {
+    pub(crate) kind: &'static str,
+    pub(crate) id: String,
+    pub(crate) doc: Option<String>,
+}
+
+/// The kind of a [`Hub2Put`] that stands for every HUB2 object.
+pub(crate) const HUB2_ALL: &str = "*";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -156,6 +178,12 @@ CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state);
 CREATE TABLE IF NOT EXISTS callback_attempts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS hub2_objects (
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (kind, id)
 );
 ";
 
@@ -202,6 +230,7 @@ fn check_foreign(conn: &Connection) -> Result<(), String> {
         "replies",
         "outbox",
         "callback_attempts",
+        "hub2_objects",
     ];
     let foreign: Vec<&String> = tables
         .iter()
@@ -371,10 +400,30 @@ impl Db {
             .max()
             .unwrap_or(0)
             .max(serial);
+        let mut hub2 = Vec::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT kind, id, doc FROM hub2_objects ORDER BY rowid")
+                .map_err(|e| self.error("cannot read HUB2 objects", e))?;
+            let rows = stmt
+                .query_map([], |row| {
+                    Ok(Hub2Object {
+                        kind: row.get(0)?,
+                        id: row.get(1)?,
+                        doc: row.get(2)?,
+                    })
+                })
+                .map_err(|e| self.error("cannot read HUB2 objects", e))?;
+            for row in rows {
+                hub2.push(row.map_err(|e| self.error("cannot read HUB2 objects", e))?);
+            }
+        }
         Ok(Loaded {
             transactions,
             attempts,
             serial,
+            hub2,
         })
     }
 
@@ -494,6 +543,8 @@ pub(crate) enum Write {
     /// Forgets transactions, replies, the outbox and the attempts (keeps
     /// the serial).
     Reset,
+    /// HUB2 objects changed, in order.
+    Hub2(Vec<Hub2Put>),
 }
 
 impl Write {
@@ -504,6 +555,7 @@ impl Write {
             Write::Attempt { .. } => "cannot record a callback attempt",
             Write::PendingOutbox => "cannot read the outbox",
             Write::Reset => "cannot reset",
+            Write::Hub2(_) => "cannot save HUB2 state",
         }
     }
 }
@@ -596,6 +648,27 @@ fn apply(db: &rusqlite::Transaction<'_>, write: &Write) -> Result<Written, rusql
                 "DELETE FROM transactions; DELETE FROM replies; DELETE FROM outbox;
                  DELETE FROM callback_attempts;",
             )?;
+            Ok(Written::Saved(None))
+        }
+        Write::Hub2(puts) => {
+            for put in puts {
+                match (&put.doc, put.kind) {
+                    (None, HUB2_ALL) => {
+                        db.prepare_cached("DELETE FROM hub2_objects")?.execute([])?;
+                    }
+                    (None, kind) => {
+                        db.prepare_cached("DELETE FROM hub2_objects WHERE kind = ?1 AND id = ?2")?
+                            .execute(params![kind, put.id])?;
+                    }
+                    (Some(doc), kind) => {
+                        db.prepare_cached(
+                            "INSERT INTO hub2_objects (kind, id, doc) VALUES (?1, ?2, ?3)
+                             ON CONFLICT (kind, id) DO UPDATE SET doc = excluded.doc",
+                        )?
+                        .execute(params![kind, put.id, doc])?;
+                    }
+                }
+            }
             Ok(Written::Saved(None))
         }
     }

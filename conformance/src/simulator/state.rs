@@ -43,7 +43,10 @@ use paygate::gateway::Status;
 use paygate::money::Amount;
 
 use super::group_commit::Writer;
-use super::persist::{Db, NewOutbox, OutboxEntry, OutboxProgress, OutboxRow, StoreError, Write};
+use super::persist::{
+    Db, Hub2Object, Hub2Put, NewOutbox, OutboxEntry, OutboxProgress, OutboxRow, StoreError, Write,
+    Written,
+};
 
 pub use super::clock::{format_timestamp, now_timestamp};
 pub use super::operation::OperationKind;
@@ -180,6 +183,9 @@ pub struct Store {
     count: AtomicUsize,
     hasher: RandomState,
     db: Option<Writer>,
+    /// HUB2's objects read from the database at open, until the HUB2
+    /// state takes them ([`Store::take_hub2`]).
+    hub2_loaded: Mutex<Vec<Hub2Object>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -202,6 +208,7 @@ impl Default for Store {
             count: AtomicUsize::new(0),
             hasher: RandomState::new(),
             db: None,
+            hub2_loaded: Mutex::default(),
         }
     }
 }
@@ -229,6 +236,7 @@ impl Store {
         let store = Store {
             serial: Arc::new(AtomicU64::new(loaded.serial)),
             db: Some(writer),
+            hub2_loaded: Mutex::new(loaded.hub2),
             ..Store::default()
         };
         {
@@ -385,6 +393,24 @@ impl Store {
             }
         }
         lock(&self.attempts).push(attempt);
+    }
+
+    /// HUB2's objects as read from the database at open (once; empty in
+    /// memory and afterwards).
+    pub(crate) fn take_hub2(&self) -> Vec<Hub2Object> {
+        std::mem::take(&mut *lock(&self.hub2_loaded))
+    }
+
+    /// Queues HUB2 changes for the next group commit, in the order of the
+    /// calls (make it while holding the HUB2 lock, so the database sees
+    /// the changes in the order they were made); `None` in memory. Await
+    /// the receiver before answering.
+    pub(crate) fn enqueue_hub2(
+        &self,
+        puts: Vec<Hub2Put>,
+    ) -> Option<Result<tokio::sync::oneshot::Receiver<Result<Written, StoreError>>, StoreError>>
+    {
+        self.db.as_ref().map(|db| db.enqueue(Write::Hub2(puts)))
     }
 
     /// Callbacks still to deliver (always empty in memory: there, pending

@@ -26,6 +26,7 @@ use super::coverage::OTP_MESSAGE;
 use super::error::Hub2ApiError;
 use super::fees::net_amount;
 use super::iso_now;
+use super::persist::{self, Change};
 use super::store::{Hub2Store, Plan};
 use super::webhooks::emit;
 use crate::simulator::SimulatorState;
@@ -67,14 +68,15 @@ pub(crate) fn check_new_attempt(intent: &PaymentIntent) -> Result<(), Hub2ApiErr
 
 /// Adds the attempt to the intent (see [`check_new_attempt`]) as its
 /// current attempt and starts its lifecycle; the intent becomes
-/// `processing`. Returns the intent after the change.
-pub(crate) fn start_payment(
+/// `processing`. Returns the intent after the change, once it is
+/// committed.
+pub(crate) async fn start_payment(
     state: &SimulatorState,
     intent_id: &str,
     attempt: Attempt,
     plan: Plan,
 ) -> Result<PaymentIntent, Hub2ApiError> {
-    let (intent, payment, merchant_id, env) = {
+    let ((intent, payment, merchant_id, env), commit) = {
         let mut store = state.hub2_store();
         store.serial += 1;
         let serial = store.serial;
@@ -132,12 +134,14 @@ pub(crate) fn start_payment(
             record.intent.merchant_id.clone(),
             record.env,
         );
+        let commit = persist::record(state, &[Change::Intent(record), Change::Serial(serial)]);
         // A new attempt starts a new lifecycle: the reads of the intent
         // while it showed the previous attempt's end do not count against
         // the polling of this attempt's end.
         store.polls.forget_object(intent_id);
-        started
+        (started, commit)
     };
+    commit.done().await.map_err(Hub2ApiError::storage)?;
     emit(
         state,
         &merchant_id,
@@ -184,9 +188,7 @@ pub(crate) fn schedule(state: &SimulatorState, intent_id: &str, payment_id: &str
                     _ => NextActionType::Ussd,
                 };
                 let is_ussd = kind == NextActionType::Ussd;
-                // The customer needs time to dial: USSD completes after 4x
-                // the latency, at least 500 ms.
-                let dialing = (latency * 4).max(Duration::from_millis(500));
+                let dialing = dialing_time(latency);
                 if act(&state, &intent_id, &payment_id, kind)
                     && is_ussd
                     && state.sleep(dialing).await
@@ -200,6 +202,33 @@ pub(crate) fn schedule(state: &SimulatorState, intent_id: &str, payment_id: &str
                     );
                 }
             }
+        }
+    });
+}
+
+/// The customer needs time to dial: USSD completes after 4x the latency,
+/// at least 500 ms.
+fn dialing_time(latency: Duration) -> Duration {
+    (latency * 4).max(Duration::from_millis(500))
+}
+
+/// Completes a USSD payment waiting for the customer's dialing (one read
+/// back from the database at start) after the dialing time.
+pub(crate) fn resume_dialing(state: &SimulatorState, intent_id: &str, payment_id: &str) {
+    let task_state = state.clone();
+    let (intent_id, payment_id) = (intent_id.to_owned(), payment_id.to_owned());
+    state.spawn(async move {
+        if task_state
+            .sleep(dialing_time(task_state.config().latency))
+            .await
+        {
+            let _ = finish_payment(
+                &task_state,
+                &intent_id,
+                Some(&payment_id),
+                true,
+                "USSD procedure completed",
+            );
         }
     });
 }
@@ -244,6 +273,7 @@ fn act(state: &SimulatorState, intent_id: &str, payment_id: &str, kind: NextActi
         let payment = payment.clone();
         record.intent.status = PaymentIntentStatus::ActionRequired;
         record.intent.updated_at = now;
+        persist::record(state, &[Change::Intent(record)]).detach();
         (
             record.intent.clone(),
             payment,
@@ -350,9 +380,26 @@ pub(crate) fn finish_payment(
         record.intent.updated_at = now;
         record.plan = None;
         let intent = record.intent.clone();
-        if let Some(balance) = credited {
-            store.accounts(&merchant_id, env, &currency).collection = balance;
+        let credited = credited.map(|balance| {
+            let accounts = store.accounts(&merchant_id, env, &currency);
+            accounts.collection = balance;
+            *accounts
+        });
+        let mut changes = Vec::new();
+        if let Some(accounts) = credited {
+            changes.push(Change::Balance {
+                merchant_id: &merchant_id,
+                env,
+                currency: &currency,
+                accounts,
+            });
         }
+        if let Some(record) = store.intents.get(intent_id) {
+            changes.push(Change::Intent(record));
+        }
+        // Queued, not waited for (a timer, or the control API): see
+        // `persist` for what a crash before the commit leaves.
+        persist::record(state, &changes).detach();
         (intent, payment, merchant_id, env)
     };
     tracing::debug!(intent_id, success, note, "HUB2 payment final");

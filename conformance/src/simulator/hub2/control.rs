@@ -17,6 +17,7 @@ use super::config::Hub2Environment;
 use super::coverage::{processing_only_pairs, serves_processing_only};
 use super::error::Hub2ApiError;
 use super::iso_now;
+use super::persist::{self, Change};
 use super::store::ProviderCredentials;
 use crate::simulator::SimulatorState;
 use paygate::hub2::providers::Service;
@@ -132,7 +133,11 @@ pub(crate) async fn register_credentials(
                 && c.transaction_type == registered.transaction_type)
         });
         store.credentials.push(registered.clone());
+        persist::record(&state, &[Change::Credentials(&registered)])
     }
+    .done()
+    .await
+    .map_err(Hub2ApiError::storage)?;
     let mut answer = serde_json::to_value(&registered).unwrap_or_default();
     if let Some(map) = answer.as_object_mut() {
         map.insert(
@@ -157,13 +162,17 @@ pub(crate) async fn rotate_secret(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, Hub2ApiError> {
     let secret = state.hub2_secret();
-    let mut store = state.hub2_store();
-    let Some(webhook) = store.webhooks.get_mut(&id) else {
-        return Err(Hub2ApiError::not_found(format!("Webhook {id} not found")));
+    let commit = {
+        let mut store = state.hub2_store();
+        let Some(webhook) = store.webhooks.get_mut(&id) else {
+            return Err(Hub2ApiError::not_found(format!("Webhook {id} not found")));
+        };
+        let old = std::mem::replace(&mut webhook.secret, secret.clone());
+        webhook.previous = Some((old, crate::simulator::clock::now_ms()));
+        webhook.webhook.updated_at = Some(iso_now());
+        persist::record(&state, &[Change::Webhook(webhook)])
     };
-    let old = std::mem::replace(&mut webhook.secret, secret.clone());
-    webhook.previous = Some((old, crate::simulator::clock::now_ms()));
-    webhook.webhook.updated_at = Some(iso_now());
+    commit.done().await.map_err(Hub2ApiError::storage)?;
     Ok(Json(json!({
         "id": id,
         "secret": secret,
@@ -317,6 +326,23 @@ pub(crate) async fn force_transfer(
 /// `POST /hub2/_sim/reset`.
 pub(crate) async fn reset(State(state): State<SimulatorState>) -> Json<serde_json::Value> {
     let config = state.config().hub2.clone();
-    state.hub2_store().reset(&config);
+    let commit =
+        {
+            let mut store = state.hub2_store();
+            store.reset(&config);
+            let mut changes = vec![Change::Reset];
+            changes.extend(store.balances.iter().map(
+                |((merchant_id, env, currency), accounts)| Change::Balance {
+                    merchant_id,
+                    env: *env,
+                    currency,
+                    accounts: *accounts,
+                },
+            ));
+            persist::record(&state, &changes)
+        };
+    if let Err(err) = commit.done().await {
+        tracing::error!(error = %err, "the HUB2 reset could not be saved");
+    }
     Json(json!({ "reset": true }))
 }

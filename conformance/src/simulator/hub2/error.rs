@@ -60,6 +60,15 @@ impl Hub2ApiError {
     }
 
     /// 404.
+    /// 500: the simulator could not save the change (`--db`).
+    pub(crate) fn storage(err: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the simulator could not save the request: {err}"),
+        )
+        .with_code("storage")
+    }
+
     pub(crate) fn not_found(message: impl Into<String>) -> Self {
         Hub2ApiError::new(StatusCode::NOT_FOUND, message)
     }

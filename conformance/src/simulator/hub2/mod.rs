@@ -218,6 +218,7 @@ mod control;
 pub mod coverage;
 mod error;
 pub mod fees;
+mod persist;
 pub mod store;
 mod webhooks;
 
@@ -261,13 +262,25 @@ pub(crate) struct Hub2Shared {
 }
 
 impl Hub2Shared {
-    pub(crate) fn new(config: &Hub2Config) -> Self {
-        Hub2Shared {
-            store: Mutex::new(Hub2Store::new(config)),
+    /// HUB2 state with what the database held put back (see
+    /// [`persist::restore`]); `Err` names a row that does not decode.
+    pub(crate) fn restored(
+        config: &Hub2Config,
+        rows: Vec<super::persist::Hub2Object>,
+    ) -> Result<Self, String> {
+        let mut store = Hub2Store::new(config);
+        persist::restore(&mut store, rows)?;
+        Ok(Hub2Shared {
+            store: Mutex::new(store),
             random: RandomState::new(),
             counter: AtomicU64::new(0),
-        }
+        })
     }
+}
+
+/// Re-arms the HUB2 timers of a state read back from the database.
+pub(crate) fn resume(state: &SimulatorState) {
+    persist::resume(state);
 }
 
 impl SimulatorState {

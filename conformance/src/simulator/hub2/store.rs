@@ -1,16 +1,17 @@
-//! HUB2 state, in memory: intents, transfers, balances, webhooks and their
+//! HUB2 state, in memory (and, with `--db`, in the database: see
+//! `persist`): intents, transfers, balances, webhooks and their
 //! delivery attempts, provider credentials and the rate-limit counters.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use paygate::hub2::models::{PaymentIntent, Transfer, Webhook};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::config::{Hub2Config, Hub2Environment};
 
 /// What a payment attempt does next.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Plan {
     /// Ends successful after the latency.
     Succeed,
@@ -29,7 +30,7 @@ pub enum Plan {
 }
 
 /// An intent and what the simulator keeps beside it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct IntentRecord {
     /// The intent as the API returns it.
     pub intent: PaymentIntent,
@@ -42,7 +43,7 @@ pub struct IntentRecord {
 }
 
 /// A transfer and what the simulator keeps beside it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TransferRecord {
     /// The transfer as the API returns it.
     pub transfer: Transfer,
@@ -54,8 +55,9 @@ pub struct TransferRecord {
     pub fails: bool,
 }
 
-/// A webhook and its secrets.
-#[derive(Clone, Debug)]
+/// A webhook and its secrets (kept in the `--db` file too: the
+/// simulator's own secrets, which it must sign with after a restart).
+#[derive(Clone, Serialize, Deserialize)]
 pub struct WebhookRecord {
     /// The webhook as the API returns it (without `secret`).
     pub webhook: Webhook,
@@ -74,6 +76,21 @@ pub struct WebhookRecord {
 /// How long the previous secret still signs (`s0`) after a rotation.
 pub const PREVIOUS_SECRET_VALIDITY: Duration = Duration::from_secs(24 * 3600);
 
+impl std::fmt::Debug for WebhookRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookRecord")
+            .field("webhook", &self.webhook)
+            .field("merchant_id", &self.merchant_id)
+            .field("env", &self.env)
+            .field("secret", &"<redacted>")
+            .field(
+                "previous",
+                &self.previous.as_ref().map(|(_, at)| ("<redacted>", at)),
+            )
+            .finish()
+    }
+}
+
 impl WebhookRecord {
     /// The previous secret, if rotated less than 24 hours ago.
     pub fn live_previous(&self) -> Option<&str> {
@@ -87,7 +104,7 @@ impl WebhookRecord {
 }
 
 /// One webhook delivery attempt. Secrets and signatures are not kept.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct WebhookDelivery {
     /// The webhook.
     pub webhook_id: String,
@@ -116,7 +133,7 @@ pub struct WebhookDelivery {
 }
 
 /// Provider credentials registered for Processing Only mode.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ProviderCredentials {
     /// Owner.
     #[serde(rename = "merchantId")]
@@ -136,7 +153,7 @@ pub struct ProviderCredentials {
 }
 
 /// The two accounts of a merchant in one environment and currency.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
 pub struct Accounts {
     /// Received from pay-ins.
     pub collection: i64,

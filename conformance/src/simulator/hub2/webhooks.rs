@@ -137,7 +137,7 @@ fn spawn_delivery(
             } else {
                 tracing::info!(%webhook_id, %event_type, %object_id, attempt, http_status, error = error.as_deref(), "HUB2 webhook attempt failed");
             }
-            state.hub2_store().deliveries.push(WebhookDelivery {
+            let delivery = WebhookDelivery {
                 webhook_id: webhook_id.clone(),
                 event_id: event_id.clone(),
                 event_type: event_type.clone(),
@@ -150,7 +150,13 @@ fn spawn_delivery(
                 delivered,
                 signed_with_previous: previous.is_some(),
                 at: iso_now(),
-            });
+            };
+            {
+                let mut store = state.hub2_store();
+                super::persist::record(&state, &[super::persist::Change::Delivery(&delivery)])
+                    .detach();
+                store.deliveries.push(delivery);
+            }
             if delivered || attempt == attempts {
                 return;
             }

@@ -15,6 +15,7 @@ use super::limit::{throttle_poll, ClientIp};
 use super::token::make_token;
 use crate::simulator::hub2::error::Hub2ApiError;
 use crate::simulator::hub2::iso_now;
+use crate::simulator::hub2::persist::{self, Change};
 use crate::simulator::hub2::store::IntentRecord;
 use crate::simulator::hub2::webhooks::{emit, intent_data};
 use crate::simulator::SimulatorState;
@@ -37,7 +38,7 @@ pub(super) async fn create_intent(
         request.amount,
         request.currency,
     )?;
-    insert_intent(&state, &caller, intent.clone(), false);
+    insert_intent(&state, &caller, intent.clone(), false).await?;
     Ok((StatusCode::CREATED, Json(intent)))
 }
 
@@ -69,22 +70,26 @@ pub(super) fn new_intent(
 }
 
 /// Stores the intent (`delegated`: made by `/delegated/payments`) and
-/// sends `payment_intent.created`.
-pub(super) fn insert_intent(
+/// sends `payment_intent.created` once it is committed.
+pub(super) async fn insert_intent(
     state: &SimulatorState,
     caller: &Caller,
     intent: PaymentIntent,
     delegated: bool,
-) {
-    state.hub2_store().intents.insert(
-        intent.id.clone(),
-        IntentRecord {
-            intent: intent.clone(),
-            env: caller.env,
-            delegated,
-            plan: None,
-        },
-    );
+) -> Result<(), Hub2ApiError> {
+    let record = IntentRecord {
+        intent: intent.clone(),
+        env: caller.env,
+        delegated,
+        plan: None,
+    };
+    let commit = {
+        let mut store = state.hub2_store();
+        let commit = persist::record(state, &[Change::Intent(&record)]);
+        store.intents.insert(intent.id.clone(), record);
+        commit
+    };
+    commit.done().await.map_err(Hub2ApiError::storage)?;
     emit(
         state,
         &caller.merchant_id,
@@ -92,6 +97,7 @@ pub(super) fn insert_intent(
         WebhookEventType::PaymentIntentCreated,
         intent_data(&intent),
     );
+    Ok(())
 }
 
 /// Looks up an intent of the caller and applies the polling throttle.

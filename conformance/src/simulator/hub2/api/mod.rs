@@ -42,7 +42,7 @@ use axum::Router;
 use super::error::Hub2ApiError;
 use crate::simulator::SimulatorState;
 
-pub(crate) use transfers::finish_transfer;
+pub(crate) use transfers::{finish_transfer, schedule_transfer};
 
 /// The API routes, behind the global rate limit.
 pub(super) fn routes(state: SimulatorState) -> Router<SimulatorState> {

@@ -54,7 +54,7 @@ pub(super) async fn attempt_payment(
     } else {
         validate_attempt(&attempt, &currency)?
     };
-    let intent = start_payment(&state, &id, attempt, plan)?;
+    let intent = start_payment(&state, &id, attempt, plan).await?;
     Ok((StatusCode::CREATED, Json(intent)))
 }
 
@@ -146,7 +146,7 @@ pub(super) async fn delegated_payment(
         request.currency,
     )?;
     let id = intent.id.clone();
-    insert_intent(&state, &caller, intent, true);
-    let intent = start_payment(&state, &id, attempt, plan)?;
+    insert_intent(&state, &caller, intent, true).await?;
+    let intent = start_payment(&state, &id, attempt, plan).await?;
     Ok((StatusCode::CREATED, Json(intent)))
 }

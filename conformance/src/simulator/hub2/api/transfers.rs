@@ -18,6 +18,7 @@ use super::rules::{check_pair, credentials_registered};
 use crate::simulator::hub2::coverage::{serves_mobile_money, serves_processing_only};
 use crate::simulator::hub2::error::Hub2ApiError;
 use crate::simulator::hub2::iso_now;
+use crate::simulator::hub2::persist::{self, Change};
 use crate::simulator::hub2::store::TransferRecord;
 use crate::simulator::hub2::webhooks::{emit, transfer_data};
 use crate::simulator::SimulatorState;
@@ -29,7 +30,7 @@ pub(super) async fn create_transfer(
     caller: Caller,
     Hub2Json(request): Hub2Json<CreateTransferRequest>,
 ) -> Result<(StatusCode, Json<Transfer>), Hub2ApiError> {
-    start_transfer(&state, &caller, request, false)
+    start_transfer(&state, &caller, request, false).await
 }
 
 /// `POST /delegated/transfers`: needs `Api.delegated_transfer_create`.
@@ -38,13 +39,13 @@ pub(super) async fn delegated_transfer(
     Permitted { caller, .. }: Permitted<DelegatedTransfer>,
     Hub2Json(request): Hub2Json<CreateTransferRequest>,
 ) -> Result<(StatusCode, Json<Transfer>), Hub2ApiError> {
-    start_transfer(&state, &caller, request, true)
+    start_transfer(&state, &caller, request, true).await
 }
 
 /// Checks a transfer request, debits the transfer account (not for a
 /// `delegated` one), stores the transfer `pending` and ends it after the
-/// latency.
-fn start_transfer(
+/// latency. Answered once the transfer and the debit are committed.
+async fn start_transfer(
     state: &SimulatorState,
     caller: &Caller,
     request: CreateTransferRequest,
@@ -104,7 +105,7 @@ fn start_transfer(
         mode: Some(caller.mode()),
     };
     let fails = transfer.destination.msisdn.ends_with("01");
-    {
+    let commit = {
         let mut store = state.hub2_store();
         if !delegated {
             let accounts = store.accounts(&caller.merchant_id, caller.env, &currency);
@@ -121,16 +122,22 @@ fn start_transfer(
             }
             accounts.transfer -= transfer.amount;
         }
-        store.transfers.insert(
-            transfer.id.clone(),
-            TransferRecord {
-                transfer: transfer.clone(),
-                env: caller.env,
-                delegated,
-                fails,
-            },
-        );
-    }
+        let record = TransferRecord {
+            transfer: transfer.clone(),
+            env: caller.env,
+            delegated,
+            fails,
+        };
+        let balance = persist::balance(&mut store, &caller.merchant_id, caller.env, &currency);
+        let mut changes = vec![Change::Transfer(&record)];
+        if !delegated {
+            changes.push(balance);
+        }
+        let commit = persist::record(state, &changes);
+        store.transfers.insert(transfer.id.clone(), record);
+        commit
+    };
+    commit.done().await.map_err(Hub2ApiError::storage)?;
     emit(
         state,
         &caller.merchant_id,
@@ -138,14 +145,23 @@ fn start_transfer(
         WebhookEventType::TransferCreated,
         transfer_data(&transfer),
     );
+    schedule_transfer(state, &transfer.id);
+    Ok((StatusCode::CREATED, Json(transfer)))
+}
+
+/// Ends the transfer after the latency (also for one read back from the
+/// database at start).
+pub(crate) fn schedule_transfer(state: &SimulatorState, id: &str) {
+    let Some(fails) = state.hub2_store().transfers.get(id).map(|r| r.fails) else {
+        return;
+    };
     let task_state = state.clone();
-    let id = transfer.id.clone();
+    let id = id.to_owned();
     state.spawn(async move {
         if task_state.sleep(task_state.config().latency).await {
             let _ = finish_transfer(&task_state, &id, !fails);
         }
     });
-    Ok((StatusCode::CREATED, Json(transfer)))
 }
 
 /// Whether a transfer in `status` has not ended yet (`created` or
@@ -193,6 +209,22 @@ pub(crate) fn finish_transfer(
                 ),
             }
         }
+        let accounts = *store.accounts(&transfer.merchant_id, env, transfer.currency.as_str());
+        let mut changes = Vec::new();
+        if let Some(record) = store.transfers.get(id) {
+            changes.push(Change::Transfer(record));
+        }
+        if !success && !delegated {
+            changes.push(Change::Balance {
+                merchant_id: &transfer.merchant_id,
+                env,
+                currency: transfer.currency.as_str(),
+                accounts,
+            });
+        }
+        // Nobody is answered after it but the control API: see
+        // `persist` for what a crash before the commit leaves.
+        persist::record(state, &changes).detach();
         (transfer, env)
     };
     emit(

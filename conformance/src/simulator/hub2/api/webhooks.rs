@@ -11,6 +11,7 @@ use super::auth::Caller;
 use super::input::Hub2Json;
 use crate::simulator::hub2::error::Hub2ApiError;
 use crate::simulator::hub2::iso_now;
+use crate::simulator::hub2::persist::{self, Change};
 use crate::simulator::hub2::store::WebhookRecord;
 use crate::simulator::SimulatorState;
 
@@ -66,16 +67,20 @@ pub(super) async fn create_webhook(
         created_at: Some(now.clone()),
         updated_at: Some(now),
     };
-    state.hub2_store().webhooks.insert(
-        webhook.id.clone(),
-        WebhookRecord {
-            webhook: webhook.clone(),
-            merchant_id: caller.merchant_id.clone(),
-            env: caller.env,
-            secret: secret.clone(),
-            previous: None,
-        },
-    );
+    let record = WebhookRecord {
+        webhook: webhook.clone(),
+        merchant_id: caller.merchant_id.clone(),
+        env: caller.env,
+        secret: secret.clone(),
+        previous: None,
+    };
+    let commit = {
+        let mut store = state.hub2_store();
+        let commit = persist::record(&state, &[Change::Webhook(&record)]);
+        store.webhooks.insert(webhook.id.clone(), record);
+        commit
+    };
+    commit.done().await.map_err(Hub2ApiError::storage)?;
     Ok((
         StatusCode::CREATED,
         Json(Webhook {
@@ -107,14 +112,18 @@ pub(super) async fn delete_webhook(
     Path(id): Path<String>,
     caller: Caller,
 ) -> Result<StatusCode, Hub2ApiError> {
-    let mut store = state.hub2_store();
-    let owned = store
-        .webhooks
-        .get(&id)
-        .is_some_and(|w| w.merchant_id == caller.merchant_id && w.env == caller.env);
-    if !owned {
-        return Err(Hub2ApiError::not_found(format!("Webhook {id} not found")));
-    }
-    store.webhooks.remove(&id);
+    let commit = {
+        let mut store = state.hub2_store();
+        let owned = store
+            .webhooks
+            .get(&id)
+            .is_some_and(|w| w.merchant_id == caller.merchant_id && w.env == caller.env);
+        if !owned {
+            return Err(Hub2ApiError::not_found(format!("Webhook {id} not found")));
+        }
+        store.webhooks.remove(&id);
+        persist::record(&state, &[Change::WebhookDeleted(&id)])
+    };
+    commit.done().await.map_err(Hub2ApiError::storage)?;
     Ok(StatusCode::NO_CONTENT)
 }
