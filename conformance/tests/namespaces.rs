@@ -261,13 +261,15 @@ fn fifty_conformance_runs_share_one_simulator_without_crossing() {
     }
 
     // Fifty runs at once, each in its namespace: gateway payments with
-    // callbacks, idempotency, the flows, HUB2 intents and webhooks.
+    // callbacks, idempotency, the gateway's flows, HUB2 intents and
+    // webhooks. Not HUB2's USSD flow: its action_required lasts 1.2 s by
+    // design, and fifty suites on two cores can poll past it.
     let runs: Vec<(String, std::process::Child)> = (0..RUNS)
         .map(|i| {
             let name = format!("run-{i:02}");
             let child = paygate()
                 .args(["conform", "--base-url", &format!("{base}/ns/{name}")])
-                .args(["--filter", "flows", "--filter", "idempotency"])
+                .args(["--filter", "flows/*", "--filter", "idempotency"])
                 .args(["--filter", "c2b/2303/*", "--filter", "hub2-happy-path"])
                 .args(["--filter", "hub2-webhooks"])
                 .env("PAYGATE_ADMIN_TOKEN", TOKEN)
