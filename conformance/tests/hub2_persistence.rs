@@ -5,6 +5,7 @@
 //! inside its grace period), and finishes the attempts and transfers that
 //! were in progress.
 
+mod postgres_support;
 mod reliability_support;
 
 use std::sync::{Arc, Mutex};
@@ -181,6 +182,17 @@ async fn until(what: &str, mut check: impl AsyncFnMut() -> bool) {
 
 #[tokio::test]
 async fn hub2_state_survives_sigkill_and_pending_work_resumes() {
+    survives(None).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: scripts/postgres-tests.sh"]
+async fn on_postgres_hub2_state_survives_sigkill_and_pending_work_resumes() {
+    survives(Some(postgres_support::fresh_database("hub2"))).await;
+}
+
+/// With `db` (a PostgreSQL URL), or else an SQLite file.
+async fn survives(db: Option<std::path::PathBuf>) {
     let dir = scratch("hub2-persist");
     let merchants = dir.join("merchants.yaml");
     std::fs::write(
@@ -195,6 +207,9 @@ async fn hub2_state_survives_sigkill_and_pending_work_resumes() {
     // The latency is long enough to kill the simulator while an attempt
     // and a transfer are still in progress.
     let mut sim = SimProcess::new(&dir, merchants, 1_500, 50);
+    if let Some(db) = db {
+        sim.db = db;
+    }
     sim.start().await;
     let hub2 = Hub2 {
         base: sim.base_url(),

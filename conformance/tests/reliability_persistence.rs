@@ -4,8 +4,10 @@
 //! outcome timers of transactions not yet final, and callbacks that were
 //! still pending. Loopback only; each wait is bounded.
 
+mod postgres_support;
 mod reliability_support;
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -61,9 +63,23 @@ where
 
 #[tokio::test]
 async fn an_accepted_transaction_survives_sigkill() {
+    accepted_survives(None).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: scripts/postgres-tests.sh"]
+async fn on_postgres_an_accepted_transaction_survives_sigkill() {
+    accepted_survives(Some(postgres_support::fresh_database("accepted"))).await;
+}
+
+/// With `db` (a PostgreSQL URL), or else an SQLite file.
+async fn accepted_survives(db: Option<PathBuf>) {
     let dir = scratch("persist-accepted");
     let sink = CallbackSink::start().await;
     let mut sim = SimProcess::new(&dir, merchants_file(&dir, &sink.url), 5, 5);
+    if let Some(db) = db {
+        sim.db = db;
+    }
     sim.start().await;
 
     // Customer ...003: stays in progress, so the state after the restart
@@ -122,10 +138,24 @@ async fn an_accepted_transaction_survives_sigkill() {
 
 #[tokio::test]
 async fn a_transaction_not_yet_final_reaches_its_outcome_after_a_restart() {
+    timer_resumes(None).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: scripts/postgres-tests.sh"]
+async fn on_postgres_a_transaction_not_yet_final_reaches_its_outcome_after_a_restart() {
+    timer_resumes(Some(postgres_support::fresh_database("timer"))).await;
+}
+
+/// With `db` (a PostgreSQL URL), or else an SQLite file.
+async fn timer_resumes(db: Option<PathBuf>) {
     let dir = scratch("persist-timer");
     let sink = CallbackSink::start().await;
     // 1.5 s latency: killed well before its outcome.
     let mut sim = SimProcess::new(&dir, merchants_file(&dir, &sink.url), 1500, 5);
+    if let Some(db) = db {
+        sim.db = db;
+    }
     sim.start().await;
     let (status, first) = post(
         &sim.base_url(),
@@ -175,12 +205,26 @@ async fn a_transaction_not_yet_final_reaches_its_outcome_after_a_restart() {
 
 #[tokio::test]
 async fn a_pending_callback_is_delivered_after_a_restart() {
+    outbox_resumes(None).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: scripts/postgres-tests.sh"]
+async fn on_postgres_a_pending_callback_is_delivered_after_a_restart() {
+    outbox_resumes(Some(postgres_support::fresh_database("outbox"))).await;
+}
+
+/// With `db` (a PostgreSQL URL), or else an SQLite file.
+async fn outbox_resumes(db: Option<PathBuf>) {
     let dir = scratch("persist-outbox");
     // The merchant's endpoint is down at first: a port nobody listens on.
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}/callback");
     // 1 s backoff: the second attempt is due after the kill.
     let mut sim = SimProcess::new(&dir, merchants_file(&dir, &url), 5, 1000);
+    if let Some(db) = db {
+        sim.db = db;
+    }
     sim.start().await;
     let (status, first) = post(
         &sim.base_url(),
@@ -294,4 +338,29 @@ async fn a_second_simulator_on_the_same_file_refuses_to_start() {
     assert!(err.to_string().contains("locked"), "{err}");
     sim.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: scripts/postgres-tests.sh"]
+async fn on_postgres_a_second_simulator_on_the_same_database_refuses_to_start() {
+    let config = SimulatorConfig {
+        db: Some(postgres_support::fresh_database("locked")),
+        ..SimulatorConfig::demo()
+    };
+    let sim = start(config.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let err = start(config.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .expect_err("the database is in use");
+    assert!(
+        err.to_string().contains("another paygate simulator"),
+        "{err}"
+    );
+    sim.shutdown().await;
+    // Once the first one has stopped, the database opens again.
+    let again = start(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("free again");
+    again.shutdown().await;
 }

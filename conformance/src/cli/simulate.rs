@@ -25,12 +25,14 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "N", default_value_t = 300)]
     pub latency_ms: u64,
     /// Keep the gateway's transactions, idempotency records and callback
-    /// outbox in this SQLite file (WAL; created if missing). A simulator
-    /// killed and started again on the same file loses no accepted
-    /// transaction and resumes pending outcomes and callbacks. Without it,
-    /// everything is in memory. HUB2's state (intents, transfers,
-    /// balances, webhooks and their secrets) is kept in the same file.
-    #[arg(long, value_name = "FILE")]
+    /// outbox, and HUB2's state (intents, transfers, balances, webhooks and
+    /// their secrets), in this SQLite file (WAL; created if missing) or, with
+    /// a `postgres://user:password@host:port/database` URL, in that
+    /// PostgreSQL database (tables created if missing). A simulator killed
+    /// and started again on the same database loses no accepted transaction
+    /// and resumes pending outcomes and callbacks. Without it, everything
+    /// is in memory. One simulator per database.
+    #[arg(long, value_name = "FILE|URL")]
     pub db: Option<PathBuf>,
     /// Callback delivery attempts in all, the first one included.
     #[arg(long, value_name = "N", default_value_t = 5)]

@@ -130,11 +130,13 @@ pub struct SimulatorConfig {
     /// The HUB2 side (served under `/hub2`): merchants, keys, limits.
     /// Default: no HUB2 merchant; [`SimulatorConfig::demo`] has one.
     pub hub2: super::hub2::config::Hub2Config,
-    /// Where the gateway state is kept (`--db FILE`): transactions,
-    /// idempotency records, the callback outbox and delivery attempts, in
-    /// SQLite (WAL). A simulator restarted on the same file has lost no
-    /// accepted transaction and resumes pending outcomes and callbacks.
-    /// Default `None`: in memory. HUB2's state is kept in the same file.
+    /// Where the gateway's and HUB2's state is kept (`--db FILE|URL`):
+    /// transactions, idempotency records, the callback outbox and delivery
+    /// attempts, HUB2's intents, transfers, balances and webhooks; in an
+    /// SQLite file (WAL), or in PostgreSQL when the path is a
+    /// `postgres://` or `postgresql://` URL. A simulator restarted on the
+    /// same database has lost no accepted transaction and resumes pending
+    /// outcomes and callbacks. Default `None`: in memory.
     pub db: Option<PathBuf>,
     /// Who may use the control API (`/_sim/...`, `/hub2/_sim/...`).
     /// Default [`ControlAccess::GeneratedToken`]: a random admin token,

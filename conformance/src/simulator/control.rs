@@ -49,13 +49,13 @@ pub(crate) async fn health(State(state): State<SimulatorState>) -> Response {
 
 /// What `GET /_sim/health` answers: counts only, no merchant data.
 pub(crate) fn health_body(state: &SimulatorState) -> serde_json::Value {
-    let (transactions, persistent) = {
+    let (transactions, storage) = {
         let store = state.store();
-        (store.transaction_count(), store.is_persistent())
+        (store.transaction_count(), store.storage())
     };
     let mut body = json!({
         "status": "ok",
-        "storage": if persistent { "sqlite" } else { "memory" },
+        "storage": storage,
         "merchants": state.0.merchants.len(),
         "transactions": transactions,
         "latency_ms": u64::try_from(state.config().latency.as_millis()).unwrap_or(u64::MAX),

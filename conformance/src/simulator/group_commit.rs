@@ -42,6 +42,8 @@ pub(crate) struct Writer {
     jobs: Option<Sender<Job>>,
     thread: Option<std::thread::JoinHandle<()>>,
     path: String,
+    /// `sqlite` or `postgresql`.
+    kind: &'static str,
 }
 
 impl Drop for Writer {
@@ -65,6 +67,7 @@ impl Writer {
     /// Starts the writer thread on `db`. It ends when the last handle is
     /// dropped, after writing everything already queued.
     pub(crate) fn start(db: Db, path: String) -> Result<Writer, StoreError> {
+        let kind = db.kind();
         let (jobs, queue) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("paygate-db-writer".into())
@@ -74,6 +77,7 @@ impl Writer {
                 message: format!("cannot start the writer thread: {e}"),
             })?;
         Ok(Writer {
+            kind,
             jobs: Some(jobs),
             thread: Some(thread),
             path,
@@ -81,6 +85,11 @@ impl Writer {
     }
 
     /// The row of `tx`, encoded here (on the caller's thread).
+    /// The database's kind: `sqlite` or `postgresql`.
+    pub(crate) fn kind(&self) -> &'static str {
+        self.kind
+    }
+
     pub(crate) fn row(&self, tx: &Transaction) -> Result<TxRow, StoreError> {
         TxRow::of(tx).map_err(|e| self.encoding_error(e))
     }

@@ -308,9 +308,10 @@ impl SimulatorState {
             (None, Some(path)) => {
                 let store = Store::open(path)?;
                 tracing::info!(
-                    db = %path.display(),
+                    db = %persist::display_target(path),
                     transactions = store.transaction_count(),
-                    "gateway state kept in SQLite (WAL)"
+                    storage = store.storage(),
+                    "gateway and HUB2 state kept in the database"
                 );
                 store
             }
@@ -322,7 +323,7 @@ impl SimulatorState {
                     path: config
                         .db
                         .as_ref()
-                        .map_or_else(String::new, |p| p.display().to_string()),
+                        .map_or_else(String::new, |p| persist::display_target(p)),
                     message,
                 })
             })?;

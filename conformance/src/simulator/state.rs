@@ -232,7 +232,7 @@ impl Store {
     /// WAL mode), with everything it already holds read back.
     pub fn open(path: &std::path::Path) -> Result<Self, StoreError> {
         let (db, loaded) = Db::open(path)?;
-        let writer = Writer::start(db, path.display().to_string())?;
+        let writer = Writer::start(db, super::persist::display_target(path))?;
         let store = Store {
             serial: Arc::new(AtomicU64::new(loaded.serial)),
             db: Some(writer),
@@ -295,6 +295,11 @@ impl Store {
     /// Whether changes are kept in a database.
     pub fn is_persistent(&self) -> bool {
         self.db.is_some()
+    }
+
+    /// Where the state is kept: `memory`, `sqlite` or `postgresql`.
+    pub fn storage(&self) -> &'static str {
+        self.db.as_ref().map_or("memory", Writer::kind)
     }
 
     /// A fresh serial number and the transaction id derived from it.

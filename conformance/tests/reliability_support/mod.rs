@@ -805,7 +805,12 @@ impl SimProcess {
             .await
             .map(|b| serde_json::from_slice(&b).unwrap_or(Value::Null))
             .unwrap();
-        assert_eq!(value["storage"], "sqlite");
+        let expected = if self.db.to_string_lossy().starts_with("postgres") {
+            "postgresql"
+        } else {
+            "sqlite"
+        };
+        assert_eq!(value["storage"], expected);
         value["transactions"].as_u64().unwrap()
     }
 }

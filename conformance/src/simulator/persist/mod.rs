@@ -1,0 +1,305 @@
+//! Where the [`Store`](super::state::Store) keeps its state
+//! (`paygate simulate --db FILE|URL`, [`SimulatorConfig::db`](super::SimulatorConfig::db)):
+//! an SQLite file ([`sqlite`]) or a PostgreSQL database ([`postgresql`]),
+//! the same tables and the same writes in both.
+//!
+//! # What is kept
+//!
+//! | table | rows |
+//! |---|---|
+//! | `transactions` | one per `(public_id, order_id)`: the whole transaction as JSON (status, history, planned outcome, what it awaits) |
+//! | `replies` | the idempotency records: `(public_id, order_id, operation, signature)` → the exact response bytes sent |
+//! | `outbox` | one per callback to deliver: URL, the signed body, attempts made, next attempt time, `pending` / `delivered` / `abandoned` |
+//! | `callback_attempts` | every delivery attempt (what `GET /_sim/callbacks` lists) |
+//! | `meta` | the last serial handed out (transaction ids are never reused, also across resets and restarts) |
+//! | `hub2_objects` | HUB2's state, one row per object as JSON: intents, transfers, webhooks (with their secrets and rotation time), balances, provider credentials, webhook delivery attempts and the bank-transfer serial (see `hub2::persist`) |
+//!
+//! One simulator owns its database while it runs: a second one on the
+//! same file or database fails to start rather than handing out the same
+//! transaction ids (see each backend for how). Durability differs: see
+//! [`sqlite`] and [`postgresql`].
+//!
+//! # When
+//!
+//! Every change is one write, each in its own savepoint, committed in a
+//! batch with the writes of other requests (group commit, see
+//! `group_commit`) while the shard of its order is locked and
+//! **before** the HTTP answer is sent:
+//!
+//! * an accepted payment: its transaction row, its idempotency record and
+//!   the stored response, and the new last serial;
+//! * a transaction becoming final: its new state and its callback's outbox
+//!   row (so a crash leaves either neither, and the outcome timer is
+//!   re-armed on restart, or both, and the delivery is resumed);
+//! * a delivery attempt: the attempt and the outbox row's progress. This
+//!   one is queued without waiting for its commit (nobody is answered
+//!   after it): a crash before the commit leaves the outbox row pending,
+//!   and the callback is sent again (at least once, as promised).
+//!
+//! A replay of a request waits for the shard's lock, held until the
+//! commit, so it can never see an answer that is not yet committed.
+
+mod postgresql;
+mod sqlite;
+
+use std::path::Path;
+
+use bytes::Bytes;
+
+use super::outcome::Outcome;
+use super::transaction::{Awaiting, CallbackAttempt, StoredReply, Transaction};
+
+/// Why the database could not be opened, read or written.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("simulator database {path}: {message}")]
+pub struct StoreError {
+    /// The database file.
+    pub path: String,
+    /// What failed.
+    pub message: String,
+}
+
+/// A callback waiting to be delivered, as kept in the outbox.
+#[derive(Clone, Debug)]
+pub struct OutboxEntry {
+    /// The outbox row.
+    pub id: i64,
+    /// The merchant's public id.
+    pub public_id: String,
+    /// The order the callback is about.
+    pub order_id: String,
+    /// The callback's `operation_type`.
+    pub operation_type: i64,
+    /// The callback's `status`.
+    pub status: i64,
+    /// Where it goes.
+    pub url: String,
+    /// The signed body, byte for byte.
+    pub body: Bytes,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// When the next attempt is due (milliseconds since the epoch).
+    pub next_attempt_ms: u64,
+}
+
+/// A callback to add to the outbox with a transaction's final state.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NewOutbox<'a> {
+    pub(crate) operation_type: i64,
+    pub(crate) status: i64,
+    pub(crate) url: &'a str,
+    pub(crate) body: &'a [u8],
+}
+
+/// Where a delivery stands after an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OutboxProgress {
+    /// The merchant answered 200.
+    Delivered,
+    /// No attempt left.
+    Abandoned,
+    /// Another attempt is due at this time (ms since the epoch).
+    Retry { next_attempt_ms: u64 },
+}
+
+/// What was in the database when it was opened.
+pub(crate) struct Loaded {
+    pub(crate) transactions: Vec<Transaction>,
+    pub(crate) attempts: Vec<CallbackAttempt>,
+    pub(crate) serial: u64,
+    pub(crate) hub2: Vec<Hub2Object>,
+}
+
+/// One HUB2 object as kept: its kind (`intent`, `transfer`, ...), its id
+/// within the kind, and its JSON.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Hub2Object {
+    pub(crate) kind: String,
+    pub(crate) id: String,
+    pub(crate) doc: String,
+}
+
+/// A change to one HUB2 object: its new JSON, or `None` to delete it.
+/// The kind [`HUB2_ALL`] with `None` deletes every HUB2 object (a reset).
+#[derive(Clone, Debug)]
+pub(crate) struct Hub2Put {
+    pub(crate) kind: &'static str,
+    pub(crate) id: String,
+    pub(crate) doc: Option<String>,
+}
+
+/// The kind of a [`Hub2Put`] that stands for every HUB2 object.
+pub(crate) const HUB2_ALL: &str = "*";
+
+/// The persisted form of a transaction: the public fields plus the ones
+/// the public serialization skips (replies are kept in their own table).
+type TxRecord = (Transaction, Option<Outcome>, Awaiting);
+
+/// A callback to add to the outbox with a transaction's final state
+/// (owned: it travels to the writer thread).
+#[derive(Clone, Debug)]
+pub(crate) struct OutboxRow {
+    pub(crate) operation_type: i64,
+    pub(crate) status: i64,
+    pub(crate) url: String,
+    pub(crate) body: Bytes,
+}
+
+impl From<NewOutbox<'_>> for OutboxRow {
+    fn from(out: NewOutbox<'_>) -> Self {
+        OutboxRow {
+            operation_type: out.operation_type,
+            status: out.status,
+            url: out.url.to_owned(),
+            body: Bytes::copy_from_slice(out.body),
+        }
+    }
+}
+
+/// A transaction as written: its row's key, columns and JSON, and its
+/// replies (encoded by the caller, so the writer thread only writes).
+#[derive(Clone, Debug)]
+pub(crate) struct TxRow {
+    public_id: String,
+    order_id: String,
+    serial: i64,
+    transaction_id: String,
+    status: i64,
+    data: String,
+    replies: Vec<StoredReply>,
+}
+
+impl TxRow {
+    pub(crate) fn of(tx: &Transaction) -> Result<TxRow, serde_json::Error> {
+        Ok(TxRow {
+            public_id: tx.public_id.clone(),
+            order_id: tx.order_id.clone(),
+            serial: i64::try_from(tx.serial).unwrap_or(i64::MAX),
+            transaction_id: tx.transaction_id.clone(),
+            status: tx.status,
+            data: encode(tx)?,
+            replies: tx.replies.clone(),
+        })
+    }
+}
+
+/// One write to the database.
+#[derive(Debug)]
+pub(crate) enum Write {
+    /// A transaction's row and replies (`new`: it replaces any earlier one
+    /// under the same order id, and the last serial moves on), with a new
+    /// outbox row if given.
+    Save {
+        row: TxRow,
+        new: bool,
+        outbox: Option<OutboxRow>,
+    },
+    /// New transactions, all or none.
+    SaveMany(Vec<TxRow>),
+    /// A delivery attempt (JSON) and, for an outbox delivery, its progress.
+    Attempt {
+        data: String,
+        attempt: u32,
+        outbox: Option<(i64, OutboxProgress)>,
+    },
+    /// Every delivery still pending, oldest first (a read).
+    PendingOutbox,
+    /// Forgets transactions, replies, the outbox and the attempts (keeps
+    /// the serial).
+    Reset,
+    /// HUB2 objects changed, in order.
+    Hub2(Vec<Hub2Put>),
+}
+
+impl Write {
+    fn what(&self) -> &'static str {
+        match self {
+            Write::Save { .. } => "cannot save a transaction",
+            Write::SaveMany(_) => "cannot save a bulk of transactions",
+            Write::Attempt { .. } => "cannot record a callback attempt",
+            Write::PendingOutbox => "cannot read the outbox",
+            Write::Reset => "cannot reset",
+            Write::Hub2(_) => "cannot save HUB2 state",
+        }
+    }
+}
+
+/// What a [`Write`] gave back.
+#[derive(Debug)]
+pub(crate) enum Written {
+    /// Done (the new outbox row's id, if one was added).
+    Saved(Option<i64>),
+    /// The pending deliveries.
+    Pending(Vec<OutboxEntry>),
+}
+
+/// A transaction row's JSON: the transaction, its planned outcome and what
+/// it awaits.
+fn encode(tx: &Transaction) -> Result<String, serde_json::Error> {
+    serde_json::to_string(&(tx, &tx.planned, &tx.awaiting))
+}
+
+/// Decodes a transaction row's JSON (see [`encode`]).
+fn decode(data: &str) -> Result<Transaction, serde_json::Error> {
+    let (mut tx, planned, awaiting): TxRecord = serde_json::from_str(data)?;
+    tx.planned = planned;
+    tx.awaiting = awaiting;
+    Ok(tx)
+}
+
+/// Whether `--db` names a PostgreSQL database (`postgres://` or
+/// `postgresql://`) rather than an SQLite file.
+pub(crate) fn is_postgres_url(target: &Path) -> bool {
+    target
+        .to_str()
+        .is_some_and(|t| t.starts_with("postgres://") || t.starts_with("postgresql://"))
+}
+
+/// `target` as errors and logs show it: a file's path, or a PostgreSQL
+/// URL without its password.
+pub(crate) fn display_target(target: &Path) -> String {
+    if is_postgres_url(target) {
+        postgresql::redacted(&target.to_string_lossy())
+    } else {
+        target.display().to_string()
+    }
+}
+
+/// The database of a running simulator, owned by the writer thread of
+/// `group_commit`.
+#[derive(Debug)]
+pub(crate) enum Db {
+    Sqlite(sqlite::SqliteDb),
+    Postgres(Box<postgresql::PostgresDb>),
+}
+
+impl Db {
+    /// Opens (or creates) the database `--db` names and reads everything
+    /// back.
+    pub(crate) fn open(target: &Path) -> Result<(Db, Loaded), StoreError> {
+        if is_postgres_url(target) {
+            let (db, loaded) = postgresql::PostgresDb::open(&target.to_string_lossy())?;
+            Ok((Db::Postgres(Box::new(db)), loaded))
+        } else {
+            let (db, loaded) = sqlite::SqliteDb::open(target)?;
+            Ok((Db::Sqlite(db), loaded))
+        }
+    }
+
+    /// `sqlite` or `postgresql`.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgresql",
+        }
+    }
+
+    /// Applies a batch of writes in one database transaction; one result
+    /// per write, in order (see each backend).
+    pub(crate) fn apply_batch(&mut self, batch: &[&Write]) -> Vec<Result<Written, StoreError>> {
+        match self {
+            Db::Sqlite(db) => db.apply_batch(batch),
+            Db::Postgres(db) => db.apply_batch(batch),
+        }
+    }
+}

@@ -1,0 +1,510 @@
+//! The SQLite backend (`--db FILE`).
+//!
+//! The connection holds SQLite's exclusive lock (`locking_mode=EXCLUSIVE`)
+//! for as long as the simulator runs: a second simulator on the same file
+//! fails to start ("database is locked") rather than handing out the same
+//! transaction ids. The kernel drops the lock when the process dies, so a
+//! restart after SIGKILL opens the file at once.
+//!
+//! # Durability
+//!
+//! The database runs in WAL mode with `synchronous=NORMAL`. A commit
+//! appends the changed pages to the write-ahead log with `write(2)` and
+//! returns without `fsync`: once `COMMIT` returns, the data is in the
+//! operating system's page cache and survives the death of the process
+//! (SIGKILL, a panic, an abort); the next open replays the log. Only an
+//! operating-system crash or a power loss may lose the last commits (the
+//! database itself stays consistent), which is the trade-off a test
+//! simulator wants: no `fsync` per accepted payment.
+
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::{
+    decode, Hub2Object, Loaded, OutboxEntry, OutboxProgress, StoreError, TxRow, Write, Written,
+    HUB2_ALL,
+};
+use crate::simulator::clock::now_ms;
+use crate::simulator::operation::OperationKind;
+use crate::simulator::transaction::{StoredReply, Transaction};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS transactions (
+    public_id TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    serial INTEGER NOT NULL,
+    transaction_id TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (public_id, order_id)
+);
+CREATE TABLE IF NOT EXISTS replies (
+    public_id TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    body BLOB NOT NULL,
+    PRIMARY KEY (public_id, order_id, operation, signature)
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    public_id TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    operation_type INTEGER NOT NULL,
+    status INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    body BLOB NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending'
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state);
+CREATE TABLE IF NOT EXISTS callback_attempts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS hub2_objects (
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+";
+
+/// What an SQLite error opening the file means, for the person who gave
+/// `--db`: `what` with the likely cause appended.
+fn why(what: &str, err: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode;
+    let cause = match err.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => {
+            "the file is not an SQLite database (a text file, random bytes, or encrypted?); \
+             give --db a new path or a file this simulator wrote"
+        }
+        Some(ErrorCode::DatabaseCorrupt) => {
+            "the database file is corrupt; move it aside and start with a new path"
+        }
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            "the file is locked by another process (another simulator on the same --db?)"
+        }
+        Some(ErrorCode::ReadOnly | ErrorCode::PermissionDenied | ErrorCode::CannotOpen) => {
+            "the file or its folder cannot be written"
+        }
+        _ => return what.to_owned(),
+    };
+    format!("{what} ({cause})")
+}
+
+/// Refuses an SQLite database of something else: one that has tables but
+/// not the simulator's `meta` table, or a `meta` table without the
+/// simulator's columns.
+fn check_foreign(conn: &Connection) -> Result<(), String> {
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .and_then(|mut stmt| {
+            stmt.query_map([], |row| row.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(|e| format!("{}: {e}", why("cannot list the tables", &e)))?;
+    if tables.is_empty() {
+        return Ok(());
+    }
+    let ours = [
+        "meta",
+        "transactions",
+        "replies",
+        "outbox",
+        "callback_attempts",
+        "hub2_objects",
+    ];
+    let foreign: Vec<&String> = tables
+        .iter()
+        .filter(|t| !ours.contains(&t.as_str()))
+        .collect();
+    if !tables.iter().any(|t| t == "meta") || !foreign.is_empty() {
+        let shown: Vec<&str> = tables.iter().take(8).map(String::as_str).collect();
+        return Err(format!(
+            "not a paygate simulator database: it holds tables {} (the simulator's are {}); \
+             give --db a new path or a file this simulator wrote",
+            shown.join(", "),
+            ours.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// One SQLite connection, owned by the writer thread of
+/// `group_commit`.
+pub(crate) struct SqliteDb {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for SqliteDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteDb")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl SqliteDb {
+    fn error(&self, what: &str, err: impl std::fmt::Display) -> StoreError {
+        StoreError {
+            path: self.path.display().to_string(),
+            message: format!("{what}: {err}"),
+        }
+    }
+
+    /// Opens (or creates) the database and reads everything back.
+    pub(crate) fn open(path: &Path) -> Result<(SqliteDb, Loaded), StoreError> {
+        let fail = |what: &str, err: &dyn std::fmt::Display| StoreError {
+            path: path.display().to_string(),
+            message: format!("{what}: {err}"),
+        };
+        let conn = Connection::open(path).map_err(|e| fail(&why("cannot open", &e), &e))?;
+        // One simulator per file: the exclusive lock is taken by the first
+        // write (the schema, below) and held until the process ends (the
+        // kernel drops it when the process dies, so a restart after a
+        // SIGKILL gets it at once). A second simulator on the same file
+        // fails to start instead of handing out the same serials.
+        conn.execute_batch("PRAGMA busy_timeout=2000; PRAGMA locking_mode=EXCLUSIVE;")
+            .map_err(|e| fail(&why("cannot set pragmas", &e), &e))?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))
+            .map_err(|e| fail(&why("cannot switch to WAL", &e), &e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(fail(
+                "cannot switch to WAL",
+                &format!("journal_mode is {mode}"),
+            ));
+        }
+        conn.execute_batch("PRAGMA synchronous=NORMAL;")
+            .map_err(|e| fail(&why("cannot set pragmas", &e), &e))?;
+        check_foreign(&conn).map_err(|message| StoreError {
+            path: path.display().to_string(),
+            message,
+        })?;
+        conn.execute_batch(SCHEMA)
+            .map_err(|e| fail(&why("cannot create the schema", &e), &e))?;
+        let db = SqliteDb {
+            conn,
+            path: path.to_owned(),
+        };
+        let loaded = db.load()?;
+        Ok((db, loaded))
+    }
+
+    fn load(&self) -> Result<Loaded, StoreError> {
+        let serial: u64 = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'serial'", [], |row| {
+                row.get::<_, i64>(0)
+            })
+            .optional()
+            .map_err(|e| self.error("cannot read the serial", e))?
+            .map_or(0, |v| u64::try_from(v).unwrap_or(0));
+        let mut transactions = std::collections::HashMap::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT data FROM transactions ORDER BY serial")
+                .map_err(|e| self.error("cannot read transactions", e))?;
+            let rows = stmt
+                .query_map([], |row| row.get::<_, String>(0))
+                .map_err(|e| self.error("cannot read transactions", e))?;
+            for row in rows {
+                let data = row.map_err(|e| self.error("cannot read transactions", e))?;
+                let tx =
+                    decode(&data).map_err(|e| self.error("a transaction row is not valid", e))?;
+                transactions.insert((tx.public_id.clone(), tx.order_id.clone()), tx);
+            }
+        }
+        {
+            let mut stmt = self
+                .conn
+                .prepare(
+                    "SELECT public_id, order_id, operation, signature, body FROM replies ORDER BY rowid",
+                )
+                .map_err(|e| self.error("cannot read replies", e))?;
+            let rows = stmt
+                .query_map([], |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, String>(3)?,
+                        row.get::<_, Vec<u8>>(4)?,
+                    ))
+                })
+                .map_err(|e| self.error("cannot read replies", e))?;
+            for row in rows {
+                let (public_id, order_id, operation, signature, body) =
+                    row.map_err(|e| self.error("cannot read replies", e))?;
+                let operation = OperationKind::from_name(&operation).ok_or_else(|| {
+                    self.error(
+                        "a reply row is not valid",
+                        format!("operation {operation:?}"),
+                    )
+                })?;
+                if let Some(tx) = transactions.get_mut(&(public_id, order_id)) {
+                    tx.replies.push(StoredReply {
+                        operation,
+                        signature,
+                        body: Bytes::from(body),
+                    });
+                }
+            }
+        }
+        let mut attempts = Vec::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT data FROM callback_attempts ORDER BY id")
+                .map_err(|e| self.error("cannot read callback attempts", e))?;
+            let rows = stmt
+                .query_map([], |row| row.get::<_, String>(0))
+                .map_err(|e| self.error("cannot read callback attempts", e))?;
+            for row in rows {
+                let data = row.map_err(|e| self.error("cannot read callback attempts", e))?;
+                attempts.push(
+                    serde_json::from_str(&data)
+                        .map_err(|e| self.error("a callback attempt row is not valid", e))?,
+                );
+            }
+        }
+        let mut transactions: Vec<Transaction> = transactions.into_values().collect();
+        transactions.sort_by_key(|tx| tx.serial);
+        let serial = transactions
+            .iter()
+            .map(|tx| tx.serial)
+            .max()
+            .unwrap_or(0)
+            .max(serial);
+        let mut hub2 = Vec::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT kind, id, doc FROM hub2_objects ORDER BY rowid")
+                .map_err(|e| self.error("cannot read HUB2 objects", e))?;
+            let rows = stmt
+                .query_map([], |row| {
+                    Ok(Hub2Object {
+                        kind: row.get(0)?,
+                        id: row.get(1)?,
+                        doc: row.get(2)?,
+                    })
+                })
+                .map_err(|e| self.error("cannot read HUB2 objects", e))?;
+            for row in rows {
+                hub2.push(row.map_err(|e| self.error("cannot read HUB2 objects", e))?);
+            }
+        }
+        Ok(Loaded {
+            transactions,
+            attempts,
+            serial,
+            hub2,
+        })
+    }
+
+    /// Applies a batch of writes in one SQLite transaction (one commit, so
+    /// one append to the write-ahead log for all of them). Each write runs
+    /// in its own savepoint: one that fails is rolled back alone and gets
+    /// its error, the others go on. If the commit itself fails, every
+    /// write gets that error. Returns one result per write, in order.
+    pub(crate) fn apply_batch(&mut self, batch: &[&Write]) -> Vec<Result<Written, StoreError>> {
+        let path = self.path.display().to_string();
+        let fail = |what: &str, e: rusqlite::Error| StoreError {
+            path: path.clone(),
+            message: format!("{what}: {e}"),
+        };
+        let db = match self.conn.transaction() {
+            Ok(db) => db,
+            Err(e) => {
+                let err = fail("cannot begin a transaction", e);
+                return batch.iter().map(|_| Err(err.clone())).collect();
+            }
+        };
+        let mut results = Vec::with_capacity(batch.len());
+        // Savepoints through cached statements (rusqlite's `savepoint()`
+        // parses its SQL anew each time, a measurable share of a batch).
+        let run = |db: &rusqlite::Transaction<'_>, sql: &str| {
+            db.prepare_cached(sql)
+                .and_then(|mut s| s.execute([]))
+                .map(|_| ())
+        };
+        for write in batch {
+            let result = run(&db, "SAVEPOINT write").and_then(|()| match apply(&db, write) {
+                Ok(written) => run(&db, "RELEASE write").map(|()| written),
+                Err(e) => {
+                    let _ = run(&db, "ROLLBACK TO write").and_then(|()| run(&db, "RELEASE write"));
+                    Err(e)
+                }
+            });
+            results.push(result.map_err(|e| fail(write.what(), e)));
+        }
+        if let Err(e) = db.commit() {
+            let err = fail("cannot commit", e);
+            return batch.iter().map(|_| Err(err.clone())).collect();
+        }
+        results
+    }
+}
+
+fn apply(db: &rusqlite::Transaction<'_>, write: &Write) -> Result<Written, rusqlite::Error> {
+    match write {
+        Write::Save { row, new, outbox } => {
+            write_transaction(db, row, *new)?;
+            let mut outbox_id = None;
+            if let Some(out) = outbox {
+                db.prepare_cached(
+                    "INSERT INTO outbox (public_id, order_id, operation_type, status, url, body, attempts, next_attempt_ms, state)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, 'pending')",
+                )?
+                .execute(params![
+                    row.public_id,
+                    row.order_id,
+                    out.operation_type,
+                    out.status,
+                    out.url,
+                    &out.body[..],
+                    i64::try_from(now_ms()).unwrap_or(i64::MAX)
+                ])?;
+                outbox_id = Some(db.last_insert_rowid());
+            }
+            Ok(Written::Saved(outbox_id))
+        }
+        Write::SaveMany(rows) => {
+            for row in rows {
+                write_transaction(db, row, true)?;
+            }
+            Ok(Written::Saved(None))
+        }
+        Write::Attempt {
+            data,
+            attempt,
+            outbox,
+        } => {
+            db.prepare_cached("INSERT INTO callback_attempts (data) VALUES (?1)")?
+                .execute(params![data])?;
+            if let Some((id, progress)) = outbox {
+                let (state, next) = match progress {
+                    OutboxProgress::Delivered => ("delivered", 0),
+                    OutboxProgress::Abandoned => ("abandoned", 0),
+                    OutboxProgress::Retry { next_attempt_ms } => ("pending", *next_attempt_ms),
+                };
+                db.prepare_cached(
+                    "UPDATE outbox SET attempts = ?2, state = ?3, next_attempt_ms = ?4 WHERE id = ?1",
+                )?
+                .execute(params![
+                    id,
+                    attempt,
+                    state,
+                    i64::try_from(next).unwrap_or(i64::MAX)
+                ])?;
+            }
+            Ok(Written::Saved(None))
+        }
+        Write::PendingOutbox => {
+            let mut stmt = db.prepare_cached(
+                "SELECT id, public_id, order_id, operation_type, status, url, body, attempts, next_attempt_ms
+                 FROM outbox WHERE state = 'pending' ORDER BY id",
+            )?;
+            let rows = stmt.query_map([], |row| {
+                Ok(OutboxEntry {
+                    id: row.get(0)?,
+                    public_id: row.get(1)?,
+                    order_id: row.get(2)?,
+                    operation_type: row.get(3)?,
+                    status: row.get(4)?,
+                    url: row.get(5)?,
+                    body: Bytes::from(row.get::<_, Vec<u8>>(6)?),
+                    attempts: row.get(7)?,
+                    next_attempt_ms: u64::try_from(row.get::<_, i64>(8)?).unwrap_or(0),
+                })
+            })?;
+            Ok(Written::Pending(rows.collect::<Result<Vec<_>, _>>()?))
+        }
+        Write::Reset => {
+            db.execute_batch(
+                "DELETE FROM transactions; DELETE FROM replies; DELETE FROM outbox;
+                 DELETE FROM callback_attempts;",
+            )?;
+            Ok(Written::Saved(None))
+        }
+        Write::Hub2(puts) => {
+            for put in puts {
+                match (&put.doc, put.kind) {
+                    (None, HUB2_ALL) => {
+                        db.prepare_cached("DELETE FROM hub2_objects")?.execute([])?;
+                    }
+                    (None, kind) => {
+                        db.prepare_cached("DELETE FROM hub2_objects WHERE kind = ?1 AND id = ?2")?
+                            .execute(params![kind, put.id])?;
+                    }
+                    (Some(doc), kind) => {
+                        db.prepare_cached(
+                            "INSERT INTO hub2_objects (kind, id, doc) VALUES (?1, ?2, ?3)
+                             ON CONFLICT (kind, id) DO UPDATE SET doc = excluded.doc",
+                        )?
+                        .execute(params![kind, put.id, doc])?;
+                    }
+                }
+            }
+            Ok(Written::Saved(None))
+        }
+    }
+}
+
+/// Writes one transaction row and its replies (and, for a new one, the
+/// last serial) inside `db`.
+fn write_transaction(
+    db: &rusqlite::Transaction<'_>,
+    row: &TxRow,
+    new: bool,
+) -> Result<(), rusqlite::Error> {
+    if new {
+        db.prepare_cached("DELETE FROM replies WHERE public_id = ?1 AND order_id = ?2")?
+            .execute(params![row.public_id, row.order_id])?;
+        db.prepare_cached(
+            "INSERT INTO meta (key, value) VALUES ('serial', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
+        )?
+        .execute(params![row.serial])?;
+    }
+    db.prepare_cached(
+        "INSERT INTO transactions (public_id, order_id, serial, transaction_id, status, data)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (public_id, order_id) DO UPDATE SET
+            serial = excluded.serial, transaction_id = excluded.transaction_id,
+            status = excluded.status, data = excluded.data",
+    )?
+    .execute(params![
+        row.public_id,
+        row.order_id,
+        row.serial,
+        row.transaction_id,
+        row.status,
+        row.data
+    ])?;
+    for reply in &row.replies {
+        db.prepare_cached(
+            "INSERT OR IGNORE INTO replies (public_id, order_id, operation, signature, body)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![
+            row.public_id,
+            row.order_id,
+            reply.operation.as_str(),
+            reply.signature,
+            &reply.body[..]
+        ])?;
+    }
+    Ok(())
+}
