@@ -156,7 +156,26 @@ pub struct SimulatorConfig {
     pub forward_callbacks_to: Option<String>,
     /// How many namespaces (`/ns/{name}/...`, see `namespaces`) may exist
     /// and how long an idle one lives.
-    pub namespaces: super::namespaces::NamespaceLimits,
+    pub namespaces: NamespaceLimits,
+}
+
+/// How many namespaces (`/ns/{name}/...`, see `namespaces`) may exist and how long an idle one lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NamespaceLimits {
+    /// Namespaces at once. Default 256.
+    pub max: usize,
+    /// A namespace without a request for this long is deleted. Default
+    /// 24 h; `None`: never.
+    pub idle_ttl: Option<Duration>,
+}
+
+impl Default for NamespaceLimits {
+    fn default() -> Self {
+        NamespaceLimits {
+            max: 256,
+            idle_ttl: Some(Duration::from_secs(24 * 3600)),
+        }
+    }
 }
 
 /// Which clock the simulator runs on.
@@ -226,7 +245,7 @@ impl Default for SimulatorConfig {
             clock: ClockMode::Wall,
             faults: std::collections::BTreeMap::new(),
             forward_callbacks_to: None,
-            namespaces: super::namespaces::NamespaceLimits::default(),
+            namespaces: NamespaceLimits::default(),
         }
     }
 }

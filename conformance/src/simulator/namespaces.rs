@@ -45,6 +45,7 @@ use axum::Router;
 use serde_json::json;
 use tower::ServiceExt;
 
+pub use super::config::NamespaceLimits;
 use super::control::json_value;
 use super::{admin, router, SimulatorError, SimulatorState};
 
@@ -53,25 +54,6 @@ pub const NAMESPACE_PREFIX: &str = "/ns/";
 
 /// The longest namespace name.
 pub const MAX_NAME_LEN: usize = 64;
-
-/// How many namespaces may exist and how long an idle one lives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NamespaceLimits {
-    /// Namespaces at once. Default 256.
-    pub max: usize,
-    /// A namespace without a request for this long is deleted. Default
-    /// 24 h; `None`: never.
-    pub idle_ttl: Option<Duration>,
-}
-
-impl Default for NamespaceLimits {
-    fn default() -> Self {
-        NamespaceLimits {
-            max: 256,
-            idle_ttl: Some(Duration::from_secs(24 * 3600)),
-        }
-    }
-}
 
 /// `Err(why)` unless `name` is a valid namespace name.
 pub fn check_name(name: &str) -> Result<(), String> {

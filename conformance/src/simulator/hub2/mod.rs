@@ -219,6 +219,7 @@ pub mod coverage;
 mod error;
 pub mod fees;
 mod persist;
+mod resume;
 pub mod store;
 mod webhooks;
 
@@ -280,7 +281,7 @@ impl Hub2Shared {
 
 /// Re-arms the HUB2 timers of a state read back from the database.
 pub(crate) fn resume(state: &SimulatorState) {
-    persist::resume(state);
+    resume::resume(state);
 }
 
 impl SimulatorState {

@@ -24,17 +24,16 @@
 //! The objects are read back into memory ([`restore`]), and every payment
 //! attempt or transfer still in progress whose outcome waits for a timer
 //! (including a USSD payment waiting for the customer's dialing) gets it
-//! again ([`resume`]), counted from the restart. A webhook
+//! again (`resume`), counted from the restart. A webhook
 //! delivery in flight at the crash is not sent again (HUB2's state is
 //! right; merchants read it with `GET`): an outbox for HUB2 webhooks, as
 //! the gateway's callbacks have, is still to come.
 
-use paygate::hub2::models::{PaymentStatus, TransferStatus};
 use serde::{Deserialize, Serialize};
 
 use super::config::Hub2Environment;
 use super::store::{
-    Accounts, Hub2Store, IntentRecord, Plan, ProviderCredentials, TransferRecord, WebhookDelivery,
+    Accounts, Hub2Store, IntentRecord, ProviderCredentials, TransferRecord, WebhookDelivery,
     WebhookRecord,
 };
 use crate::simulator::persist::{Hub2Object, Hub2Put, StoreError, Written, HUB2_ALL};
@@ -267,51 +266,4 @@ pub(crate) fn restore(store: &mut Hub2Store, rows: Vec<Hub2Object>) -> Result<()
         }
     }
     Ok(())
-}
-
-/// Re-arms the timer of every payment attempt and transfer still in
-/// progress (call once, after [`restore`], inside a Tokio runtime).
-pub(crate) fn resume(state: &SimulatorState) {
-    let (attempts, dialing, transfers) = {
-        let store = state.hub2_store();
-        let mut attempts: Vec<(String, String, Plan)> = Vec::new();
-        let mut dialing: Vec<(String, String)> = Vec::new();
-        for record in store.intents.values() {
-            let (Some(payment), Some(plan)) = (record.intent.payments.last(), &record.plan) else {
-                continue;
-            };
-            let ids = (record.intent.id.clone(), payment.id.clone());
-            match (plan, &payment.status) {
-                // Waiting for the control API: no timer.
-                (Plan::Stay, _) => {}
-                (_, PaymentStatus::Pending) => attempts.push((ids.0, ids.1, plan.clone())),
-                (Plan::Ussd, PaymentStatus::ActionRequired) => dialing.push(ids),
-                // Waiting for the customer (an OTP, a page): no timer.
-                _ => {}
-            }
-        }
-        let transfers: Vec<String> = store
-            .transfers
-            .values()
-            .filter(|record| record.transfer.status == TransferStatus::Pending)
-            .map(|record| record.transfer.id.clone())
-            .collect();
-        (attempts, dialing, transfers)
-    };
-    if !attempts.is_empty() || !dialing.is_empty() || !transfers.is_empty() {
-        tracing::info!(
-            attempts = attempts.len() + dialing.len(),
-            transfers = transfers.len(),
-            "resuming HUB2 work from the database"
-        );
-    }
-    for (intent_id, payment_id, plan) in attempts {
-        super::attempts::schedule(state, &intent_id, &payment_id, plan);
-    }
-    for (intent_id, payment_id) in dialing {
-        super::attempts::resume_dialing(state, &intent_id, &payment_id);
-    }
-    for transfer_id in transfers {
-        super::api::schedule_transfer(state, &transfer_id);
-    }
 }

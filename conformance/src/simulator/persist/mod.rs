@@ -1,6 +1,6 @@
 //! Where the [`Store`](super::state::Store) keeps its state
 //! (`paygate simulate --db FILE|URL`, [`SimulatorConfig::db`](super::SimulatorConfig::db)):
-//! an SQLite file ([`sqlite`]) or a PostgreSQL database ([`postgresql`]),
+//! an SQLite file (`sqlite`) or a PostgreSQL database (`postgresql`),
 //! the same tables and the same writes in both.
 //!
 //! # What is kept
@@ -17,7 +17,7 @@
 //! One simulator owns its database while it runs: a second one on the
 //! same file or database fails to start rather than handing out the same
 //! transaction ids (see each backend for how). Durability differs: see
-//! [`sqlite`] and [`postgresql`].
+//! `sqlite` and `postgresql`.
 //!
 //! # When
 //!
