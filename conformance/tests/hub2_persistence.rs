@@ -8,6 +8,7 @@
 mod postgres_support;
 mod reliability_support;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,22 +23,27 @@ const HUB2_KEY: &str = "persist-sandbox-key";
 
 type Received = Arc<Mutex<Vec<(String, Bytes)>>>;
 
-/// A webhook endpoint that keeps every delivery (signature, body).
-async fn receiver() -> (String, Received) {
+/// A webhook endpoint that keeps every delivery it accepts (signature,
+/// body), and answers 503 to all while `accepting` is false.
+async fn receiver(accepting: Arc<AtomicBool>) -> (String, Received) {
     let received: Received = Arc::default();
     let kept = Arc::clone(&received);
     let app = axum::Router::new().route(
         "/hooks",
         axum::routing::post(move |headers: HeaderMap, body: Bytes| {
             let kept = Arc::clone(&kept);
+            let accepting = Arc::clone(&accepting);
             async move {
+                if !accepting.load(Ordering::SeqCst) {
+                    return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+                }
                 let signature = headers
                     .get("hub2-signature")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default()
                     .to_owned();
                 kept.lock().unwrap().push((signature, body));
-                "ok"
+                axum::http::StatusCode::OK
             }
         }),
     );
@@ -205,8 +211,9 @@ async fn survives(db: Option<std::path::PathBuf>) {
     )
     .unwrap();
     // The latency is long enough to kill the simulator while an attempt
-    // and a transfer are still in progress.
-    let mut sim = SimProcess::new(&dir, merchants, 1_500, 50);
+    // and a transfer are still in progress; webhook retries 1 s apart, so
+    // events refused before the kill are still in the outbox.
+    let mut sim = SimProcess::new(&dir, merchants, 1_500, 1_000);
     if let Some(db) = db {
         sim.db = db;
     }
@@ -215,7 +222,9 @@ async fn survives(db: Option<std::path::PathBuf>) {
         base: sim.base_url(),
         http: reqwest::Client::new(),
     };
-    let (url, received) = receiver().await;
+    // The merchant's endpoint is down until after the restart.
+    let accepting = Arc::new(AtomicBool::new(false));
+    let (url, received) = receiver(Arc::clone(&accepting)).await;
 
     // A webhook, rotated once: both secrets must sign after the restart.
     let (status, webhook) = hub2
@@ -282,6 +291,7 @@ async fn survives(db: Option<std::path::PathBuf>) {
 
     sim.kill();
     sim.start().await;
+    accepting.store(true, Ordering::SeqCst);
 
     // Everything answered is there, as it was.
     assert_eq!(hub2.intent_status(&paid_id).await, "successful");
@@ -325,6 +335,37 @@ async fn survives(db: Option<std::path::PathBuf>) {
         hub2.transfer_status(&transfer_id).await == "successful"
     })
     .await;
+
+    // The events refused before the kill are delivered after the restart,
+    // their attempt count going on, each once.
+    let created_before_kill = ["persist-paid", "persist-staying", "persist-pending"];
+    until("the events refused before the kill", async || {
+        let got = received.lock().unwrap().clone();
+        created_before_kill.iter().all(|reference| {
+            got.iter().any(|(_, body)| {
+                String::from_utf8_lossy(body).contains(&format!("\"{reference}\""))
+            })
+        })
+    })
+    .await;
+    let (_, log) = hub2
+        .admin(reqwest::Method::GET, "/webhook-deliveries")
+        .await;
+    let paid_deliveries: Vec<&Value> = log["deliveries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| d["objectId"] == paid_id.as_str() || d["object_id"] == paid_id.as_str())
+        .collect();
+    let delivered: Vec<&&Value> = paid_deliveries
+        .iter()
+        .filter(|d| d["delivered"] == true)
+        .collect();
+    assert_eq!(delivered.len(), 1, "{paid_deliveries:?}");
+    assert!(
+        delivered[0]["attempt"].as_u64().unwrap_or(0) >= 2,
+        "{paid_deliveries:?}"
+    );
 
     // A new event is signed with the current secret (s1) and the previous
     // one (s0), rotated before the kill.

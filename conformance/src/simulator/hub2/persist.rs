@@ -4,8 +4,8 @@
 //! intents (with the plan of their current attempt), transfers, webhooks
 //! (with their current and previous secrets and the rotation time, so a
 //! restarted simulator signs as before and the 24-hour grace period goes
-//! on), balances, provider credentials, webhook delivery attempts and the
-//! bank-transfer serial.
+//! on), balances, provider credentials, webhook delivery attempts, the
+//! webhook outbox and the bank-transfer serial.
 //!
 //! # When a change is written
 //!
@@ -24,17 +24,25 @@
 //! The objects are read back into memory ([`restore`]), and every payment
 //! attempt or transfer still in progress whose outcome waits for a timer
 //! (including a USSD payment waiting for the customer's dialing) gets it
-//! again (`resume`), counted from the restart. A webhook
-//! delivery in flight at the crash is not sent again (HUB2's state is
-//! right; merchants read it with `GET`): an outbox for HUB2 webhooks, as
-//! the gateway's callbacks have, is still to come.
+//! again (`resume`), counted from the restart.
+//!
+//! # Webhooks: an outbox
+//!
+//! Each webhook event is in an outbox (kind `outbox`) from the moment it
+//! is emitted until it is delivered or its attempts are used up; each
+//! failed attempt updates its count there. A restarted simulator sends
+//! every event still in the outbox again, continuing the attempt count,
+//! signed with the webhook's secrets as they are then. An event is queued
+//! just after the change it reports: a kill in the few milliseconds
+//! between the commit of the change and the commit of its outbox row loses
+//! that one event (the state it reports is there; `GET` reads it).
 
 use serde::{Deserialize, Serialize};
 
 use super::config::Hub2Environment;
 use super::store::{
-    Accounts, Hub2Store, IntentRecord, ProviderCredentials, TransferRecord, WebhookDelivery,
-    WebhookRecord,
+    Accounts, Hub2Store, IntentRecord, PendingWebhook, ProviderCredentials, TransferRecord,
+    WebhookDelivery, WebhookRecord,
 };
 use crate::simulator::persist::{Hub2Object, Hub2Put, StoreError, Written, HUB2_ALL};
 use crate::simulator::SimulatorState;
@@ -45,6 +53,7 @@ const WEBHOOK: &str = "webhook";
 const BALANCE: &str = "balance";
 const CREDENTIALS: &str = "credentials";
 const DELIVERY: &str = "delivery";
+const OUTBOX: &str = "outbox";
 const META: &str = "meta";
 const SERIAL: &str = "serial";
 
@@ -62,6 +71,10 @@ pub(crate) enum Change<'a> {
     },
     Credentials(&'a ProviderCredentials),
     Delivery(&'a WebhookDelivery),
+    /// A webhook event to deliver, or its new attempt count.
+    Outbox(&'a PendingWebhook),
+    /// A webhook event delivered or given up (its outbox key).
+    OutboxDone(String),
     Serial(u64),
     /// Everything goes (the control API's reset); the starting balances
     /// follow as their own changes.
@@ -182,6 +195,12 @@ fn encode(change: &Change<'_>) -> Hub2Put {
             format!("{}|{}|{}", d.event_id, d.webhook_id, d.attempt),
             serde_json::to_string(d),
         ),
+        Change::Outbox(pending) => put(OUTBOX, pending.key(), serde_json::to_string(pending)),
+        Change::OutboxDone(key) => Hub2Put {
+            kind: OUTBOX,
+            id: key.clone(),
+            doc: None,
+        },
         Change::Serial(serial) => put(META, SERIAL.into(), Ok(serial.to_string())),
         Change::Reset => Hub2Put {
             kind: HUB2_ALL,
@@ -258,6 +277,9 @@ pub(crate) fn restore(store: &mut Hub2Store, rows: Vec<Hub2Object>) -> Result<()
                 .push(serde_json::from_str(&row.doc).map_err(|e| bad(&row, e))?),
             DELIVERY => store
                 .deliveries
+                .push(serde_json::from_str(&row.doc).map_err(|e| bad(&row, e))?),
+            OUTBOX => store
+                .outbox
                 .push(serde_json::from_str(&row.doc).map_err(|e| bad(&row, e))?),
             META if row.id == SERIAL => {
                 store.serial = serde_json::from_str(&row.doc).map_err(|e| bad(&row, e))?;

@@ -1,7 +1,8 @@
 //! HUB2 work a restarted simulator takes up again: after the state is read
 //! back from the database (see `persist`), every payment attempt or
 //! transfer still in progress whose outcome waits for a timer gets it
-//! again, counted from the restart.
+//! again, counted from the restart, and every webhook event still in the
+//! outbox is sent again.
 
 use paygate::hub2::models::{PaymentStatus, TransferStatus};
 
@@ -49,6 +50,13 @@ pub(crate) fn resume(state: &SimulatorState) {
     }
     for (intent_id, payment_id) in dialing {
         super::attempts::resume_dialing(state, &intent_id, &payment_id);
+    }
+    let outbox = std::mem::take(&mut state.hub2_store().outbox);
+    if !outbox.is_empty() {
+        tracing::info!(webhooks = outbox.len(), "resuming HUB2 webhook deliveries");
+    }
+    for pending in outbox {
+        super::webhooks::deliver(state, pending);
     }
     for transfer_id in transfers {
         super::api::schedule_transfer(state, &transfer_id);

@@ -132,6 +132,35 @@ pub struct WebhookDelivery {
     pub at: String,
 }
 
+/// A webhook event still to deliver to one webhook (in the outbox with
+/// `--db`, so a restarted simulator sends it again).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PendingWebhook {
+    /// The webhook.
+    pub webhook_id: String,
+    /// Where it goes.
+    pub url: String,
+    /// The event's JSON, byte for byte as first sent.
+    pub body: String,
+    /// The event id (`evt_...`).
+    pub event_id: String,
+    /// The event type.
+    pub event_type: String,
+    /// The id of the object the event is about.
+    pub object_id: String,
+    /// The object's status in the event.
+    pub status: String,
+    /// Attempts made so far.
+    pub attempts_made: u32,
+}
+
+impl PendingWebhook {
+    /// The outbox key: the event and the webhook.
+    pub fn key(&self) -> String {
+        format!("{}|{}", self.event_id, self.webhook_id)
+    }
+}
+
 /// Provider credentials registered for Processing Only mode.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ProviderCredentials {
@@ -223,6 +252,9 @@ pub struct Hub2Store {
     pub polls: Limiter,
     /// Serial for bank-transfer references.
     pub serial: u64,
+    /// Webhook events read back from the database still to deliver, until
+    /// the restart's resume takes them.
+    pub outbox: Vec<PendingWebhook>,
 }
 
 /// Currencies every merchant starts with a balance in.

@@ -1,5 +1,7 @@
 //! Webhook events: built from the objects, signed with `Hub2-Signature`,
-//! delivered with retries, every attempt recorded.
+//! delivered with retries, every attempt recorded; with `--db`, each event
+//! is in an outbox until delivered or given up, so a restart sends it
+//! again.
 
 use bytes::Bytes;
 use paygate::hub2::models::{
@@ -7,7 +9,8 @@ use paygate::hub2::models::{
 };
 
 use super::config::Hub2Environment;
-use super::store::WebhookDelivery;
+use super::persist::{self, Change};
+use super::store::{PendingWebhook, WebhookDelivery};
 use paygate::hub2::webhook::WebhookSecret;
 
 use super::iso_now;
@@ -74,35 +77,55 @@ pub(crate) fn emit(
         created_at: iso_now(),
         data,
     };
-    let body = match serde_json::to_vec(&event) {
-        Ok(body) => Bytes::from(body),
+    let body = match serde_json::to_string(&event) {
+        Ok(body) => body,
         Err(err) => {
             tracing::error!(error = %err, "cannot serialize a HUB2 webhook event");
             return;
         }
     };
     for (webhook_id, url) in targets {
-        spawn_delivery(state, &event, webhook_id, url, body.clone());
+        let pending = PendingWebhook {
+            webhook_id,
+            url,
+            body: body.clone(),
+            event_id: event.id.clone(),
+            event_type: event.r#type.as_str().to_owned(),
+            object_id: event.data.id.clone(),
+            status: event.data.status.clone(),
+            attempts_made: 0,
+        };
+        // In the outbox (with `--db`) until delivered or given up: a
+        // restart sends it again (see `persist`).
+        {
+            let _store = state.hub2_store();
+            persist::record(state, &[Change::Outbox(&pending)]).detach();
+        }
+        deliver(state, pending);
     }
 }
 
-fn spawn_delivery(
-    state: &SimulatorState,
-    event: &WebhookEvent,
-    webhook_id: String,
-    url: String,
-    body: Bytes,
-) {
+/// Delivers `pending` on a task of its own: the attempts after the ones
+/// already made, with the retry policy's backoff, each recorded; the
+/// outbox row follows the attempt count and goes when the event is
+/// delivered or given up (it stays if the simulator stops first).
+pub(crate) fn deliver(state: &SimulatorState, mut pending: PendingWebhook) {
     let state = state.clone();
-    let event_id = event.id.clone();
-    let event_type = event.r#type.as_str().to_owned();
-    let object_id = event.data.id.clone();
-    let status = event.data.status.clone();
     let task_state = state.clone();
+    let body = Bytes::from(pending.body.clone().into_bytes());
     task_state.spawn(async move {
         let retry = state.config().callback_retry;
         let attempts = retry.max_attempts.max(1);
-        for attempt in 1..=attempts {
+        let PendingWebhook {
+            webhook_id,
+            url,
+            event_id,
+            event_type,
+            object_id,
+            status,
+            ..
+        } = pending.clone();
+        for attempt in pending.attempts_made.saturating_add(1)..=attempts {
             // The secrets are read at each attempt: a rotation between
             // attempts signs the retry with the new secret (and s0).
             let secrets = state
@@ -111,7 +134,10 @@ fn spawn_delivery(
                 .get(&webhook_id)
                 .map(|w| (w.secret.clone(), w.live_previous().map(str::to_owned)));
             let Some((current, previous)) = secrets else {
-                return; // deleted
+                // Deleted: nothing to deliver to any more.
+                let _store = state.hub2_store();
+                persist::record(&state, &[Change::OutboxDone(pending.key())]).detach();
+                return;
             };
             let signature = signature_header(&current, previous.as_deref(), &body);
             let Ok(slot) = state.0.deliveries.acquire().await else {
@@ -151,13 +177,19 @@ fn spawn_delivery(
                 signed_with_previous: previous.is_some(),
                 at: iso_now(),
             };
+            let done = delivered || attempt == attempts;
+            pending.attempts_made = attempt;
             {
                 let mut store = state.hub2_store();
-                super::persist::record(&state, &[super::persist::Change::Delivery(&delivery)])
-                    .detach();
+                let progress = if done {
+                    Change::OutboxDone(pending.key())
+                } else {
+                    Change::Outbox(&pending)
+                };
+                persist::record(&state, &[Change::Delivery(&delivery), progress]).detach();
                 store.deliveries.push(delivery);
             }
-            if delivered || attempt == attempts {
+            if done {
                 return;
             }
             if !state.sleep(retry.backoff(attempt)).await {
