@@ -56,6 +56,10 @@ struct Args {
     /// Keep the state in a fresh SQLite file (`paygate simulate --db`).
     #[arg(long)]
     db: bool,
+    /// Keep the state in this PostgreSQL database instead
+    /// (`paygate simulate --db postgres://...`; give it an empty one).
+    #[arg(long, value_name = "URL", conflicts_with = "db")]
+    db_url: Option<String>,
     /// Deliver every payment's callback to a local endpoint.
     #[arg(long)]
     callbacks: bool,
@@ -128,6 +132,9 @@ async fn run(args: &Args) {
     if args.db {
         std::fs::create_dir_all(&scratch).expect("a scratch directory");
         config.db = Some(scratch.join("load.db"));
+    }
+    if let Some(url) = &args.db_url {
+        config.db = Some(url.into());
     }
     let listen: SocketAddr = "127.0.0.1:0".parse().expect("an address");
     let sim = start(config, listen).await.expect("the simulator starts");
@@ -213,7 +220,13 @@ async fn run(args: &Args) {
             Some(rate) => format!("steady rate {rate}/s (latency from the due time)"),
             None => format!("closed loop, {} clients", args.concurrency),
         },
-        if args.db { ", --db" } else { ", in memory" },
+        if args.db {
+            ", --db (SQLite)"
+        } else if args.db_url.is_some() {
+            ", --db (PostgreSQL)"
+        } else {
+            ", in memory"
+        },
         if args.callbacks {
             format!(", callbacks after {} ms", args.outcome_latency_ms)
         } else {
