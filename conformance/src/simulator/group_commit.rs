@@ -102,22 +102,27 @@ impl Writer {
         }
     }
 
+    fn gone(&self) -> StoreError {
+        StoreError {
+            path: self.path.clone(),
+            message: "the writer thread has stopped".into(),
+        }
+    }
+
+    /// Queues `write` for the next batch, `done` to be told of its commit.
+    fn send(&self, write: Write, done: Done) -> Result<(), StoreError> {
+        self.jobs
+            .as_ref()
+            .ok_or_else(|| self.gone())?
+            .send(Job { write, done })
+            .map_err(|_| self.gone())
+    }
+
     /// Writes `write` with the next batch; returns once it is committed.
     pub(crate) fn write(&self, write: Write) -> Result<Written, StoreError> {
         let (done, wait) = mpsc::sync_channel(1);
-        let gone = || StoreError {
-            path: self.path.clone(),
-            message: "the writer thread has stopped".into(),
-        };
-        self.jobs
-            .as_ref()
-            .ok_or_else(gone)?
-            .send(Job {
-                write,
-                done: Done::Thread(done),
-            })
-            .map_err(|_| gone())?;
-        wait.recv().map_err(|_| gone())?
+        self.send(write, Done::Thread(done))?;
+        wait.recv().map_err(|_| self.gone())?
     }
 
     /// Queues `write` for the next batch without waiting for its commit,
@@ -125,21 +130,11 @@ impl Writer {
     /// dies before the commit, the outbox row is still pending and the
     /// callback is sent again, which is the at-least-once promise).
     pub(crate) fn submit(&self, write: Write) {
-        let sent = match &self.jobs {
-            Some(jobs) => jobs
-                .send(Job {
-                    write,
-                    done: Done::Nobody,
-                })
-                .is_ok(),
-            None => false,
-        };
-        if !sent {
+        if self.send(write, Done::Nobody).is_err() {
             tracing::error!(db = %self.path, "the writer thread has stopped; a write is lost");
         }
     }
 
-    /// [`Writer::write`] for writes that give back an outbox id.
     /// Queues `write` now (so writes queued one after the other commit in
     /// that order) and gives the receiver of its result, for a task to
     /// await without blocking a thread.
@@ -148,21 +143,11 @@ impl Writer {
         write: Write,
     ) -> Result<tokio::sync::oneshot::Receiver<Result<Written, StoreError>>, StoreError> {
         let (done, wait) = tokio::sync::oneshot::channel();
-        let gone = || StoreError {
-            path: self.path.clone(),
-            message: "the writer thread has stopped".into(),
-        };
-        self.jobs
-            .as_ref()
-            .ok_or_else(gone)?
-            .send(Job {
-                write,
-                done: Done::Task(done),
-            })
-            .map_err(|_| gone())?;
+        self.send(write, Done::Task(done))?;
         Ok(wait)
     }
 
+    /// [`Writer::write`] for writes that give back an outbox id.
     pub(crate) fn save(&self, write: Write) -> Result<Option<i64>, StoreError> {
         match self.write(write)? {
             Written::Saved(id) => Ok(id),

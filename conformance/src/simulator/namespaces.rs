@@ -97,6 +97,31 @@ enum Refused {
     Broken(SimulatorError),
 }
 
+impl Refused {
+    /// The answer naming why the namespace `name` could not be had.
+    fn response(self, name: &str) -> Response {
+        match self {
+            Refused::Unknown => refusal(
+                StatusCode::NOT_FOUND,
+                "namespace-unknown",
+                format!("namespace {name:?} does not exist"),
+            ),
+            Refused::Full(max) => refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "namespace-limit",
+                format!(
+                    "{max} namespaces exist, the most this simulator holds (--max-namespaces): delete one with DELETE /_sim/namespaces/{{name}}"
+                ),
+            ),
+            Refused::Broken(err) => refusal(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "namespace-failed",
+                format!("namespace {name:?} could not be started: {err}"),
+            ),
+        }
+    }
+}
+
 impl Namespaces {
     pub(crate) fn new(limits: NamespaceLimits) -> Self {
         Namespaces {
@@ -275,22 +300,7 @@ pub(crate) async fn route(
                 ),
             );
         }
-        Err(Refused::Full(max)) => {
-            return refusal(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "namespace-limit",
-                format!(
-                    "{max} namespaces exist, the most this simulator holds (--max-namespaces): delete one with DELETE /_sim/namespaces/{{name}}"
-                ),
-            )
-        }
-        Err(Refused::Broken(err)) => {
-            return refusal(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "namespace-failed",
-                format!("namespace {name:?} could not be started: {err}"),
-            )
-        }
+        Err(refused) => return refused.response(&name),
     };
     let (mut parts, body) = request.into_parts();
     match path_and_query.parse::<Uri>() {
@@ -368,21 +378,7 @@ pub(crate) async fn create(
             },
             &json!({"name": name, "base_url": namespace.base_url(), "created": created}),
         ),
-        Err(Refused::Full(max)) => refusal(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "namespace-limit",
-            format!("{max} namespaces exist, the most this simulator holds (--max-namespaces)"),
-        ),
-        Err(Refused::Broken(err)) => refusal(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "namespace-failed",
-            format!("namespace {name:?} could not be started: {err}"),
-        ),
-        Err(Refused::Unknown) => refusal(
-            StatusCode::NOT_FOUND,
-            "namespace-unknown",
-            format!("namespace {name:?} does not exist"),
-        ),
+        Err(refused) => refused.response(&name),
     }
 }
 

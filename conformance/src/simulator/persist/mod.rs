@@ -110,6 +110,33 @@ pub(crate) struct Loaded {
     pub(crate) hub2: Vec<Hub2Object>,
 }
 
+impl Loaded {
+    /// What a backend read: the transactions by order (in serial order
+    /// here), and the last serial handed out, which is never below the
+    /// largest one stored.
+    fn new(
+        transactions: std::collections::HashMap<(String, String), Transaction>,
+        attempts: Vec<CallbackAttempt>,
+        stored_serial: u64,
+        hub2: Vec<Hub2Object>,
+    ) -> Loaded {
+        let mut transactions: Vec<Transaction> = transactions.into_values().collect();
+        transactions.sort_by_key(|tx| tx.serial);
+        let serial = transactions
+            .iter()
+            .map(|tx| tx.serial)
+            .max()
+            .unwrap_or(0)
+            .max(stored_serial);
+        Loaded {
+            transactions,
+            attempts,
+            serial,
+            hub2,
+        }
+    }
+}
+
 /// One HUB2 object as kept: its kind (`intent`, `transfer`, ...), its id
 /// within the kind, and its JSON.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -276,20 +276,12 @@ impl PostgresDb {
             };
             hub2.push(read(&row).map_err(|e| self.error("cannot read HUB2 objects", e))?);
         }
-        let mut transactions: Vec<_> = transactions.into_values().collect();
-        transactions.sort_by_key(|tx| tx.serial);
-        let serial = transactions
-            .iter()
-            .map(|tx| tx.serial)
-            .max()
-            .unwrap_or(0)
-            .max(u64::try_from(serial).unwrap_or(0));
-        Ok(Loaded {
+        Ok(Loaded::new(
             transactions,
             attempts,
-            serial,
+            u64::try_from(serial).unwrap_or(0),
             hub2,
-        })
+        ))
     }
 
     /// Applies a batch of writes in one PostgreSQL transaction, each in

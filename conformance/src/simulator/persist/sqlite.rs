@@ -28,7 +28,7 @@ use super::{
 };
 use crate::simulator::clock::now_ms;
 use crate::simulator::operation::OperationKind;
-use crate::simulator::transaction::{StoredReply, Transaction};
+use crate::simulator::transaction::StoredReply;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -278,14 +278,6 @@ impl SqliteDb {
                 );
             }
         }
-        let mut transactions: Vec<Transaction> = transactions.into_values().collect();
-        transactions.sort_by_key(|tx| tx.serial);
-        let serial = transactions
-            .iter()
-            .map(|tx| tx.serial)
-            .max()
-            .unwrap_or(0)
-            .max(serial);
         let mut hub2 = Vec::new();
         {
             let mut stmt = self
@@ -305,12 +297,7 @@ impl SqliteDb {
                 hub2.push(row.map_err(|e| self.error("cannot read HUB2 objects", e))?);
             }
         }
-        Ok(Loaded {
-            transactions,
-            attempts,
-            serial,
-            hub2,
-        })
+        Ok(Loaded::new(transactions, attempts, serial, hub2))
     }
 
     /// Applies a batch of writes in one SQLite transaction (one commit, so
