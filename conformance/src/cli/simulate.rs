@@ -34,6 +34,24 @@ pub struct SimulateArgs {
     /// is in memory. One simulator per database.
     #[arg(long, value_name = "FILE|URL")]
     pub db: Option<PathBuf>,
+    /// Share the PostgreSQL `--db` with other `paygate simulate --replica`
+    /// processes (behind a load balancer): they serve as one gateway. An
+    /// order is locked in the database while a replica handles it, so a
+    /// replay sent to another replica gets the same bytes; each callback
+    /// is delivered by one replica, and taken over if that one stops.
+    #[arg(long, requires = "db")]
+    pub replica: bool,
+    /// With --replica: milliseconds without a heartbeat after which a
+    /// replica is taken for dead and its pending callbacks and outcomes
+    /// are taken over by the others.
+    #[arg(long, value_name = "N", default_value_t = 5_000, requires = "replica",
+          value_parser = clap::value_parser!(u64).range(200..=3_600_000))]
+    pub replica_timeout_ms: u64,
+    /// With --replica: database connections this replica opens at most to
+    /// lock orders (besides its writer and its heartbeat).
+    #[arg(long, value_name = "N", default_value_t = 16, requires = "replica",
+          value_parser = clap::value_parser!(u32).range(1..=1_000))]
+    pub replica_connections: u32,
     /// Callback delivery attempts in all, the first one included.
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub callback_attempts: u32,
@@ -155,6 +173,10 @@ fn run_with(args: &SimulateArgs, forward_to: Option<String>) -> ExitCode {
     }
     config.control = control.clone();
     config.db.clone_from(&args.db);
+    config.replica = args.replica.then(|| simulator::ReplicaOptions {
+        timeout: Duration::from_millis(args.replica_timeout_ms),
+        connections: args.replica_connections as usize,
+    });
     config.connections = simulator::ConnectionLimits {
         header_timeout: Duration::from_millis(args.header_timeout_ms.max(1)),
         body_timeout: Duration::from_millis(args.body_timeout_ms.max(1)),

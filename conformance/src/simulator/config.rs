@@ -138,6 +138,10 @@ pub struct SimulatorConfig {
     /// same database has lost no accepted transaction and resumes pending
     /// outcomes and callbacks. Default `None`: in memory.
     pub db: Option<PathBuf>,
+    /// Join [`SimulatorConfig::db`] (PostgreSQL) as one of several
+    /// replicas serving as one gateway (`--replica`); `None`: the only
+    /// simulator on it. See `persist::replica`.
+    pub replica: Option<super::persist::ReplicaOptions>,
     /// Who may use the control API (`/_sim/...`, `/hub2/_sim/...`).
     /// Default [`ControlAccess::GeneratedToken`]: a random admin token,
     /// read with [`RunningSimulator::admin_token`](super::RunningSimulator::admin_token).
@@ -240,6 +244,7 @@ impl Default for SimulatorConfig {
             max_body_bytes: 64 * 1024,
             hub2: super::hub2::config::Hub2Config::default(),
             db: None,
+            replica: None,
             control: ControlAccess::default(),
             connections: ConnectionLimits::default(),
             clock: ClockMode::Wall,

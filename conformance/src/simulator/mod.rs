@@ -167,7 +167,7 @@ pub use config::{
     DEMO_MERCHANT_ID, DEMO_PUBLIC_ID, DEMO_SECRET_KEY,
 };
 pub use operation::OperationKind;
-pub use persist::{OutboxEntry, StoreError};
+pub use persist::{OutboxEntry, ReplicaOptions, StoreError};
 pub use state::Store;
 pub use transaction::{CallbackAttempt, StatusChange, Transaction};
 
@@ -240,6 +240,7 @@ impl SimulatorState {
     pub(crate) fn for_namespace(root: &SimulatorState, name: &str) -> Result<Self, SimulatorError> {
         let mut config = root.config().clone();
         config.db = None;
+        config.replica = None;
         config.control = match root.admin_token() {
             Some(token) => ControlAccess::Token(token.clone()),
             None => ControlAccess::Open,
@@ -306,7 +307,7 @@ impl SimulatorState {
         let store = match (store, &config.db) {
             (Some(store), _) => store,
             (None, Some(path)) => {
-                let store = Store::open(path)?;
+                let store = Store::open(path, config.replica)?;
                 tracing::info!(
                     db = %persist::display_target(path),
                     transactions = store.transaction_count(),
@@ -518,7 +519,36 @@ impl SimulatorState {
         for entry in pending {
             callbacks::resume_delivery(self, entry);
         }
+        if let Some(mut takeovers) = self.store().takeovers() {
+            // Not a clock task: it waits for as long as the simulator runs.
+            let state = self.clone();
+            let mut stop = self.0.shutdown.subscribe();
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        takeover = takeovers.recv() => match takeover {
+                            Some(takeover) => state.take_over(takeover),
+                            None => return,
+                        },
+                        _ = stop.changed() => return,
+                    }
+                }
+            });
+        }
         hub2::resume(self);
+    }
+
+    /// Starts the work a replica took over from one that died: delivers
+    /// its claimed callbacks, re-arms the timers of transactions waiting.
+    fn take_over(&self, takeover: persist::replica::Takeover) {
+        for tx in takeover.waiting {
+            if lifecycle::waits_for_timer(&tx) {
+                lifecycle::schedule(self, &tx.public_id, &tx.order_id, tx.serial);
+            }
+        }
+        for entry in takeover.outbox {
+            callbacks::resume_delivery(self, entry);
+        }
     }
 
     /// Stops background work (outcome timers, callback retries).

@@ -31,6 +31,10 @@
 //!   [`super::persist`] for the schema and the durability promise). On
 //!   open, everything is read back.
 //!
+//! * PostgreSQL as one of several replicas (`--replica`): the same, and
+//!   the maps are a cache: locking an order also locks it in the database
+//!   and reads it back (see `persist::replica`).
+//!
 //! A change made through [`StoreGuard::get_mut`] is in memory only until
 //! [`StoreGuard::persist`] is called with the changed transaction.
 
@@ -43,6 +47,7 @@ use paygate::gateway::Status;
 use paygate::money::Amount;
 
 use super::group_commit::Writer;
+use super::persist::replica::{OrderLocks, Refreshed, Replica, ReplicaOptions, Takeover};
 use super::persist::{
     Db, Hub2Object, Hub2Put, NewOutbox, OutboxEntry, OutboxProgress, OutboxRow, StoreError, Write,
     Written,
@@ -51,7 +56,7 @@ use super::persist::{
 pub use super::clock::{format_timestamp, now_timestamp};
 pub use super::operation::OperationKind;
 pub use super::transaction::{
-    Awaiting, BankDetails, CallbackAttempt, StatusChange, StoredReply, Transaction,
+    Awaiting, BankDetails, CallbackAttempt, DailyKey, StatusChange, StoredReply, Transaction,
 };
 
 /// How many shards the transactions (and the daily totals) are split
@@ -71,44 +76,6 @@ const CHUNKS_WITH_BODIES: usize = 4;
 /// `order_id` (`#` and `/` are not allowed there), so it never collides.
 pub fn bulk_key(bulk_id: &str) -> String {
     format!("#bulk/{bulk_id}")
-}
-
-/// What a daily cumulative limit counts: one merchant's payments (or
-/// payouts) through one provider to one customer on one UTC day. Per
-/// customer is the loosest reading of the documentation's "daily
-/// cumulative limit" (a per-merchant total would refuse more).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct DailyKey {
-    /// The merchant.
-    pub public_id: String,
-    /// The provider.
-    pub provider_id: i64,
-    /// `payment_c2b` or `payment_b2c`.
-    pub operation: OperationKind,
-    /// The customer.
-    pub customer_id: String,
-    /// `YYYY-MM-DD` (UTC).
-    pub day: String,
-}
-
-impl DailyKey {
-    /// The key a transaction counts under.
-    pub fn of(tx: &Transaction) -> DailyKey {
-        DailyKey {
-            public_id: tx.public_id.clone(),
-            provider_id: tx.provider_id,
-            operation: tx.operation,
-            customer_id: tx.customer_id.clone(),
-            day: tx.day().to_owned(),
-        }
-    }
-
-    fn counts(tx: &Transaction) -> bool {
-        matches!(
-            tx.operation,
-            OperationKind::PaymentC2b | OperationKind::PaymentB2c
-        )
-    }
 }
 
 /// Why [`StoreGuard::insert_within_daily`] did not insert.
@@ -186,6 +153,8 @@ pub struct Store {
     /// HUB2's objects read from the database at open, until the HUB2
     /// state takes them ([`Store::take_hub2`]).
     hub2_loaded: Mutex<Vec<Hub2Object>>,
+    /// This process's membership of a database shared by replicas.
+    replica: Option<Arc<Replica>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -209,6 +178,7 @@ impl Default for Store {
             hasher: RandomState::new(),
             db: None,
             hub2_loaded: Mutex::default(),
+            replica: None,
         }
     }
 }
@@ -228,15 +198,21 @@ impl Store {
         }
     }
 
-    /// A store kept in the SQLite database at `path` (created if missing,
-    /// WAL mode), with everything it already holds read back.
-    pub fn open(path: &std::path::Path) -> Result<Self, StoreError> {
-        let (db, loaded) = Db::open(path)?;
+    /// A store kept in the database `--db` names (an SQLite file, created
+    /// if missing, WAL mode; or a PostgreSQL URL), with everything it
+    /// already holds read back; with `replica`, as one of several replicas
+    /// of a PostgreSQL database.
+    pub fn open(
+        path: &std::path::Path,
+        replica: Option<ReplicaOptions>,
+    ) -> Result<Self, StoreError> {
+        let (db, loaded, replica) = Db::open(path, replica)?;
         let writer = Writer::start(db, super::persist::display_target(path))?;
         let store = Store {
             serial: Arc::new(AtomicU64::new(loaded.serial)),
             db: Some(writer),
             hub2_loaded: Mutex::new(loaded.hub2),
+            replica,
             ..Store::default()
         };
         {
@@ -261,13 +237,17 @@ impl Store {
     }
 
     /// Locks the shard of one order: everything about that order can be
-    /// read and changed through the guard.
+    /// read and changed through the guard. A replica also locks the order
+    /// in the database and reads it back.
     pub fn lock_order(&self, public_id: &str, order_id: &str) -> StoreGuard<'_> {
         let index = self.shard_of(public_id, order_id);
-        StoreGuard {
+        let guard = StoreGuard {
             store: self,
             held: vec![(index, lock(&self.shards[index]))],
-        }
+            shared: None,
+            shared_error: None,
+        };
+        guard.share(vec![(public_id.to_owned(), order_id.to_owned())])
     }
 
     /// Locks the shards of several orders of one merchant at once (in
@@ -277,19 +257,26 @@ impl Store {
         public_id: &str,
         order_ids: impl IntoIterator<Item = &'a str>,
     ) -> StoreGuard<'_> {
-        let mut indexes: Vec<usize> = order_ids
+        let orders: Vec<(String, String)> = order_ids
             .into_iter()
-            .map(|order| self.shard_of(public_id, order))
+            .map(|order| (public_id.to_owned(), order.to_owned()))
+            .collect();
+        let mut indexes: Vec<usize> = orders
+            .iter()
+            .map(|(public_id, order)| self.shard_of(public_id, order))
             .collect();
         indexes.sort_unstable();
         indexes.dedup();
-        StoreGuard {
+        let guard = StoreGuard {
             store: self,
             held: indexes
                 .into_iter()
                 .map(|index| (index, lock(&self.shards[index])))
                 .collect(),
-        }
+            shared: None,
+            shared_error: None,
+        };
+        guard.share(orders)
     }
 
     /// Whether changes are kept in a database.
@@ -302,18 +289,40 @@ impl Store {
         self.db.as_ref().map_or("memory", Writer::kind)
     }
 
-    /// A fresh serial number and the transaction id derived from it.
-    pub fn next_ids(&self) -> (u64, String) {
-        let serial = self
-            .serial
-            .fetch_add(1, Ordering::Relaxed)
-            .saturating_add(1);
-        (serial, format!("SIM{serial:010}"))
+    /// A fresh serial number and the transaction id derived from it
+    /// (a replica's from the block it reserved in the database).
+    pub fn next_ids(&self) -> Result<(u64, String), StoreError> {
+        let serial = match &self.replica {
+            Some(replica) => replica.next_serial()?,
+            None => self
+                .serial
+                .fetch_add(1, Ordering::Relaxed)
+                .saturating_add(1),
+        };
+        Ok((serial, format!("SIM{serial:010}")))
     }
 
-    /// How many transactions there are.
+    /// How many transactions there are (a replica counts every replica's,
+    /// in the database).
     pub fn transaction_count(&self) -> usize {
+        if let Some(replica) = &self.replica {
+            match replica.transaction_count() {
+                Ok(n) => return usize::try_from(n).unwrap_or(usize::MAX),
+                Err(err) => tracing::error!(error = %err, "cannot count the transactions"),
+            }
+        }
         self.count.load(Ordering::Relaxed)
+    }
+
+    /// Whether this store is one of several replicas of one database.
+    pub fn is_replica(&self) -> bool {
+        self.replica.is_some()
+    }
+
+    /// The work taken over from replicas that died, for one task to
+    /// receive (`None` when not a replica, and after the first call).
+    pub(crate) fn takeovers(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Takeover>> {
+        self.replica.as_ref().and_then(|r| r.takeovers())
     }
 
     /// A copy of the transaction of `order_id` for merchant `public_id`.
@@ -422,6 +431,8 @@ impl Store {
     /// deliveries live only in their tasks).
     pub fn pending_callbacks(&self) -> Result<Vec<OutboxEntry>, StoreError> {
         match &self.db {
+            // A replica delivers only what it claims (see `persist::replica`).
+            Some(_) if self.replica.is_some() => Ok(Vec::new()),
             Some(db) => db.pending_outbox(),
             None => Ok(Vec::new()),
         }
@@ -463,6 +474,11 @@ pub struct StoreGuard<'a> {
     store: &'a Store,
     /// Ascending by shard index.
     held: Vec<(usize, MutexGuard<'a, Shard>)>,
+    /// A replica's locks on the orders in the database.
+    shared: Option<OrderLocks<'a>>,
+    /// Why a replica could not lock or read its orders: every write through
+    /// this guard fails with it (the memory may be stale).
+    shared_error: Option<StoreError>,
 }
 
 impl std::fmt::Debug for StoreGuard<'_> {
@@ -472,11 +488,69 @@ impl std::fmt::Debug for StoreGuard<'_> {
                 "shards",
                 &self.held.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
             )
+            .field("locked_in_database", &self.shared.is_some())
             .finish()
     }
 }
 
-impl StoreGuard<'_> {
+impl<'a> StoreGuard<'a> {
+    /// A replica's part of locking: the orders locked in the database too,
+    /// and read back into the shards (a row another replica removed is
+    /// removed here).
+    fn share(mut self, orders: Vec<(String, String)>) -> Self {
+        let Some(replica) = &self.store.replica else {
+            return self;
+        };
+        match replica.lock_orders(orders.clone()) {
+            Ok((locks, rows)) => {
+                self.shared = Some(locks);
+                self.refresh(orders, rows);
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot lock orders in the shared database");
+                self.shared_error = Some(err);
+            }
+        }
+        self
+    }
+
+    fn refresh(&mut self, orders: Vec<(String, String)>, rows: Refreshed) {
+        for ((public_id, order_id), row) in orders.into_iter().zip(rows) {
+            let store = self.store;
+            let Some(shard) = self.shard_mut(&public_id, &order_id) else {
+                continue;
+            };
+            match row {
+                Some(tx) => {
+                    let hold = Status::from(tx.status) == Status::SuccessHold;
+                    if hold {
+                        store.note_hold(&tx);
+                    }
+                    if shard
+                        .transactions
+                        .insert((public_id, order_id), tx)
+                        .is_none()
+                    {
+                        store.count.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                None => {
+                    if shard.transactions.remove(&(public_id, order_id)).is_some() {
+                        store.count.fetch_sub(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The error a write must fail with when a replica could not lock.
+    fn check_shared(&self) -> Result<(), StoreError> {
+        match &self.shared_error {
+            Some(err) => Err(err.clone()),
+            None => Ok(()),
+        }
+    }
+
     fn shard(&self, public_id: &str, order_id: &str) -> Option<&Shard> {
         let index = self.store.shard_of(public_id, order_id);
         let at = self.held.binary_search_by_key(&index, |(i, _)| *i).ok();
@@ -525,7 +599,8 @@ impl StoreGuard<'_> {
     }
 
     /// A fresh serial number and the transaction id derived from it.
-    pub fn next_ids(&self) -> (u64, String) {
+    pub fn next_ids(&self) -> Result<(u64, String), StoreError> {
+        self.check_shared()?;
         self.store.next_ids()
     }
 
@@ -561,6 +636,7 @@ impl StoreGuard<'_> {
     /// Adds (or replaces) a transaction with its replies. With a database,
     /// it is committed first; if that fails, nothing changes.
     pub fn insert(&mut self, tx: Transaction) -> Result<(), StoreError> {
+        self.check_shared()?;
         if let Some(db) = &self.store.db {
             db.save(Write::Save {
                 row: db.row(&tx)?,
@@ -585,10 +661,18 @@ impl StoreGuard<'_> {
         if !DailyKey::counts(&tx) {
             return self.insert(tx).map_err(InsertRefused::Storage);
         }
+        self.check_shared().map_err(InsertRefused::Storage)?;
         let key = DailyKey::of(&tx);
         let store = self.store;
         let mut daily = lock(store.daily_of(&key));
-        let so_far = daily.get(&key).copied().unwrap_or(0);
+        // A replica counts what every replica accepted (locked in the
+        // database until this guard is dropped, after the commit).
+        let so_far = match self.shared.as_ref().filter(|_| daily_max.is_some()) {
+            Some(shared) => shared
+                .daily_total(&key.text())
+                .map_err(InsertRefused::Storage)?,
+            None => daily.get(&key).copied().unwrap_or(0),
+        };
         let after = so_far.saturating_add(tx.amount.minor());
         if daily_max.is_some_and(|max| after > max) {
             return Err(InsertRefused::DailyMaximum { so_far });
@@ -614,6 +698,7 @@ impl StoreGuard<'_> {
     /// or none); if that fails, nothing changes. The guard must hold the
     /// shard of every one.
     pub fn insert_all(&mut self, txs: Vec<Transaction>) -> Result<(), StoreError> {
+        self.check_shared()?;
         if let Some(db) = &self.store.db {
             let rows = txs.iter().map(|tx| db.row(tx)).collect::<Result<_, _>>()?;
             db.save(Write::SaveMany(rows))?;
@@ -632,6 +717,7 @@ impl StoreGuard<'_> {
     /// Writes the current state of the transaction `tx` is a copy of (its
     /// replies included) to the database. A no-op in memory.
     pub fn persist(&self, tx: &Transaction) -> Result<(), StoreError> {
+        self.check_shared()?;
         match &self.store.db {
             Some(db) => db
                 .save(Write::Save {
@@ -651,6 +737,7 @@ impl StoreGuard<'_> {
         tx: &Transaction,
         callback: Option<NewOutbox<'_>>,
     ) -> Result<Option<i64>, StoreError> {
+        self.check_shared()?;
         match &self.store.db {
             Some(db) => db.save(Write::Save {
                 row: db.row(tx)?,
@@ -663,111 +750,4 @@ impl StoreGuard<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn payment(order_id: &str, customer_id: &str, minor: u64, status: i64) -> Transaction {
-        let mut tx: Transaction = serde_json::from_value(serde_json::json!({
-            "serial": 0, "public_id": "m", "order_id": order_id, "operation": "payment_c2b",
-            "merchant_id": "", "customer_id": customer_id, "amount": "0", "provider_id": 2303,
-            "destination_id": "", "callback_url": null, "sends_callback": true,
-            "transaction_id": "", "transaction_ref": "", "status": 0, "provider_code": 0,
-            "provider_message": "", "confirm_type": 0, "history": [],
-            "redirect_url": null, "customer_message": null, "bank_details": null,
-        }))
-        .expect("a transaction");
-        tx.amount = Amount::from_minor(minor);
-        tx.set_status(status, "test");
-        tx
-    }
-
-    #[test]
-    fn payments_racing_on_other_orders_never_pass_the_daily_maximum_together() {
-        // 8 threads, 50 orders each, one customer: a maximum of 10
-        // payments' worth lets exactly 10 through, whichever shards their
-        // orders fall in.
-        let store = Store::new();
-        let accepted = AtomicUsize::new(0);
-        std::thread::scope(|scope| {
-            for t in 0..8 {
-                let (store, accepted) = (&store, &accepted);
-                scope.spawn(move || {
-                    for n in 0..50 {
-                        let order = format!("o-{t}-{n}");
-                        let tx = payment(&order, "2250700000000", 100, 1);
-                        let mut guard = store.lock_order("m", &order);
-                        if guard.insert_within_daily(tx, Some(1_000)).is_ok() {
-                            accepted.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                });
-            }
-        });
-        assert_eq!(accepted.load(Ordering::Relaxed), 10);
-        assert_eq!(store.transaction_count(), 10);
-        let key = DailyKey::of(&payment("x", "2250700000000", 0, 1));
-        assert_eq!(store.daily_total(&key), 1_000);
-    }
-
-    #[test]
-    fn orders_spread_over_the_shards_and_all_are_found() {
-        let store = Store::new();
-        for n in 0..2_000 {
-            let order = format!("o-{n}");
-            let mut guard = store.lock_order("m", &order);
-            guard
-                .insert(payment(&order, &format!("c{n}"), 100, 1))
-                .expect("in memory");
-        }
-        assert_eq!(store.transaction_count(), 2_000);
-        let used = store
-            .shards
-            .iter()
-            .filter(|s| !lock(s).transactions.is_empty())
-            .count();
-        assert_eq!(used, SHARDS, "2 000 orders leave no shard empty");
-        for n in 0..2_000 {
-            assert!(store.get_cloned("m", &format!("o-{n}")).is_some());
-        }
-        // Several orders locked at once, each readable through the guard.
-        let orders: Vec<String> = (0..100).map(|n| format!("o-{n}")).collect();
-        let guard = store.lock_orders("m", orders.iter().map(String::as_str));
-        assert!(orders.iter().all(|o| guard.get("m", o).is_some()));
-        drop(guard);
-        store.reset();
-        assert_eq!(store.transaction_count(), 0);
-        assert!(store.get_cloned("m", "o-1").is_none());
-    }
-
-    #[test]
-    fn a_hold_is_taken_once_oldest_first_and_only_while_still_held() {
-        let store = Store::new();
-        for (order, minor) in [("h1", 500), ("h2", 2_000), ("h3", 2_000)] {
-            let mut guard = store.lock_order("m", order);
-            guard
-                .insert(payment(order, "c", minor, 6))
-                .expect("in memory");
-        }
-        // h1 covers too little; h2 is the oldest that covers 1 000.
-        assert_eq!(
-            store
-                .take_hold("m", "c", Amount::from_minor(1_000))
-                .as_deref(),
-            Some("h2")
-        );
-        // h3 settled meanwhile (a forced outcome): no longer a hold.
-        store
-            .lock_order("m", "h3")
-            .get_mut("m", "h3")
-            .expect("h3")
-            .status = 2;
-        assert_eq!(store.take_hold("m", "c", Amount::from_minor(1_000)), None);
-        assert_eq!(
-            store
-                .take_hold("m", "c", Amount::from_minor(500))
-                .as_deref(),
-            Some("h1")
-        );
-        assert_eq!(store.take_hold("m", "c", Amount::from_minor(1)), None);
-    }
-}
+mod tests;

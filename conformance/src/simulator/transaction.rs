@@ -201,3 +201,55 @@ pub struct CallbackAttempt {
     #[serde(skip)]
     pub body: Option<Bytes>,
 }
+
+/// What a daily cumulative limit counts: one merchant's payments (or
+/// payouts) through one provider to one customer on one UTC day. Per
+/// customer is the loosest reading of the documentation's "daily
+/// cumulative limit" (a per-merchant total would refuse more).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DailyKey {
+    /// The merchant.
+    pub public_id: String,
+    /// The provider.
+    pub provider_id: i64,
+    /// `payment_c2b` or `payment_b2c`.
+    pub operation: OperationKind,
+    /// The customer.
+    pub customer_id: String,
+    /// `YYYY-MM-DD` (UTC).
+    pub day: String,
+}
+
+impl DailyKey {
+    /// The key a transaction counts under.
+    pub fn of(tx: &Transaction) -> DailyKey {
+        DailyKey {
+            public_id: tx.public_id.clone(),
+            provider_id: tx.provider_id,
+            operation: tx.operation,
+            customer_id: tx.customer_id.clone(),
+            day: tx.day().to_owned(),
+        }
+    }
+
+    /// The key as the database keeps it (PostgreSQL's `daily_amounts`,
+    /// shared by replicas): the parts as a JSON array.
+    pub fn text(&self) -> String {
+        serde_json::json!([
+            self.public_id,
+            self.provider_id,
+            self.operation.as_str(),
+            self.customer_id,
+            self.day
+        ])
+        .to_string()
+    }
+
+    /// Whether a transaction counts towards a daily total.
+    pub(crate) fn counts(tx: &Transaction) -> bool {
+        matches!(
+            tx.operation,
+            OperationKind::PaymentC2b | OperationKind::PaymentB2c
+        )
+    }
+}

@@ -119,7 +119,7 @@ pub(super) fn create(
             public_id,
             OperationKind::PaymentB2c,
             &item.order_id,
-        );
+        )?;
         tx.merchant_id = request.merchant_id.clone();
         tx.customer_id = item.customer_id.clone();
         tx.amount = item.amount;
@@ -149,7 +149,7 @@ pub(super) fn create(
         }
         txs.push(tx);
     }
-    let mut record = new_transaction(&mut store, public_id, OperationKind::BulkB2c, &key);
+    let mut record = new_transaction(&mut store, public_id, OperationKind::BulkB2c, &key)?;
     record.merchant_id = request.merchant_id.clone();
     record.sends_callback = false;
     record.items = request.items.iter().map(|i| i.order_id.clone()).collect();

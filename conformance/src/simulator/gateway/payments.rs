@@ -219,15 +219,16 @@ pub(super) fn otp_outcome(op: OperationKind, otp: Option<&str>, customer_id: &st
     }
 }
 
-/// A new transaction in status 0, before its flow sets it going.
+/// A new transaction in status 0, before its flow sets it going (fails
+/// only when a replica cannot reserve transaction ids).
 pub(super) fn new_transaction(
     store: &mut StoreGuard<'_>,
     public_id: &str,
     op: OperationKind,
     order_id: &str,
-) -> Transaction {
-    let (serial, transaction_id) = store.next_ids();
-    Transaction {
+) -> Result<Transaction, ApiError> {
+    let (serial, transaction_id) = store.next_ids().map_err(ApiError::storage)?;
+    Ok(Transaction {
         serial,
         public_id: public_id.to_owned(),
         order_id: order_id.to_owned(),
@@ -258,7 +259,7 @@ pub(super) fn new_transaction(
         replies: Vec::new(),
         bulk_id: None,
         items: Vec::new(),
-    }
+    })
 }
 
 /// The provider id of the Simulator provider.
@@ -375,7 +376,7 @@ fn payment_op(
         return confirm(state, &mut store, public_id, &p.order_id, confirmation);
     }
 
-    let mut tx = new_transaction(&mut store, public_id, op, &p.order_id);
+    let mut tx = new_transaction(&mut store, public_id, op, &p.order_id)?;
     tx.merchant_id = p.merchant_id;
     tx.customer_id = p.customer_id.clone();
     tx.amount = p.amount;

@@ -141,7 +141,7 @@ fn pos_op(
         }
         return Ok(answer);
     }
-    let mut tx = new_transaction(&mut store, public_id, op, &p.order_id);
+    let mut tx = new_transaction(&mut store, public_id, op, &p.order_id)?;
     tx.merchant_id = p.merchant_id;
     tx.customer_id = p.customer_id.clone();
     tx.amount = p.amount;

@@ -11,13 +11,17 @@
 //! | `replies` | the idempotency records: `(public_id, order_id, operation, signature)` → the exact response bytes sent |
 //! | `outbox` | one per callback to deliver: URL, the signed body, attempts made, next attempt time, `pending` / `delivered` / `abandoned` |
 //! | `callback_attempts` | every delivery attempt (what `GET /_sim/callbacks` lists) |
+//! | `daily_amounts` | PostgreSQL only: each payment's amount under its daily key (customer, provider, direction, day); replicas check the daily maximum against their sum (SQLite's totals are rebuilt from the transactions) |
+//! | `replicas` | PostgreSQL only: the replicas of `--replica` and their last heartbeat |
 //! | `meta` | the last serial handed out (transaction ids are never reused, also across resets and restarts) |
 //! | `hub2_objects` | HUB2's state, one row per object as JSON: intents, transfers, webhooks (with their secrets and rotation time), balances, provider credentials, webhook delivery attempts and the bank-transfer serial (see `hub2::persist`) |
 //!
 //! One simulator owns its database while it runs: a second one on the
 //! same file or database fails to start rather than handing out the same
-//! transaction ids (see each backend for how). Durability differs: see
-//! `sqlite` and `postgresql`.
+//! transaction ids (see each backend for how), unless every simulator on
+//! a PostgreSQL database is started with `--replica` (see `replica`; the
+//! `replicas` table lists them, the outbox's `owner` names who delivers
+//! each callback). Durability differs: see `sqlite` and `postgresql`.
 //!
 //! # When
 //!
@@ -40,14 +44,19 @@
 //! commit, so it can never see an answer that is not yet committed.
 
 mod postgresql;
+pub(crate) mod replica;
 mod sqlite;
 
+pub use replica::ReplicaOptions;
+
 use std::path::Path;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
 use super::outcome::Outcome;
-use super::transaction::{Awaiting, CallbackAttempt, StoredReply, Transaction};
+use super::transaction::{Awaiting, CallbackAttempt, DailyKey, StoredReply, Transaction};
+use replica::Replica;
 
 /// Why the database could not be opened, read or written.
 #[derive(Clone, Debug, thiserror::Error)]
@@ -194,11 +203,21 @@ pub(crate) struct TxRow {
     status: i64,
     data: String,
     replies: Vec<StoredReply>,
+    /// The daily total it counts towards and its amount in minor units
+    /// (PostgreSQL keeps the totals for replicas; SQLite rebuilds them).
+    daily: Option<(String, i64)>,
 }
 
 impl TxRow {
     pub(crate) fn of(tx: &Transaction) -> Result<TxRow, serde_json::Error> {
+        let daily = DailyKey::counts(tx).then(|| {
+            (
+                DailyKey::of(tx).text(),
+                i64::try_from(tx.amount.minor()).unwrap_or(i64::MAX),
+            )
+        });
         Ok(TxRow {
+            daily,
             public_id: tx.public_id.clone(),
             order_id: tx.order_id.clone(),
             serial: i64::try_from(tx.serial).unwrap_or(i64::MAX),
@@ -302,14 +321,26 @@ pub(crate) enum Db {
 
 impl Db {
     /// Opens (or creates) the database `--db` names and reads everything
-    /// back.
-    pub(crate) fn open(target: &Path) -> Result<(Db, Loaded), StoreError> {
+    /// back; with `replica`, joins it as one of several replicas (PostgreSQL
+    /// only).
+    pub(crate) fn open(
+        target: &Path,
+        replica: Option<ReplicaOptions>,
+    ) -> Result<(Db, Loaded, Option<Arc<Replica>>), StoreError> {
         if is_postgres_url(target) {
-            let (db, loaded) = postgresql::PostgresDb::open(&target.to_string_lossy())?;
-            Ok((Db::Postgres(Box::new(db)), loaded))
+            let (db, loaded, replica) =
+                postgresql::PostgresDb::open(&target.to_string_lossy(), replica)?;
+            Ok((Db::Postgres(Box::new(db)), loaded, replica))
+        } else if replica.is_some() {
+            Err(StoreError {
+                path: display_target(target),
+                message: "replicas share a PostgreSQL database: --replica needs \
+                          --db postgres://..."
+                    .into(),
+            })
         } else {
             let (db, loaded) = sqlite::SqliteDb::open(target)?;
-            Ok((Db::Sqlite(db), loaded))
+            Ok((Db::Sqlite(db), loaded, None))
         }
     }
 

@@ -5,8 +5,8 @@
 //! simulator on the same database fails to start rather than handing out
 //! the same transaction ids. PostgreSQL drops the lock when the
 //! connection ends, so a restart after SIGKILL opens the database at once.
-//! Several replicas on one database are not served yet: each replica
-//! keeps its state in memory and uses the database as its log.
+//! With `--replica`, several simulators share the database instead (a
+//! shared lock each; see `replica`).
 //!
 //! # Durability
 //!
@@ -24,10 +24,15 @@ use std::time::Duration;
 use ::postgres::{Client, Config, NoTls, Statement};
 use bytes::Bytes;
 
+use super::replica::{Replica, ReplicaOptions};
 use super::{
     decode, Hub2Object, Loaded, OutboxEntry, OutboxProgress, StoreError, TxRow, Write, Written,
     HUB2_ALL,
 };
+
+/// An opened database, what it held, and this process's membership when
+/// it is one of several replicas.
+pub(crate) type Opened = (PostgresDb, Loaded, Option<std::sync::Arc<Replica>>);
 use crate::simulator::clock::now_ms;
 use crate::simulator::operation::OperationKind;
 use crate::simulator::transaction::StoredReply;
@@ -71,6 +76,19 @@ CREATE TABLE IF NOT EXISTS callback_attempts (
     id BIGSERIAL PRIMARY KEY,
     data TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS replicas (
+    id TEXT PRIMARY KEY,
+    seen TIMESTAMPTZ NOT NULL
+);
+ALTER TABLE outbox ADD COLUMN IF NOT EXISTS owner TEXT;
+CREATE TABLE IF NOT EXISTS daily_amounts (
+    public_id TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    minor BIGINT NOT NULL,
+    PRIMARY KEY (public_id, order_id)
+);
+CREATE INDEX IF NOT EXISTS daily_amounts_key ON daily_amounts (key);
 CREATE TABLE IF NOT EXISTS hub2_objects (
     seq BIGSERIAL,
     kind TEXT NOT NULL,
@@ -81,8 +99,13 @@ CREATE TABLE IF NOT EXISTS hub2_objects (
 ";
 
 /// The advisory lock key a running simulator holds on its database
-/// ("paygate" in ASCII, truncated to 64 bits).
+/// ("paygate" in ASCII, truncated to 64 bits): exclusively, or shared by
+/// the replicas of `--replica`.
 const LOCK_KEY: i64 = 0x7061_7967_6174_6500;
+
+/// The advisory lock under which the schema is created or migrated (two
+/// replicas starting at once would otherwise race on `CREATE TABLE`).
+const SCHEMA_LOCK_KEY: i64 = 0x7061_7967_6174_6501;
 
 /// `url` without its password (`postgres://user:***@host/db`), for errors
 /// and logs. A URL that does not parse is shown as `postgres://***`.
@@ -110,6 +133,7 @@ struct Statements {
     pending_outbox: Statement,
     hub2_upsert: Statement,
     hub2_delete: Statement,
+    add_daily: Statement,
 }
 
 /// One PostgreSQL connection, owned by the writer thread of
@@ -120,6 +144,9 @@ pub(crate) struct PostgresDb {
     client: Client,
     statements: Statements,
     shown: String,
+    /// The replica that delivers the callbacks this one adds to the
+    /// outbox (`--replica`; `None`: the only simulator on the database).
+    owner: Option<String>,
 }
 
 impl std::fmt::Debug for PostgresDb {
@@ -138,15 +165,15 @@ impl PostgresDb {
         }
     }
 
-    /// Connects, takes the database, creates the tables if missing and
-    /// reads everything back.
-    pub(crate) fn open(url: &str) -> Result<(PostgresDb, Loaded), StoreError> {
+    /// Connects, takes the database (alone, or as one of its replicas),
+    /// creates the tables if missing and reads everything back.
+    pub(crate) fn open(url: &str, replica: Option<ReplicaOptions>) -> Result<Opened, StoreError> {
         let shown = redacted(url);
         let url = url.to_owned();
         let fail_shown = shown.clone();
         std::thread::Builder::new()
             .name("paygate-db-open".into())
-            .spawn(move || Self::open_here(&url, shown))
+            .spawn(move || Self::open_here(&url, shown, replica))
             .map_err(|e| StoreError {
                 path: fail_shown.clone(),
                 message: format!("cannot start the connecting thread: {e}"),
@@ -158,7 +185,11 @@ impl PostgresDb {
             })?
     }
 
-    fn open_here(url: &str, shown: String) -> Result<(PostgresDb, Loaded), StoreError> {
+    fn open_here(
+        url: &str,
+        shown: String,
+        replica: Option<ReplicaOptions>,
+    ) -> Result<Opened, StoreError> {
         let fail = |what: &str, err: &dyn std::fmt::Display| StoreError {
             path: shown.clone(),
             message: format!("{what}: {err}"),
@@ -169,30 +200,44 @@ impl PostgresDb {
         let mut client = config
             .connect(NoTls)
             .map_err(|e| fail("cannot connect", &e))?;
+        let take = if replica.is_some() {
+            "SELECT pg_try_advisory_lock_shared($1)"
+        } else {
+            "SELECT pg_try_advisory_lock($1)"
+        };
         let locked: bool = client
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY])
+            .query_one(take, &[&LOCK_KEY])
             .and_then(|row| row.try_get(0))
             .map_err(|e| fail("cannot take the database's lock", &e))?;
         if !locked {
-            return Err(fail(
-                "cannot take the database's lock",
-                &"another paygate simulator is using this database",
-            ));
+            let why = if replica.is_some() {
+                "a paygate simulator without --replica is using this database"
+            } else {
+                "another paygate simulator is using this database \
+                 (several simulators on one database each need --replica)"
+            };
+            return Err(fail("cannot take the database's lock", &why));
         }
         // "relation already exists, skipping" is not news at every start.
         client
-            .batch_execute("SET client_min_messages TO WARNING")
-            .and_then(|()| client.batch_execute(SCHEMA))
+            .batch_execute(&format!(
+                "SET client_min_messages TO WARNING; BEGIN; \
+                 SELECT pg_advisory_xact_lock({SCHEMA_LOCK_KEY}); {SCHEMA} COMMIT;"
+            ))
             .map_err(|e| fail("cannot create the schema", &e))?;
         let statements = Statements::prepare(&mut client)
             .map_err(|e| fail("cannot prepare the statements", &e))?;
+        let replica = replica
+            .map(|options| Replica::join(config.clone(), shown.clone(), options))
+            .transpose()?;
         let mut db = PostgresDb {
             client,
             statements,
             shown,
+            owner: replica.as_ref().map(|r| r.id().to_owned()),
         };
         let loaded = db.load()?;
-        Ok((db, loaded))
+        Ok((db, loaded, replica))
     }
 
     fn load(&mut self) -> Result<Loaded, StoreError> {
@@ -295,6 +340,7 @@ impl PostgresDb {
             message: format!("{what}: {e}"),
         };
         let statements = &self.statements;
+        let owner = &self.owner;
         let mut db = match self.client.transaction() {
             Ok(db) => db,
             Err(e) => {
@@ -305,7 +351,7 @@ impl PostgresDb {
         let mut results = Vec::with_capacity(batch.len());
         for write in batch {
             let result = db.savepoint("write").and_then(|mut savepoint| {
-                match apply(&mut savepoint, statements, write) {
+                match apply(&mut savepoint, statements, owner, write) {
                     Ok(written) => savepoint.commit().map(|()| written),
                     Err(e) => {
                         let _ = savepoint.rollback();
@@ -344,8 +390,8 @@ impl Statements {
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
             )?,
             insert_outbox: client.prepare(
-                "INSERT INTO outbox (public_id, order_id, operation_type, status, url, body, attempts, next_attempt_ms, state)
-                 VALUES ($1, $2, $3, $4, $5, $6, 0, $7, 'pending') RETURNING id",
+                "INSERT INTO outbox (public_id, order_id, operation_type, status, url, body, attempts, next_attempt_ms, state, owner)
+                 VALUES ($1, $2, $3, $4, $5, $6, 0, $7, 'pending', $8) RETURNING id",
             )?,
             insert_attempt: client.prepare("INSERT INTO callback_attempts (data) VALUES ($1)")?,
             update_outbox: client.prepare(
@@ -360,6 +406,10 @@ impl Statements {
                  ON CONFLICT (kind, id) DO UPDATE SET doc = excluded.doc",
             )?,
             hub2_delete: client.prepare("DELETE FROM hub2_objects WHERE kind = $1 AND id = $2")?,
+            add_daily: client.prepare(
+                "INSERT INTO daily_amounts (public_id, order_id, key, minor) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (public_id, order_id) DO UPDATE SET key = excluded.key, minor = excluded.minor",
+            )?,
         })
     }
 }
@@ -371,11 +421,12 @@ fn millis(ms: u64) -> i64 {
 fn apply(
     db: &mut ::postgres::Transaction<'_>,
     st: &Statements,
+    owner: &Option<String>,
     write: &Write,
 ) -> Result<Written, ::postgres::Error> {
     match write {
         Write::Save { row, new, outbox } => {
-            write_transaction(db, st, row, *new)?;
+            write_transaction(db, st, row, *new, owner.is_some())?;
             let mut outbox_id = None;
             if let Some(out) = outbox {
                 let row = db.query_one(
@@ -388,6 +439,7 @@ fn apply(
                         &out.url,
                         &&out.body[..],
                         &millis(now_ms()),
+                        owner,
                     ],
                 )?;
                 outbox_id = Some(row.try_get::<_, i64>(0)?);
@@ -396,7 +448,7 @@ fn apply(
         }
         Write::SaveMany(rows) => {
             for row in rows {
-                write_transaction(db, st, row, true)?;
+                write_transaction(db, st, row, true, owner.is_some())?;
             }
             Ok(Written::Saved(None))
         }
@@ -439,7 +491,7 @@ fn apply(
         Write::Reset => {
             db.batch_execute(
                 "DELETE FROM transactions; DELETE FROM replies; DELETE FROM outbox;
-                 DELETE FROM callback_attempts;",
+                 DELETE FROM callback_attempts; DELETE FROM daily_amounts;",
             )?;
             Ok(Written::Saved(None))
         }
@@ -467,10 +519,19 @@ fn write_transaction(
     st: &Statements,
     row: &TxRow,
     new: bool,
+    replica: bool,
 ) -> Result<(), ::postgres::Error> {
     if new {
         db.execute(&st.delete_replies, &[&row.public_id, &row.order_id])?;
-        db.execute(&st.upsert_serial, &[&row.serial])?;
+        // A replica reserved its serials in blocks, which moved the last
+        // serial already; updating that one row from every replica's
+        // batches would make them wait for each other.
+        if !replica {
+            db.execute(&st.upsert_serial, &[&row.serial])?;
+        }
+        if let Some((key, minor)) = &row.daily {
+            db.execute(&st.add_daily, &[&row.public_id, &row.order_id, key, minor])?;
+        }
     }
     db.execute(
         &st.upsert_transaction,

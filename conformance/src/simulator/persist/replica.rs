@@ -1,0 +1,706 @@
+//! Replica mode (`paygate simulate --db postgres://… --replica`): several
+//! simulators on one PostgreSQL database behave as one gateway.
+//!
+//! Each replica still answers from its memory, but its memory is only a
+//! cache of the database for the orders it touches:
+//!
+//! * **One order, one replica at a time.** Locking an order's shard
+//!   ([`Store::lock_order`](crate::simulator::state::Store::lock_order))
+//!   also takes a PostgreSQL advisory lock on the order
+//!   (`pg_advisory_xact_lock`, in a transaction of one of this replica's
+//!   connections) and reads the order's row and replies back into memory.
+//!   The lock is held until the guard is dropped, after the change is
+//!   committed by the writer, so a replay sent to another replica waits for
+//!   the commit and then finds the stored bytes. PostgreSQL releases the
+//!   lock of a replica that dies with its connection.
+//! * **Transaction ids** come in blocks of [`SERIAL_BLOCK`] reserved in the
+//!   `meta` table, so two replicas never hand out the same one.
+//! * **Pending work is owned.** Every outbox row names the replica that
+//!   delivers it (`owner`). Each replica writes a heartbeat to the
+//!   `replicas` table; one whose heartbeat is older than the timeout is
+//!   removed by the first replica to notice, which then claims the outbox
+//!   rows of replicas that are no longer listed (`FOR UPDATE SKIP LOCKED`:
+//!   each row goes to exactly one claimer) and re-arms the outcome timer of
+//!   every transaction still waiting for one. A timer that fires twice is
+//!   harmless: the second finds the outcome applied (it re-reads the order
+//!   under its lock) and does nothing.
+//!
+//! Connections live on threads of their own: `postgres::Client` runs a
+//! Tokio runtime of its own and must never be used on a thread of the
+//! simulator's runtime, so a pool that hands the client to the caller
+//! (r2d2's model) does not fit; callers send work to the connection's
+//! thread and wait for the answer.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use ::postgres::{Client, Config, NoTls, Statement};
+use bytes::Bytes;
+
+use super::{decode, OutboxEntry, StoreError};
+use crate::simulator::operation::OperationKind;
+use crate::simulator::transaction::{StoredReply, Transaction};
+
+/// Transaction ids reserved at once.
+pub(crate) const SERIAL_BLOCK: u64 = 1_000;
+
+/// How a replica joins its database (`--replica`, `--replica-timeout-ms`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReplicaOptions {
+    /// A replica silent for this long is taken to be dead: its pending
+    /// callbacks and outcomes are taken over.
+    pub timeout: Duration,
+    /// Connections this replica opens at most for order locks.
+    pub connections: usize,
+}
+
+impl Default for ReplicaOptions {
+    fn default() -> Self {
+        ReplicaOptions {
+            timeout: Duration::from_secs(5),
+            connections: 16,
+        }
+    }
+}
+
+/// Work a replica took over from one that died.
+#[derive(Debug, Default)]
+pub(crate) struct Takeover {
+    /// Callbacks it now delivers.
+    pub(crate) outbox: Vec<OutboxEntry>,
+    /// Transactions whose outcome timer it re-arms (all those waiting).
+    pub(crate) waiting: Vec<Transaction>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A stable 64-bit key for an advisory lock (FNV-1a over the parts, each
+/// followed by a zero byte): the same in every replica, unlike the
+/// process's randomly seeded hasher.
+pub(crate) fn lock_key(parts: &[&str]) -> i64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for byte in part.bytes().chain(std::iter::once(0)) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    i64::from_ne_bytes(hash.to_ne_bytes())
+}
+
+/// The statements a connection prepares once.
+struct Prepared {
+    order: Statement,
+    reserve: Statement,
+    daily: Statement,
+}
+
+type Job = Box<dyn FnOnce(&mut Client, &Prepared) + Send>;
+
+/// One connection and the thread that owns it.
+struct Conn {
+    jobs: Sender<Job>,
+}
+
+impl Conn {
+    fn open(config: &Config, shown: &str) -> Result<Conn, StoreError> {
+        let config = config.clone();
+        let (ready, wait) = mpsc::sync_channel(1);
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let fail_shown = shown.to_owned();
+        std::thread::Builder::new()
+            .name("paygate-db-replica".into())
+            .spawn(move || {
+                let connected = config.connect(NoTls).and_then(|mut client| {
+                    let prepared = Prepared::prepare(&mut client)?;
+                    Ok((client, prepared))
+                });
+                match connected {
+                    Ok((mut client, prepared)) => {
+                        let _ = ready.send(Ok(()));
+                        serve(&mut client, &prepared, &queue);
+                    }
+                    Err(e) => {
+                        let _ = ready.send(Err(e.to_string()));
+                    }
+                }
+            })
+            .map_err(|e| StoreError {
+                path: fail_shown.clone(),
+                message: format!("cannot start a connection thread: {e}"),
+            })?;
+        match wait.recv() {
+            Ok(Ok(())) => Ok(Conn { jobs }),
+            Ok(Err(message)) => Err(StoreError {
+                path: fail_shown,
+                message: format!("cannot connect: {message}"),
+            }),
+            Err(_) => Err(StoreError {
+                path: fail_shown,
+                message: "the connection thread failed".into(),
+            }),
+        }
+    }
+
+    /// Runs `work` on the connection's thread and waits for its answer;
+    /// `None` if the connection has gone.
+    fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Client, &Prepared) -> T + Send + 'static,
+    ) -> Option<T> {
+        let (done, wait) = mpsc::sync_channel(1);
+        let job: Job = Box::new(move |client, prepared| {
+            let _ = done.send(work(client, prepared));
+        });
+        self.jobs.send(job).ok()?;
+        wait.recv().ok()
+    }
+
+    /// Queues `work` without waiting for it.
+    fn queue(&self, work: impl FnOnce(&mut Client, &Prepared) + Send + 'static) -> bool {
+        self.jobs.send(Box::new(work)).is_ok()
+    }
+}
+
+/// The connection thread's loop: runs jobs until every sender is gone or
+/// the connection breaks.
+fn serve(client: &mut Client, prepared: &Prepared, queue: &Receiver<Job>) {
+    while let Ok(job) = queue.recv() {
+        job(client, prepared);
+        if client.is_closed() {
+            return;
+        }
+    }
+}
+
+impl Prepared {
+    fn prepare(client: &mut Client) -> Result<Prepared, ::postgres::Error> {
+        Ok(Prepared {
+            order: client.prepare(
+                "SELECT t.data, r.operation, r.signature, r.body
+                 FROM transactions t
+                 LEFT JOIN replies r ON r.public_id = t.public_id AND r.order_id = t.order_id
+                 WHERE t.public_id = $1 AND t.order_id = $2",
+            )?,
+            reserve: client.prepare(
+                "INSERT INTO meta (key, value) VALUES ('serial', $1)
+                 ON CONFLICT (key) DO UPDATE SET value = meta.value + $1
+                 RETURNING value",
+            )?,
+            daily: client.prepare(
+                "SELECT COALESCE(sum(minor), 0)::BIGINT FROM daily_amounts WHERE key = $1",
+            )?,
+        })
+    }
+}
+
+struct Pool {
+    idle: Vec<Conn>,
+    open: usize,
+}
+
+/// The block of serials reserved, and the connection that reserves them.
+struct Serials {
+    /// The next serial to hand out (0: none reserved yet).
+    next: u64,
+    /// The last one of the block.
+    end: u64,
+    conn: Option<Conn>,
+}
+
+/// This process's membership in a shared database.
+pub(crate) struct Replica {
+    id: String,
+    shown: String,
+    config: Config,
+    options: ReplicaOptions,
+    pool: Mutex<Pool>,
+    freed: Condvar,
+    serials: Mutex<Serials>,
+    takeovers: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<Takeover>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Replica {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Replica")
+            .field("id", &self.id)
+            .field("db", &self.shown)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// The orders read back under their locks, in the order asked.
+pub(crate) type Refreshed = Vec<Option<Transaction>>;
+
+/// Advisory locks held on some orders, released (the holding transaction
+/// ends) when dropped.
+pub(crate) struct OrderLocks<'a> {
+    replica: &'a Replica,
+    conn: Option<Conn>,
+}
+
+impl OrderLocks<'_> {
+    /// Locks the daily total `key` (a [`DailyKey::text`](crate::simulator::state::DailyKey::text))
+    /// along with the orders, until they are released, and reads it:
+    /// what every replica accepted under it, in minor units.
+    pub(crate) fn daily_total(&self, key: &str) -> Result<u64, StoreError> {
+        let gone = || {
+            self.replica
+                .error("cannot read a daily total", "the connection has gone")
+        };
+        let conn = self.conn.as_ref().ok_or_else(gone)?;
+        let lock = lock_key(&["daily", key]);
+        let key = key.to_owned();
+        conn.run(move |client, prepared| {
+            client
+                .execute("SELECT pg_advisory_xact_lock($1)", &[&lock])
+                .and_then(|_| client.query_one(&prepared.daily, &[&key]))
+                .and_then(|row| row.try_get::<_, i64>(0))
+                .map(|minor| u64::try_from(minor).unwrap_or(0))
+                .map_err(|e| e.to_string())
+        })
+        .ok_or_else(gone)?
+        .map_err(|e| self.replica.error("cannot read a daily total", e))
+    }
+}
+
+impl Drop for OrderLocks<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            // Queued, not awaited: the next job on this connection runs
+            // after it, and the writes made under the locks are already
+            // committed by the writer.
+            if conn.queue(|client, _| {
+                let _ = client.batch_execute("COMMIT");
+            }) {
+                self.replica.give_back(conn);
+            } else {
+                self.replica.forget();
+            }
+        }
+    }
+}
+
+impl Replica {
+    /// Joins the database at `config` as a new replica: registers its
+    /// heartbeat and starts the thread that keeps it and watches the
+    /// others.
+    pub(crate) fn join(
+        config: Config,
+        shown: String,
+        options: ReplicaOptions,
+    ) -> Result<Arc<Replica>, StoreError> {
+        let id = format!(
+            "{}-{}-{:08x}",
+            hostname(),
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos())
+        );
+        let (send, receive) = tokio::sync::mpsc::unbounded_channel();
+        let replica = Arc::new(Replica {
+            id,
+            shown,
+            config,
+            options: ReplicaOptions {
+                connections: options.connections.max(1),
+                ..options
+            },
+            pool: Mutex::new(Pool {
+                idle: Vec::new(),
+                open: 0,
+            }),
+            freed: Condvar::new(),
+            serials: Mutex::new(Serials {
+                next: 0,
+                end: 0,
+                conn: None,
+            }),
+            takeovers: Mutex::new(Some(receive)),
+            stop: Arc::new(AtomicBool::new(false)),
+        });
+        let heartbeat = Conn::open(&replica.config, &replica.shown)?;
+        replica.beat(&heartbeat)?;
+        let watcher = Watcher {
+            id: replica.id.clone(),
+            shown: replica.shown.clone(),
+            config: replica.config.clone(),
+            timeout: replica.options.timeout,
+            conn: heartbeat,
+            takeovers: send,
+            stop: Arc::clone(&replica.stop),
+        };
+        std::thread::Builder::new()
+            .name("paygate-db-heartbeat".into())
+            .spawn(move || watcher.run())
+            .map_err(|e| replica.error("cannot start the heartbeat thread", e))?;
+        Ok(replica)
+    }
+
+    /// This replica's id (the `owner` of the outbox rows it delivers).
+    pub(crate) fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The work taken over from dead replicas, for one task to receive
+    /// (`None` after the first call).
+    pub(crate) fn takeovers(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Takeover>> {
+        lock(&self.takeovers).take()
+    }
+
+    fn error(&self, what: &str, err: impl std::fmt::Display) -> StoreError {
+        StoreError {
+            path: self.shown.clone(),
+            message: format!("{what}: {err}"),
+        }
+    }
+
+    fn beat(&self, conn: &Conn) -> Result<(), StoreError> {
+        let id = self.id.clone();
+        conn.run(move |client, _| {
+            client
+                .execute(
+                    "INSERT INTO replicas (id, seen) VALUES ($1, now())
+                     ON CONFLICT (id) DO UPDATE SET seen = now()",
+                    &[&id],
+                )
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+        .unwrap_or_else(|| Err("the connection has gone".into()))
+        .map_err(|e| self.error("cannot register this replica", e))
+    }
+
+    /// A connection of the pool, waiting for one while all are in use.
+    fn take(&self) -> Result<Conn, StoreError> {
+        let mut pool = lock(&self.pool);
+        loop {
+            if let Some(conn) = pool.idle.pop() {
+                return Ok(conn);
+            }
+            if pool.open < self.options.connections {
+                pool.open += 1;
+                drop(pool);
+                return Conn::open(&self.config, &self.shown).inspect_err(|_| self.forget());
+            }
+            pool = self
+                .freed
+                .wait(pool)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    fn give_back(&self, conn: Conn) {
+        lock(&self.pool).idle.push(conn);
+        self.freed.notify_one();
+    }
+
+    /// A connection that broke: one more may be opened.
+    fn forget(&self) {
+        let mut pool = lock(&self.pool);
+        pool.open = pool.open.saturating_sub(1);
+        drop(pool);
+        self.freed.notify_one();
+    }
+
+    /// Locks the orders (across every replica) and reads them back.
+    pub(crate) fn lock_orders(
+        &self,
+        orders: Vec<(String, String)>,
+    ) -> Result<(OrderLocks<'_>, Refreshed), StoreError> {
+        let conn = self.take()?;
+        let mut keys: Vec<i64> = orders
+            .iter()
+            .map(|(public_id, order_id)| lock_key(&[public_id, order_id]))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let read = conn.run(move |client, prepared| {
+            let result = lock_and_read(client, prepared, &keys, &orders);
+            if result.is_err() {
+                let _ = client.batch_execute("ROLLBACK");
+            }
+            result
+        });
+        match read {
+            Some(Ok(rows)) => Ok((
+                OrderLocks {
+                    replica: self,
+                    conn: Some(conn),
+                },
+                rows,
+            )),
+            Some(Err(message)) => {
+                self.give_back(conn);
+                Err(self.error("cannot lock an order", message))
+            }
+            None => {
+                self.forget();
+                Err(self.error("cannot lock an order", "the connection has gone"))
+            }
+        }
+    }
+
+    /// A fresh serial number, from this replica's reserved block (a new
+    /// block is reserved when it runs out). The reservation has a
+    /// connection of its own: the caller holds one of the pool's already
+    /// (its order's lock), and waiting for a second could wait for ever.
+    pub(crate) fn next_serial(&self) -> Result<u64, StoreError> {
+        let mut serials = lock(&self.serials);
+        if serials.next == 0 || serials.next > serials.end {
+            if serials.conn.is_none() {
+                serials.conn = Some(Conn::open(&self.config, &self.shown)?);
+            }
+            let reserved = serials.conn.as_ref().and_then(|conn| {
+                conn.run(|client, prepared| {
+                    client
+                        .query_one(&prepared.reserve, &[&(SERIAL_BLOCK as i64)])
+                        .and_then(|row| row.try_get::<_, i64>(0))
+                        .map_err(|e| e.to_string())
+                })
+            });
+            let Some(result) = reserved else {
+                serials.conn = None;
+                return Err(self.error("cannot reserve serials", "the connection has gone"));
+            };
+            let end = result.map_err(|e| self.error("cannot reserve serials", e))?;
+            let end = u64::try_from(end).unwrap_or(0);
+            serials.next = end.saturating_sub(SERIAL_BLOCK - 1).max(1);
+            serials.end = end;
+        }
+        let serial = serials.next;
+        serials.next = serial.saturating_add(1);
+        Ok(serial)
+    }
+
+    /// How many transactions the database holds (every replica's).
+    pub(crate) fn transaction_count(&self) -> Result<u64, StoreError> {
+        let conn = self.take()?;
+        let counted = conn.run(|client, _| {
+            client
+                .query_one("SELECT count(*) FROM transactions", &[])
+                .and_then(|row| row.try_get::<_, i64>(0))
+                .map_err(|e| e.to_string())
+        });
+        match counted {
+            Some(result) => {
+                self.give_back(conn);
+                result
+                    .map(|n| u64::try_from(n).unwrap_or(0))
+                    .map_err(|e| self.error("cannot count transactions", e))
+            }
+            None => {
+                self.forget();
+                Err(self.error("cannot count transactions", "the connection has gone"))
+            }
+        }
+    }
+}
+
+/// Takes the advisory locks (ascending, so two replicas locking several
+/// orders never deadlock) in a new transaction, and reads each order.
+fn lock_and_read(
+    client: &mut Client,
+    prepared: &Prepared,
+    keys: &[i64],
+    orders: &[(String, String)],
+) -> Result<Refreshed, String> {
+    let mut sql = String::from("BEGIN;");
+    for key in keys {
+        sql.push_str(&format!(" SELECT pg_advisory_xact_lock({key});"));
+    }
+    client.batch_execute(&sql).map_err(|e| e.to_string())?;
+    let mut out = Vec::with_capacity(orders.len());
+    for (public_id, order_id) in orders {
+        let rows = client
+            .query(&prepared.order, &[public_id, order_id])
+            .map_err(|e| e.to_string())?;
+        let mut tx: Option<Transaction> = None;
+        for row in rows {
+            if tx.is_none() {
+                let data: String = row.try_get(0).map_err(|e| e.to_string())?;
+                tx = Some(decode(&data).map_err(|e| format!("a transaction row: {e}"))?);
+            }
+            let operation: Option<String> = row.try_get(1).map_err(|e| e.to_string())?;
+            if let (Some(tx), Some(operation)) = (tx.as_mut(), operation) {
+                let operation = OperationKind::from_name(&operation)
+                    .ok_or_else(|| format!("a reply row: operation {operation:?}"))?;
+                tx.replies.push(StoredReply {
+                    operation,
+                    signature: row.try_get(2).map_err(|e| e.to_string())?,
+                    body: Bytes::from(row.try_get::<_, Vec<u8>>(3).map_err(|e| e.to_string())?),
+                });
+            }
+        }
+        out.push(tx);
+    }
+    Ok(out)
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().chars().take(32).collect())
+        .ok()
+        .filter(|h: &String| !h.is_empty())
+        .unwrap_or_else(|| "replica".into())
+}
+
+/// The heartbeat thread: keeps this replica's row fresh, removes replicas
+/// silent past the timeout, claims the work of replicas no longer listed.
+struct Watcher {
+    id: String,
+    shown: String,
+    config: Config,
+    timeout: Duration,
+    conn: Conn,
+    takeovers: tokio::sync::mpsc::UnboundedSender<Takeover>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Watcher {
+    fn run(mut self) {
+        let period = (self.timeout / 4).max(Duration::from_millis(50));
+        // At start: the work of replicas that died before this one came.
+        let mut first = true;
+        while !self.stop.load(Ordering::SeqCst) {
+            let id = self.id.clone();
+            let timeout_ms = i64::try_from(self.timeout.as_millis()).unwrap_or(i64::MAX);
+            let took = self
+                .conn
+                .run(move |client, _| watch(client, &id, timeout_ms, first));
+            // The start-up claim is made once it has succeeded.
+            if matches!(took, Some(Ok(_))) {
+                first = false;
+            }
+            match took {
+                Some(Ok(Some(takeover))) => {
+                    tracing::warn!(
+                        replica = %self.id,
+                        callbacks = takeover.outbox.len(),
+                        waiting = takeover.waiting.len(),
+                        "took over the pending work of a replica that stopped"
+                    );
+                    if self.takeovers.send(takeover).is_err() {
+                        return;
+                    }
+                }
+                Some(Ok(None)) => {}
+                Some(Err(message)) => {
+                    tracing::error!(db = %self.shown, error = %message, "replica heartbeat failed");
+                }
+                None => {
+                    // The connection broke (the database restarted): open
+                    // another and go on beating.
+                    tracing::error!(db = %self.shown, "replica heartbeat connection lost");
+                    match Conn::open(&self.config, &self.shown) {
+                        Ok(conn) => self.conn = conn,
+                        Err(err) => tracing::error!(error = %err, "cannot reconnect the heartbeat"),
+                    }
+                }
+            }
+            std::thread::sleep(period);
+        }
+    }
+}
+
+/// One heartbeat: this replica is alive; replicas silent past the timeout
+/// are removed; if any was (or at start), the outbox rows of replicas no
+/// longer listed are claimed and every transaction still waiting is read.
+fn watch(
+    client: &mut Client,
+    id: &str,
+    timeout_ms: i64,
+    first: bool,
+) -> Result<Option<Takeover>, String> {
+    let err = |e: ::postgres::Error| e.to_string();
+    client
+        .execute(
+            "INSERT INTO replicas (id, seen) VALUES ($1, now())
+             ON CONFLICT (id) DO UPDATE SET seen = now()",
+            &[&id],
+        )
+        .map_err(err)?;
+    let removed = client
+        .query(
+            "DELETE FROM replicas WHERE seen < now() - $1::bigint * interval '1 millisecond'
+             RETURNING id",
+            &[&timeout_ms],
+        )
+        .map_err(err)?;
+    if removed.is_empty() && !first {
+        return Ok(None);
+    }
+    let mut takeover = Takeover::default();
+    let claimed = client
+        .query(
+            "UPDATE outbox SET owner = $1 WHERE id IN (
+                SELECT id FROM outbox o WHERE o.state = 'pending'
+                  AND (o.owner IS NULL OR NOT EXISTS (SELECT 1 FROM replicas r WHERE r.id = o.owner))
+                ORDER BY id FOR UPDATE SKIP LOCKED)
+             RETURNING id, public_id, order_id, operation_type, status, url, body, attempts, next_attempt_ms",
+            &[&id],
+        )
+        .map_err(err)?;
+    for row in claimed {
+        takeover.outbox.push(OutboxEntry {
+            id: row.try_get(0).map_err(err)?,
+            public_id: row.try_get(1).map_err(err)?,
+            order_id: row.try_get(2).map_err(err)?,
+            operation_type: row.try_get(3).map_err(err)?,
+            status: row.try_get(4).map_err(err)?,
+            url: row.try_get(5).map_err(err)?,
+            body: Bytes::from(row.try_get::<_, Vec<u8>>(6).map_err(err)?),
+            attempts: u32::try_from(row.try_get::<_, i64>(7).map_err(err)?).unwrap_or(u32::MAX),
+            next_attempt_ms: u64::try_from(row.try_get::<_, i64>(8).map_err(err)?).unwrap_or(0),
+        });
+    }
+    takeover.outbox.sort_by_key(|entry| entry.id);
+    // Only a replica that removed another re-arms timers (the start-up
+    // resume arms this replica's own from what it read at open).
+    if !removed.is_empty() {
+        for row in client
+            .query("SELECT data FROM transactions ORDER BY serial", &[])
+            .map_err(err)?
+        {
+            let data: String = row.try_get(0).map_err(err)?;
+            let tx = decode(&data).map_err(|e| format!("a transaction row: {e}"))?;
+            if !tx.is_final() {
+                takeover.waiting.push(tx);
+            }
+        }
+    }
+    if takeover.outbox.is_empty() && takeover.waiting.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(takeover))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lock_key;
+
+    #[test]
+    fn lock_keys_are_stable_and_tell_the_parts_apart() {
+        // The same in every process (a fixed function, not a seeded hash).
+        assert_eq!(lock_key(&["m", "o-1"]), lock_key(&["m", "o-1"]));
+        assert_ne!(lock_key(&["m", "o-1"]), lock_key(&["m", "o-2"]));
+        // The separator keeps ("ab", "c") and ("a", "bc") apart.
+        assert_ne!(lock_key(&["ab", "c"]), lock_key(&["a", "bc"]));
+        assert_eq!(
+            lock_key(&[]),
+            i64::from_ne_bytes(0xcbf2_9ce4_8422_2325u64.to_ne_bytes())
+        );
+    }
+}
