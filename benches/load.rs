@@ -30,7 +30,8 @@ use clap::Parser;
 use paygate::gateway::{Currency, PaymentC2bRequest};
 use paygate::signing::{sign, SecretKey, SigningKey};
 use paygate_conformance::simulator::{
-    start, CallbackRetry, SimulatorConfig, DEMO_MERCHANT_ID, DEMO_PUBLIC_ID, DEMO_SECRET_KEY,
+    start, CallbackRetry, ReplicaOptions, SimulatorConfig, DEMO_MERCHANT_ID, DEMO_PUBLIC_ID,
+    DEMO_SECRET_KEY,
 };
 
 /// The allocator the `paygate` binary uses, so that the run measures it.
@@ -60,6 +61,11 @@ struct Args {
     /// (`paygate simulate --db postgres://...`; give it an empty one).
     #[arg(long, value_name = "URL", conflicts_with = "db")]
     db_url: Option<String>,
+    /// With --db-url: this many simulators on the database as replicas
+    /// (`paygate simulate --replica`), the clients spread over them in
+    /// turn (client i sends to replica i mod N).
+    #[arg(long, value_name = "N", requires = "db_url", value_parser = clap::value_parser!(u16).range(1..=16))]
+    replicas: Option<u16>,
     /// Deliver every payment's callback to a local endpoint.
     #[arg(long)]
     callbacks: bool,
@@ -111,6 +117,19 @@ fn main() {
     }
 }
 
+/// Where the run kept its state, as the report's title says it.
+fn storage_label(args: &Args) -> String {
+    if args.db {
+        ", --db (SQLite)".into()
+    } else if let Some(n) = args.replicas {
+        format!(", --db (PostgreSQL), {n} replica(s) --replica")
+    } else if args.db_url.is_some() {
+        ", --db (PostgreSQL)".into()
+    } else {
+        ", in memory".into()
+    }
+}
+
 /// When each payment was due (or sent) and answered, in microseconds since
 /// the run's start; 0 = not yet.
 struct Timings {
@@ -137,8 +156,22 @@ async fn run(args: &Args) {
         config.db = Some(url.into());
     }
     let listen: SocketAddr = "127.0.0.1:0".parse().expect("an address");
-    let sim = start(config, listen).await.expect("the simulator starts");
-    let url = format!("{}/{DEMO_PUBLIC_ID}/payment_c2b", sim.base_url());
+    if args.replicas.is_some() {
+        config.replica = Some(ReplicaOptions::default());
+    }
+    let mut sims = Vec::new();
+    for _ in 0..args.replicas.unwrap_or(1) {
+        sims.push(
+            start(config.clone(), listen)
+                .await
+                .expect("the simulator starts"),
+        );
+    }
+    let urls: Arc<Vec<String>> = Arc::new(
+        sims.iter()
+            .map(|sim| format!("{}/{DEMO_PUBLIC_ID}/payment_c2b", sim.base_url()))
+            .collect(),
+    );
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
         .build()
@@ -153,10 +186,10 @@ async fn run(args: &Args) {
     let started = Instant::now();
     let next = Arc::new(AtomicUsize::new(0));
     let tasks: Vec<_> = (0..args.concurrency.max(1))
-        .map(|_| {
+        .map(|i| {
             let (client, url, key, next, timings) = (
                 client.clone(),
-                url.clone(),
+                urls[i % urls.len()].clone(),
                 key.clone(),
                 next.clone(),
                 timings.clone(),
@@ -208,8 +241,10 @@ async fn run(args: &Args) {
     } else {
         Some(Duration::ZERO)
     };
-    let stored = sim.state().store().transaction_count();
-    sim.shutdown().await;
+    let stored = sims[0].state().store().transaction_count();
+    for sim in sims {
+        sim.shutdown().await;
+    }
     if args.db {
         let _ = std::fs::remove_dir_all(&scratch);
     }
@@ -220,13 +255,7 @@ async fn run(args: &Args) {
             Some(rate) => format!("steady rate {rate}/s (latency from the due time)"),
             None => format!("closed loop, {} clients", args.concurrency),
         },
-        if args.db {
-            ", --db (SQLite)"
-        } else if args.db_url.is_some() {
-            ", --db (PostgreSQL)"
-        } else {
-            ", in memory"
-        },
+        storage_label(args),
         if args.callbacks {
             format!(", callbacks after {} ms", args.outcome_latency_ms)
         } else {

@@ -189,6 +189,26 @@ async fn three_replicas_act_as_one_gateway_while_one_is_killed() {
         lost.iter().take(5).collect::<Vec<_>>()
     );
 
+    // Each survivor's delivery log lists every replica's attempts: every
+    // accepted order has a delivered one (the attempts are recorded
+    // without waiting for their commit, so give the writers a moment).
+    for base in &survivors {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let undelivered = orders_without_delivery(base, &report.accepted).await;
+            if undelivered.is_empty() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{base}/_sim/callbacks lists no delivered attempt for {} accepted orders: {:?}",
+                undelivered.len(),
+                undelivered.iter().take(5).collect::<Vec<_>>()
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
     // PostgreSQL itself: one row per accepted order, with its id.
     let rows = database_transactions(&db.to_string_lossy()).await;
     let accepted = report.accepted.len() as i64;
@@ -260,6 +280,30 @@ async fn three_replicas_act_as_one_gateway_while_one_is_killed() {
         sim.kill();
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The accepted orders `{base}/_sim/callbacks` shows no delivered attempt
+/// for.
+async fn orders_without_delivery(base: &str, accepted: &[Accepted]) -> Vec<String> {
+    let listed = match admin_get(&format!("{base}/_sim/callbacks")).await {
+        Ok(response) => response.bytes().await.unwrap_or_default(),
+        Err(err) => return vec![format!("no answer: {err}")],
+    };
+    let value: serde_json::Value = serde_json::from_slice(&listed).unwrap_or_default();
+    let delivered: std::collections::HashSet<&str> = value["callbacks"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter(|a| a["delivered"] == true)
+                .filter_map(|a| a["order_id"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    accepted
+        .iter()
+        .filter(|a| !delivered.contains(a.order_id.as_str()))
+        .map(|a| a.order_id.clone())
+        .collect()
 }
 
 /// POSTs `body` to `url` once; the status and the body of the answer.

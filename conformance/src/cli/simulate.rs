@@ -31,7 +31,8 @@ pub struct SimulateArgs {
     /// PostgreSQL database (tables created if missing). A simulator killed
     /// and started again on the same database loses no accepted transaction
     /// and resumes pending outcomes and callbacks. Without it, everything
-    /// is in memory. One simulator per database.
+    /// is in memory. One simulator per database, unless each is started
+    /// with --replica (PostgreSQL).
     #[arg(long, value_name = "FILE|URL")]
     pub db: Option<PathBuf>,
     /// Share the PostgreSQL `--db` with other `paygate simulate --replica`

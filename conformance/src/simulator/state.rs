@@ -438,8 +438,21 @@ impl Store {
         }
     }
 
-    /// Every attempt, oldest first, optionally only for one order id.
+    /// Every attempt, oldest first, optionally only for one order id
+    /// (a replica's: every replica's, from the database).
     pub fn attempts(&self, order_id: Option<&str>) -> Vec<CallbackAttempt> {
+        // A replica lists every replica's, from the database.
+        if let Some(replica) = &self.replica {
+            match replica.attempts() {
+                Ok(all) => {
+                    return all
+                        .into_iter()
+                        .filter(|a| order_id.is_none_or(|o| a.order_id == o))
+                        .collect()
+                }
+                Err(err) => tracing::error!(error = %err, "cannot list every replica's attempts"),
+            }
+        }
         lock(&self.attempts)
             .iter()
             .filter(|a| order_id.is_none_or(|o| a.order_id == o))

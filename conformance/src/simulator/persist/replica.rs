@@ -39,9 +39,13 @@ use std::time::Duration;
 use ::postgres::{Client, Config, NoTls, Statement};
 use bytes::Bytes;
 
+mod takeover;
+
+use takeover::Watcher;
+
 use super::{decode, OutboxEntry, StoreError};
 use crate::simulator::operation::OperationKind;
-use crate::simulator::transaction::{StoredReply, Transaction};
+use crate::simulator::transaction::{CallbackAttempt, StoredReply, Transaction};
 
 /// Transaction ids reserved at once.
 pub(crate) const SERIAL_BLOCK: u64 = 1_000;
@@ -485,6 +489,33 @@ impl Replica {
         Ok(serial)
     }
 
+    /// Every callback delivery attempt every replica recorded, oldest
+    /// first (those still in a writer's queue are not there yet).
+    pub(crate) fn attempts(&self) -> Result<Vec<CallbackAttempt>, StoreError> {
+        let conn = self.take()?;
+        let read = conn.run(|client, _| {
+            let rows = client
+                .query("SELECT data FROM callback_attempts ORDER BY id", &[])
+                .map_err(|e| e.to_string())?;
+            rows.iter()
+                .map(|row| {
+                    let data: String = row.try_get(0).map_err(|e| e.to_string())?;
+                    serde_json::from_str(&data).map_err(|e| format!("an attempt row: {e}"))
+                })
+                .collect::<Result<Vec<CallbackAttempt>, String>>()
+        });
+        match read {
+            Some(result) => {
+                self.give_back(conn);
+                result.map_err(|e| self.error("cannot read callback attempts", e))
+            }
+            None => {
+                self.forget();
+                Err(self.error("cannot read callback attempts", "the connection has gone"))
+            }
+        }
+    }
+
     /// How many transactions the database holds (every replica's).
     pub(crate) fn transaction_count(&self) -> Result<u64, StoreError> {
         let conn = self.take()?;
@@ -555,136 +586,6 @@ fn hostname() -> String {
         .ok()
         .filter(|h: &String| !h.is_empty())
         .unwrap_or_else(|| "replica".into())
-}
-
-/// The heartbeat thread: keeps this replica's row fresh, removes replicas
-/// silent past the timeout, claims the work of replicas no longer listed.
-struct Watcher {
-    id: String,
-    shown: String,
-    config: Config,
-    timeout: Duration,
-    conn: Conn,
-    takeovers: tokio::sync::mpsc::UnboundedSender<Takeover>,
-    stop: Arc<AtomicBool>,
-}
-
-impl Watcher {
-    fn run(mut self) {
-        let period = (self.timeout / 4).max(Duration::from_millis(50));
-        // At start: the work of replicas that died before this one came.
-        let mut first = true;
-        while !self.stop.load(Ordering::SeqCst) {
-            let id = self.id.clone();
-            let timeout_ms = i64::try_from(self.timeout.as_millis()).unwrap_or(i64::MAX);
-            let took = self
-                .conn
-                .run(move |client, _| watch(client, &id, timeout_ms, first));
-            // The start-up claim is made once it has succeeded.
-            if matches!(took, Some(Ok(_))) {
-                first = false;
-            }
-            match took {
-                Some(Ok(Some(takeover))) => {
-                    tracing::warn!(
-                        replica = %self.id,
-                        callbacks = takeover.outbox.len(),
-                        waiting = takeover.waiting.len(),
-                        "took over the pending work of a replica that stopped"
-                    );
-                    if self.takeovers.send(takeover).is_err() {
-                        return;
-                    }
-                }
-                Some(Ok(None)) => {}
-                Some(Err(message)) => {
-                    tracing::error!(db = %self.shown, error = %message, "replica heartbeat failed");
-                }
-                None => {
-                    // The connection broke (the database restarted): open
-                    // another and go on beating.
-                    tracing::error!(db = %self.shown, "replica heartbeat connection lost");
-                    match Conn::open(&self.config, &self.shown) {
-                        Ok(conn) => self.conn = conn,
-                        Err(err) => tracing::error!(error = %err, "cannot reconnect the heartbeat"),
-                    }
-                }
-            }
-            std::thread::sleep(period);
-        }
-    }
-}
-
-/// One heartbeat: this replica is alive; replicas silent past the timeout
-/// are removed; if any was (or at start), the outbox rows of replicas no
-/// longer listed are claimed and every transaction still waiting is read.
-fn watch(
-    client: &mut Client,
-    id: &str,
-    timeout_ms: i64,
-    first: bool,
-) -> Result<Option<Takeover>, String> {
-    let err = |e: ::postgres::Error| e.to_string();
-    client
-        .execute(
-            "INSERT INTO replicas (id, seen) VALUES ($1, now())
-             ON CONFLICT (id) DO UPDATE SET seen = now()",
-            &[&id],
-        )
-        .map_err(err)?;
-    let removed = client
-        .query(
-            "DELETE FROM replicas WHERE seen < now() - $1::bigint * interval '1 millisecond'
-             RETURNING id",
-            &[&timeout_ms],
-        )
-        .map_err(err)?;
-    if removed.is_empty() && !first {
-        return Ok(None);
-    }
-    let mut takeover = Takeover::default();
-    let claimed = client
-        .query(
-            "UPDATE outbox SET owner = $1 WHERE id IN (
-                SELECT id FROM outbox o WHERE o.state = 'pending'
-                  AND (o.owner IS NULL OR NOT EXISTS (SELECT 1 FROM replicas r WHERE r.id = o.owner))
-                ORDER BY id FOR UPDATE SKIP LOCKED)
-             RETURNING id, public_id, order_id, operation_type, status, url, body, attempts, next_attempt_ms",
-            &[&id],
-        )
-        .map_err(err)?;
-    for row in claimed {
-        takeover.outbox.push(OutboxEntry {
-            id: row.try_get(0).map_err(err)?,
-            public_id: row.try_get(1).map_err(err)?,
-            order_id: row.try_get(2).map_err(err)?,
-            operation_type: row.try_get(3).map_err(err)?,
-            status: row.try_get(4).map_err(err)?,
-            url: row.try_get(5).map_err(err)?,
-            body: Bytes::from(row.try_get::<_, Vec<u8>>(6).map_err(err)?),
-            attempts: u32::try_from(row.try_get::<_, i64>(7).map_err(err)?).unwrap_or(u32::MAX),
-            next_attempt_ms: u64::try_from(row.try_get::<_, i64>(8).map_err(err)?).unwrap_or(0),
-        });
-    }
-    takeover.outbox.sort_by_key(|entry| entry.id);
-    // Only a replica that removed another re-arms timers (the start-up
-    // resume arms this replica's own from what it read at open).
-    if !removed.is_empty() {
-        for row in client
-            .query("SELECT data FROM transactions ORDER BY serial", &[])
-            .map_err(err)?
-        {
-            let data: String = row.try_get(0).map_err(err)?;
-            let tx = decode(&data).map_err(|e| format!("a transaction row: {e}"))?;
-            if !tx.is_final() {
-                takeover.waiting.push(tx);
-            }
-        }
-    }
-    if takeover.outbox.is_empty() && takeover.waiting.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(takeover))
 }
 
 #[cfg(test)]
