@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-tests=(--test reliability_persistence --test hub2_persistence --test postgres_suite --test replicas)
+tests=(--test reliability_persistence --test hub2_persistence --test postgres_suite --test replicas --test replicas_suite)
 
 if [ -n "${PAYGATE_TEST_POSTGRES_URL:-}" ]; then
   exec cargo test -p paygate-conformance "${tests[@]}" -- --ignored
