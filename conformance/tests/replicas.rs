@@ -209,6 +209,27 @@ async fn three_replicas_act_as_one_gateway_while_one_is_killed() {
         }
     }
 
+    // Each survivor's dashboard lists every replica's transactions.
+    for base in &survivors {
+        let listed = admin_get(&format!("{base}/_sim/transactions?limit=1000"))
+            .await
+            .expect("the list answers")
+            .bytes()
+            .await
+            .unwrap_or_default();
+        let listed: serde_json::Value = serde_json::from_slice(&listed).unwrap_or_default();
+        assert_eq!(
+            listed["total"].as_u64(),
+            Some(report.accepted.len() as u64),
+            "{base}: the dashboard's total"
+        );
+        assert_eq!(
+            listed["transactions"].as_array().map(Vec::len),
+            Some(1000),
+            "{base}: the dashboard's list"
+        );
+    }
+
     // PostgreSQL itself: one row per accepted order, with its id.
     let rows = database_transactions(&db.to_string_lossy()).await;
     let accepted = report.accepted.len() as i64;

@@ -333,9 +333,28 @@ impl Store {
     }
 
     /// Copies of what `select` picks from every transaction, one shard at
-    /// a time (not a snapshot of one instant).
+    /// a time (not a snapshot of one instant; a replica's: from the
+    /// database, without the replies).
     pub fn collect<T>(&self, mut select: impl FnMut(&Transaction) -> Option<T>) -> Vec<T> {
         let mut out = Vec::new();
+        // A replica reads every replica's from the database, a page at a
+        // time (its memory holds only the orders it touched).
+        if let Some(replica) = &self.replica {
+            let mut after = 0;
+            loop {
+                match replica.transactions_after(after, 10_000) {
+                    Ok(page) if page.is_empty() => return out,
+                    Ok(page) => {
+                        after = page.last().map_or(u64::MAX, |tx| tx.serial);
+                        out.extend(page.iter().filter_map(&mut select));
+                    }
+                    Err(err) => {
+                        tracing::error!(error = %err, "cannot list every replica's transactions");
+                        return out;
+                    }
+                }
+            }
+        }
         for shard in self.shards.iter() {
             out.extend(lock(shard).transactions.values().filter_map(&mut select));
         }

@@ -120,6 +120,14 @@ impl Conn {
             .name("paygate-db-replica".into())
             .spawn(move || {
                 let connected = config.connect(NoTls).and_then(|mut client| {
+                    // A replica that freezes holding an order's lock must
+                    // not hold up the others for ever: a wait for a lock
+                    // gives up after 30 s (that request fails), and a
+                    // transaction left idle for 60 s is ended by the server,
+                    // its locks with it.
+                    client.batch_execute(
+                        "SET lock_timeout = '30s'; SET idle_in_transaction_session_timeout = '60s'",
+                    )?;
                     let prepared = Prepared::prepare(&mut client)?;
                     Ok((client, prepared))
                 });
@@ -487,6 +495,42 @@ impl Replica {
         let serial = serials.next;
         serials.next = serial.saturating_add(1);
         Ok(serial)
+    }
+
+    /// Up to `limit` transactions (without their replies) with a serial
+    /// above `after`, in serial order: every replica's, a page at a time.
+    pub(crate) fn transactions_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Transaction>, StoreError> {
+        let conn = self.take()?;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let read = conn.run(move |client, _| {
+            let rows = client
+                .query(
+                    "SELECT data FROM transactions WHERE serial > $1 ORDER BY serial LIMIT $2",
+                    &[&after, &limit],
+                )
+                .map_err(|e| e.to_string())?;
+            rows.iter()
+                .map(|row| {
+                    let data: String = row.try_get(0).map_err(|e| e.to_string())?;
+                    decode(&data).map_err(|e| format!("a transaction row: {e}"))
+                })
+                .collect::<Result<Vec<Transaction>, String>>()
+        });
+        match read {
+            Some(result) => {
+                self.give_back(conn);
+                result.map_err(|e| self.error("cannot read transactions", e))
+            }
+            None => {
+                self.forget();
+                Err(self.error("cannot read transactions", "the connection has gone"))
+            }
+        }
     }
 
     /// Every callback delivery attempt every replica recorded, oldest
