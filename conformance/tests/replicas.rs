@@ -303,6 +303,73 @@ async fn three_replicas_act_as_one_gateway_while_one_is_killed() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A replica replaced during a deploy (SIGTERM, not SIGKILL) hands its
+/// pending work over at once: a payment accepted by replica A, whose
+/// outcome is 2 s away, is called back through replica B within 10 s of
+/// A's SIGTERM, although B would take a silent replica for dead only after
+/// 30 s (`--replica-timeout-ms 30000`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: scripts/postgres-tests.sh"]
+async fn a_replica_stopped_with_sigterm_hands_its_work_over_at_once() {
+    let db = postgres_support::fresh_database("replicas_leave");
+    let dir = scratch("replicas-leave");
+    let sink = CallbackSink::start().await;
+    let merchants = merchants_file(&dir, &sink.url);
+    let mut sims: Vec<SimProcess> = (0..2)
+        .map(|i| {
+            let own = dir.join(format!("replica-{i}"));
+            std::fs::create_dir_all(&own).expect("the replica's scratch folder");
+            let mut sim = SimProcess::new(&own, merchants.clone(), 2_000, 5);
+            sim.db = db.clone();
+            sim.extra_args = vec![
+                "--replica".into(),
+                "--replica-timeout-ms".into(),
+                "30000".into(),
+            ];
+            sim
+        })
+        .collect();
+    for sim in &mut sims {
+        sim.start().await;
+    }
+    let order = "leave-1";
+    let body = signed_c2b(order, &customer_for(1), "1500", None);
+    let http = reqwest::Client::new();
+    let (status, answer) = post_bytes(
+        &http,
+        &format!("{}/{PUBLIC_ID}/payment_c2b", sims[0].base_url()),
+        &body,
+    )
+    .await
+    .expect("replica A answers");
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+
+    let exit = sims[0].terminate(Duration::from_secs(15));
+    assert!(exit.success(), "replica A exits cleanly on SIGTERM: {exit}");
+    let stopped = Instant::now();
+    let deadline = stopped + Duration::from_secs(10);
+    loop {
+        if let Some(delivered) = sink.delivered().get(order) {
+            assert_eq!(delivered[0].status, expected_status(&customer_for(1)));
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no callback for {order} within 10 s of replica A's SIGTERM: {}",
+            std::fs::read_to_string(&sims[1].log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    println!(
+        "replicas_leave: callback through replica B {:?} after replica A's SIGTERM",
+        stopped.elapsed()
+    );
+    for sim in &mut sims {
+        sim.kill();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The accepted orders `{base}/_sim/callbacks` shows no delivered attempt
 /// for.
 async fn orders_without_delivery(base: &str, accepted: &[Accepted]) -> Vec<String> {

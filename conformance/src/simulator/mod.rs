@@ -716,7 +716,8 @@ impl RunningSimulator {
     /// in flight finish (each answered after its commit, as always) for at
     /// most `grace`, then stops background work (outcome timers, callback
     /// deliveries; with a database, pending callbacks stay in the outbox
-    /// and resume on the next start). Returns whether every connection
+    /// and resume on the next start, or, for a replica, are taken over by
+    /// the others at once). Returns whether every connection
     /// ended within `grace` (else the rest are dropped).
     pub async fn shutdown_within(mut self, grace: Duration) -> bool {
         if let Some(stop) = self.stop.take() {
@@ -727,6 +728,8 @@ impl RunningSimulator {
             self.server.abort();
         }
         self.state.stop_background();
+        let state = self.state.clone();
+        let _ = tokio::task::spawn_blocking(move || state.store().leave_replicas()).await;
         // Background tasks see the stop at their next await and drop
         // their handle on the state (and so on the database): wait for
         // that, briefly, so a simulator started next on the same file

@@ -319,6 +319,15 @@ impl Store {
         self.replica.is_some()
     }
 
+    /// On a clean stop, a replica leaves its group: the others take its
+    /// pending work over at once (see `persist::replica`). Blocks for at
+    /// most 5 s; nothing to do for a store that is not a replica.
+    pub fn leave_replicas(&self) {
+        if let Some(replica) = &self.replica {
+            replica.leave();
+        }
+    }
+
     /// The work taken over from replicas that died, for one task to
     /// receive (`None` when not a replica, and after the first call).
     pub(crate) fn takeovers(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Takeover>> {

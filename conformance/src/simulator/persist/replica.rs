@@ -31,7 +31,6 @@
 //! (r2d2's model) does not fit; callers send work to the connection's
 //! thread and wait for the answer.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -234,7 +233,8 @@ pub(crate) struct Replica {
     freed: Condvar,
     serials: Mutex<Serials>,
     takeovers: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<Takeover>>>,
-    stop: Arc<AtomicBool>,
+    /// Stops the heartbeat thread (see [`Replica::leave`]).
+    stop: Mutex<Option<Sender<mpsc::SyncSender<()>>>>,
 }
 
 impl std::fmt::Debug for Replica {
@@ -247,8 +247,9 @@ impl std::fmt::Debug for Replica {
 }
 
 impl Drop for Replica {
+    /// The heartbeat thread stops and marks this replica as gone.
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
+        lock(&self.stop).take();
     }
 }
 
@@ -322,6 +323,7 @@ impl Replica {
                 .map_or(0, |d| d.subsec_nanos())
         );
         let (send, receive) = tokio::sync::mpsc::unbounded_channel();
+        let (stop_send, stop_receive) = mpsc::channel();
         let replica = Arc::new(Replica {
             id,
             shown,
@@ -341,7 +343,7 @@ impl Replica {
                 conn: None,
             }),
             takeovers: Mutex::new(Some(receive)),
-            stop: Arc::new(AtomicBool::new(false)),
+            stop: Mutex::new(Some(stop_send)),
         });
         let heartbeat = Conn::open(&replica.config, &replica.shown)?;
         replica.beat(&heartbeat)?;
@@ -352,13 +354,27 @@ impl Replica {
             timeout: replica.options.timeout,
             conn: heartbeat,
             takeovers: send,
-            stop: Arc::clone(&replica.stop),
+            stop: stop_receive,
         };
         std::thread::Builder::new()
             .name("paygate-db-heartbeat".into())
             .spawn(move || watcher.run())
             .map_err(|e| replica.error("cannot start the heartbeat thread", e))?;
         Ok(replica)
+    }
+
+    /// Leaves the group on a clean stop: the heartbeat stops and this
+    /// replica is marked as gone, so the others take its pending callbacks
+    /// and outcomes over at their next heartbeat rather than after the
+    /// timeout. Waits at most 5 s.
+    pub(crate) fn leave(&self) {
+        let Some(stop) = lock(&self.stop).take() else {
+            return;
+        };
+        let (done, wait) = mpsc::sync_channel(1);
+        if stop.send(done).is_ok() {
+            let _ = wait.recv_timeout(Duration::from_secs(5));
+        }
     }
 
     /// This replica's id (the `owner` of the outbox rows it delivers).

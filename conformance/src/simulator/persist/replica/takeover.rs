@@ -2,8 +2,7 @@
 //! `replicas` fresh, removes replicas silent past the timeout, and claims
 //! the work of replicas no longer listed (see the parent module).
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 use std::time::Duration;
 
 use ::postgres::{Client, Config};
@@ -21,15 +20,18 @@ pub(super) struct Watcher {
     pub(super) timeout: Duration,
     pub(super) conn: Conn,
     pub(super) takeovers: tokio::sync::mpsc::UnboundedSender<Takeover>,
-    pub(super) stop: Arc<AtomicBool>,
+    /// Asks the thread to stop: it then marks this replica as gone and
+    /// says so on the sender it received (a dropped sender stops it too).
+    pub(super) stop: Receiver<SyncSender<()>>,
 }
 
 impl Watcher {
     pub(super) fn run(mut self) {
-        let period = (self.timeout / 4).max(Duration::from_millis(50));
+        // Often enough that a replica that left is noticed within a second.
+        let period = (self.timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
         // At start: the work of replicas that died before this one came.
         let mut first = true;
-        while !self.stop.load(Ordering::SeqCst) {
+        loop {
             let id = self.id.clone();
             let timeout_ms = i64::try_from(self.timeout.as_millis()).unwrap_or(i64::MAX);
             let took = self
@@ -65,7 +67,39 @@ impl Watcher {
                     }
                 }
             }
-            std::thread::sleep(period);
+            match self.stop.recv_timeout(period) {
+                Err(RecvTimeoutError::Timeout) => {}
+                Ok(done) => {
+                    self.leave();
+                    let _ = done.send(());
+                    return;
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.leave();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Marks this replica as gone (its heartbeat as long past), so the
+    /// next heartbeat of another replica takes its pending work over at
+    /// once instead of after the timeout. Runs after this thread's last
+    /// heartbeat, on its connection, so no later beat undoes it.
+    fn leave(&self) {
+        let id = self.id.clone();
+        let left = self.conn.run(move |client, _| {
+            client
+                .execute(
+                    "UPDATE replicas SET seen = 'epoch'::timestamptz WHERE id = $1",
+                    &[&id],
+                )
+                .map_err(|e| e.to_string())
+        });
+        match left {
+            Some(Ok(_)) => tracing::info!(replica = %self.id, "left; the other replicas take over"),
+            Some(Err(e)) => tracing::error!(replica = %self.id, error = %e, "cannot leave"),
+            None => tracing::error!(replica = %self.id, "cannot leave: the connection has gone"),
         }
     }
 }
