@@ -75,6 +75,12 @@ pub(crate) fn health_body(state: &SimulatorState) -> serde_json::Value {
     if let Some(namespaces) = &state.0.namespaces {
         body["namespaces"] = json!(namespaces.count());
     }
+    // Behind replicas: whether this one serves HUB2 or forwards to it.
+    if let Some(lead) = state.store().hub2_lead() {
+        body["replica"] = json!({
+            "hub2": if lead.is_leading() { "serves" } else { "forwards" },
+        });
+    }
     body
 }
 

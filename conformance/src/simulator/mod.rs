@@ -307,7 +307,11 @@ impl SimulatorState {
         let store = match (store, &config.db) {
             (Some(store), _) => store,
             (None, Some(path)) => {
-                let store = Store::open(path, config.replica)?;
+                let joining = config.replica.map(|options| persist::replica::Joining {
+                    options,
+                    url: base_url.clone(),
+                });
+                let store = Store::open(path, joining)?;
                 tracing::info!(
                     db = %persist::display_target(path),
                     transactions = store.transaction_count(),
@@ -535,12 +539,22 @@ impl SimulatorState {
                 }
             });
         }
-        hub2::resume(self);
+        // Behind replicas, only the one serving HUB2 runs its work.
+        if self
+            .store()
+            .hub2_lead()
+            .is_none_or(|lead| lead.is_leading())
+        {
+            hub2::resume(self);
+        }
     }
 
     /// Starts the work a replica took over from one that died: delivers
     /// its claimed callbacks, re-arms the timers of transactions waiting.
     fn take_over(&self, takeover: persist::replica::Takeover) {
+        if let Some(objects) = takeover.hub2 {
+            hub2::take_lead(self, objects);
+        }
         for tx in takeover.waiting {
             if lifecycle::waits_for_timer(&tx) {
                 lifecycle::schedule(self, &tx.public_id, &tx.order_id, tx.serial);

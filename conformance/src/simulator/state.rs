@@ -24,7 +24,7 @@
 //! # Backends
 //!
 //! * in memory (the default): everything is lost when the process stops;
-//! * SQLite ([`Store::open`], `paygate simulate --db FILE`): the maps
+//! * SQLite (`Store::open`, `paygate simulate --db FILE`): the maps
 //!   serve the reads, and every change is written through to the database
 //!   and committed before the caller goes on, in batches shared with the
 //!   changes of other callers (see `group_commit`, and
@@ -47,11 +47,12 @@ use paygate::gateway::Status;
 use paygate::money::Amount;
 
 use super::group_commit::Writer;
-use super::persist::replica::{OrderLocks, Refreshed, Replica, ReplicaOptions, Takeover};
+use super::persist::replica::{Hub2Lead, Joining, OrderLocks, Refreshed, Replica, Takeover};
 use super::persist::{
     Db, Hub2Object, Hub2Put, NewOutbox, OutboxEntry, OutboxProgress, OutboxRow, StoreError, Write,
     Written,
 };
+use attempt_log::AttemptLog;
 
 pub use super::clock::{format_timestamp, now_timestamp};
 pub use super::operation::OperationKind;
@@ -63,14 +64,6 @@ pub use super::transaction::{
 /// into: far more than the cores that serve requests, so two requests
 /// rarely wait for the same shard.
 pub const SHARDS: usize = 64;
-
-/// Callback attempts per chunk of the attempt log.
-const ATTEMPT_CHUNK: usize = 4096;
-
-/// Chunks of the most recent attempts that keep the body they sent (for
-/// the dashboard's timeline): between 16 384 and 20 480 attempts, so that
-/// memory does not grow with a body per payment.
-const CHUNKS_WITH_BODIES: usize = 4;
 
 /// The store key of a bulk payout's record: `#bulk/` cannot start an
 /// `order_id` (`#` and `/` are not allowed there), so it never collides.
@@ -104,37 +97,8 @@ pub struct Shard {
     transactions: BTreeMap<Key, Transaction>,
 }
 
-/// The callback attempts, oldest first, in chunks that are never moved.
-#[derive(Debug, Default)]
-struct AttemptLog {
-    chunks: Vec<Vec<CallbackAttempt>>,
-}
-
-impl AttemptLog {
-    fn push(&mut self, attempt: CallbackAttempt) {
-        match self.chunks.last_mut() {
-            Some(chunk) if chunk.len() < ATTEMPT_CHUNK => chunk.push(attempt),
-            _ => {
-                let mut chunk = Vec::with_capacity(ATTEMPT_CHUNK);
-                chunk.push(attempt);
-                self.chunks.push(chunk);
-                let old = self.chunks.len().checked_sub(CHUNKS_WITH_BODIES + 1);
-                if let Some(old) = old.and_then(|at| self.chunks.get_mut(at)) {
-                    for attempt in old.iter_mut() {
-                        attempt.body = None;
-                    }
-                }
-            }
-        }
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &CallbackAttempt> {
-        self.chunks.iter().flatten()
-    }
-}
-
 /// The store: transactions, replies and callback attempts in memory,
-/// written through to SQLite when opened with [`Store::open`].
+/// written through to SQLite when opened with `Store::open`.
 pub struct Store {
     shards: Box<[Mutex<Shard>]>,
     /// Amounts accepted per [`DailyKey`] in minor units, sharded by the
@@ -202,9 +166,9 @@ impl Store {
     /// if missing, WAL mode; or a PostgreSQL URL), with everything it
     /// already holds read back; with `replica`, as one of several replicas
     /// of a PostgreSQL database.
-    pub fn open(
+    pub(crate) fn open(
         path: &std::path::Path,
-        replica: Option<ReplicaOptions>,
+        replica: Option<Joining>,
     ) -> Result<Self, StoreError> {
         let (db, loaded, replica) = Db::open(path, replica)?;
         let writer = Writer::start(db, super::persist::display_target(path))?;
@@ -314,6 +278,11 @@ impl Store {
         self.count.load(Ordering::Relaxed)
     }
 
+    /// Who serves HUB2, for a replica (`None` otherwise).
+    pub(crate) fn hub2_lead(&self) -> Option<&Hub2Lead> {
+        self.replica.as_deref().map(Replica::hub2)
+    }
+
     /// Whether this store is one of several replicas of one database.
     pub fn is_replica(&self) -> bool {
         self.replica.is_some()
@@ -389,6 +358,23 @@ impl Store {
     /// (it is no longer listed as a hold). Call it without holding a
     /// [`StoreGuard`].
     pub fn take_hold(&self, public_id: &str, customer_id: &str, amount: Amount) -> Option<String> {
+        if let Some(replica) = &self.replica {
+            // Every replica's holds, from the database, each checked again
+            // under its order's lock.
+            let held = replica
+                .in_status(public_id, Status::SuccessHold.code())
+                .inspect_err(|err| tracing::error!(error = %err, "cannot read the holds"))
+                .ok()?;
+            return held
+                .into_iter()
+                .filter(|tx| tx.customer_id == customer_id && tx.amount >= amount)
+                .map(|tx| tx.order_id)
+                .find(|order| {
+                    self.lock_order(public_id, order)
+                        .get(public_id, order)
+                        .is_some_and(|tx| Status::from(tx.status) == Status::SuccessHold)
+                });
+        }
         let key = (public_id.to_owned(), customer_id.to_owned());
         loop {
             let candidate = {
@@ -790,5 +776,6 @@ impl<'a> StoreGuard<'a> {
     }
 }
 
+mod attempt_log;
 #[cfg(test)]
 mod tests;

@@ -218,6 +218,7 @@ mod control;
 pub mod coverage;
 mod error;
 pub mod fees;
+pub(crate) mod forward;
 mod persist;
 mod resume;
 pub mod store;
@@ -277,6 +278,19 @@ impl Hub2Shared {
             counter: AtomicU64::new(0),
         })
     }
+}
+
+/// A replica that has just become the one serving HUB2 (the one before
+/// it stopped): its HUB2 state becomes what the database holds, and the
+/// work in it resumes (attempts, transfers, the webhook outbox).
+pub(crate) fn take_lead(state: &SimulatorState, rows: Vec<super::persist::Hub2Object>) {
+    let mut fresh = Hub2Store::new(&state.config().hub2);
+    if let Err(message) = persist::restore(&mut fresh, rows) {
+        tracing::error!(error = %message, "cannot read HUB2's state to serve it");
+        return;
+    }
+    *state.hub2_store() = fresh;
+    resume::resume(state);
 }
 
 /// Re-arms the HUB2 timers of a state read back from the database.
@@ -394,8 +408,13 @@ pub(crate) fn router(state: SimulatorState) -> Router<SimulatorState> {
         // Without it, unknown `/hub2/...` paths would reach the gateway's
         // `/{public_id}/{method}` route.
         .route("/{*rest}", any(api::not_found));
-    api::routes(state)
+    api::routes(state.clone())
         .merge(control)
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
+        // Behind replicas, one serves HUB2 and the others forward to it.
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            forward::to_leader,
+        ))
 }

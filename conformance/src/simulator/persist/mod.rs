@@ -325,7 +325,7 @@ impl Db {
     /// only).
     pub(crate) fn open(
         target: &Path,
-        replica: Option<ReplicaOptions>,
+        replica: Option<replica::Joining>,
     ) -> Result<(Db, Loaded, Option<Arc<Replica>>), StoreError> {
         if is_postgres_url(target) {
             let (db, loaded, replica) =

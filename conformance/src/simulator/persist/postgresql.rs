@@ -24,7 +24,7 @@ use std::time::Duration;
 use ::postgres::{Client, Config, NoTls, Statement};
 use bytes::Bytes;
 
-use super::replica::{Replica, ReplicaOptions};
+use super::replica::{Joining, Replica};
 use super::{
     decode, Hub2Object, Loaded, OutboxEntry, OutboxProgress, StoreError, TxRow, Write, Written,
     HUB2_ALL,
@@ -79,6 +79,12 @@ CREATE TABLE IF NOT EXISTS callback_attempts (
 CREATE TABLE IF NOT EXISTS replicas (
     id TEXT PRIMARY KEY,
     seen TIMESTAMPTZ NOT NULL
+);
+ALTER TABLE replicas ADD COLUMN IF NOT EXISTS url TEXT;
+ALTER TABLE replicas ADD COLUMN IF NOT EXISTS hub2 BOOLEAN NOT NULL DEFAULT false;
+CREATE TABLE IF NOT EXISTS replica_secrets (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 ALTER TABLE outbox ADD COLUMN IF NOT EXISTS owner TEXT;
 CREATE TABLE IF NOT EXISTS daily_amounts (
@@ -167,7 +173,7 @@ impl PostgresDb {
 
     /// Connects, takes the database (alone, or as one of its replicas),
     /// creates the tables if missing and reads everything back.
-    pub(crate) fn open(url: &str, replica: Option<ReplicaOptions>) -> Result<Opened, StoreError> {
+    pub(crate) fn open(url: &str, replica: Option<Joining>) -> Result<Opened, StoreError> {
         let shown = redacted(url);
         let url = url.to_owned();
         let fail_shown = shown.clone();
@@ -185,11 +191,7 @@ impl PostgresDb {
             })?
     }
 
-    fn open_here(
-        url: &str,
-        shown: String,
-        replica: Option<ReplicaOptions>,
-    ) -> Result<Opened, StoreError> {
+    fn open_here(url: &str, shown: String, replica: Option<Joining>) -> Result<Opened, StoreError> {
         let fail = |what: &str, err: &dyn std::fmt::Display| StoreError {
             path: shown.clone(),
             message: format!("{what}: {err}"),
@@ -228,7 +230,9 @@ impl PostgresDb {
         let statements = Statements::prepare(&mut client)
             .map_err(|e| fail("cannot prepare the statements", &e))?;
         let replica = replica
-            .map(|options| Replica::join(config.clone(), shown.clone(), options))
+            .map(|joining| {
+                Replica::join(config.clone(), shown.clone(), joining.options, joining.url)
+            })
             .transpose()?;
         let mut db = PostgresDb {
             client,

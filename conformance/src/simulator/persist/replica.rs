@@ -31,6 +31,7 @@
 //! (r2d2's model) does not fit; callers send work to the connection's
 //! thread and wait for the answer.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -38,13 +39,14 @@ use std::time::Duration;
 use ::postgres::{Client, Config, NoTls, Statement};
 use bytes::Bytes;
 
+mod reads;
 mod takeover;
 
 use takeover::Watcher;
 
-use super::{decode, OutboxEntry, StoreError};
+use super::{decode, Hub2Object, OutboxEntry, StoreError};
 use crate::simulator::operation::OperationKind;
-use crate::simulator::transaction::{CallbackAttempt, StoredReply, Transaction};
+use crate::simulator::transaction::{StoredReply, Transaction};
 
 /// Transaction ids reserved at once.
 pub(crate) const SERIAL_BLOCK: u64 = 1_000;
@@ -68,6 +70,14 @@ impl Default for ReplicaOptions {
     }
 }
 
+/// How this process joins a shared database: its options and the base
+/// URL the others forward HUB2 requests to when it serves HUB2.
+#[derive(Clone, Debug)]
+pub(crate) struct Joining {
+    pub(crate) options: ReplicaOptions,
+    pub(crate) url: String,
+}
+
 /// Work a replica took over from one that died.
 #[derive(Debug, Default)]
 pub(crate) struct Takeover {
@@ -75,7 +85,53 @@ pub(crate) struct Takeover {
     pub(crate) outbox: Vec<OutboxEntry>,
     /// Transactions whose outcome timer it re-arms (all those waiting).
     pub(crate) waiting: Vec<Transaction>,
+    /// HUB2's objects as the database holds them, when this replica has
+    /// just become the one serving HUB2.
+    pub(crate) hub2: Option<Vec<Hub2Object>>,
 }
+
+/// Which replica serves HUB2: the one holding a session advisory lock
+/// ([`HUB2_LEAD_KEY`]); the others forward `/hub2` requests to it.
+#[derive(Default)]
+pub(crate) struct Hub2Lead {
+    /// Whether this replica serves HUB2.
+    pub(crate) leading: AtomicBool,
+    /// The base URL of the replica that does.
+    pub(crate) leader_url: Mutex<Option<String>>,
+    /// The key a forwarded request carries, so that the leader believes
+    /// the client address it names (shared by the replicas, in the
+    /// database; never logged).
+    pub(crate) forward_key: Mutex<String>,
+}
+
+impl Hub2Lead {
+    /// Whether this replica serves HUB2.
+    pub(crate) fn is_leading(&self) -> bool {
+        self.leading.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The base URL of the replica serving HUB2, once known.
+    pub(crate) fn leader_url(&self) -> Option<String> {
+        lock(&self.leader_url).clone()
+    }
+
+    /// The replicas' shared forward key.
+    pub(crate) fn forward_key(&self) -> String {
+        lock(&self.forward_key).clone()
+    }
+}
+
+impl std::fmt::Debug for Hub2Lead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub2Lead")
+            .field("leading", &self.is_leading())
+            .field("leader_url", &self.leader_url())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The session advisory lock of the replica serving HUB2.
+pub(crate) const HUB2_LEAD_KEY: i64 = 0x7061_7967_6174_6502;
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
@@ -235,6 +291,7 @@ pub(crate) struct Replica {
     takeovers: Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<Takeover>>>,
     /// Stops the heartbeat thread (see [`Replica::leave`]).
     stop: Mutex<Option<Sender<mpsc::SyncSender<()>>>>,
+    hub2: Arc<Hub2Lead>,
 }
 
 impl std::fmt::Debug for Replica {
@@ -313,6 +370,7 @@ impl Replica {
         config: Config,
         shown: String,
         options: ReplicaOptions,
+        url: String,
     ) -> Result<Arc<Replica>, StoreError> {
         let id = format!(
             "{}-{}-{:08x}",
@@ -344,9 +402,23 @@ impl Replica {
             }),
             takeovers: Mutex::new(Some(receive)),
             stop: Mutex::new(Some(stop_send)),
+            hub2: Arc::new(Hub2Lead::default()),
         });
         let heartbeat = Conn::open(&replica.config, &replica.shown)?;
-        replica.beat(&heartbeat)?;
+        replica.beat(&heartbeat, &url)?;
+        // Before the store reads HUB2's objects: whoever leads from the
+        // start serves what it read.
+        // Replicas starting together may not see the one that won the lock
+        // at once: wait for its row (2 s at most) before serving.
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        loop {
+            takeover::try_to_lead(&heartbeat, &replica.id, &replica.hub2)
+                .map_err(|e| replica.error("cannot settle who serves HUB2", e))?;
+            if replica.hub2.leader_url().is_some() || std::time::Instant::now() >= deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let watcher = Watcher {
             id: replica.id.clone(),
             shown: replica.shown.clone(),
@@ -355,6 +427,7 @@ impl Replica {
             conn: heartbeat,
             takeovers: send,
             stop: stop_receive,
+            hub2: Arc::clone(&replica.hub2),
         };
         std::thread::Builder::new()
             .name("paygate-db-heartbeat".into())
@@ -395,20 +468,69 @@ impl Replica {
         }
     }
 
-    fn beat(&self, conn: &Conn) -> Result<(), StoreError> {
+    /// Registers this replica (its id and base URL) and reads the forward
+    /// key the replicas share (made by the first one).
+    fn beat(&self, conn: &Conn, url: &str) -> Result<(), StoreError> {
         let id = self.id.clone();
-        conn.run(move |client, _| {
+        let url = url.to_owned();
+        let key = format!(
+            "{:016x}{:016x}",
+            std::hash::BuildHasher::hash_one(&std::hash::RandomState::new(), &id),
+            std::hash::BuildHasher::hash_one(&std::hash::RandomState::new(), &url)
+        );
+        let read = conn.run(move |client, _| {
             client
                 .execute(
-                    "INSERT INTO replicas (id, seen) VALUES ($1, now())
-                     ON CONFLICT (id) DO UPDATE SET seen = now()",
-                    &[&id],
+                    "INSERT INTO replicas (id, seen, url) VALUES ($1, now(), $2)
+                     ON CONFLICT (id) DO UPDATE SET seen = now(), url = excluded.url",
+                    &[&id, &url],
                 )
-                .map(|_| ())
+                .and_then(|_| {
+                    client.execute(
+                        "INSERT INTO replica_secrets (name, value) VALUES ('forward', $1)
+                         ON CONFLICT (name) DO NOTHING",
+                        &[&key],
+                    )
+                })
+                .and_then(|_| {
+                    client.query_one(
+                        "SELECT value FROM replica_secrets WHERE name = 'forward'",
+                        &[],
+                    )
+                })
+                .and_then(|row| row.try_get::<_, String>(0))
                 .map_err(|e| e.to_string())
-        })
-        .unwrap_or_else(|| Err("the connection has gone".into()))
-        .map_err(|e| self.error("cannot register this replica", e))
+        });
+        let key = read
+            .unwrap_or_else(|| Err("the connection has gone".into()))
+            .map_err(|e| self.error("cannot register this replica", e))?;
+        *lock(&self.hub2.forward_key) = key;
+        Ok(())
+    }
+
+    /// Who serves HUB2 (see [`Hub2Lead`]).
+    pub(crate) fn hub2(&self) -> &Hub2Lead {
+        &self.hub2
+    }
+
+    /// Runs `work` on a connection of the pool (`what` names it in an
+    /// error) and gives the connection back.
+    fn with_conn<T: Send + 'static>(
+        &self,
+        what: &str,
+        work: impl FnOnce(&mut Client, &Prepared) -> Result<T, String> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let conn = self.take()?;
+        match conn.run(work) {
+            Some(result) => {
+                self.give_back(conn);
+                result.map_err(|e| self.error(what, e))
+            }
+            None => {
+                self.forget();
+                Err(self.error(what, "the connection has gone"))
+            }
+        }
     }
 
     /// A connection of the pool, waiting for one while all are in use.
@@ -511,92 +633,6 @@ impl Replica {
         let serial = serials.next;
         serials.next = serial.saturating_add(1);
         Ok(serial)
-    }
-
-    /// Up to `limit` transactions (without their replies) with a serial
-    /// above `after`, in serial order: every replica's, a page at a time.
-    pub(crate) fn transactions_after(
-        &self,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<Transaction>, StoreError> {
-        let conn = self.take()?;
-        let after = i64::try_from(after).unwrap_or(i64::MAX);
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let read = conn.run(move |client, _| {
-            let rows = client
-                .query(
-                    "SELECT data FROM transactions WHERE serial > $1 ORDER BY serial LIMIT $2",
-                    &[&after, &limit],
-                )
-                .map_err(|e| e.to_string())?;
-            rows.iter()
-                .map(|row| {
-                    let data: String = row.try_get(0).map_err(|e| e.to_string())?;
-                    decode(&data).map_err(|e| format!("a transaction row: {e}"))
-                })
-                .collect::<Result<Vec<Transaction>, String>>()
-        });
-        match read {
-            Some(result) => {
-                self.give_back(conn);
-                result.map_err(|e| self.error("cannot read transactions", e))
-            }
-            None => {
-                self.forget();
-                Err(self.error("cannot read transactions", "the connection has gone"))
-            }
-        }
-    }
-
-    /// Every callback delivery attempt every replica recorded, oldest
-    /// first (those still in a writer's queue are not there yet).
-    pub(crate) fn attempts(&self) -> Result<Vec<CallbackAttempt>, StoreError> {
-        let conn = self.take()?;
-        let read = conn.run(|client, _| {
-            let rows = client
-                .query("SELECT data FROM callback_attempts ORDER BY id", &[])
-                .map_err(|e| e.to_string())?;
-            rows.iter()
-                .map(|row| {
-                    let data: String = row.try_get(0).map_err(|e| e.to_string())?;
-                    serde_json::from_str(&data).map_err(|e| format!("an attempt row: {e}"))
-                })
-                .collect::<Result<Vec<CallbackAttempt>, String>>()
-        });
-        match read {
-            Some(result) => {
-                self.give_back(conn);
-                result.map_err(|e| self.error("cannot read callback attempts", e))
-            }
-            None => {
-                self.forget();
-                Err(self.error("cannot read callback attempts", "the connection has gone"))
-            }
-        }
-    }
-
-    /// How many transactions the database holds (every replica's).
-    pub(crate) fn transaction_count(&self) -> Result<u64, StoreError> {
-        let conn = self.take()?;
-        let counted = conn.run(|client, _| {
-            client
-                .query_one("SELECT count(*) FROM transactions", &[])
-                .and_then(|row| row.try_get::<_, i64>(0))
-                .map_err(|e| e.to_string())
-        });
-        match counted {
-            Some(result) => {
-                self.give_back(conn);
-                result
-                    .map(|n| u64::try_from(n).unwrap_or(0))
-                    .map_err(|e| self.error("cannot count transactions", e))
-            }
-            None => {
-                self.forget();
-                Err(self.error("cannot count transactions", "the connection has gone"))
-            }
-        }
     }
 }
 

@@ -2,9 +2,7 @@
 //! front of every API route, which also records the client IP for the
 //! handlers) and the polling throttle of one object per client IP.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -26,10 +24,9 @@ pub(super) async fn rate_limit(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let ip = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+    // Behind replicas, the address of the client a forwarding replica
+    // names (see `forward`).
+    let ip = crate::simulator::hub2::forward::client_ip(&state, &request);
     let limit = state.config().hub2.rate_limit;
     let hit = state
         .hub2_store()

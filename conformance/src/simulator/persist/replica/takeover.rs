@@ -8,8 +8,11 @@ use std::time::Duration;
 use ::postgres::{Client, Config};
 use bytes::Bytes;
 
-use super::{Conn, Takeover};
-use crate::simulator::persist::{decode, OutboxEntry};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use super::{lock, Conn, Hub2Lead, Takeover, HUB2_LEAD_KEY};
+use crate::simulator::persist::{decode, Hub2Object, OutboxEntry};
 
 /// The heartbeat thread: keeps this replica's row fresh, removes replicas
 /// silent past the timeout, claims the work of replicas no longer listed.
@@ -23,6 +26,7 @@ pub(super) struct Watcher {
     /// Asks the thread to stop: it then marks this replica as gone and
     /// says so on the sender it received (a dropped sender stops it too).
     pub(super) stop: Receiver<SyncSender<()>>,
+    pub(super) hub2: Arc<Hub2Lead>,
 }
 
 impl Watcher {
@@ -37,6 +41,7 @@ impl Watcher {
             let took = self
                 .conn
                 .run(move |client, _| watch(client, &id, timeout_ms, first));
+            self.lead();
             // The start-up claim is made once it has succeeded.
             if matches!(took, Some(Ok(_))) {
                 first = false;
@@ -61,6 +66,8 @@ impl Watcher {
                     // The connection broke (the database restarted): open
                     // another and go on beating.
                     tracing::error!(db = %self.shown, "replica heartbeat connection lost");
+                    // The session's HUB2 lock went with the connection.
+                    self.hub2.leading.store(false, Ordering::SeqCst);
                     match Conn::open(&self.config, &self.shown) {
                         Ok(conn) => self.conn = conn,
                         Err(err) => tracing::error!(error = %err, "cannot reconnect the heartbeat"),
@@ -79,6 +86,44 @@ impl Watcher {
                     return;
                 }
             }
+        }
+    }
+
+    /// Takes the lead of HUB2 when no replica holds it (the one that did
+    /// has died): reads HUB2's objects as the database holds them, for
+    /// this replica to serve from and resume.
+    fn lead(&self) {
+        let hub2 = Arc::clone(&self.hub2);
+        let id = self.id.clone();
+        let became = self.conn.run(move |client, _| {
+            let became = try_to_lead_here(client, &id, &hub2)?;
+            if !became {
+                return Ok(None);
+            }
+            let mut objects = Vec::new();
+            for row in client
+                .query("SELECT kind, id, doc FROM hub2_objects ORDER BY seq", &[])
+                .map_err(|e| e.to_string())?
+            {
+                objects.push(Hub2Object {
+                    kind: row.try_get(0).map_err(|e| e.to_string())?,
+                    id: row.try_get(1).map_err(|e| e.to_string())?,
+                    doc: row.try_get(2).map_err(|e| e.to_string())?,
+                });
+            }
+            Ok::<_, String>(Some(objects))
+        });
+        match became {
+            Some(Ok(Some(objects))) => {
+                tracing::warn!(replica = %self.id, objects = objects.len(), "now serving HUB2");
+                let _ = self.takeovers.send(Takeover {
+                    hub2: Some(objects),
+                    ..Takeover::default()
+                });
+            }
+            Some(Ok(None)) => {}
+            Some(Err(e)) => tracing::error!(error = %e, "cannot settle who serves HUB2"),
+            None => {}
         }
     }
 
@@ -174,4 +219,45 @@ fn watch(
         return Ok(None);
     }
     Ok(Some(takeover))
+}
+
+/// Tries to become the replica serving HUB2 (on `conn`, which must stay
+/// open for as long as it does), and notes who does.
+pub(super) fn try_to_lead(conn: &Conn, id: &str, lead: &Arc<Hub2Lead>) -> Result<bool, String> {
+    let id = id.to_owned();
+    let lead = Arc::clone(lead);
+    conn.run(move |client, _| try_to_lead_here(client, &id, &lead))
+        .unwrap_or_else(|| Err("the connection has gone".into()))
+}
+
+/// [`try_to_lead`] on the connection's thread: `true` when this replica
+/// has just become the one serving HUB2.
+fn try_to_lead_here(client: &mut Client, id: &str, lead: &Hub2Lead) -> Result<bool, String> {
+    let err = |e: ::postgres::Error| e.to_string();
+    let mut became = false;
+    if !lead.leading.load(Ordering::SeqCst) {
+        let locked: bool = client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&HUB2_LEAD_KEY])
+            .and_then(|row| row.try_get(0))
+            .map_err(err)?;
+        if locked {
+            client
+                .execute("UPDATE replicas SET hub2 = (id = $1)", &[&id])
+                .map_err(err)?;
+            lead.leading.store(true, Ordering::SeqCst);
+            became = true;
+        }
+    }
+    let url: Option<String> = client
+        .query_opt(
+            "SELECT url FROM replicas WHERE hub2 ORDER BY seen DESC LIMIT 1",
+            &[],
+        )
+        .map_err(err)?
+        .map(|row| row.try_get(0))
+        .transpose()
+        .map_err(err)?
+        .flatten();
+    *lock(&lead.leader_url) = url;
+    Ok(became)
 }
