@@ -217,13 +217,52 @@ async fn the_suite_passes_through_three_replicas() {
         replicas.push(child);
         backends.push(backend);
     }
-    let front = RoundRobin::start(backends).await;
+    let front = RoundRobin::start(backends.clone()).await;
 
-    let url = front.url();
+    let (passed, last) = conform(front.url(), &GROUPS).await;
+    assert!(passed >= 2_000, "{last}");
+    let served = front.served();
+    println!("replicas_suite: {last}; connections per replica {served:?}");
+    assert!(
+        served.iter().all(|n| *n > 0),
+        "every replica served the suite: {served:?}"
+    );
+
+    // A namespace behind replicas: created by the suite's first request
+    // (with the admin token), served by one replica whichever gets the
+    // request, and listed by all.
+    let (passed, last) = conform(
+        format!("{}/ns/replicas-run", front.url()),
+        &["[i]dempotency", "[c]allbacks", "[f]lows", "hub2-webhooks"],
+    )
+    .await;
+    assert!(passed >= 30, "{last}");
+    println!("replicas_suite: in namespace replicas-run: {last}");
+    for backend in &backends {
+        let listed = reqwest::Client::new()
+            .get(format!("http://{backend}/_sim/namespaces"))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .expect("the namespaces list answers")
+            .text()
+            .await
+            .unwrap_or_default();
+        assert!(
+            listed.contains("replicas-run"),
+            "{backend} lists the namespace: {listed}"
+        );
+    }
+    drop(replicas);
+}
+
+/// Runs `paygate conform --base-url url` on the cases `filters` pick;
+/// asserts none failed; the number passed and the summary line.
+async fn conform(url: String, filters: &'static [&'static str]) -> (usize, String) {
     let out = tokio::task::spawn_blocking(move || {
         Command::new(env!("CARGO_BIN_EXE_paygate"))
             .args(["conform", "--base-url", &url])
-            .args(GROUPS.iter().flat_map(|group| ["--filter", group]))
+            .args(filters.iter().flat_map(|filter| ["--filter", filter]))
             .env("PAYGATE_PUBLIC_ID", "demo-public-id")
             .env("PAYGATE_MERCHANT_ID", "demo-merchant")
             .env("PAYGATE_SECRET_KEY", "demo-secret-key-change-me")
@@ -251,23 +290,16 @@ async fn the_suite_passes_through_three_replicas() {
         failures.len(),
         failures.iter().take(20).collect::<Vec<_>>(),
     );
-    let last = stdout.lines().last().unwrap_or_default();
-    let passed: usize = last
-        .split(' ')
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    assert!(passed >= 2_000, "{last}");
-    assert!(last.contains(" passed, 0 failed"), "{last}");
     assert!(
         !stdout.contains("faults/"),
         "the fault-load groups are not run here"
     );
-    let served = front.served();
-    println!("replicas_suite: {last}; connections per replica {served:?}");
-    assert!(
-        served.iter().all(|n| *n > 0),
-        "every replica served the suite: {served:?}"
-    );
-    drop(replicas);
+    let last = stdout.lines().last().unwrap_or_default().to_owned();
+    let passed = last
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(last.contains(" passed, 0 failed"), "{last}");
+    (passed, last)
 }

@@ -132,6 +132,7 @@ mod control;
 mod dashboard;
 pub(crate) mod fault_control;
 pub mod faults;
+mod forward;
 mod gateway;
 mod group_commit;
 pub mod hub2;
@@ -146,6 +147,7 @@ mod serve;
 pub mod sim_clock;
 pub mod specs;
 pub mod state;
+mod takeover;
 mod transaction;
 mod wire;
 
@@ -531,7 +533,7 @@ impl SimulatorState {
                 loop {
                     tokio::select! {
                         takeover = takeovers.recv() => match takeover {
-                            Some(takeover) => state.take_over(takeover),
+                            Some(takeover) => takeover::take_over(&state, takeover),
                             None => return,
                         },
                         _ = stop.changed() => return,
@@ -546,22 +548,6 @@ impl SimulatorState {
             .is_none_or(|lead| lead.is_leading())
         {
             hub2::resume(self);
-        }
-    }
-
-    /// Starts the work a replica took over from one that died: delivers
-    /// its claimed callbacks, re-arms the timers of transactions waiting.
-    fn take_over(&self, takeover: persist::replica::Takeover) {
-        if let Some(objects) = takeover.hub2 {
-            hub2::take_lead(self, objects);
-        }
-        for tx in takeover.waiting {
-            if lifecycle::waits_for_timer(&tx) {
-                lifecycle::schedule(self, &tx.public_id, &tx.order_id, tx.serial);
-            }
-        }
-        for entry in takeover.outbox {
-            callbacks::resume_delivery(self, entry);
         }
     }
 

@@ -264,6 +264,21 @@ pub(crate) async fn route(
     let Some(namespaces) = root.0.namespaces.as_ref() else {
         return next.run(request).await;
     };
+    // Behind replicas, the namespaces (and their management) live on the
+    // replica that serves HUB2: the others forward to it.
+    let path = request.uri().path();
+    if (path.starts_with(NAMESPACE_PREFIX) || path.starts_with("/_sim/namespaces"))
+        && super::forward::forwards(&root)
+    {
+        let full = request
+            .uri()
+            .path_and_query()
+            .map_or_else(|| path.to_owned(), |p| p.as_str().to_owned());
+        return super::forward::forward(&root, request, full, |status, message| {
+            refusal(status, "namespace-unavailable", message.to_owned())
+        })
+        .await;
+    }
     let Some(after) = request.uri().path().strip_prefix(NAMESPACE_PREFIX) else {
         return next.run(request).await;
     };

@@ -216,9 +216,8 @@ mod attempts;
 pub mod config;
 mod control;
 pub mod coverage;
-mod error;
+pub(crate) mod error;
 pub mod fees;
-pub(crate) mod forward;
 mod persist;
 mod resume;
 pub mod store;
@@ -415,6 +414,6 @@ pub(crate) fn router(state: SimulatorState) -> Router<SimulatorState> {
         // Behind replicas, one serves HUB2 and the others forward to it.
         .layer(axum::middleware::from_fn_with_state(
             state,
-            forward::to_leader,
+            super::forward::to_leader,
         ))
 }

@@ -26,7 +26,7 @@ pub(super) async fn rate_limit(
 ) -> Response {
     // Behind replicas, the address of the client a forwarding replica
     // names (see `forward`).
-    let ip = crate::simulator::hub2::forward::client_ip(&state, &request);
+    let ip = crate::simulator::forward::client_ip(&state, &request);
     let limit = state.config().hub2.rate_limit;
     let hit = state
         .hub2_store()

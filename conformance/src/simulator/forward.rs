@@ -1,9 +1,10 @@
-//! HUB2 behind replicas: one replica serves HUB2 (the one holding its
-//! lock in the database, see `persist::replica`), and every other replica
-//! forwards each `/hub2` request to it, byte for byte, and relays its
-//! answer. So HUB2's state (intents, payment tokens, transfers, balances,
-//! webhooks) and its per-IP rate limit are those of one process, whichever
-//! replica the load balancer picked. The client's address goes along in
+//! HUB2 (and the namespaces) behind replicas: one replica serves them
+//! (the one holding HUB2's lock in the database, see `persist::replica`),
+//! and every other replica forwards each `/hub2` and `/ns/...` request to
+//! it, byte for byte, and relays its answer. So HUB2's state (intents,
+//! payment tokens, transfers, balances, webhooks), its per-IP rate limit
+//! and every namespace are those of one process, whichever replica the
+//! load balancer picked. The client's address goes along in
 //! `x-paygate-forwarded-for`, believed by the serving replica only with
 //! the replicas' shared key in `x-paygate-replica-key`.
 
@@ -17,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::error::Hub2ApiError;
+use super::hub2::error::Hub2ApiError;
 use crate::simulator::SimulatorState;
 
 /// The client address a forwarded request is on behalf of.
@@ -96,33 +97,55 @@ pub(crate) async fn to_leader(
     request: Request,
     next: Next,
 ) -> Response {
-    let Some(lead) = state.store().hub2_lead() else {
-        return next.run(request).await;
-    };
-    if lead.is_leading() {
+    if !forwards(&state) {
         return next.run(request).await;
     }
-    let Some(leader) = lead.leader_url() else {
-        return Hub2ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no replica serves HUB2 yet; try again in a second",
-        )
-        .into_response();
-    };
-    let ip = client_ip(&state, &request);
-    let key = lead.forward_key();
     // The router nests HUB2 under `/hub2` and strips that prefix.
     let path = format!(
         "/hub2{}",
         request.uri().path_and_query().map_or("/", |p| p.as_str())
     );
+    forward(&state, request, path, |status, message| {
+        Hub2ApiError::new(status, message).into_response()
+    })
+    .await
+}
+
+/// Whether this process is a replica that does not serve HUB2 (nor the
+/// namespaces): its requests for them go to the one that does.
+pub(crate) fn forwards(state: &SimulatorState) -> bool {
+    state
+        .store()
+        .hub2_lead()
+        .is_some_and(|lead| !lead.is_leading())
+}
+
+/// Sends `request` (its method, headers and body) to `path` on the
+/// replica serving HUB2 and the namespaces, and relays the answer; `fail`
+/// shapes the answer when that replica cannot be reached.
+pub(crate) async fn forward(
+    state: &SimulatorState,
+    request: Request,
+    path: String,
+    fail: impl Fn(StatusCode, &str) -> Response,
+) -> Response {
+    let Some(lead) = state.store().hub2_lead() else {
+        return fail(StatusCode::INTERNAL_SERVER_ERROR, "not a replica");
+    };
+    let Some(leader) = lead.leader_url() else {
+        return fail(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no replica serves HUB2 and the namespaces yet; try again in a second",
+        );
+    };
+    let ip = client_ip(state, &request);
+    let key = lead.forward_key();
     let (parts, body) = request.into_parts();
     let Ok(body) = axum::body::to_bytes(body, state.config().max_body_bytes).await else {
-        return Hub2ApiError::new(
+        return fail(
             StatusCode::PAYLOAD_TOO_LARGE,
             "the request body is too large",
-        )
-        .into_response();
+        );
     };
     let mut headers = HeaderMap::new();
     copy_headers(&parts.headers, &mut headers);
@@ -139,23 +162,21 @@ pub(crate) async fn to_leader(
     let answer = match sent {
         Ok(answer) => answer,
         Err(err) => {
-            tracing::warn!(leader = %leader, error = %err, "cannot forward a HUB2 request");
-            return Hub2ApiError::new(
+            tracing::warn!(leader = %leader, error = %err, "cannot forward a request");
+            return fail(
                 StatusCode::BAD_GATEWAY,
-                "the replica serving HUB2 did not answer; try again",
-            )
-            .into_response();
+                "the replica serving HUB2 and the namespaces did not answer; try again",
+            );
         }
     };
     let status = answer.status();
     let mut out_headers = HeaderMap::new();
     copy_headers(answer.headers(), &mut out_headers);
     let Ok(bytes) = answer.bytes().await else {
-        return Hub2ApiError::new(
+        return fail(
             StatusCode::BAD_GATEWAY,
-            "the replica serving HUB2 did not finish its answer; try again",
-        )
-        .into_response();
+            "the replica serving HUB2 and the namespaces did not finish its answer; try again",
+        );
     };
     let mut response = (status, bytes).into_response();
     response.headers_mut().extend(out_headers);
