@@ -66,21 +66,7 @@ async fn killed_halfway_and_restarted_loses_nothing_and_runs_nothing_twice() {
     let base = sim.base_url();
     let explain = |order: String| {
         let base = base.clone();
-        async move {
-            let get = |url: String| async move {
-                match admin_get(&url).await {
-                    Ok(r) => {
-                        String::from_utf8_lossy(&r.bytes().await.unwrap_or_default()).into_owned()
-                    }
-                    Err(err) => err.to_string(),
-                }
-            };
-            format!(
-                "{order}: {}; attempts {}",
-                get(format!("{base}/_sim/transactions/{PUBLIC_ID}/{order}")).await,
-                get(format!("{base}/_sim/callbacks?order_id={order}")).await
-            )
-        }
+        async move { explain_order(&base, &order).await }
     };
     check_callbacks(&report, &sink, Duration::from_secs(120), explain).await;
     print_figures("reliability_fault", &report, &sink);

@@ -56,20 +56,7 @@ async fn three_replicas_act_as_one_gateway_while_one_is_killed() {
     let dir = scratch("replicas");
     let sink = CallbackSink::start().await;
     let merchants = merchants_file(&dir, &sink.url);
-    let mut sims: Vec<SimProcess> = (0..REPLICAS)
-        .map(|i| {
-            let own = dir.join(format!("replica-{i}"));
-            std::fs::create_dir_all(&own).expect("the replica's scratch folder");
-            let mut sim = SimProcess::new(&own, merchants.clone(), 5, 5);
-            sim.db = db.clone();
-            sim.extra_args = vec![
-                "--replica".into(),
-                "--replica-timeout-ms".into(),
-                REPLICA_TIMEOUT_MS.to_string(),
-            ];
-            sim
-        })
-        .collect();
+    let mut sims = replica_processes(&dir, &merchants, &db, REPLICAS, 5, REPLICA_TIMEOUT_MS);
     for sim in &mut sims {
         sim.start().await;
     }
@@ -133,21 +120,7 @@ async fn three_replicas_act_as_one_gateway_while_one_is_killed() {
     let asked = survivors[0].clone();
     let explain = |order: String| {
         let base = asked.clone();
-        async move {
-            let get = |url: String| async move {
-                match admin_get(&url).await {
-                    Ok(r) => {
-                        String::from_utf8_lossy(&r.bytes().await.unwrap_or_default()).into_owned()
-                    }
-                    Err(err) => err.to_string(),
-                }
-            };
-            format!(
-                "{order} (as {base} sees it): {}; attempts {}",
-                get(format!("{base}/_sim/transactions/{PUBLIC_ID}/{order}")).await,
-                get(format!("{base}/_sim/callbacks?order_id={order}")).await
-            )
-        }
+        async move { explain_order(&base, &order).await }
     };
     check_callbacks(&report, &sink, Duration::from_secs(120), explain).await;
     print_figures("replicas", &report, &sink);
@@ -303,6 +276,33 @@ async fn three_replicas_act_as_one_gateway_while_one_is_killed() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `count` `paygate simulate --replica` processes on `db` (not started),
+/// each in a folder of its own under `dir`, with the outcome latency and
+/// the replica timeout given (callback backoff 5 ms).
+fn replica_processes(
+    dir: &std::path::Path,
+    merchants: &std::path::Path,
+    db: &std::path::Path,
+    count: usize,
+    latency_ms: u64,
+    timeout_ms: u64,
+) -> Vec<SimProcess> {
+    (0..count)
+        .map(|i| {
+            let own = dir.join(format!("replica-{i}"));
+            std::fs::create_dir_all(&own).expect("the replica's scratch folder");
+            let mut sim = SimProcess::new(&own, merchants.to_path_buf(), latency_ms, 5);
+            sim.db = db.to_path_buf();
+            sim.extra_args = vec![
+                "--replica".into(),
+                "--replica-timeout-ms".into(),
+                timeout_ms.to_string(),
+            ];
+            sim
+        })
+        .collect()
+}
+
 /// A replica replaced during a deploy (SIGTERM, not SIGKILL) hands its
 /// pending work over at once: a payment accepted by replica A, whose
 /// outcome is 2 s away, is called back through replica B within 10 s of
@@ -315,20 +315,7 @@ async fn a_replica_stopped_with_sigterm_hands_its_work_over_at_once() {
     let dir = scratch("replicas-leave");
     let sink = CallbackSink::start().await;
     let merchants = merchants_file(&dir, &sink.url);
-    let mut sims: Vec<SimProcess> = (0..2)
-        .map(|i| {
-            let own = dir.join(format!("replica-{i}"));
-            std::fs::create_dir_all(&own).expect("the replica's scratch folder");
-            let mut sim = SimProcess::new(&own, merchants.clone(), 2_000, 5);
-            sim.db = db.clone();
-            sim.extra_args = vec![
-                "--replica".into(),
-                "--replica-timeout-ms".into(),
-                "30000".into(),
-            ];
-            sim
-        })
-        .collect();
+    let mut sims = replica_processes(&dir, &merchants, &db, 2, 2_000, 30_000);
     for sim in &mut sims {
         sim.start().await;
     }

@@ -48,6 +48,22 @@ pub async fn admin_get(url: &str) -> reqwest::Result<reqwest::Response> {
         .await
 }
 
+/// What the simulator at `base` says of `order`, for a failure message:
+/// the transaction and its callback attempts, from the control API.
+pub async fn explain_order(base: &str, order: &str) -> String {
+    let get = |url: String| async move {
+        match admin_get(&url).await {
+            Ok(r) => String::from_utf8_lossy(&r.bytes().await.unwrap_or_default()).into_owned(),
+            Err(err) => err.to_string(),
+        }
+    };
+    format!(
+        "{order} (as {base} sees it): {}; attempts {}",
+        get(format!("{base}/_sim/transactions/{PUBLIC_ID}/{order}")).await,
+        get(format!("{base}/_sim/callbacks?order_id={order}")).await
+    )
+}
+
 /// POSTs to a control API URL with the admin token.
 pub async fn admin_post(url: &str) -> reqwest::Result<reqwest::Response> {
     reqwest::Client::new()

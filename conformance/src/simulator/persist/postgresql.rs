@@ -252,63 +252,69 @@ impl PostgresDb {
             .map_err(|e| self.error("cannot read the serial", e))?
             .unwrap_or(0);
         let mut transactions = std::collections::HashMap::new();
-        let rows = self
-            .client
-            .query("SELECT data FROM transactions ORDER BY serial", &[])
-            .map_err(|e| self.error("cannot read transactions", e))?;
-        for row in rows {
-            let data: String = row
-                .try_get(0)
-                .map_err(|e| self.error("cannot read transactions", e))?;
-            let tx = decode(&data).map_err(|e| self.error("a transaction row is not valid", e))?;
-            transactions.insert((tx.public_id.clone(), tx.order_id.clone()), tx);
-        }
-        let rows = self
-            .client
-            .query(
-                "SELECT public_id, order_id, operation, signature, body FROM replies",
-                &[],
-            )
-            .map_err(|e| self.error("cannot read replies", e))?;
-        for row in rows {
-            let read = |row: &::postgres::Row| -> Result<_, ::postgres::Error> {
-                Ok((
-                    row.try_get::<_, String>(0)?,
-                    row.try_get::<_, String>(1)?,
-                    row.try_get::<_, String>(2)?,
-                    row.try_get::<_, String>(3)?,
-                    row.try_get::<_, Vec<u8>>(4)?,
-                ))
-            };
-            let (public_id, order_id, operation, signature, body) =
-                read(&row).map_err(|e| self.error("cannot read replies", e))?;
-            let operation = OperationKind::from_name(&operation).ok_or_else(|| {
-                self.error(
-                    "a reply row is not valid",
-                    format!("operation {operation:?}"),
-                )
-            })?;
-            if let Some(tx) = transactions.get_mut(&(public_id, order_id)) {
-                tx.replies.push(StoredReply {
-                    operation,
-                    signature,
-                    body: Bytes::from(body),
-                });
-            }
-        }
         let mut attempts = Vec::new();
-        let rows = self
-            .client
-            .query("SELECT data FROM callback_attempts ORDER BY id", &[])
-            .map_err(|e| self.error("cannot read callback attempts", e))?;
-        for row in rows {
-            let data: String = row
-                .try_get(0)
+        // A replica's memory is only a cache, filled as it locks orders,
+        // and it reads every replica's attempts and transactions from the
+        // database when asked: reading them all here would be wasted.
+        if self.owner.is_none() {
+            let rows = self
+                .client
+                .query("SELECT data FROM transactions ORDER BY serial", &[])
+                .map_err(|e| self.error("cannot read transactions", e))?;
+            for row in rows {
+                let data: String = row
+                    .try_get(0)
+                    .map_err(|e| self.error("cannot read transactions", e))?;
+                let tx =
+                    decode(&data).map_err(|e| self.error("a transaction row is not valid", e))?;
+                transactions.insert((tx.public_id.clone(), tx.order_id.clone()), tx);
+            }
+            let rows = self
+                .client
+                .query(
+                    "SELECT public_id, order_id, operation, signature, body FROM replies",
+                    &[],
+                )
+                .map_err(|e| self.error("cannot read replies", e))?;
+            for row in rows {
+                let read = |row: &::postgres::Row| -> Result<_, ::postgres::Error> {
+                    Ok((
+                        row.try_get::<_, String>(0)?,
+                        row.try_get::<_, String>(1)?,
+                        row.try_get::<_, String>(2)?,
+                        row.try_get::<_, String>(3)?,
+                        row.try_get::<_, Vec<u8>>(4)?,
+                    ))
+                };
+                let (public_id, order_id, operation, signature, body) =
+                    read(&row).map_err(|e| self.error("cannot read replies", e))?;
+                let operation = OperationKind::from_name(&operation).ok_or_else(|| {
+                    self.error(
+                        "a reply row is not valid",
+                        format!("operation {operation:?}"),
+                    )
+                })?;
+                if let Some(tx) = transactions.get_mut(&(public_id, order_id)) {
+                    tx.replies.push(StoredReply {
+                        operation,
+                        signature,
+                        body: Bytes::from(body),
+                    });
+                }
+            }
+            let rows = self
+                .client
+                .query("SELECT data FROM callback_attempts ORDER BY id", &[])
                 .map_err(|e| self.error("cannot read callback attempts", e))?;
-            attempts.push(
-                serde_json::from_str(&data)
-                    .map_err(|e| self.error("a callback attempt row is not valid", e))?,
-            );
+            for row in rows {
+                let data: String = row
+                    .try_get(0)
+                    .map_err(|e| self.error("cannot read callback attempts", e))?;
+                attempts.push(
+                    serde_json::from_str(&data)
+                        .map_err(|e| self.error("a callback attempt row is not valid", e))?,
+                );
+            }
         }
         let mut hub2 = Vec::new();
         let rows = self
@@ -402,8 +408,7 @@ impl Statements {
                 "UPDATE outbox SET attempts = $2, state = $3, next_attempt_ms = $4 WHERE id = $1",
             )?,
             pending_outbox: client.prepare(
-                "SELECT id, public_id, order_id, operation_type, status, url, body, attempts, next_attempt_ms
-                 FROM outbox WHERE state = 'pending' ORDER BY id",
+                &format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE state = 'pending' ORDER BY id"),
             )?,
             hub2_upsert: client.prepare(
                 "INSERT INTO hub2_objects (kind, id, doc) VALUES ($1, $2, $3)
@@ -416,6 +421,26 @@ impl Statements {
             )?,
         })
     }
+}
+
+/// The columns an outbox row is read back with, in [`outbox_entry`]'s
+/// order.
+pub(super) const OUTBOX_COLUMNS: &str =
+    "id, public_id, order_id, operation_type, status, url, body, attempts, next_attempt_ms";
+
+/// An outbox row read with [`OUTBOX_COLUMNS`].
+pub(super) fn outbox_entry(row: &::postgres::Row) -> Result<OutboxEntry, ::postgres::Error> {
+    Ok(OutboxEntry {
+        id: row.try_get(0)?,
+        public_id: row.try_get(1)?,
+        order_id: row.try_get(2)?,
+        operation_type: row.try_get(3)?,
+        status: row.try_get(4)?,
+        url: row.try_get(5)?,
+        body: Bytes::from(row.try_get::<_, Vec<u8>>(6)?),
+        attempts: u32::try_from(row.try_get::<_, i64>(7)?).unwrap_or(u32::MAX),
+        next_attempt_ms: u64::try_from(row.try_get::<_, i64>(8)?).unwrap_or(0),
+    })
 }
 
 fn millis(ms: u64) -> i64 {
@@ -478,17 +503,7 @@ fn apply(
         Write::PendingOutbox => {
             let mut pending = Vec::new();
             for row in db.query(&st.pending_outbox, &[])? {
-                pending.push(OutboxEntry {
-                    id: row.try_get(0)?,
-                    public_id: row.try_get(1)?,
-                    order_id: row.try_get(2)?,
-                    operation_type: row.try_get(3)?,
-                    status: row.try_get(4)?,
-                    url: row.try_get(5)?,
-                    body: Bytes::from(row.try_get::<_, Vec<u8>>(6)?),
-                    attempts: u32::try_from(row.try_get::<_, i64>(7)?).unwrap_or(u32::MAX),
-                    next_attempt_ms: u64::try_from(row.try_get::<_, i64>(8)?).unwrap_or(0),
-                });
+                pending.push(outbox_entry(&row)?);
             }
             Ok(Written::Pending(pending))
         }

@@ -6,13 +6,13 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 use std::time::Duration;
 
 use ::postgres::{Client, Config};
-use bytes::Bytes;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::{lock, Conn, Hub2Lead, Takeover, HUB2_LEAD_KEY};
-use crate::simulator::persist::{decode, Hub2Object, OutboxEntry};
+use crate::simulator::persist::postgresql::{outbox_entry, OUTBOX_COLUMNS};
+use crate::simulator::persist::{decode, Hub2Object};
 
 /// The heartbeat thread: keeps this replica's row fresh, removes replicas
 /// silent past the timeout, claims the work of replicas no longer listed.
@@ -179,30 +179,22 @@ fn watch(
     let mut takeover = Takeover::default();
     let claimed = client
         .query(
-            "UPDATE outbox SET owner = $1 WHERE id IN (
-                SELECT id FROM outbox o WHERE o.state = 'pending'
-                  AND (o.owner IS NULL OR NOT EXISTS (SELECT 1 FROM replicas r WHERE r.id = o.owner))
-                ORDER BY id FOR UPDATE SKIP LOCKED)
-             RETURNING id, public_id, order_id, operation_type, status, url, body, attempts, next_attempt_ms",
+            &format!(
+                "UPDATE outbox SET owner = $1 WHERE id IN (
+                    SELECT id FROM outbox o WHERE o.state = 'pending'
+                      AND (o.owner IS NULL OR NOT EXISTS (SELECT 1 FROM replicas r WHERE r.id = o.owner))
+                    ORDER BY id FOR UPDATE SKIP LOCKED)
+                 RETURNING {OUTBOX_COLUMNS}"
+            ),
             &[&id],
         )
         .map_err(err)?;
-    for row in claimed {
-        takeover.outbox.push(OutboxEntry {
-            id: row.try_get(0).map_err(err)?,
-            public_id: row.try_get(1).map_err(err)?,
-            order_id: row.try_get(2).map_err(err)?,
-            operation_type: row.try_get(3).map_err(err)?,
-            status: row.try_get(4).map_err(err)?,
-            url: row.try_get(5).map_err(err)?,
-            body: Bytes::from(row.try_get::<_, Vec<u8>>(6).map_err(err)?),
-            attempts: u32::try_from(row.try_get::<_, i64>(7).map_err(err)?).unwrap_or(u32::MAX),
-            next_attempt_ms: u64::try_from(row.try_get::<_, i64>(8).map_err(err)?).unwrap_or(0),
-        });
+    for row in &claimed {
+        takeover.outbox.push(outbox_entry(row).map_err(err)?);
     }
     takeover.outbox.sort_by_key(|entry| entry.id);
-    // Only a replica that removed another re-arms timers (the start-up
-    // resume arms this replica's own from what it read at open).
+    // Only a replica that removed another re-arms timers (at start-up,
+    // `resume` arms every waiting one, read from the database).
     if !removed.is_empty() {
         for row in client
             .query("SELECT data FROM transactions ORDER BY serial", &[])
