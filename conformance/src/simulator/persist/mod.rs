@@ -43,6 +43,7 @@
 //! A replay of a request waits for the shard's lock, held until the
 //! commit, so it can never see an answer that is not yet committed.
 
+mod postgres_outbox;
 mod postgresql;
 pub(crate) mod replica;
 mod sqlite;

@@ -24,10 +24,10 @@ use std::time::Duration;
 use ::postgres::{Client, Config, NoTls, Statement};
 use bytes::Bytes;
 
+use super::postgres_outbox::{outbox_entry, OUTBOX_COLUMNS};
 use super::replica::{Joining, Replica};
 use super::{
-    decode, Hub2Object, Loaded, OutboxEntry, OutboxProgress, StoreError, TxRow, Write, Written,
-    HUB2_ALL,
+    decode, Hub2Object, Loaded, OutboxProgress, StoreError, TxRow, Write, Written, HUB2_ALL,
 };
 
 /// An opened database, what it held, and this process's membership when
@@ -421,26 +421,6 @@ impl Statements {
             )?,
         })
     }
-}
-
-/// The columns an outbox row is read back with, in [`outbox_entry`]'s
-/// order.
-pub(super) const OUTBOX_COLUMNS: &str =
-    "id, public_id, order_id, operation_type, status, url, body, attempts, next_attempt_ms";
-
-/// An outbox row read with [`OUTBOX_COLUMNS`].
-pub(super) fn outbox_entry(row: &::postgres::Row) -> Result<OutboxEntry, ::postgres::Error> {
-    Ok(OutboxEntry {
-        id: row.try_get(0)?,
-        public_id: row.try_get(1)?,
-        order_id: row.try_get(2)?,
-        operation_type: row.try_get(3)?,
-        status: row.try_get(4)?,
-        url: row.try_get(5)?,
-        body: Bytes::from(row.try_get::<_, Vec<u8>>(6)?),
-        attempts: u32::try_from(row.try_get::<_, i64>(7)?).unwrap_or(u32::MAX),
-        next_attempt_ms: u64::try_from(row.try_get::<_, i64>(8)?).unwrap_or(0),
-    })
 }
 
 fn millis(ms: u64) -> i64 {

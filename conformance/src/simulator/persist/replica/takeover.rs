@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::{lock, Conn, Hub2Lead, Takeover, HUB2_LEAD_KEY};
-use crate::simulator::persist::postgresql::{outbox_entry, OUTBOX_COLUMNS};
+use crate::simulator::persist::postgres_outbox::{outbox_entry, OUTBOX_COLUMNS};
 use crate::simulator::persist::{decode, Hub2Object};
 
 /// The heartbeat thread: keeps this replica's row fresh, removes replicas
