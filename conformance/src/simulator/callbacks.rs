@@ -75,10 +75,21 @@ pub(crate) fn resume_delivery(state: &SimulatorState, entry: OutboxEntry) {
 }
 
 /// Starts delivering in the background (and then its follow-up, if any).
+///
+/// Made inside work collecting a fence (see [`super::durability`]), the
+/// first attempt waits until what that work wrote so far (the final state
+/// and this callback's outbox row) is committed: no callback is sent for
+/// an outcome the database might not have after a crash.
 pub(crate) fn spawn_delivery(state: &SimulatorState, mut delivery: Delivery) {
+    let fence = super::durability::current();
     let state = state.clone();
     let task_state = state.clone();
     task_state.spawn(async move {
+        if let Err(err) = state.store().durable(&fence).await {
+            tracing::error!(order_id = %delivery.order_id, error = %err,
+                "the outcome was not saved; its callback is not sent");
+            return;
+        }
         let then = delivery.then.take();
         if deliver(&state, delivery).await {
             if let Some(next) = then {

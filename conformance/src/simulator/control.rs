@@ -48,7 +48,7 @@ pub(crate) async fn health(State(state): State<SimulatorState>) -> Response {
     let body = state
         .blocking(health_body)
         .await
-        .unwrap_or_else(|| json!({ "status": "error" }));
+        .unwrap_or_else(|_| json!({ "status": "error" }));
     json_value(StatusCode::OK, &body)
 }
 

@@ -32,7 +32,7 @@ use super::control::json_value;
 use super::gateway::ApiError;
 use super::lifecycle::callback_for;
 use super::persist::NewOutbox;
-use super::SimulatorState;
+use super::{SimulatorState, WorkError};
 
 const PAGE: &str = include_str!("dashboard/index.html");
 const SCRIPT: &str = include_str!("dashboard/app.js");
@@ -281,7 +281,7 @@ pub(crate) async fn resend_callback(State(state): State<SimulatorState>, path: T
     let work = {
         let (public_id, order_id) = (public_id.clone(), order_id.clone());
         move |state: &SimulatorState| {
-            let store = state.store().lock_order(&public_id, &order_id);
+            let mut store = state.store().lock_order(&public_id, &order_id);
             let Some(tx) = store.get(&public_id, &order_id).cloned() else {
                 return Err(no_transaction(&public_id, &order_id));
             };
@@ -308,12 +308,13 @@ pub(crate) async fn resend_callback(State(state): State<SimulatorState>, path: T
         }
     };
     match state.blocking(work).await {
-        Some(Ok(url)) => {
+        Ok(Ok(url)) => {
             tracing::info!(%public_id, %order_id, "callback sent again from the control API");
             json_value(StatusCode::ACCEPTED, &json!({ "resent": true, "url": url }))
         }
-        Some(Err(err)) => err.into_response(),
-        None => ApiError::new(
+        Ok(Err(err)) => err.into_response(),
+        Err(WorkError::Storage(err)) => ApiError::storage(err).into_response(),
+        Err(WorkError::Stopped) => ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             codes::INTERNAL,
             "the resend failed unexpectedly",

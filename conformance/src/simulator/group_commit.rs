@@ -2,17 +2,20 @@
 //! every caller asks in batches, one commit per batch.
 //!
 //! A caller encodes its write (the JSON and columns of a transaction, an
-//! attempt), hands it to the writer and blocks until the batch holding it
-//! is committed, so it still answers only after its change is durable
-//! (the same promise as one commit per change; see [`super::persist`]).
-//! While the writer commits one batch, the writes that arrive queue up and
-//! become the next batch: the more callers wait, the more each commit
-//! carries, and no caller waits for a timer. Callers run on Tokio's
-//! blocking pool (see `SimulatorState::blocking`), never on the threads
-//! that serve connections.
+//! attempt) and hands it to the writer, which numbers it in queue order.
+//! Then either the caller blocks until the batch holding it is committed
+//! (PostgreSQL, on Tokio's blocking pool), or its request awaits the
+//! [`Watermark`] for that number (SQLite, see [`super::durability`]): in
+//! both cases it answers only after its change is durable (the same
+//! promise as one commit per change; see [`super::persist`]). While the
+//! writer commits one batch, the writes that arrive queue up and become
+//! the next batch: the more requests wait, the more each commit carries,
+//! and nothing waits for a timer.
 
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::{Arc, Mutex};
 
+use super::durability::Watermark;
 use super::persist::{Db, OutboxEntry, StoreError, TxRow, Write, Written};
 use super::transaction::Transaction;
 
@@ -21,6 +24,8 @@ use super::transaction::Transaction;
 pub const MAX_BATCH: usize = 512;
 
 struct Job {
+    /// Its number: jobs are numbered in the order they are queued.
+    seq: u64,
     write: Write,
     /// Where to say it is committed.
     done: Done,
@@ -30,6 +35,9 @@ struct Job {
 enum Done {
     /// Nobody (a queued write): a failure is logged.
     Nobody,
+    /// Whoever awaits the [`Watermark`] for its number (a failure is
+    /// kept there, and logged).
+    Fenced,
     /// A thread waiting in [`Writer::write`].
     Thread(SyncSender<Result<Written, StoreError>>),
     /// A task awaiting [`Writer::enqueue`]'s receiver.
@@ -38,8 +46,17 @@ enum Done {
 
 /// The handle callers send writes through.
 pub(crate) struct Writer {
-    /// `None` only while dropping.
-    jobs: Option<Sender<Job>>,
+    /// The queue and the next job's number (one lock, so numbers follow
+    /// the queue's order); `None` only while dropping.
+    jobs: Mutex<Option<(u64, Sender<Job>)>>,
+    /// How far the writer has committed.
+    watermark: Arc<Watermark>,
+    /// Held by a test to keep the writer from committing.
+    #[cfg(test)]
+    pub(crate) gate: Arc<Mutex<()>>,
+    /// Set by a test: the next batch fails as a full disk would.
+    #[cfg(test)]
+    pub(crate) fail_next: Arc<std::sync::atomic::AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
     path: String,
     /// `sqlite` or `postgresql`.
@@ -50,7 +67,10 @@ impl Drop for Writer {
     /// Closes the queue and waits until everything queued is committed
     /// (so queued callback attempts are not lost on a clean stop).
     fn drop(&mut self) {
-        self.jobs.take();
+        self.jobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -69,16 +89,39 @@ impl Writer {
     pub(crate) fn start(db: Db, path: String) -> Result<Writer, StoreError> {
         let kind = db.kind();
         let (jobs, queue) = mpsc::channel();
+        let watermark = Arc::new(Watermark::default());
+        let published = watermark.clone();
+        #[cfg(test)]
+        let gate = Arc::new(Mutex::new(()));
+        #[cfg(test)]
+        let held = gate.clone();
+        #[cfg(test)]
+        let fail_next = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        #[cfg(test)]
+        let failing = fail_next.clone();
         let thread = std::thread::Builder::new()
             .name("paygate-db-writer".into())
-            .spawn(move || run(db, queue))
+            .spawn(move || {
+                run(
+                    db,
+                    queue,
+                    &published,
+                    #[cfg(test)]
+                    (&held, &failing),
+                )
+            })
             .map_err(|e| StoreError {
                 path: path.clone(),
                 message: format!("cannot start the writer thread: {e}"),
             })?;
         Ok(Writer {
             kind,
-            jobs: Some(jobs),
+            jobs: Mutex::new(Some((1, jobs))),
+            watermark,
+            #[cfg(test)]
+            gate,
+            #[cfg(test)]
+            fail_next,
             thread: Some(thread),
             path,
         })
@@ -109,13 +152,40 @@ impl Writer {
         }
     }
 
-    /// Queues `write` for the next batch, `done` to be told of its commit.
-    fn send(&self, write: Write, done: Done) -> Result<(), StoreError> {
-        self.jobs
-            .as_ref()
-            .ok_or_else(|| self.gone())?
-            .send(Job { write, done })
-            .map_err(|_| self.gone())
+    /// Queues `write` for the next batch, `done` to be told of its
+    /// commit; returns its number.
+    fn send(&self, write: Write, done: Done) -> Result<u64, StoreError> {
+        let mut jobs = self
+            .jobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (next, queue) = jobs.as_mut().ok_or_else(|| self.gone())?;
+        let seq = *next;
+        queue
+            .send(Job { seq, write, done })
+            .map_err(|_| self.gone())?;
+        *next += 1;
+        Ok(seq)
+    }
+
+    /// How far the writer has committed (see [`super::durability`]).
+    pub(crate) fn watermark(&self) -> &Arc<Watermark> {
+        &self.watermark
+    }
+
+    /// Queues `write` for the next batch without waiting: returns its
+    /// number, for the caller's fence (see [`super::durability`]).
+    pub(crate) fn save_fenced(&self, write: Write) -> Result<u64, StoreError> {
+        if self.watermark.full() {
+            return Err(StoreError {
+                path: self.path.clone(),
+                message: format!(
+                    "{} writes failed; the simulator takes no more until it is restarted",
+                    super::durability::MAX_FAILED
+                ),
+            });
+        }
+        self.send(write, Done::Fenced)
     }
 
     /// Writes `write` with the next batch; returns once it is committed.
@@ -164,7 +234,12 @@ impl Writer {
     }
 }
 
-fn run(mut db: Db, queue: Receiver<Job>) {
+fn run(
+    mut db: Db,
+    queue: Receiver<Job>,
+    watermark: &Watermark,
+    #[cfg(test)] (gate, fail_next): (&Mutex<()>, &std::sync::atomic::AtomicBool),
+) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -173,8 +248,29 @@ fn run(mut db: Db, queue: Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        #[cfg(test)]
+        let _open = gate
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let writes: Vec<&Write> = batch.iter().map(|job| &job.write).collect();
         let results = db.apply_batch(&writes);
+        #[cfg(test)]
+        let results = if fail_next.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            let err = StoreError {
+                path: "test".into(),
+                message: "disk full (a test's failure)".into(),
+            };
+            results.into_iter().map(|_| Err(err.clone())).collect()
+        } else {
+            results
+        };
+        let upto = batch.last().map_or(0, |job| job.seq);
+        let failures = batch
+            .iter()
+            .zip(&results)
+            .filter_map(|(job, result)| Some((job.seq, result.as_ref().err()?.clone())))
+            .collect();
+        watermark.publish(upto, failures);
         for (job, result) in batch.into_iter().zip(results) {
             match job.done {
                 // The caller may have gone (its task was cancelled):
@@ -185,7 +281,7 @@ fn run(mut db: Db, queue: Receiver<Job>) {
                 Done::Task(done) => {
                     let _ = done.send(result);
                 }
-                Done::Nobody => {
+                Done::Nobody | Done::Fenced => {
                     if let Err(err) = result {
                         tracing::error!(error = %err, "a queued write failed");
                     }

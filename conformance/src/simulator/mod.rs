@@ -130,6 +130,8 @@ pub mod codes;
 mod config;
 mod control;
 mod dashboard;
+mod durability;
+pub(crate) use durability::WorkError;
 pub(crate) mod fault_control;
 pub mod faults;
 mod forward;
@@ -428,29 +430,6 @@ impl SimulatorState {
     /// `.await`).
     pub fn store(&self) -> &Store {
         &self.0.store
-    }
-
-    /// Runs `work`, which may write to the store, where waiting for a
-    /// commit does not hold up other requests: with a database, on Tokio's
-    /// blocking pool (the write waits for its group commit there, and the
-    /// waiting writes of many requests share one commit); in memory, right
-    /// here. `None` if `work` panicked.
-    pub(crate) async fn blocking<T, F>(&self, work: F) -> Option<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&SimulatorState) -> T + Send + 'static,
-    {
-        if self.store().is_persistent() {
-            let state = self.clone();
-            tokio::task::spawn_blocking(move || {
-                let clock = state.0.clock.clone();
-                clock.sync_scope(|| work(&state))
-            })
-            .await
-            .ok()
-        } else {
-            Some(self.0.clock.clone().sync_scope(|| work(self)))
-        }
     }
 
     /// A copy of one transaction.

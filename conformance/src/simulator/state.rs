@@ -25,12 +25,15 @@
 //!
 //! * in memory (the default): everything is lost when the process stops;
 //! * SQLite (`Store::open`, `paygate simulate --db FILE`): the maps
-//!   serve the reads, and every change is written through to the database
-//!   and committed before the caller goes on, in batches shared with the
-//!   changes of other callers (see `group_commit`, and
-//!   [`super::persist`] for the schema and the durability promise). On
-//!   open, everything is read back.
-//!
+//!   serve the reads, and every change is written through to the
+//!   database, in batches shared with the changes of other callers (see
+//!   `group_commit`, and [`super::persist`] for the schema and the
+//!   durability promise). A request changes memory at once and answers
+//!   once its writes, and those of the transactions it read, are
+//!   committed (see `durability`). On open, everything is read
+//!   back.
+//! * PostgreSQL alone: the same, each write committed before the caller
+//!   goes on (on Tokio's blocking pool).
 //! * PostgreSQL as one of several replicas (`--replica`): the same, and
 //!   the maps are a cache: locking an order also locks it in the database
 //!   and reads it back (see `persist::replica`).
@@ -40,7 +43,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, RandomState};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use paygate::gateway::Status;
@@ -49,8 +52,7 @@ use paygate::money::Amount;
 use super::group_commit::Writer;
 use super::persist::replica::{Hub2Lead, Joining, OrderLocks, Refreshed, Replica, Takeover};
 use super::persist::{
-    Db, Hub2Object, Hub2Put, NewOutbox, OutboxEntry, OutboxProgress, OutboxRow, StoreError, Write,
-    Written,
+    Db, Hub2Object, Hub2Put, OutboxEntry, OutboxProgress, StoreError, Write, Written,
 };
 use attempt_log::AttemptLog;
 
@@ -119,6 +121,8 @@ pub struct Store {
     hub2_loaded: Mutex<Vec<Hub2Object>>,
     /// This process's membership of a database shared by replicas.
     replica: Option<Arc<Replica>>,
+    /// The last outbox id handed out (SQLite; see [`Store::next_outbox_id`]).
+    outbox_ids: AtomicI64,
 }
 
 impl std::fmt::Debug for Store {
@@ -143,6 +147,7 @@ impl Default for Store {
             db: None,
             hub2_loaded: Mutex::default(),
             replica: None,
+            outbox_ids: AtomicI64::new(0),
         }
     }
 }
@@ -177,6 +182,7 @@ impl Store {
             db: Some(writer),
             hub2_loaded: Mutex::new(loaded.hub2),
             replica,
+            outbox_ids: AtomicI64::new(loaded.outbox_id),
             ..Store::default()
         };
         {
@@ -301,6 +307,48 @@ impl Store {
     /// receive (`None` when not a replica, and after the first call).
     pub(crate) fn takeovers(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Takeover>> {
         self.replica.as_ref().and_then(|r| r.takeovers())
+    }
+
+    /// The id of a new outbox row, handed out here for SQLite so that it
+    /// is known before the commit (PostgreSQL's come from its sequence:
+    /// `None`).
+    pub(crate) fn next_outbox_id(&self) -> Option<i64> {
+        let sqlite = self.db.as_ref().is_some_and(|db| db.kind() == "sqlite");
+        sqlite.then(|| {
+            self.outbox_ids
+                .fetch_add(1, Ordering::Relaxed)
+                .saturating_add(1)
+        })
+    }
+
+    /// Whether request work on this store collects a fence instead of
+    /// waiting for each commit (see `durability`): SQLite, one
+    /// process owning the file.
+    pub(crate) fn fences(&self) -> bool {
+        self.replica.is_none() && self.db.as_ref().is_some_and(|db| db.kind() == "sqlite")
+    }
+
+    /// Waits until every write of `fence` is committed (the error of one
+    /// that failed); at once in memory.
+    pub(crate) async fn durable(&self, fence: &super::durability::Fence) -> Result<(), StoreError> {
+        match &self.db {
+            Some(db) => db.watermark().reached(fence).await,
+            None => Ok(()),
+        }
+    }
+
+    /// The writer's gate: a test holding it keeps every commit waiting.
+    #[cfg(test)]
+    pub(crate) fn writer_gate(&self) -> Option<Arc<Mutex<()>>> {
+        self.db.as_ref().map(|db| db.gate.clone())
+    }
+
+    /// Makes the writer's next batch fail (a test's full disk).
+    #[cfg(test)]
+    pub(crate) fn fail_next_batch(&self) {
+        if let Some(db) = &self.db {
+            db.fail_next.store(true, Ordering::SeqCst);
+        }
     }
 
     /// A copy of the transaction of `order_id` for merchant `public_id`.
@@ -598,19 +646,28 @@ impl<'a> StoreGuard<'a> {
         at.map(|at| &mut *self.held[at].1)
     }
 
-    /// The transaction of `order_id` for merchant `public_id`.
+    /// The transaction of `order_id` for merchant `public_id`. Reading it
+    /// raises the fence of the work to its last write (see
+    /// `durability`): nothing is answered from it before that
+    /// write is committed.
     pub fn get(&self, public_id: &str, order_id: &str) -> Option<&Transaction> {
-        self.shard(public_id, order_id)?
+        let tx = self
+            .shard(public_id, order_id)?
             .transactions
-            .get(&(public_id.to_owned(), order_id.to_owned()))
+            .get(&(public_id.to_owned(), order_id.to_owned()))?;
+        super::durability::note(tx.durable_seq);
+        Some(tx)
     }
 
     /// Same, mutable. The change is in memory only until
     /// [`StoreGuard::persist`].
     pub fn get_mut(&mut self, public_id: &str, order_id: &str) -> Option<&mut Transaction> {
-        self.shard_mut(public_id, order_id)?
+        let tx = self
+            .shard_mut(public_id, order_id)?
             .transactions
-            .get_mut(&(public_id.to_owned(), order_id.to_owned()))
+            .get_mut(&(public_id.to_owned(), order_id.to_owned()))?;
+        super::durability::note(tx.durable_seq);
+        Some(tx)
     }
 
     /// The transaction, only if it is still the one with `serial` (a reset
@@ -659,123 +716,9 @@ impl<'a> StoreGuard<'a> {
             }
         }
     }
-
-    /// Adds (or replaces) a transaction with its replies. With a database,
-    /// it is committed first; if that fails, nothing changes.
-    pub fn insert(&mut self, tx: Transaction) -> Result<(), StoreError> {
-        self.check_shared()?;
-        if let Some(db) = &self.store.db {
-            db.save(Write::Save {
-                row: db.row(&tx)?,
-                new: true,
-                outbox: None,
-            })?;
-        }
-        self.put(tx);
-        Ok(())
-    }
-
-    /// Adds a new payment unless it would take its customer's total of the
-    /// day past `daily_max` (minor units; `None`: no maximum). The check,
-    /// the database commit and the count happen under the daily total's
-    /// lock, so two payments of one customer racing on different orders
-    /// cannot both pass.
-    pub fn insert_within_daily(
-        &mut self,
-        tx: Transaction,
-        daily_max: Option<u64>,
-    ) -> Result<(), InsertRefused> {
-        if !DailyKey::counts(&tx) {
-            return self.insert(tx).map_err(InsertRefused::Storage);
-        }
-        self.check_shared().map_err(InsertRefused::Storage)?;
-        let key = DailyKey::of(&tx);
-        let store = self.store;
-        let mut daily = lock(store.daily_of(&key));
-        // A replica counts what every replica accepted (locked in the
-        // database until this guard is dropped, after the commit).
-        let so_far = match self.shared.as_ref().filter(|_| daily_max.is_some()) {
-            Some(shared) => shared
-                .daily_total(&key.text())
-                .map_err(InsertRefused::Storage)?,
-            None => daily.get(&key).copied().unwrap_or(0),
-        };
-        let after = so_far.saturating_add(tx.amount.minor());
-        if daily_max.is_some_and(|max| after > max) {
-            return Err(InsertRefused::DailyMaximum { so_far });
-        }
-        if let Some(db) = &store.db {
-            db.row(&tx)
-                .and_then(|row| {
-                    db.save(Write::Save {
-                        row,
-                        new: true,
-                        outbox: None,
-                    })
-                })
-                .map_err(InsertRefused::Storage)?;
-        }
-        daily.insert(key, after);
-        drop(daily);
-        self.place(tx);
-        Ok(())
-    }
-
-    /// Adds new transactions together: with a database, in one commit (all
-    /// or none); if that fails, nothing changes. The guard must hold the
-    /// shard of every one.
-    pub fn insert_all(&mut self, txs: Vec<Transaction>) -> Result<(), StoreError> {
-        self.check_shared()?;
-        if let Some(db) = &self.store.db {
-            let rows = txs.iter().map(|tx| db.row(tx)).collect::<Result<_, _>>()?;
-            db.save(Write::SaveMany(rows))?;
-        }
-        for tx in txs {
-            self.put(tx);
-        }
-        Ok(())
-    }
-
-    /// Notes a transaction that just became a hold (status 6).
-    pub fn note_hold(&self, tx: &Transaction) {
-        self.store.note_hold(tx);
-    }
-
-    /// Writes the current state of the transaction `tx` is a copy of (its
-    /// replies included) to the database. A no-op in memory.
-    pub fn persist(&self, tx: &Transaction) -> Result<(), StoreError> {
-        self.check_shared()?;
-        match &self.store.db {
-            Some(db) => db
-                .save(Write::Save {
-                    row: db.row(tx)?,
-                    new: false,
-                    outbox: None,
-                })
-                .map(|_| ()),
-            None => Ok(()),
-        }
-    }
-
-    /// Same, adding a callback to the outbox in the same database
-    /// transaction; returns the outbox id (`None` in memory).
-    pub(crate) fn persist_with_callback(
-        &self,
-        tx: &Transaction,
-        callback: Option<NewOutbox<'_>>,
-    ) -> Result<Option<i64>, StoreError> {
-        self.check_shared()?;
-        match &self.store.db {
-            Some(db) => db.save(Write::Save {
-                row: db.row(tx)?,
-                new: false,
-                outbox: callback.map(OutboxRow::from),
-            }),
-            None => Ok(None),
-        }
-    }
 }
 
 mod attempt_log;
 #[cfg(test)]
 mod tests;
+mod writes;

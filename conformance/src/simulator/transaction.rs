@@ -119,6 +119,11 @@ pub struct Transaction {
     /// Replies kept for replays.
     #[serde(skip)]
     pub replies: Vec<StoredReply>,
+    /// The number of its last database write, while that write may not be
+    /// committed yet (see `durability`; 0: nothing to wait for). Never
+    /// persisted.
+    #[serde(skip)]
+    pub(crate) durable_seq: u64,
     /// The bulk payout this payout is an item of.
     #[serde(default)]
     pub bulk_id: Option<String>,

@@ -24,7 +24,7 @@ use paygate::signing::{verify_json, VerifyError};
 use super::codes;
 use super::request_rules;
 use super::wire;
-use super::{MerchantEntry, SimulatorState};
+use super::{MerchantEntry, SimulatorState, WorkError};
 
 /// A refusal: HTTP status, `result.code` and message.
 #[derive(Debug)]
@@ -200,7 +200,10 @@ async fn dispatch(
     let response = state
         .blocking(move |state| run_method(state, &owned_id, method, &body))
         .await
-        .unwrap_or_else(|| Err(ApiError::storage("the request's work stopped unexpectedly")))?;
+        .unwrap_or_else(|err| match err {
+            WorkError::Storage(err) => Err(ApiError::storage(err)),
+            WorkError::Stopped => Err(ApiError::storage("the request's work stopped unexpectedly")),
+        })?;
     Ok(with_fault(state, public_id, method, &bytes, response).await)
 }
 

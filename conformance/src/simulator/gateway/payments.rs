@@ -257,6 +257,7 @@ pub(super) fn new_transaction(
         customer_message: None,
         bank_details: None,
         replies: Vec::new(),
+        durable_seq: 0,
         bulk_id: None,
         items: Vec::new(),
     })

@@ -25,10 +25,10 @@
 //!
 //! # When
 //!
-//! Every change is one write, each in its own savepoint, committed in a
-//! batch with the writes of other requests (group commit, see
-//! `group_commit`) while the shard of its order is locked and
-//! **before** the HTTP answer is sent:
+//! Every change is one write, committed in a batch with the writes of
+//! other requests (group commit, see `group_commit`; a write that fails
+//! is refused alone, the others of its batch go on) **before** the HTTP
+//! answer is sent:
 //!
 //! * an accepted payment: its transaction row, its idempotency record and
 //!   the stored response, and the new last serial;
@@ -40,8 +40,11 @@
 //!   after it): a crash before the commit leaves the outbox row pending,
 //!   and the callback is sent again (at least once, as promised).
 //!
-//! A replay of a request waits for the shard's lock, held until the
-//! commit, so it can never see an answer that is not yet committed.
+//! A replay of a request never answers what is not yet committed: with
+//! PostgreSQL it waits for the shard's lock, held until the commit; with
+//! SQLite the shard's lock is released at once, and the replay, having
+//! read the order, awaits the same commit as the request that wrote it
+//! (see `durability`).
 
 mod postgres_outbox;
 mod postgresql;
@@ -118,6 +121,9 @@ pub(crate) struct Loaded {
     pub(crate) attempts: Vec<CallbackAttempt>,
     pub(crate) serial: u64,
     pub(crate) hub2: Vec<Hub2Object>,
+    /// The largest outbox id ever handed out (SQLite; 0 for PostgreSQL,
+    /// whose ids come from its sequence).
+    pub(crate) outbox_id: i64,
 }
 
 impl Loaded {
@@ -143,6 +149,7 @@ impl Loaded {
             attempts,
             serial,
             hub2,
+            outbox_id: 0,
         }
     }
 }
@@ -176,6 +183,9 @@ type TxRecord = (Transaction, Option<Outcome>, Awaiting);
 /// (owned: it travels to the writer thread).
 #[derive(Clone, Debug)]
 pub(crate) struct OutboxRow {
+    /// Its id, when the simulator hands them out (SQLite: known before the
+    /// commit, see `durability`); `None`: the database picks it.
+    pub(crate) id: Option<i64>,
     pub(crate) operation_type: i64,
     pub(crate) status: i64,
     pub(crate) url: String,
@@ -185,6 +195,7 @@ pub(crate) struct OutboxRow {
 impl From<NewOutbox<'_>> for OutboxRow {
     fn from(out: NewOutbox<'_>) -> Self {
         OutboxRow {
+            id: None,
             operation_type: out.operation_type,
             status: out.status,
             url: out.url.to_owned(),
@@ -239,7 +250,7 @@ pub(crate) enum Write {
     Save {
         row: TxRow,
         new: bool,
-        outbox: Option<OutboxRow>,
+        outbox: Option<Box<OutboxRow>>,
     },
     /// New transactions, all or none.
     SaveMany(Vec<TxRow>),
@@ -259,6 +270,15 @@ pub(crate) enum Write {
 }
 
 impl Write {
+    /// The largest serial of the new transactions it saves, if any.
+    fn new_serial(&self) -> Option<i64> {
+        match self {
+            Write::Save { row, new: true, .. } => Some(row.serial),
+            Write::SaveMany(rows) => rows.iter().map(|row| row.serial).max(),
+            _ => None,
+        }
+    }
+
     fn what(&self) -> &'static str {
         match self {
             Write::Save { .. } => "cannot save a transaction",

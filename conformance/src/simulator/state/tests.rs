@@ -1,6 +1,7 @@
 //! The store's own tests: sharding, the daily maximum under races, holds.
 
 use super::*;
+use std::time::Duration;
 
 fn payment(order_id: &str, customer_id: &str, minor: u64, status: i64) -> Transaction {
     let mut tx: Transaction = serde_json::from_value(serde_json::json!({
@@ -105,4 +106,86 @@ fn a_hold_is_taken_once_oldest_first_and_only_while_still_held() {
         Some("h1")
     );
     assert_eq!(store.take_hold("m", "c", Amount::from_minor(1)), None);
+}
+
+/// A fresh SQLite file for one test.
+fn scratch_db(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("paygate-state-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    dir.join("sim.db")
+}
+
+#[tokio::test]
+// The gate is held across awaits on purpose: it stops the writer thread,
+// which never runs on this runtime.
+#[allow(clippy::await_holding_lock)]
+async fn an_answer_read_from_an_uncommitted_write_waits_for_its_commit() {
+    use crate::simulator::durability;
+    let path = scratch_db("fence");
+    let store = Arc::new(Store::open(&path, None).expect("the store opens"));
+    assert!(store.fences());
+    let gate = store.db.as_ref().expect("a writer").gate.clone();
+    let held = gate.lock().expect("the gate");
+
+    // A payment accepted while the writer is held: in memory at once, its
+    // write queued, the work not waiting.
+    let ((), written) = durability::collect(|| {
+        let mut guard = store.lock_order("m", "o-1");
+        guard
+            .insert(payment("o-1", "2250700000001", 100, 1))
+            .expect("queued");
+    });
+    assert!(written.last() > 0, "the insert is in the fence");
+    // A replay of it (another request) reads the order: its fence is the
+    // insert's, so it cannot answer before that commit.
+    let (seen, read) =
+        durability::collect(|| store.lock_order("m", "o-1").get("m", "o-1").is_some());
+    assert!(seen, "the payment is in memory");
+    assert_eq!(
+        read, written,
+        "reading the order raised the fence to its write"
+    );
+    // Another order, untouched: nothing to wait for.
+    let (_, other) = durability::collect(|| store.lock_order("m", "o-2").get("m", "o-2").is_none());
+    assert_eq!(other.last(), 0);
+
+    let waiting = tokio::spawn({
+        let store = store.clone();
+        async move { store.durable(&read).await }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        !waiting.is_finished(),
+        "nothing is committed while the writer is held"
+    );
+    drop(held);
+    waiting
+        .await
+        .expect("the waiter")
+        .expect("the write is committed");
+
+    // And it is in the file.
+    drop(Arc::try_unwrap(store).expect("the only handle"));
+    let reopened = Store::open(&path, None).expect("the store reopens");
+    assert!(reopened.get_cloned("m", "o-1").is_some());
+    drop(reopened);
+    let _ = std::fs::remove_dir_all(path.parent().expect("a folder"));
+}
+
+#[test]
+fn outside_fenced_work_a_write_is_committed_before_it_returns() {
+    let path = scratch_db("unfenced");
+    let store = Store::open(&path, None).expect("the store opens");
+    let mut guard = store.lock_order("m", "o-1");
+    guard
+        .insert(payment("o-1", "2250700000001", 100, 1))
+        .expect("committed");
+    assert_eq!(guard.get("m", "o-1").map(|tx| tx.durable_seq), Some(0));
+    drop(guard);
+    drop(store);
+    let reopened = Store::open(&path, None).expect("the store reopens");
+    assert!(reopened.get_cloned("m", "o-1").is_some());
+    drop(reopened);
+    let _ = std::fs::remove_dir_all(path.parent().expect("a folder"));
 }
