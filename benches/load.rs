@@ -22,7 +22,7 @@
 //! run of each mode; see `benches/README.md` for the full commands.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -140,7 +140,7 @@ struct Timings {
 async fn run(args: &Args) {
     let payments = args.payments.max(1);
     let window = args.window.clamp(1, payments);
-    let sink = CallbackSink::start().await;
+    let sink = CallbackSink::start(payments).await;
     let mut config = SimulatorConfig::demo();
     config.latency = Duration::from_millis(args.outcome_latency_ms);
     config.callback_retry = CallbackRetry::default();
@@ -386,6 +386,12 @@ fn signed_request(key: &SigningKey, n: usize) -> Vec<u8> {
 }
 
 /// A callback endpoint that answers 200 and counts the orders called back.
+///
+/// It notes each order in a flag per payment, allocated up front: a set
+/// that grew with the run would rehash everything it holds now and then,
+/// holding one of the two cores for milliseconds, which the steady-rate
+/// mode measured as the simulator's latency (p99 of 35 ms at 10 000
+/// payments/s, half its capacity).
 struct CallbackSink {
     url: String,
     received: Arc<AtomicUsize>,
@@ -393,7 +399,7 @@ struct CallbackSink {
 }
 
 impl CallbackSink {
-    async fn start() -> CallbackSink {
+    async fn start(payments: usize) -> CallbackSink {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a sink port");
@@ -403,9 +409,8 @@ impl CallbackSink {
         );
         let received = Arc::new(AtomicUsize::new(0));
         let orders = Arc::new(AtomicUsize::new(0));
-        let seen = Arc::new(std::sync::Mutex::new(
-            std::collections::HashSet::<String>::new(),
-        ));
+        let seen: Arc<Vec<AtomicBool>> =
+            Arc::new((0..payments).map(|_| AtomicBool::new(false)).collect());
         let app = {
             let (received, orders) = (received.clone(), orders.clone());
             axum::Router::new().route(
@@ -414,14 +419,11 @@ impl CallbackSink {
                     let (received, orders, seen) = (received.clone(), orders.clone(), seen.clone());
                     async move {
                         received.fetch_add(1, Ordering::Relaxed);
-                        let order = serde_json::from_slice::<serde_json::Value>(&body)
-                            .ok()
-                            .and_then(|v| v["order_id"].as_str().map(str::to_owned));
-                        if let Some(order) = order {
-                            let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
-                            if seen.insert(order) {
-                                orders.fetch_add(1, Ordering::Relaxed);
-                            }
+                        let first = order_number(&body)
+                            .and_then(|n| seen.get(n))
+                            .is_some_and(|flag| !flag.swap(true, Ordering::Relaxed));
+                        if first {
+                            orders.fetch_add(1, Ordering::Relaxed);
                         }
                         "ok"
                     }
@@ -450,4 +452,15 @@ impl CallbackSink {
         }
         Some(started.elapsed())
     }
+}
+
+/// The payment number `n` of a callback body's `"order_id":"load-n"`.
+fn order_number(body: &[u8]) -> Option<usize> {
+    #[derive(serde::Deserialize)]
+    struct Order<'a> {
+        #[serde(borrow)]
+        order_id: &'a str,
+    }
+    let order: Order<'_> = serde_json::from_slice(body).ok()?;
+    order.order_id.strip_prefix("load-")?.parse().ok()
 }
