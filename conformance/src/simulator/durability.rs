@@ -350,7 +350,10 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failed_write_is_answered_as_such_to_its_request_and_every_reader() {
         let (sim, dir) = on_sqlite("fail", std::time::Duration::from_secs(600), None).await;
-        sim.state().store().fail_next_batch();
+        let hooks = sim.state().store().writer_hooks().expect("a writer");
+        hooks
+            .fail_next
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         let (status, body) = pay(&sim.base_url(), "lost").await;
         assert_eq!(status, 500, "the payment whose write failed: {body}");
         assert_eq!(body["result"]["code"], 10500, "{body}");
@@ -405,13 +408,13 @@ mod tests {
 
         let (url, received) = sink().await;
         let (sim, dir) = on_sqlite("cb", Duration::from_millis(400), Some(url)).await;
-        let gate = sim.state().store().writer_gate().expect("a writer");
+        let hooks = sim.state().store().writer_hooks().expect("a writer");
 
         let (status, _) = pay(&sim.base_url(), "fenced-callback").await;
         assert_eq!(status, 200, "accepted");
 
         // Hold every commit before the outcome (400 ms after acceptance).
-        let held = gate.lock().expect("the gate");
+        let held = hooks.gate.lock().expect("the gate");
         tokio::time::sleep(Duration::from_millis(1_200)).await;
         let final_in_memory = sim
             .state()

@@ -51,12 +51,9 @@ pub(crate) struct Writer {
     jobs: Mutex<Option<(u64, Sender<Job>)>>,
     /// How far the writer has committed.
     watermark: Arc<Watermark>,
-    /// Held by a test to keep the writer from committing.
+    /// What tests do to the writer thread.
     #[cfg(test)]
-    pub(crate) gate: Arc<Mutex<()>>,
-    /// Set by a test: the next batch fails as a full disk would.
-    #[cfg(test)]
-    pub(crate) fail_next: Arc<std::sync::atomic::AtomicBool>,
+    pub(crate) hooks: Arc<TestHooks>,
     thread: Option<std::thread::JoinHandle<()>>,
     path: String,
     /// `sqlite` or `postgresql`.
@@ -92,13 +89,9 @@ impl Writer {
         let watermark = Arc::new(Watermark::default());
         let published = watermark.clone();
         #[cfg(test)]
-        let gate = Arc::new(Mutex::new(()));
+        let hooks = Arc::new(TestHooks::default());
         #[cfg(test)]
-        let held = gate.clone();
-        #[cfg(test)]
-        let fail_next = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        #[cfg(test)]
-        let failing = fail_next.clone();
+        let hooked = hooks.clone();
         let thread = std::thread::Builder::new()
             .name("paygate-db-writer".into())
             .spawn(move || {
@@ -107,7 +100,7 @@ impl Writer {
                     queue,
                     &published,
                     #[cfg(test)]
-                    (&held, &failing),
+                    &hooked,
                 )
             })
             .map_err(|e| StoreError {
@@ -119,9 +112,7 @@ impl Writer {
             jobs: Mutex::new(Some((1, jobs))),
             watermark,
             #[cfg(test)]
-            gate,
-            #[cfg(test)]
-            fail_next,
+            hooks,
             thread: Some(thread),
             path,
         })
@@ -234,12 +225,7 @@ impl Writer {
     }
 }
 
-fn run(
-    mut db: Db,
-    queue: Receiver<Job>,
-    watermark: &Watermark,
-    #[cfg(test)] (gate, fail_next): (&Mutex<()>, &std::sync::atomic::AtomicBool),
-) {
+fn run(mut db: Db, queue: Receiver<Job>, watermark: &Watermark, #[cfg(test)] hooks: &TestHooks) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -249,13 +235,17 @@ fn run(
             }
         }
         #[cfg(test)]
-        let _open = gate
+        let _open = hooks
+            .gate
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let writes: Vec<&Write> = batch.iter().map(|job| &job.write).collect();
         let results = db.apply_batch(&writes);
         #[cfg(test)]
-        let results = if fail_next.swap(false, std::sync::atomic::Ordering::SeqCst) {
+        let results = if hooks
+            .fail_next
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
             let err = StoreError {
                 path: "test".into(),
                 message: "disk full (a test's failure)".into(),
@@ -289,4 +279,14 @@ fn run(
             }
         }
     }
+}
+
+/// What a test can do to the writer thread.
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub(crate) struct TestHooks {
+    /// Held to keep the writer from committing its next batch.
+    pub(crate) gate: Mutex<()>,
+    /// Set: the next batch fails as a full disk would.
+    pub(crate) fail_next: std::sync::atomic::AtomicBool,
 }

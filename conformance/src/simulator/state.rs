@@ -337,18 +337,10 @@ impl Store {
         }
     }
 
-    /// The writer's gate: a test holding it keeps every commit waiting.
+    /// The writer's test hooks (see `group_commit::TestHooks`).
     #[cfg(test)]
-    pub(crate) fn writer_gate(&self) -> Option<Arc<Mutex<()>>> {
-        self.db.as_ref().map(|db| db.gate.clone())
-    }
-
-    /// Makes the writer's next batch fail (a test's full disk).
-    #[cfg(test)]
-    pub(crate) fn fail_next_batch(&self) {
-        if let Some(db) = &self.db {
-            db.fail_next.store(true, Ordering::SeqCst);
-        }
+    pub(crate) fn writer_hooks(&self) -> Option<Arc<super::group_commit::TestHooks>> {
+        self.db.as_ref().map(|db| db.hooks.clone())
     }
 
     /// A copy of the transaction of `order_id` for merchant `public_id`.

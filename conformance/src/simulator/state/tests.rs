@@ -125,8 +125,8 @@ async fn an_answer_read_from_an_uncommitted_write_waits_for_its_commit() {
     let path = scratch_db("fence");
     let store = Arc::new(Store::open(&path, None).expect("the store opens"));
     assert!(store.fences());
-    let gate = store.db.as_ref().expect("a writer").gate.clone();
-    let held = gate.lock().expect("the gate");
+    let hooks = store.writer_hooks().expect("a writer");
+    let held = hooks.gate.lock().expect("the gate");
 
     // A payment accepted while the writer is held: in memory at once, its
     // write queued, the work not waiting.
