@@ -372,6 +372,44 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    // The gate is held across awaits on purpose: it stops the writer
+    // thread, which never runs on this runtime.
+    #[allow(clippy::await_holding_lock)]
+    async fn a_payment_and_its_replay_are_answered_only_after_the_commit() {
+        use std::time::Duration;
+        let (sim, dir) = on_sqlite("answer", Duration::from_secs(600), None).await;
+        let hooks = sim.state().store().writer_hooks().expect("a writer");
+        let base = sim.base_url();
+
+        let held = hooks.gate.lock().expect("the gate");
+        let first = tokio::spawn({
+            let base = base.clone();
+            async move { pay(&base, "held").await }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let replay = tokio::spawn({
+            let base = base.clone();
+            async move { pay(&base, "held").await }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            !first.is_finished() && !replay.is_finished(),
+            "nothing is answered while the payment is not committed"
+        );
+        let in_memory = sim
+            .state()
+            .transaction(crate::simulator::DEMO_PUBLIC_ID, "held");
+        assert!(in_memory.is_some(), "the payment is already in memory");
+        drop(held);
+        let (status, first) = first.await.expect("the payment");
+        let (replayed, replay) = replay.await.expect("the replay");
+        assert_eq!((status, replayed), (200, 200), "{first} {replay}");
+        assert_eq!(first, replay, "the replay gets the same answer");
+        sim.shutdown().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     /// A callback endpoint counting what it receives.
     async fn sink() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
         use std::sync::atomic::{AtomicUsize, Ordering};
