@@ -15,7 +15,7 @@ use super::gateway::{json_response, ApiError};
 use super::lifecycle::{finish, FinishError};
 use super::outcome::Outcome;
 use super::transaction::{Awaiting, StatusChange, Transaction};
-use super::SimulatorState;
+use super::{SimulatorState, WorkError};
 
 pub(crate) fn json_value(status: StatusCode, value: &serde_json::Value) -> Response {
     json_response(
@@ -213,26 +213,41 @@ pub(crate) async fn force_outcome(
         )
         .into_response();
     }
-    match finish(
-        &state,
-        &public_id,
-        &order_id,
-        None,
-        Some(Outcome::forced(request.status)),
-        "outcome forced by the control API",
-    ) {
+    // Where writes wait for their commit without holding up a thread that
+    // serves connections (see `SimulatorState::blocking`).
+    let forced = state
+        .blocking(move |state| {
+            finish(
+                state,
+                &public_id,
+                &order_id,
+                None,
+                Some(Outcome::forced(request.status)),
+                "outcome forced by the control API",
+            )
+            .map_err(|err| (err, public_id, order_id))
+        })
+        .await;
+    let forced = match forced {
+        Ok(forced) => forced,
+        Err(WorkError::Storage(err)) => return ApiError::storage(err).into_response(),
+        Err(WorkError::Stopped) => {
+            return ApiError::storage("the change stopped unexpectedly").into_response()
+        }
+    };
+    match forced {
         Ok(tx) => json_value(StatusCode::OK, &transaction_json(&tx)),
-        Err(FinishError::NotFound) => ApiError::not_found(format!(
+        Err((FinishError::NotFound, public_id, order_id)) => ApiError::not_found(format!(
             "no transaction {order_id:?} for public_id {public_id:?}"
         ))
         .into_response(),
-        Err(FinishError::AlreadyFinal(status)) => ApiError::new(
+        Err((FinishError::AlreadyFinal(status), _, order_id)) => ApiError::new(
             StatusCode::CONFLICT,
             codes::CONFLICT,
             format!("transaction {order_id:?} is already final (status {status})"),
         )
         .into_response(),
-        Err(FinishError::Storage(err)) => ApiError::storage(err).into_response(),
+        Err((FinishError::Storage(err), _, _)) => ApiError::storage(err).into_response(),
     }
 }
 
@@ -256,6 +271,34 @@ fn html(status: StatusCode, title: &str, text: &str) -> Response {
         .into_response()
 }
 
+/// The customer opened the redirect page: the payment waits no more and
+/// reaches its planned outcome.
+fn confirm_redirect(state: &SimulatorState, public_id: &str, order_id: &str) {
+    let mut store = state.store().lock_order(public_id, order_id);
+    if let Some(tx) = store.get_mut(public_id, order_id) {
+        tx.awaiting = Awaiting::Nothing;
+        let status = tx.status;
+        tx.history.push(StatusChange {
+            status,
+            at: now_timestamp(),
+            note: "customer opened the redirect page".into(),
+        });
+        let snapshot = tx.clone();
+        if let Err(err) = store.persist(&snapshot) {
+            tracing::error!(error = %err, "cannot save the redirect");
+        }
+    }
+    drop(store);
+    let _ = finish(
+        state,
+        public_id,
+        order_id,
+        None,
+        None,
+        "customer confirmed on the redirect page",
+    );
+}
+
 /// `GET /_sim/redirect/{public_id}/{order_id}`: the customer's page.
 pub(crate) async fn redirect_page(State(state): State<SimulatorState>, path: TxPath) -> Response {
     let Ok((public_id, order_id)) = tx_path(path) else {
@@ -276,29 +319,13 @@ pub(crate) async fn redirect_page(State(state): State<SimulatorState>, path: TxP
         Some(tx) => tx.awaiting == Awaiting::Redirect,
     };
     if awaiting {
-        let mut store = state.store().lock_order(&public_id, &order_id);
-        if let Some(tx) = store.get_mut(&public_id, &order_id) {
-            tx.awaiting = Awaiting::Nothing;
-            let status = tx.status;
-            tx.history.push(StatusChange {
-                status,
-                at: now_timestamp(),
-                note: "customer opened the redirect page".into(),
-            });
-            let snapshot = tx.clone();
-            if let Err(err) = store.persist(&snapshot) {
-                tracing::error!(error = %err, "cannot save the redirect");
-            }
+        let (public_id, order_id) = (public_id.clone(), order_id.clone());
+        let confirmed = state
+            .blocking(move |state| confirm_redirect(state, &public_id, &order_id))
+            .await;
+        if let Err(WorkError::Storage(err)) = confirmed {
+            tracing::error!(error = %err, "cannot save the redirect");
         }
-        drop(store);
-        let _ = finish(
-            &state,
-            &public_id,
-            &order_id,
-            None,
-            None,
-            "customer confirmed on the redirect page",
-        );
     }
     let status = state
         .transaction(&public_id, &order_id)
