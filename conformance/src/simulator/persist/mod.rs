@@ -300,6 +300,29 @@ pub(crate) enum Written {
     Pending(Vec<OutboxEntry>),
 }
 
+/// Puts a row of the `replies` table back on its transaction, read at
+/// open (a reply whose transaction is gone is skipped); the error names an
+/// unknown operation.
+fn attach_reply(
+    transactions: &mut std::collections::HashMap<(String, String), Transaction>,
+    public_id: String,
+    order_id: String,
+    operation: &str,
+    signature: String,
+    body: Vec<u8>,
+) -> Result<(), String> {
+    let operation = super::operation::OperationKind::from_name(operation)
+        .ok_or_else(|| format!("operation {operation:?}"))?;
+    if let Some(tx) = transactions.get_mut(&(public_id, order_id)) {
+        tx.replies.push(StoredReply {
+            operation,
+            signature,
+            body: Bytes::from(body),
+        });
+    }
+    Ok(())
+}
+
 /// A transaction row's JSON: the transaction, its planned outcome and what
 /// it awaits.
 fn encode(tx: &Transaction) -> Result<String, serde_json::Error> {

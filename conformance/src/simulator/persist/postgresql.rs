@@ -22,20 +22,18 @@
 use std::time::Duration;
 
 use ::postgres::{Client, Config, NoTls, Statement};
-use bytes::Bytes;
 
 use super::postgres_outbox::{outbox_entry, OUTBOX_COLUMNS};
 use super::replica::{Joining, Replica};
 use super::{
-    decode, Hub2Object, Loaded, OutboxProgress, StoreError, TxRow, Write, Written, HUB2_ALL,
+    attach_reply, decode, Hub2Object, Loaded, OutboxProgress, StoreError, TxRow, Write, Written,
+    HUB2_ALL,
 };
 
 /// An opened database, what it held, and this process's membership when
 /// it is one of several replicas.
 pub(crate) type Opened = (PostgresDb, Loaded, Option<std::sync::Arc<Replica>>);
 use crate::simulator::clock::now_ms;
-use crate::simulator::operation::OperationKind;
-use crate::simulator::transaction::StoredReply;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -288,19 +286,15 @@ impl PostgresDb {
                 };
                 let (public_id, order_id, operation, signature, body) =
                     read(&row).map_err(|e| self.error("cannot read replies", e))?;
-                let operation = OperationKind::from_name(&operation).ok_or_else(|| {
-                    self.error(
-                        "a reply row is not valid",
-                        format!("operation {operation:?}"),
-                    )
-                })?;
-                if let Some(tx) = transactions.get_mut(&(public_id, order_id)) {
-                    tx.replies.push(StoredReply {
-                        operation,
-                        signature,
-                        body: Bytes::from(body),
-                    });
-                }
+                attach_reply(
+                    &mut transactions,
+                    public_id,
+                    order_id,
+                    &operation,
+                    signature,
+                    body,
+                )
+                .map_err(|e| self.error("a reply row is not valid", e))?;
             }
             let rows = self
                 .client

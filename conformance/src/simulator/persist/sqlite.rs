@@ -23,12 +23,10 @@ use bytes::Bytes;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{
-    decode, Hub2Object, Loaded, OutboxEntry, OutboxProgress, StoreError, TxRow, Write, Written,
-    HUB2_ALL,
+    attach_reply, decode, Hub2Object, Loaded, OutboxEntry, OutboxProgress, StoreError, TxRow,
+    Write, Written, HUB2_ALL,
 };
 use crate::simulator::clock::now_ms;
-use crate::simulator::operation::OperationKind;
-use crate::simulator::transaction::StoredReply;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -246,19 +244,15 @@ impl SqliteDb {
             for row in rows {
                 let (public_id, order_id, operation, signature, body) =
                     row.map_err(|e| self.error("cannot read replies", e))?;
-                let operation = OperationKind::from_name(&operation).ok_or_else(|| {
-                    self.error(
-                        "a reply row is not valid",
-                        format!("operation {operation:?}"),
-                    )
-                })?;
-                if let Some(tx) = transactions.get_mut(&(public_id, order_id)) {
-                    tx.replies.push(StoredReply {
-                        operation,
-                        signature,
-                        body: Bytes::from(body),
-                    });
-                }
+                attach_reply(
+                    &mut transactions,
+                    public_id,
+                    order_id,
+                    &operation,
+                    signature,
+                    body,
+                )
+                .map_err(|e| self.error("a reply row is not valid", e))?;
             }
         }
         let mut attempts = Vec::new();
