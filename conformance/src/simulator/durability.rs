@@ -188,12 +188,13 @@ impl SimulatorState {
         F: FnOnce(&SimulatorState) -> T + Send + 'static,
     {
         let store = self.store();
-        if store.fences() {
+        if store.fences() || !store.is_persistent() {
+            // In memory the fence stays empty and nothing is awaited.
             let clock = self.0.clock.clone();
             let (result, fence) = collect(|| clock.sync_scope(|| work(self)));
             store.durable(&fence).await.map_err(WorkError::Storage)?;
             Ok(result)
-        } else if store.is_persistent() {
+        } else {
             let state = self.clone();
             tokio::task::spawn_blocking(move || {
                 let clock = state.0.clock.clone();
@@ -201,8 +202,6 @@ impl SimulatorState {
             })
             .await
             .map_err(|_| WorkError::Stopped)
-        } else {
-            Ok(self.0.clock.clone().sync_scope(|| work(self)))
         }
     }
 }

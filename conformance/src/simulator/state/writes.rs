@@ -16,35 +16,16 @@ impl StoreGuard<'_> {
         self.store.fences() && durability::collecting()
     }
 
-    /// Writes `write`: committed before returning (its outbox id, number
-    /// 0), or, in fenced work, queued (the outbox id it was given, and its
+    /// Writes `write`: committed before returning (the outbox id the
+    /// database gave, number 0), or, in fenced work, queued (no id, and its
     /// number, already noted in the fence).
     fn save(&self, db: &Writer, write: Write) -> Result<(Option<i64>, u64), StoreError> {
         if self.fenced() {
-            let id = match &write {
-                Write::Save { outbox, .. } => outbox.as_ref().and_then(|out| out.id),
-                _ => None,
-            };
             let seq = db.save_fenced(write)?;
             durability::note(seq);
-            Ok((id, seq))
+            Ok((None, seq))
         } else {
             db.save(write).map(|id| (id, 0))
-        }
-    }
-
-    /// Notes on the stored transaction that its last write is `seq`.
-    fn mark(&mut self, public_id: &str, order_id: &str, seq: u64) {
-        if seq == 0 {
-            return;
-        }
-        if let Some(shard) = self.shard_mut(public_id, order_id) {
-            if let Some(tx) = shard
-                .transactions
-                .get_mut(&(public_id.to_owned(), order_id.to_owned()))
-            {
-                tx.durable_seq = seq;
-            }
         }
     }
 
@@ -165,13 +146,18 @@ impl StoreGuard<'_> {
             row.id = self.store.next_outbox_id();
             Box::new(row)
         });
+        let given = outbox.as_ref().and_then(|row| row.id);
         let write = Write::Save {
             row: db.row(tx)?,
             new: false,
             outbox,
         };
         let (id, seq) = self.save(db, write)?;
-        self.mark(&tx.public_id, &tx.order_id, seq);
-        Ok(id)
+        if seq > 0 {
+            if let Some(stored) = self.get_mut(&tx.public_id, &tx.order_id) {
+                stored.durable_seq = seq;
+            }
+        }
+        Ok(given.or(id))
     }
 }
