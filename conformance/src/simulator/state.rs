@@ -55,6 +55,7 @@ use super::persist::{
     Db, Hub2Object, Hub2Put, OutboxEntry, OutboxProgress, StoreError, Write, Written,
 };
 use attempt_log::AttemptLog;
+use order_key::{OrderKey, OrderRef};
 
 pub use super::clock::{format_timestamp, now_timestamp};
 pub use super::operation::OperationKind;
@@ -86,7 +87,6 @@ pub enum InsertRefused {
     Storage(StoreError),
 }
 
-type Key = (String, String);
 type Holds = HashMap<(String, String), Vec<(String, Amount)>>;
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -96,7 +96,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// One shard of the transactions.
 #[derive(Debug, Default)]
 pub struct Shard {
-    transactions: BTreeMap<Key, Transaction>,
+    transactions: BTreeMap<OrderKey, Transaction>,
 }
 
 /// The store: transactions, replies and callback attempts in memory,
@@ -593,16 +593,17 @@ impl<'a> StoreGuard<'a> {
                     if hold {
                         store.note_hold(&tx);
                     }
-                    if shard
-                        .transactions
-                        .insert((public_id, order_id), tx)
-                        .is_none()
-                    {
+                    let key = OrderKey {
+                        public_id,
+                        order_id,
+                    };
+                    if shard.transactions.insert(key, tx).is_none() {
                         store.count.fetch_add(1, Ordering::Relaxed);
                     }
                 }
                 None => {
-                    if shard.transactions.remove(&(public_id, order_id)).is_some() {
+                    let key = OrderRef::new(&public_id, &order_id);
+                    if shard.transactions.remove(key.as_dyn()).is_some() {
                         store.count.fetch_sub(1, Ordering::Relaxed);
                     }
                 }
@@ -646,7 +647,7 @@ impl<'a> StoreGuard<'a> {
         let tx = self
             .shard(public_id, order_id)?
             .transactions
-            .get(&(public_id.to_owned(), order_id.to_owned()))?;
+            .get(OrderRef::new(public_id, order_id).as_dyn())?;
         super::durability::note(tx.durable_seq);
         Some(tx)
     }
@@ -657,7 +658,7 @@ impl<'a> StoreGuard<'a> {
         let tx = self
             .shard_mut(public_id, order_id)?
             .transactions
-            .get_mut(&(public_id.to_owned(), order_id.to_owned()))?;
+            .get_mut(OrderRef::new(public_id, order_id).as_dyn())?;
         super::durability::note(tx.durable_seq);
         Some(tx)
     }
@@ -699,11 +700,11 @@ impl<'a> StoreGuard<'a> {
         }
         let (public_id, order_id) = (tx.public_id.clone(), tx.order_id.clone());
         if let Some(shard) = self.shard_mut(&public_id, &order_id) {
-            if shard
-                .transactions
-                .insert((public_id, order_id), tx)
-                .is_none()
-            {
+            let key = OrderKey {
+                public_id,
+                order_id,
+            };
+            if shard.transactions.insert(key, tx).is_none() {
                 self.store.count.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -711,6 +712,7 @@ impl<'a> StoreGuard<'a> {
 }
 
 mod attempt_log;
+mod order_key;
 #[cfg(test)]
 mod tests;
 mod writes;
