@@ -125,7 +125,13 @@ async fn deliver(state: &SimulatorState, delivery: Delivery) -> bool {
     let attempts = retry.max_attempts.max(next_attempt);
     // Defence in depth: a URL accepted before this check existed (an
     // outbox read back from an older database) is never called.
-    let refused = state.check_not_self(&url).err();
+    // Parsed once for the check and every attempt's request (a URL that
+    // does not parse is handed to the client as text, which reports it).
+    let parsed = reqwest::Url::parse(url.trim()).ok();
+    let refused = match &parsed {
+        Some(parsed) => state.0.self_address.check_parsed(parsed).err(),
+        None => None,
+    };
     let attempts = if refused.is_some() {
         next_attempt
     } else {
@@ -147,10 +153,11 @@ async fn deliver(state: &SimulatorState, delivery: Delivery) -> bool {
                 return false;
             };
             sent_at = Some(now_ms());
-            let sent = state
-                .0
-                .http
-                .post(&url)
+            let request = match &parsed {
+                Some(parsed) => state.0.http.post(parsed.clone()),
+                None => state.0.http.post(&url),
+            };
+            let sent = request
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.clone())
                 .send()

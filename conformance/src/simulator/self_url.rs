@@ -72,10 +72,16 @@ impl SelfAddress {
     /// `Err(why)` when `url` points at the simulator itself; URLs that do
     /// not parse are left to the other checks (they cannot reach anything).
     pub(crate) fn check(&self, url: &str) -> Result<(), String> {
-        let Ok(parsed) = Url::parse(url.trim()) else {
-            return Ok(());
-        };
-        let (Some(host), Some(port)) = (host_of(&parsed), parsed.port_or_known_default()) else {
+        match Url::parse(url.trim()) {
+            Ok(parsed) => self.check_parsed(&parsed),
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// [`SelfAddress::check`] for a URL already parsed (a delivery parses
+    /// its URL once, for this and for the request).
+    pub(crate) fn check_parsed(&self, parsed: &Url) -> Result<(), String> {
+        let (Some(host), Some(port)) = (host_of(parsed), parsed.port_or_known_default()) else {
             return Ok(());
         };
         if Some(port) != self.port {
@@ -98,13 +104,16 @@ impl SelfAddress {
 
 /// The refusal of the first `callback_url` (at any depth: bulk items carry
 /// their own) of a JSON body that points at the simulator, naming its
-/// path: `items[0].callback_url: "http://..." points at ...`. A body that
-/// is not JSON has none (decoding refuses it later).
-pub(crate) fn self_pointing_callback(this: &SelfAddress, body: &[u8]) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+/// path: `items[0].callback_url: "http://..." points at ...`. The caller
+/// parses the body (once, for this and the request rules); a body that is
+/// not JSON has none (decoding refuses it later).
+pub(crate) fn self_pointing_callback(
+    this: &SelfAddress,
+    value: &serde_json::Value,
+) -> Option<String> {
     // An explicit stack: the depth is the input's (already bounded by the
     // signature check), never the call stack's.
-    let mut stack: Vec<(String, &serde_json::Value)> = vec![(String::new(), &value)];
+    let mut stack: Vec<(String, &serde_json::Value)> = vec![(String::new(), value)];
     while let Some((path, value)) = stack.pop() {
         match value {
             serde_json::Value::Object(map) => {
@@ -232,13 +241,12 @@ mod tests {
     fn callback_urls_are_found_at_any_depth() {
         let this = SelfAddress::from_base_url("http://127.0.0.1:8080");
         let body = br#"{"items":[{"callback_url":"http://127.0.0.1:9/x"},{"callback_url":"http://localhost:8080/_sim/reset"}]}"#;
-        let refusal = self_pointing_callback(&this, body).unwrap();
+        let json = |body: &[u8]| serde_json::from_slice::<serde_json::Value>(body).unwrap();
+        let refusal = self_pointing_callback(&this, &json(body)).unwrap();
         assert!(refusal.starts_with("items[1].callback_url: "), "{refusal}");
         assert!(refusal.ends_with("[callback_not_simulator]"), "{refusal}");
-        assert!(
-            self_pointing_callback(&this, br#"{"callback_url":"http://127.0.0.1:9/x"}"#).is_none()
-        );
-        assert!(self_pointing_callback(&this, b"not json").is_none());
+        let elsewhere = json(br#"{"callback_url":"http://127.0.0.1:9/x"}"#);
+        assert!(self_pointing_callback(&this, &elsewhere).is_none());
     }
 
     #[test]
