@@ -372,6 +372,61 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_outcome_that_cannot_be_saved_leaves_the_transaction_as_it_was() {
+        use crate::simulator::lifecycle::{finish, FinishError};
+        use crate::simulator::outcome::Outcome;
+        use crate::simulator::DEMO_PUBLIC_ID;
+        let (sim, dir) = on_sqlite("undo", std::time::Duration::from_secs(600), None).await;
+        let (status, body) = pay(&sim.base_url(), "undo").await;
+        assert_eq!(status, 200, "{body}");
+        let before = sim
+            .state()
+            .transaction(DEMO_PUBLIC_ID, "undo")
+            .expect("stored");
+        let hooks = sim.state().store().writer_hooks().expect("a writer");
+        let json = |tx: &crate::simulator::transaction::Transaction| {
+            serde_json::to_value(tx).expect("serialisable")
+        };
+        // A failure changes the provider's code and message, a success the
+        // reference: both are put back.
+        for outcome in [
+            Outcome::failed(2001, "refused in a test"),
+            Outcome::success(),
+        ] {
+            hooks
+                .fail_next
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            // Outside fenced work, the write is committed (here: fails)
+            // before `finish` returns.
+            let state = sim.state().clone();
+            let finished = tokio::task::spawn_blocking(move || {
+                finish(
+                    &state,
+                    DEMO_PUBLIC_ID,
+                    "undo",
+                    None,
+                    Some(outcome),
+                    "forced in a test",
+                )
+            })
+            .await
+            .expect("finish ran");
+            assert!(
+                matches!(finished, Err(FinishError::Storage(_))),
+                "{finished:?}"
+            );
+            let after = sim
+                .state()
+                .transaction(DEMO_PUBLIC_ID, "undo")
+                .expect("stored");
+            assert_eq!(json(&after), json(&before), "every field is put back");
+            assert_eq!(after.awaiting, before.awaiting);
+        }
+        sim.shutdown().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     // The gate is held across awaits on purpose: it stops the writer
     // thread, which never runs on this runtime.
     #[allow(clippy::await_holding_lock)]

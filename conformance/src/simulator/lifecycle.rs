@@ -86,15 +86,25 @@ pub(crate) fn finish(
                 _ => return Ok(tx.clone()),
             },
         };
-        let before = tx.clone();
-        tx.awaiting = Awaiting::Nothing;
-        tx.confirm_type = 0;
-        tx.customer_message = None;
-        tx.provider_code = outcome.provider_code;
-        tx.provider_message = outcome.provider_message.clone();
-        if Status::from(outcome.status) == Status::Success {
-            tx.transaction_ref = format!("SIMREF{}", tx.serial);
-        }
+        // What the outcome replaces, moved out rather than a copy of the
+        // whole transaction: put back if the write fails.
+        let before = Replaced {
+            awaiting: std::mem::replace(&mut tx.awaiting, Awaiting::Nothing),
+            confirm_type: std::mem::replace(&mut tx.confirm_type, 0),
+            customer_message: tx.customer_message.take(),
+            provider_code: std::mem::replace(&mut tx.provider_code, outcome.provider_code),
+            provider_message: std::mem::replace(
+                &mut tx.provider_message,
+                outcome.provider_message.clone(),
+            ),
+            transaction_ref: if Status::from(outcome.status) == Status::Success {
+                std::mem::replace(&mut tx.transaction_ref, format!("SIMREF{}", tx.serial))
+            } else {
+                tx.transaction_ref.clone()
+            },
+            status: tx.status,
+            history_len: tx.history.len(),
+        };
         tx.set_status(outcome.status, note);
         let snapshot = tx.clone();
         if Status::from(snapshot.status) == Status::SuccessHold {
@@ -116,7 +126,7 @@ pub(crate) fn finish(
             Err(err) => {
                 tracing::error!(public_id, order_id, error = %err, "cannot save the outcome");
                 if let Some(tx) = store.get_mut(public_id, order_id) {
-                    *tx = before;
+                    before.put_back(tx);
                 }
                 return Err(FinishError::Storage(err.to_string()));
             }
@@ -205,5 +215,31 @@ pub(crate) fn callback_for(state: &SimulatorState, tx: &Transaction) -> Option<D
             tracing::error!(order_id = %tx.order_id, error = %err, "cannot build the callback");
             None
         }
+    }
+}
+
+/// The fields of a transaction an outcome replaces ([`finish`]), kept to
+/// put them back when the outcome cannot be saved.
+struct Replaced {
+    awaiting: Awaiting,
+    confirm_type: i64,
+    customer_message: Option<String>,
+    provider_code: i64,
+    provider_message: String,
+    transaction_ref: String,
+    status: i64,
+    history_len: usize,
+}
+
+impl Replaced {
+    fn put_back(self, tx: &mut Transaction) {
+        tx.awaiting = self.awaiting;
+        tx.confirm_type = self.confirm_type;
+        tx.customer_message = self.customer_message;
+        tx.provider_code = self.provider_code;
+        tx.provider_message = self.provider_message;
+        tx.transaction_ref = self.transaction_ref;
+        tx.status = self.status;
+        tx.history.truncate(self.history_len);
     }
 }
