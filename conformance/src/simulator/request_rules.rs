@@ -17,6 +17,7 @@
 //! bounded by serde_json's recursion limit) never deepens the call stack,
 //! and `$ref` chains are followed at most [`MAX_REF_HOPS`] times.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::LazyLock;
 
@@ -30,6 +31,14 @@ static GATEWAY_SPEC: LazyLock<Option<Yaml>> =
 /// The HUB2 spec, as the simulator was built with it.
 static HUB2_SPEC: LazyLock<Option<Yaml>> =
     LazyLock::new(|| serde_yaml::from_str(super::specs::HUB2_OPENAPI).ok());
+
+/// The gateway spec's schemas, compiled once ([`Rules`]).
+static GATEWAY_RULES: LazyLock<Option<Rules>> =
+    LazyLock::new(|| GATEWAY_SPEC.as_ref().map(Rules::compile));
+
+/// The HUB2 spec's schemas, compiled once.
+static HUB2_RULES: LazyLock<Option<Rules>> =
+    LazyLock::new(|| HUB2_SPEC.as_ref().map(Rules::compile));
 
 /// How many `$ref`s in a row are followed before a schema is given up on
 /// (the generator refuses specs with longer chains).
@@ -88,38 +97,43 @@ pub(crate) fn check(api: Api, schema: &str, body: &[u8]) -> Result<(), Violation
 
 /// [`check`] for a parsed body.
 pub(crate) fn check_value(api: Api, schema: &str, value: &Json) -> Result<(), Violation> {
-    let spec = match api {
-        Api::Gateway => &*GATEWAY_SPEC,
-        Api::Hub2 => &*HUB2_SPEC,
+    let rules = match api {
+        Api::Gateway => &*GATEWAY_RULES,
+        Api::Hub2 => &*HUB2_RULES,
     };
-    let Some(spec) = spec.as_ref() else {
+    match rules.as_ref() {
+        Some(rules) => check_with(rules, schema, value),
+        None => Ok(()),
+    }
+}
+
+/// [`check_value`] against one spec's compiled rules.
+fn check_with(rules: &Rules, schema: &str, value: &Json) -> Result<(), Violation> {
+    let Some(root) = rules.components.get(schema) else {
         return Ok(());
     };
-    let Some(root) = component(spec, schema) else {
-        return Ok(());
-    };
-    let mut stack: Vec<(&Json, &Yaml, String)> = vec![(value, root, String::new())];
-    while let Some((value, schema, path)) = stack.pop() {
-        let Some(schema) = resolve(spec, schema) else {
+    let mut stack: Vec<(&Json, Option<NodeId>, String)> = vec![(value, *root, String::new())];
+    while let Some((value, node, path)) = stack.pop() {
+        // A `$ref` that does not resolve: nothing to hold the value to.
+        let Some(node) = node.and_then(|id| rules.nodes.get(id)) else {
             continue;
         };
-        check_one(spec, value, schema, &path)?;
+        check_one(rules, value, node, &path)?;
         match value {
             Json::Object(members) => {
-                let properties = &schema["properties"];
                 for (key, member) in members {
-                    if let Some(sub) = properties.get(key.as_str()) {
+                    if let Some(sub) = node.properties.get(key.as_str()) {
                         let sub_path = if path.is_empty() {
                             key.clone()
                         } else {
                             format!("{path}.{key}")
                         };
-                        stack.push((member, sub, sub_path));
+                        stack.push((member, *sub, sub_path));
                     }
                 }
             }
             Json::Array(items) => {
-                if let Some(sub) = schema.get("items") {
+                if let Some(sub) = node.items {
                     for (i, item) in items.iter().enumerate() {
                         stack.push((item, sub, format!("{path}[{i}]")));
                     }
@@ -128,13 +142,163 @@ pub(crate) fn check_value(api: Api, schema: &str, value: &Json) -> Result<(), Vi
             _ => {}
         }
         // `allOf`: every part applies to the same value.
-        if let Some(parts) = schema.get("allOf").and_then(Yaml::as_sequence) {
-            for part in parts {
-                stack.push((value, part, path.clone()));
-            }
+        for part in &node.all_of {
+            stack.push((value, *part, path.clone()));
         }
     }
     Ok(())
+}
+
+/// Where a compiled schema is in [`Rules::nodes`].
+type NodeId = usize;
+
+/// A spec's component schemas, each read once into a [`Node`]: a request
+/// is checked against these without looking a key up in the YAML tree
+/// (a walk of the tree looked up a dozen keys per value of every request,
+/// about 3 % of a loaded simulator's time).
+#[derive(Debug)]
+struct Rules {
+    nodes: Vec<Node>,
+    /// `#/components/schemas/<name>`, resolved (`None`: its `$ref` does
+    /// not resolve).
+    components: HashMap<String, Option<NodeId>>,
+}
+
+/// One schema's constraints, its `$ref`s resolved (`None`: a reference
+/// that does not resolve, which holds the value to nothing).
+#[derive(Debug, Default)]
+struct Node {
+    /// `null` is allowed ([`admits_null`]).
+    admits_null: bool,
+    /// `type`.
+    ty: Option<String>,
+    max_length: Option<u64>,
+    min_length: Option<u64>,
+    /// `format: uri`.
+    uri: bool,
+    /// `enum`.
+    enumeration: Option<Vec<Yaml>>,
+    /// `maximum`, as written.
+    maximum: Option<Yaml>,
+    /// `minimum`, as written.
+    minimum: Option<Yaml>,
+    exclusive_maximum: bool,
+    exclusive_minimum: bool,
+    /// `oneOf` (or, without it, `anyOf`).
+    alternatives: Option<Vec<Option<NodeId>>>,
+    properties: HashMap<String, Option<NodeId>>,
+    items: Option<Option<NodeId>>,
+    all_of: Vec<Option<NodeId>>,
+}
+
+impl Rules {
+    /// Reads every component schema of `spec` and every schema they reach.
+    /// A worklist, not recursion: each YAML schema is read once (known by
+    /// its address in the parsed spec), however the schemas refer to one
+    /// another, cycles included.
+    fn compile(spec: &Yaml) -> Rules {
+        let mut compiler = Compiler {
+            spec,
+            ids: HashMap::new(),
+            nodes: Vec::new(),
+            pending: Vec::new(),
+        };
+        let mut components = HashMap::new();
+        if let Some(schemas) = spec
+            .get("components")
+            .and_then(|c| c.get("schemas"))
+            .and_then(Yaml::as_mapping)
+        {
+            for (name, schema) in schemas {
+                if let Some(name) = name.as_str() {
+                    let id = compiler.intern(schema);
+                    components.insert(name.to_owned(), id);
+                }
+            }
+        }
+        while let Some((id, schema)) = compiler.pending.pop() {
+            let node = compiler.read(schema);
+            if let Some(slot) = compiler.nodes.get_mut(id) {
+                *slot = node;
+            }
+        }
+        Rules {
+            nodes: compiler.nodes,
+            components,
+        }
+    }
+}
+
+/// The state of [`Rules::compile`].
+struct Compiler<'a> {
+    spec: &'a Yaml,
+    ids: HashMap<*const Yaml, NodeId>,
+    nodes: Vec<Node>,
+    /// Schemas given an id, not read yet.
+    pending: Vec<(NodeId, &'a Yaml)>,
+}
+
+impl<'a> Compiler<'a> {
+    /// The id of `schema` once its `$ref`s are followed, reading it later
+    /// if it is new.
+    fn intern(&mut self, schema: &'a Yaml) -> Option<NodeId> {
+        let target = resolve(self.spec, schema)?;
+        let address: *const Yaml = target;
+        if let Some(id) = self.ids.get(&address) {
+            return Some(*id);
+        }
+        let id = self.nodes.len();
+        self.nodes.push(Node::default());
+        self.ids.insert(address, id);
+        self.pending.push((id, target));
+        Some(id)
+    }
+
+    /// One schema's constraints (its `$ref`s already followed).
+    fn read(&mut self, schema: &'a Yaml) -> Node {
+        let flag = |key: &str| schema.get(key).and_then(Yaml::as_bool) == Some(true);
+        let number = |key: &str| {
+            schema
+                .get(key)
+                .filter(|v| v.as_i64().is_some() || v.as_u64().is_some() || v.as_f64().is_some())
+                .cloned()
+        };
+        let alternatives = ["oneOf", "anyOf"]
+            .iter()
+            .find_map(|key| schema.get(*key).and_then(Yaml::as_sequence))
+            .map(|list| list.iter().map(|alt| self.intern(alt)).collect());
+        let mut properties = HashMap::new();
+        if let Some(members) = schema.get("properties").and_then(Yaml::as_mapping) {
+            for (key, sub) in members {
+                if let Some(key) = key.as_str() {
+                    let id = self.intern(sub);
+                    properties.insert(key.to_owned(), id);
+                }
+            }
+        }
+        let items = schema.get("items").map(|sub| self.intern(sub));
+        let all_of = schema
+            .get("allOf")
+            .and_then(Yaml::as_sequence)
+            .map(|parts| parts.iter().map(|part| self.intern(part)).collect())
+            .unwrap_or_default();
+        Node {
+            admits_null: admits_null(self.spec, schema),
+            ty: schema.get("type").and_then(Yaml::as_str).map(str::to_owned),
+            max_length: schema.get("maxLength").and_then(Yaml::as_u64),
+            min_length: schema.get("minLength").and_then(Yaml::as_u64),
+            uri: schema.get("format").and_then(Yaml::as_str) == Some("uri"),
+            enumeration: schema.get("enum").and_then(Yaml::as_sequence).cloned(),
+            maximum: number("maximum"),
+            minimum: number("minimum"),
+            exclusive_maximum: flag("exclusiveMaximum"),
+            exclusive_minimum: flag("exclusiveMinimum"),
+            alternatives,
+            properties,
+            items,
+            all_of,
+        }
+    }
 }
 
 /// How deep `oneOf` alternatives that are themselves `oneOf`s are followed
@@ -142,15 +306,15 @@ pub(crate) fn check_value(api: Api, schema: &str, value: &Json) -> Result<(), Vi
 const MAX_ALTERNATIVE_DEPTH: usize = 4;
 
 /// The constraints of one schema on one value (not its members).
-fn check_one(spec: &Yaml, value: &Json, schema: &Yaml, path: &str) -> Result<(), Violation> {
-    check_one_at(spec, value, schema, path, 0)
+fn check_one(rules: &Rules, value: &Json, node: &Node, path: &str) -> Result<(), Violation> {
+    check_one_at(rules, value, node, path, 0)
 }
 
 /// [`check_one`], `depth` alternatives down.
 fn check_one_at(
-    spec: &Yaml,
+    rules: &Rules,
     value: &Json,
-    schema: &Yaml,
+    node: &Node,
     path: &str,
     depth: usize,
 ) -> Result<(), Violation> {
@@ -163,7 +327,7 @@ fn check_one_at(
         rule,
     };
     if matches!(value, Json::Null) {
-        if admits_null(spec, schema) {
+        if node.admits_null {
             return Ok(());
         }
         return Err(violation(
@@ -174,29 +338,27 @@ fn check_one_at(
     // `oneOf` / `anyOf`: at least one alternative must take the value
     // (each alternative checked on its own level: the specs' alternatives
     // are scalars).
-    for key in ["oneOf", "anyOf"] {
-        if let Some(alternatives) = schema.get(key).and_then(Yaml::as_sequence) {
-            if depth >= MAX_ALTERNATIVE_DEPTH {
-                return Ok(());
-            }
-            let mut reasons = Vec::new();
-            for alternative in alternatives {
-                let Some(alternative) = resolve(spec, alternative) else {
-                    return Ok(());
-                };
-                match check_one_at(spec, value, alternative, path, depth + 1) {
-                    Ok(()) => return Ok(()),
-                    Err(v) => reasons.push(v.rule),
-                }
-            }
-            return Err(violation(format!(
-                "fits none of the spec's {} alternatives: {}",
-                reasons.len(),
-                reasons.join("; ")
-            )));
+    if let Some(alternatives) = &node.alternatives {
+        if depth >= MAX_ALTERNATIVE_DEPTH {
+            return Ok(());
         }
+        let mut reasons = Vec::new();
+        for alternative in alternatives {
+            let Some(alternative) = alternative.and_then(|id| rules.nodes.get(id)) else {
+                return Ok(());
+            };
+            match check_one_at(rules, value, alternative, path, depth + 1) {
+                Ok(()) => return Ok(()),
+                Err(v) => reasons.push(v.rule),
+            }
+        }
+        return Err(violation(format!(
+            "fits none of the spec's {} alternatives: {}",
+            reasons.len(),
+            reasons.join("; ")
+        )));
     }
-    if let Some(ty) = schema.get("type").and_then(Yaml::as_str) {
+    if let Some(ty) = node.ty.as_deref() {
         let fits = match ty {
             "string" => value.is_string(),
             "integer" => value.is_i64() || value.is_u64(),
@@ -216,14 +378,14 @@ fn check_one_at(
     match value {
         Json::String(text) => {
             let chars = text.chars().count();
-            if let Some(max) = schema.get("maxLength").and_then(Yaml::as_u64) {
+            if let Some(max) = node.max_length {
                 if chars as u64 > max {
                     return Err(violation(format!(
                         "is {chars} characters long, more than maxLength {max}"
                     )));
                 }
             }
-            if let Some(min) = schema.get("minLength").and_then(Yaml::as_u64) {
+            if let Some(min) = node.min_length {
                 if (chars as u64) < min {
                     return Err(violation(format!(
                         "is {chars} characters long, less than minLength {min}"
@@ -232,18 +394,16 @@ fn check_one_at(
             }
             // `format: uri`: an absolute URI, read with the WHATWG parser
             // the simulator's own HTTP client uses.
-            if schema.get("format").and_then(Yaml::as_str) == Some("uri")
-                && reqwest::Url::parse(text).is_err()
-            {
+            if node.uri && reqwest::Url::parse(text).is_err() {
                 return Err(violation(format!(
                     "{value} is not an absolute URI (format uri)"
                 )));
             }
-            check_enum(schema, value, violation)
+            check_enum(node, value, violation)
         }
         Json::Number(number) => {
-            check_bounds(schema, number).map_err(&violation)?;
-            check_enum(schema, value, violation)
+            check_bounds(node, number).map_err(&violation)?;
+            check_enum(node, value, violation)
         }
         _ => Ok(()),
     }
@@ -265,7 +425,7 @@ fn json_type(value: &Json) -> &'static str {
 /// `minimum` / `maximum` (and OpenAPI 3.0's boolean `exclusiveMinimum` /
 /// `exclusiveMaximum`), compared exactly for integers (a bound such as
 /// 999 999 999 999 999 999 is not representable as an `f64`).
-fn check_bounds(schema: &Yaml, number: &serde_json::Number) -> Result<(), String> {
+fn check_bounds(node: &Node, number: &serde_json::Number) -> Result<(), String> {
     enum Exact {
         Int(i128),
         Float(f64),
@@ -296,30 +456,29 @@ fn check_bounds(schema: &Yaml, number: &serde_json::Number) -> Result<(), String
     let Some(value) = of_json(number) else {
         return Ok(());
     };
-    let exclusive = |key: &str| schema.get(key).and_then(Yaml::as_bool) == Some(true);
-    if let Some(max) = schema.get("maximum").and_then(of_yaml) {
+    if let Some((max, written)) = node.maximum.as_ref().and_then(|v| Some((of_yaml(v)?, v))) {
         let over = match compare(&value, &max) {
             Some(std::cmp::Ordering::Greater) => true,
-            Some(std::cmp::Ordering::Equal) => exclusive("exclusiveMaximum"),
+            Some(std::cmp::Ordering::Equal) => node.exclusive_maximum,
             _ => false,
         };
         if over {
             return Err(format!(
                 "{number} is above the spec's maximum {}",
-                yaml_number(&schema["maximum"])
+                yaml_number(written)
             ));
         }
     }
-    if let Some(min) = schema.get("minimum").and_then(of_yaml) {
+    if let Some((min, written)) = node.minimum.as_ref().and_then(|v| Some((of_yaml(v)?, v))) {
         let under = match compare(&value, &min) {
             Some(std::cmp::Ordering::Less) => true,
-            Some(std::cmp::Ordering::Equal) => exclusive("exclusiveMinimum"),
+            Some(std::cmp::Ordering::Equal) => node.exclusive_minimum,
             _ => false,
         };
         if under {
             return Err(format!(
                 "{number} is below the spec's minimum {}",
-                yaml_number(&schema["minimum"])
+                yaml_number(written)
             ));
         }
     }
@@ -336,11 +495,11 @@ fn yaml_number(v: &Yaml) -> String {
 
 /// `enum`: the value must be one of the listed ones.
 fn check_enum(
-    schema: &Yaml,
+    node: &Node,
     value: &Json,
     violation: impl Fn(String) -> Violation,
 ) -> Result<(), Violation> {
-    let Some(listed) = schema.get("enum").and_then(Yaml::as_sequence) else {
+    let Some(listed) = &node.enumeration else {
         return Ok(());
     };
     let matches = |v: &Yaml| match (v, value) {
@@ -506,6 +665,44 @@ mod tests {
         assert_eq!(check(Api::Gateway, "PaymentB2cRequest", b"{"), Ok(()));
         assert_eq!(
             check_value(Api::Gateway, "NoSuchSchema", &json!(null)),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn schemas_that_refer_to_themselves_compile_once_and_check_at_any_depth() {
+        let spec: Yaml = serde_yaml::from_str(
+            r##"
+components:
+  schemas:
+    Tree:
+      type: object
+      properties:
+        name: { type: string, maxLength: 3 }
+        child: { $ref: '#/components/schemas/Tree' }
+        lost: { $ref: '#/components/schemas/Missing' }
+        kids: { type: array, items: { $ref: '#/components/schemas/Tree' } }
+    Alias: { $ref: '#/components/schemas/Tree' }
+    Loop: { $ref: '#/components/schemas/Loop' }
+"##,
+        )
+        .expect("a spec");
+        let rules = Rules::compile(&spec);
+        // Tree and Alias are one node; `name` and the array are two more;
+        // the loop and the missing schema resolve to nothing.
+        assert_eq!(rules.nodes.len(), 3, "{rules:#?}");
+        assert_eq!(rules.components.get("Alias"), rules.components.get("Tree"));
+        assert_eq!(rules.components.get("Loop"), Some(&None));
+        let deep = json!({"child": {"child": {"kids": [{"name": "ok"}, {"name": "long"}]}}});
+        let err = check_with(&rules, "Alias", &deep).unwrap_err();
+        assert_eq!(err.path, "child.child.kids[1].name");
+        assert!(err.rule.contains("maxLength 3"), "{err}");
+        let fine = json!({"child": {"name": "abc", "lost": 7}, "name": null});
+        let err = check_with(&rules, "Tree", &fine).unwrap_err();
+        assert_eq!(err.path, "name", "{err}");
+        assert_eq!(check_with(&rules, "Loop", &deep), Ok(()));
+        assert_eq!(
+            check_with(&rules, "Tree", &json!({"lost": [1, {"x": null}]})),
             Ok(())
         );
     }
