@@ -12,7 +12,8 @@
 //! doubles stalls every request behind it for a time proportional to its
 //! size: the pauses of 23 ms to 1.5 s issue 15 measured). The derived
 //! indexes are sharded the same way: daily totals by their
-//! [`DailyKey`], held payments in their own small map. Serial numbers
+//! [`DailyKey`], in ordered maps too (they grow with every new customer
+//! of the day), held payments in their own small map. Serial numbers
 //! come from an atomic counter. Callback attempts are appended to a list
 //! of fixed-size chunks (never copied as it grows).
 //!
@@ -105,7 +106,7 @@ pub struct Store {
     shards: Box<[Mutex<Shard>]>,
     /// Amounts accepted per [`DailyKey`] in minor units, sharded by the
     /// key's hash: derived from the transactions, rebuilt on open.
-    daily: Box<[Mutex<HashMap<DailyKey, u64>>]>,
+    daily: Box<[Mutex<BTreeMap<DailyKey, u64>>]>,
     /// Held C2B payments (status 6) per (public_id, customer_id), oldest
     /// first, with their amounts: derived, rebuilt on open.
     holds: Mutex<Holds>,
@@ -202,7 +203,7 @@ impl Store {
         (self.hasher.hash_one((public_id, order_id)) % SHARDS as u64) as usize
     }
 
-    fn daily_of(&self, key: &DailyKey) -> &Mutex<HashMap<DailyKey, u64>> {
+    fn daily_of(&self, key: &DailyKey) -> &Mutex<BTreeMap<DailyKey, u64>> {
         &self.daily[(self.hasher.hash_one(key) % SHARDS as u64) as usize]
     }
 
