@@ -212,10 +212,11 @@ pub struct CallbackAttempt {
 /// customer is the loosest reading of the documentation's "daily
 /// cumulative limit" (a per-merchant total would refuse more).
 ///
-/// Ordered customer first (see its `Ord`): the daily totals are kept in
-/// ordered maps, which grow a node at a time, where a hash map would
-/// rehash a whole shard now and then (a p99 bump each time the totals of
-/// about half a million customers doubled their tables).
+/// The daily totals are kept in ordered maps, which grow a node at a time,
+/// where a hash map would rehash a whole shard now and then (a p99 bump
+/// each time the totals of about half a million customers doubled their
+/// tables). The store orders them by their hash first; among equal hashes
+/// this type's `Ord` applies, customer first.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DailyKey {
     /// The merchant.

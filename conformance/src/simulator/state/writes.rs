@@ -64,14 +64,14 @@ impl StoreGuard<'_> {
             return self.insert(tx).map_err(InsertRefused::Storage);
         }
         self.check_shared().map_err(InsertRefused::Storage)?;
-        let key = DailyKey::of(&tx);
         let store = self.store;
+        let key = store.hashed_daily(DailyKey::of(&tx));
         let mut daily = lock(store.daily_of(&key));
         // A replica counts what every replica accepted (locked in the
         // database until this guard is dropped, after the commit).
         let so_far = match self.shared.as_ref().filter(|_| daily_max.is_some()) {
             Some(shared) => shared
-                .daily_total(&key.text())
+                .daily_total(&key.1.text())
                 .map_err(InsertRefused::Storage)?,
             None => daily.get(&key).copied().unwrap_or(0),
         };
