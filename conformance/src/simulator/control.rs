@@ -215,17 +215,17 @@ pub(crate) async fn force_outcome(
     }
     // Where writes wait for their commit without holding up a thread that
     // serves connections (see `SimulatorState::blocking`).
+    let (public, order) = (public_id.clone(), order_id.clone());
     let forced = state
         .blocking(move |state| {
             finish(
                 state,
-                &public_id,
-                &order_id,
+                &public,
+                &order,
                 None,
                 Some(Outcome::forced(request.status)),
                 "outcome forced by the control API",
             )
-            .map_err(|err| (err, public_id, order_id))
         })
         .await;
     let forced = match forced {
@@ -237,17 +237,17 @@ pub(crate) async fn force_outcome(
     };
     match forced {
         Ok(tx) => json_value(StatusCode::OK, &transaction_json(&tx)),
-        Err((FinishError::NotFound, public_id, order_id)) => ApiError::not_found(format!(
+        Err(FinishError::NotFound) => ApiError::not_found(format!(
             "no transaction {order_id:?} for public_id {public_id:?}"
         ))
         .into_response(),
-        Err((FinishError::AlreadyFinal(status), _, order_id)) => ApiError::new(
+        Err(FinishError::AlreadyFinal(status)) => ApiError::new(
             StatusCode::CONFLICT,
             codes::CONFLICT,
             format!("transaction {order_id:?} is already final (status {status})"),
         )
         .into_response(),
-        Err((FinishError::Storage(err), _, _)) => ApiError::storage(err).into_response(),
+        Err(FinishError::Storage(err)) => ApiError::storage(err).into_response(),
     }
 }
 

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The operation that created a transaction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OperationKind {
     /// `payment_c2b` (callback operation type 17).

@@ -24,21 +24,20 @@ use std::sync::LazyLock;
 use serde_json::Value as Json;
 use serde_yaml::Value as Yaml;
 
-/// The gateway spec, as the simulator was built with it.
-static GATEWAY_SPEC: LazyLock<Option<Yaml>> =
-    LazyLock::new(|| serde_yaml::from_str(super::specs::GATEWAY_OPENAPI).ok());
-
-/// The HUB2 spec, as the simulator was built with it.
-static HUB2_SPEC: LazyLock<Option<Yaml>> =
-    LazyLock::new(|| serde_yaml::from_str(super::specs::HUB2_OPENAPI).ok());
-
-/// The gateway spec's schemas, compiled once ([`Rules`]).
+/// The gateway spec's schemas, as the simulator was built with it,
+/// compiled once ([`Rules`]; the parsed spec is dropped once compiled).
 static GATEWAY_RULES: LazyLock<Option<Rules>> =
-    LazyLock::new(|| GATEWAY_SPEC.as_ref().map(Rules::compile));
+    LazyLock::new(|| compile_spec(super::specs::GATEWAY_OPENAPI));
 
 /// The HUB2 spec's schemas, compiled once.
 static HUB2_RULES: LazyLock<Option<Rules>> =
-    LazyLock::new(|| HUB2_SPEC.as_ref().map(Rules::compile));
+    LazyLock::new(|| compile_spec(super::specs::HUB2_OPENAPI));
+
+/// A spec's text, parsed and compiled (`None`: it does not parse).
+fn compile_spec(text: &str) -> Option<Rules> {
+    let spec: Yaml = serde_yaml::from_str(text).ok()?;
+    Some(Rules::compile(&spec))
+}
 
 /// How many `$ref`s in a row are followed before a schema is given up on
 /// (the generator refuses specs with longer chains).
@@ -573,6 +572,14 @@ fn resolve<'a>(spec: &'a Yaml, mut schema: &'a Yaml) -> Option<&'a Yaml> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The gateway spec, parsed, for the tests.
+    static GATEWAY_SPEC: LazyLock<Option<Yaml>> =
+        LazyLock::new(|| serde_yaml::from_str(super::super::specs::GATEWAY_OPENAPI).ok());
+
+    /// The HUB2 spec, parsed, for the tests.
+    static HUB2_SPEC: LazyLock<Option<Yaml>> =
+        LazyLock::new(|| serde_yaml::from_str(super::super::specs::HUB2_OPENAPI).ok());
 
     /// Every request type the simulator decodes names a schema of its
     /// spec (otherwise its constraints would silently not be checked).

@@ -215,9 +215,9 @@ pub struct CallbackAttempt {
 /// The daily totals are kept in ordered maps, which grow a node at a time,
 /// where a hash map would rehash a whole shard now and then (a p99 bump
 /// each time the totals of about half a million customers doubled their
-/// tables). The store orders them by their hash first; among equal hashes
-/// this type's `Ord` applies, customer first.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// tables). The store orders them by their hash first; this type's `Ord`
+/// only breaks ties.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DailyKey {
     /// The merchant.
     pub public_id: String,
@@ -229,26 +229,6 @@ pub struct DailyKey {
     pub customer_id: String,
     /// `YYYY-MM-DD` (UTC).
     pub day: String,
-}
-
-/// Customer, day, provider, operation, then merchant: the parts that
-/// differ most between keys come first, so a search rarely compares the
-/// same merchant id in full.
-impl Ord for DailyKey {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.customer_id
-            .cmp(&other.customer_id)
-            .then_with(|| self.day.cmp(&other.day))
-            .then_with(|| self.provider_id.cmp(&other.provider_id))
-            .then_with(|| self.operation.as_str().cmp(other.operation.as_str()))
-            .then_with(|| self.public_id.cmp(&other.public_id))
-    }
-}
-
-impl PartialOrd for DailyKey {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
 }
 
 impl DailyKey {

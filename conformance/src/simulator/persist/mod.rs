@@ -300,18 +300,18 @@ pub(crate) enum Written {
     Pending(Vec<OutboxEntry>),
 }
 
+/// A row of the `replies` table: public id, order id, operation,
+/// signature, body.
+type ReplyRow = (String, String, String, String, Vec<u8>);
+
 /// Puts a row of the `replies` table back on its transaction, read at
 /// open (a reply whose transaction is gone is skipped); the error names an
 /// unknown operation.
 fn attach_reply(
     transactions: &mut std::collections::HashMap<(String, String), Transaction>,
-    public_id: String,
-    order_id: String,
-    operation: &str,
-    signature: String,
-    body: Vec<u8>,
+    (public_id, order_id, operation, signature, body): ReplyRow,
 ) -> Result<(), String> {
-    let operation = super::operation::OperationKind::from_name(operation)
+    let operation = super::operation::OperationKind::from_name(&operation)
         .ok_or_else(|| format!("operation {operation:?}"))?;
     if let Some(tx) = transactions.get_mut(&(public_id, order_id)) {
         tx.replies.push(StoredReply {

@@ -284,17 +284,9 @@ impl PostgresDb {
                         row.try_get::<_, Vec<u8>>(4)?,
                     ))
                 };
-                let (public_id, order_id, operation, signature, body) =
-                    read(&row).map_err(|e| self.error("cannot read replies", e))?;
-                attach_reply(
-                    &mut transactions,
-                    public_id,
-                    order_id,
-                    &operation,
-                    signature,
-                    body,
-                )
-                .map_err(|e| self.error("a reply row is not valid", e))?;
+                let reply = read(&row).map_err(|e| self.error("cannot read replies", e))?;
+                attach_reply(&mut transactions, reply)
+                    .map_err(|e| self.error("a reply row is not valid", e))?;
             }
             let rows = self
                 .client

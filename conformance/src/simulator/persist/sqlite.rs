@@ -242,17 +242,9 @@ impl SqliteDb {
                 })
                 .map_err(|e| self.error("cannot read replies", e))?;
             for row in rows {
-                let (public_id, order_id, operation, signature, body) =
-                    row.map_err(|e| self.error("cannot read replies", e))?;
-                attach_reply(
-                    &mut transactions,
-                    public_id,
-                    order_id,
-                    &operation,
-                    signature,
-                    body,
-                )
-                .map_err(|e| self.error("a reply row is not valid", e))?;
+                let reply = row.map_err(|e| self.error("cannot read replies", e))?;
+                attach_reply(&mut transactions, reply)
+                    .map_err(|e| self.error("a reply row is not valid", e))?;
             }
         }
         let mut attempts = Vec::new();
