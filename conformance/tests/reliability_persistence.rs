@@ -132,6 +132,18 @@ async fn accepted_survives(db: Option<PathBuf>) {
     sim.kill();
     sim.start().await;
     assert_eq!(sim.transaction_count().await, 0);
+    // No transaction is left to say how far the serials went: a new
+    // order still gets an id never handed out before.
+    let (status, third) = post(
+        &sim.base_url(),
+        "payment_c2b",
+        signed_c2b("persist-3", "2250705145003", "1100.00", None),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let third = json_of(&third)["transaction_id"].clone();
+    assert_ne!(third, transaction_id.as_str());
+    assert_ne!(third, json_of(&second)["transaction_id"]);
     sim.kill();
     let _ = std::fs::remove_dir_all(&dir);
 }

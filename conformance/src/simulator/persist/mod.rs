@@ -13,7 +13,7 @@
 //! | `callback_attempts` | every delivery attempt (what `GET /_sim/callbacks` lists) |
 //! | `daily_amounts` | PostgreSQL only: each payment's amount under its daily key (customer, provider, direction, day); replicas check the daily maximum against their sum (SQLite's totals are rebuilt from the transactions) |
 //! | `replicas` | PostgreSQL only: the replicas of `--replica` and their last heartbeat |
-//! | `meta` | the last serial handed out (transaction ids are never reused, also across resets and restarts) |
+//! | `meta` | the last serial handed out (transaction ids are never reused, also across resets and restarts; SQLite writes it at a reset, from the rows it deletes, and otherwise reads it back from the largest serial stored), and SQLite's last outbox id at a reset |
 //! | `hub2_objects` | HUB2's state, one row per object as JSON: intents, transfers, webhooks (with their secrets and rotation time), balances, provider credentials, webhook delivery attempts and the bank-transfer serial (see `hub2::persist`) |
 //!
 //! One simulator owns its database while it runs: a second one on the
@@ -31,7 +31,7 @@
 //! answer is sent:
 //!
 //! * an accepted payment: its transaction row, its idempotency record and
-//!   the stored response, and the new last serial;
+//!   the stored response (and, PostgreSQL, the new last serial);
 //! * a transaction becoming final: its new state and its callback's outbox
 //!   row (so a crash leaves either neither, and the outcome timer is
 //!   re-armed on restart, or both, and the delivery is resumed);
@@ -50,6 +50,7 @@ mod postgres_outbox;
 mod postgresql;
 pub(crate) mod replica;
 mod sqlite;
+mod sqlite_checkpoint;
 
 pub use replica::ReplicaOptions;
 
@@ -270,15 +271,6 @@ pub(crate) enum Write {
 }
 
 impl Write {
-    /// The largest serial of the new transactions it saves, if any.
-    fn new_serial(&self) -> Option<i64> {
-        match self {
-            Write::Save { row, new: true, .. } => Some(row.serial),
-            Write::SaveMany(rows) => rows.iter().map(|row| row.serial).max(),
-            _ => None,
-        }
-    }
-
     fn what(&self) -> &'static str {
         match self {
             Write::Save { .. } => "cannot save a transaction",

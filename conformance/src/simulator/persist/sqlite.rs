@@ -1,10 +1,12 @@
 //! The SQLite backend (`--db FILE`).
 //!
-//! The connection holds SQLite's exclusive lock (`locking_mode=EXCLUSIVE`)
-//! for as long as the simulator runs: a second simulator on the same file
-//! fails to start ("database is locked") rather than handing out the same
+//! The simulator holds an exclusive lock on the file for as long as it
+//! runs (see [`lock_file`]): a second simulator on the same file fails to
+//! start ("locked by another process") rather than handing out the same
 //! transaction ids. The kernel drops the lock when the process dies, so a
-//! restart after SIGKILL opens the file at once.
+//! restart after SIGKILL opens the file at once. Two connections work on
+//! it: the writer's (owned by `group_commit`'s thread) and the one that
+//! checkpoints the write-ahead log (`sqlite_checkpoint`).
 //!
 //! # Durability
 //!
@@ -22,6 +24,7 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::sqlite_checkpoint::{hold, Checkpointer, Pause, RESTART_FRAMES};
 use super::{
     attach_reply, decode, Hub2Object, Loaded, OutboxEntry, OutboxProgress, StoreError, TxRow,
     Write, Written, HUB2_ALL,
@@ -49,9 +52,9 @@ CREATE TABLE IF NOT EXISTS replies (
     signature TEXT NOT NULL,
     body BLOB NOT NULL,
     PRIMARY KEY (public_id, order_id, operation, signature)
-);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id INTEGER PRIMARY KEY,
     public_id TEXT NOT NULL,
     order_id TEXT NOT NULL,
     operation_type INTEGER NOT NULL,
@@ -62,9 +65,9 @@ CREATE TABLE IF NOT EXISTS outbox (
     next_attempt_ms INTEGER NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending'
 );
-CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state);
+DROP INDEX IF EXISTS outbox_pending;
 CREATE TABLE IF NOT EXISTS callback_attempts (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id INTEGER PRIMARY KEY,
     data TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS hub2_objects (
@@ -96,6 +99,30 @@ fn why(what: &str, err: &rusqlite::Error) -> String {
         _ => return what.to_owned(),
     };
     format!("{what} ({cause})")
+}
+
+/// Takes the lock that makes one simulator per file: an exclusive
+/// advisory lock on the database file itself, held by its own open file
+/// (SQLite's connections, two of them, take SQLite's locks as usual and
+/// share the file with readers such as the `sqlite3` shell). A second
+/// simulator on the same file fails to start instead of handing out the
+/// same serials. The kernel drops the lock when the process dies, so a
+/// restart after SIGKILL takes it at once.
+fn lock_file(path: &Path) -> Result<std::fs::File, String> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| format!("cannot open (the file or its folder cannot be written): {e}"))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(
+            "the file is locked by another process (another simulator on the same --db?)".into(),
+        ),
+        Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock the file: {e}")),
+    }
 }
 
 /// Refuses an SQLite database of something else: one that has tables but
@@ -141,6 +168,13 @@ fn check_foreign(conn: &Connection) -> Result<(), String> {
 pub(crate) struct SqliteDb {
     conn: Connection,
     path: PathBuf,
+    /// Held around each batch (see `sqlite_checkpoint`).
+    pause: Pause,
+    /// Checkpoints the write-ahead log (declared after `conn`: dropped
+    /// after it, so the writer's connection closes first).
+    checkpointer: Checkpointer,
+    /// The file's lock: one simulator per file (see [`lock_file`]).
+    _lock: std::fs::File,
 }
 
 impl std::fmt::Debug for SqliteDb {
@@ -165,14 +199,18 @@ impl SqliteDb {
             path: path.display().to_string(),
             message: format!("{what}: {err}"),
         };
+        let lock = lock_file(path).map_err(|message| StoreError {
+            path: path.display().to_string(),
+            message,
+        })?;
         let conn = Connection::open(path).map_err(|e| fail(&why("cannot open", &e), &e))?;
-        // One simulator per file: the exclusive lock is taken by the first
-        // write (the schema, below) and held until the process ends (the
-        // kernel drops it when the process dies, so a restart after a
-        // SIGKILL gets it at once). A second simulator on the same file
-        // fails to start instead of handing out the same serials.
-        conn.execute_batch("PRAGMA busy_timeout=2000; PRAGMA locking_mode=EXCLUSIVE;")
+        conn.execute_batch("PRAGMA busy_timeout=2000;")
             .map_err(|e| fail(&why("cannot set pragmas", &e), &e))?;
+        // Before anything is changed (WAL mode is kept in the file).
+        check_foreign(&conn).map_err(|message| StoreError {
+            path: path.display().to_string(),
+            message,
+        })?;
         let mode: String = conn
             .query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))
             .map_err(|e| fail(&why("cannot switch to WAL", &e), &e))?;
@@ -182,17 +220,24 @@ impl SqliteDb {
                 &format!("journal_mode is {mode}"),
             ));
         }
-        conn.execute_batch("PRAGMA synchronous=NORMAL;")
-            .map_err(|e| fail(&why("cannot set pragmas", &e), &e))?;
-        check_foreign(&conn).map_err(|message| StoreError {
-            path: path.display().to_string(),
-            message,
-        })?;
+        // Checkpoints are the other thread's (see `sqlite_checkpoint`); a
+        // log restarted after a long burst is cut back to 64 MiB.
+        conn.execute_batch(
+            "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0;
+             PRAGMA journal_size_limit=67108864;",
+        )
+        .map_err(|e| fail(&why("cannot set pragmas", &e), &e))?;
         conn.execute_batch(SCHEMA)
             .map_err(|e| fail(&why("cannot create the schema", &e), &e))?;
+        let pause = Pause::default();
+        let checkpointer = Checkpointer::start(path, pause.clone(), RESTART_FRAMES)
+            .map_err(|e| fail("cannot start checkpoints", &e))?;
         let db = SqliteDb {
             conn,
+            pause,
             path: path.to_owned(),
+            checkpointer,
+            _lock: lock,
         };
         let loaded = db.load()?;
         Ok((db, loaded))
@@ -211,7 +256,7 @@ impl SqliteDb {
         {
             let mut stmt = self
                 .conn
-                .prepare("SELECT data FROM transactions ORDER BY serial")
+                .prepare("SELECT data FROM transactions")
                 .map_err(|e| self.error("cannot read transactions", e))?;
             let rows = stmt
                 .query_map([], |row| row.get::<_, String>(0))
@@ -226,9 +271,7 @@ impl SqliteDb {
         {
             let mut stmt = self
                 .conn
-                .prepare(
-                    "SELECT public_id, order_id, operation, signature, body FROM replies ORDER BY rowid",
-                )
+                .prepare("SELECT public_id, order_id, operation, signature, body FROM replies")
                 .map_err(|e| self.error("cannot read replies", e))?;
             let rows = stmt
                 .query_map([], |row| {
@@ -283,13 +326,27 @@ impl SqliteDb {
                 hub2.push(row.map_err(|e| self.error("cannot read HUB2 objects", e))?);
             }
         }
-        // AUTOINCREMENT never reuses an id, also after a reset: neither
-        // does the simulator when it hands them out.
+        // Outbox ids are never reused, also after a reset (kept in `meta`
+        // then) or in a file written when the table had AUTOINCREMENT.
+        let sequence: bool = self
+            .conn
+            .query_row(
+                "SELECT count(*) > 0 FROM sqlite_master WHERE name = 'sqlite_sequence'",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(|e| self.error("cannot read the last outbox id", e))?;
         let outbox_id: i64 = self
             .conn
             .query_row(
-                "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0),
-                            coalesce((SELECT max(id) FROM outbox), 0))",
+                if sequence {
+                    "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0),
+                                coalesce((SELECT value FROM meta WHERE key = 'outbox'), 0),
+                                coalesce((SELECT max(id) FROM outbox), 0))"
+                } else {
+                    "SELECT max(coalesce((SELECT value FROM meta WHERE key = 'outbox'), 0),
+                                coalesce((SELECT max(id) FROM outbox), 0))"
+                },
                 [],
                 |row| row.get(0),
             )
@@ -339,6 +396,7 @@ impl SqliteDb {
         batch: &[&Write],
         savepoints: bool,
     ) -> Result<Vec<Result<Written, StoreError>>, Option<StoreError>> {
+        let _checkpoint_waits = hold(&self.pause);
         let path = self.path.display().to_string();
         let fail = |what: &str, e: rusqlite::Error| StoreError {
             path: path.clone(),
@@ -372,16 +430,8 @@ impl SqliteDb {
             };
             results.push(result.map_err(|e| fail(write.what(), e)));
         }
-        // The last serial, once per batch rather than once per payment.
-        if let Some(serial) = batch.iter().filter_map(|write| write.new_serial()).max() {
-            db.prepare_cached(
-                "INSERT INTO meta (key, value) VALUES ('serial', ?1)
-                 ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
-            )
-            .and_then(|mut stmt| stmt.execute(params![serial]))
-            .map_err(|e| Some(fail("cannot save the last serial", e)))?;
-        }
         db.commit().map_err(|e| Some(fail("cannot commit", e)))?;
+        self.checkpointer.nudge();
         Ok(results)
     }
 }
@@ -462,8 +512,15 @@ fn apply(db: &rusqlite::Transaction<'_>, write: &Write) -> Result<Written, rusql
             Ok(Written::Pending(rows.collect::<Result<Vec<_>, _>>()?))
         }
         Write::Reset => {
+            // What the deleted rows held, so that no id is handed out again.
             db.execute_batch(
-                "DELETE FROM transactions; DELETE FROM replies; DELETE FROM outbox;
+                "INSERT INTO meta (key, value)
+                    SELECT 'serial', coalesce(max(serial), 0) FROM transactions WHERE true
+                    ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value);
+                 INSERT INTO meta (key, value)
+                    SELECT 'outbox', coalesce(max(id), 0) FROM outbox WHERE true
+                    ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value);
+                 DELETE FROM transactions; DELETE FROM replies; DELETE FROM outbox;
                  DELETE FROM callback_attempts;",
             )?;
             Ok(Written::Saved(None))

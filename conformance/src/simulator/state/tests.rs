@@ -189,3 +189,43 @@ fn outside_fenced_work_a_write_is_committed_before_it_returns() {
     drop(reopened);
     let _ = std::fs::remove_dir_all(path.parent().expect("a folder"));
 }
+
+#[test]
+fn after_a_reset_and_a_restart_no_serial_or_outbox_id_is_handed_out_again() {
+    use crate::simulator::persist::NewOutbox;
+    let path = scratch_db("reset-ids");
+    let store = Store::open(&path, None).expect("the store opens");
+    let (serial, _) = store.next_ids().expect("a serial");
+    let mut tx = payment("o-1", "2250700000001", 100, 2);
+    tx.serial = serial;
+    let mut guard = store.lock_order("m", "o-1");
+    guard.insert(tx.clone()).expect("saved");
+    let outbox = guard
+        .persist_with_callback(
+            &tx,
+            Some(NewOutbox {
+                operation_type: 17,
+                status: 2,
+                url: "http://127.0.0.1:9/callback",
+                body: b"{}",
+            }),
+        )
+        .expect("saved")
+        .expect("an outbox id");
+    drop(guard);
+    // The reset deletes every row that says how far the ids went.
+    store.reset();
+    drop(store);
+
+    let store = Store::open(&path, None).expect("the store opens again");
+    assert!(store.lock_order("m", "o-1").get("m", "o-1").is_none());
+    let (next, _) = store.next_ids().expect("a serial");
+    assert!(next > serial, "serial {next} after {serial}");
+    let next_outbox = store.next_outbox_id().expect("SQLite hands out outbox ids");
+    assert!(
+        next_outbox > outbox,
+        "outbox id {next_outbox} after {outbox}"
+    );
+    drop(store);
+    let _ = std::fs::remove_dir_all(path.parent().expect("a folder"));
+}
