@@ -118,14 +118,19 @@ impl Writer {
         })
     }
 
-    /// The row of `tx`, encoded here (on the caller's thread).
     /// The database's kind: `sqlite` or `postgresql`.
     pub(crate) fn kind(&self) -> &'static str {
         self.kind
     }
 
+    /// The row of `tx`, encoded here (on the caller's thread).
     pub(crate) fn row(&self, tx: &Transaction) -> Result<TxRow, StoreError> {
         TxRow::of(tx).map_err(|e| self.encoding_error(e))
+    }
+
+    /// The row of `tx` without its replies (see [`TxRow::state_of`]).
+    pub(crate) fn state_row(&self, tx: &Transaction) -> Result<TxRow, StoreError> {
+        TxRow::state_of(tx).map_err(|e| self.encoding_error(e))
     }
 
     /// An error encoding something to write.

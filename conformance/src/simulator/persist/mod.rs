@@ -222,7 +222,17 @@ pub(crate) struct TxRow {
 }
 
 impl TxRow {
+    /// The row of `tx` with its replies.
     pub(crate) fn of(tx: &Transaction) -> Result<TxRow, serde_json::Error> {
+        let mut row = TxRow::state_of(tx)?;
+        row.replies.clone_from(&tx.replies);
+        Ok(row)
+    }
+
+    /// The row of `tx` without its replies: for a change of state only
+    /// (an outcome), whose replies were written with the requests that
+    /// made them.
+    pub(crate) fn state_of(tx: &Transaction) -> Result<TxRow, serde_json::Error> {
         let daily = DailyKey::counts(tx).then(|| {
             (
                 DailyKey::of(tx).text(),
@@ -237,7 +247,7 @@ impl TxRow {
             transaction_id: tx.transaction_id.clone(),
             status: tx.status,
             data: encode(tx)?,
-            replies: tx.replies.clone(),
+            replies: Vec::new(),
         })
     }
 }

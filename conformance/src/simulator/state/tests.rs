@@ -229,3 +229,34 @@ fn after_a_reset_and_a_restart_no_serial_or_outbox_id_is_handed_out_again() {
     drop(store);
     let _ = std::fs::remove_dir_all(path.parent().expect("a folder"));
 }
+
+#[test]
+fn an_outcome_saved_without_its_replies_keeps_the_ones_stored() {
+    use crate::simulator::operation::OperationKind;
+    use crate::simulator::transaction::StoredReply;
+    let path = scratch_db("outcome-replies");
+    let store = Store::open(&path, None).expect("the store opens");
+    let mut tx = payment("o-1", "2250700000001", 100, 1);
+    tx.replies.push(StoredReply {
+        operation: OperationKind::PaymentC2b,
+        signature: "ab".repeat(64),
+        body: bytes::Bytes::from_static(b"{\"status\":1}"),
+    });
+    let mut guard = store.lock_order("m", "o-1");
+    guard.insert(tx.clone()).expect("saved");
+    // The outcome: a new state, written without the replies.
+    tx.set_status(2, "latency elapsed");
+    guard.persist_with_callback(&tx, None).expect("saved");
+    drop(guard);
+    drop(store);
+
+    let store = Store::open(&path, None).expect("the store opens again");
+    let guard = store.lock_order("m", "o-1");
+    let stored = guard.get("m", "o-1").expect("read back");
+    assert_eq!(stored.status, 2, "the outcome was saved");
+    assert_eq!(stored.replies.len(), 1, "the reply is still there");
+    assert_eq!(&stored.replies[0].body[..], b"{\"status\":1}");
+    drop(guard);
+    drop(store);
+    let _ = std::fs::remove_dir_all(path.parent().expect("a folder"));
+}

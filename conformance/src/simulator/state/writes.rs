@@ -127,15 +127,26 @@ impl StoreGuard<'_> {
     /// Writes the current state of the transaction `tx` is a copy of (its
     /// replies included) to the database. A no-op in memory.
     pub fn persist(&mut self, tx: &Transaction) -> Result<(), StoreError> {
-        self.persist_with_callback(tx, None).map(|_| ())
+        self.save_state(tx, None, true).map(|_| ())
     }
 
-    /// Same, adding a callback to the outbox in the same database
-    /// transaction; returns the outbox id (`None` in memory).
+    /// Writes the new state of the transaction `tx` is a copy of (an
+    /// outcome: its replies are unchanged, and not written again), adding
+    /// a callback to the outbox in the same database transaction; returns
+    /// the outbox id (`None` in memory).
     pub(crate) fn persist_with_callback(
         &mut self,
         tx: &Transaction,
         callback: Option<NewOutbox<'_>>,
+    ) -> Result<Option<i64>, StoreError> {
+        self.save_state(tx, callback, false)
+    }
+
+    fn save_state(
+        &mut self,
+        tx: &Transaction,
+        callback: Option<NewOutbox<'_>>,
+        replies: bool,
     ) -> Result<Option<i64>, StoreError> {
         self.check_shared()?;
         let Some(db) = &self.store.db else {
@@ -147,8 +158,13 @@ impl StoreGuard<'_> {
             Box::new(row)
         });
         let given = outbox.as_ref().and_then(|row| row.id);
+        let row = if replies {
+            db.row(tx)?
+        } else {
+            db.state_row(tx)?
+        };
         let write = Write::Save {
-            row: db.row(tx)?,
+            row,
             new: false,
             outbox,
         };
