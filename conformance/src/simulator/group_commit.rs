@@ -128,11 +128,6 @@ impl Writer {
         TxRow::of(tx).map_err(|e| self.encoding_error(e))
     }
 
-    /// The row of `tx` without its replies (see [`TxRow::state_of`]).
-    pub(crate) fn state_row(&self, tx: &Transaction) -> Result<TxRow, StoreError> {
-        TxRow::state_of(tx).map_err(|e| self.encoding_error(e))
-    }
-
     /// An error encoding something to write.
     pub(crate) fn encoding_error(&self, err: serde_json::Error) -> StoreError {
         StoreError {

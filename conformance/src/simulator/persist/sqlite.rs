@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::sqlite_checkpoint::{hold, Checkpointer, Pause, RESTART_FRAMES};
+use super::sqlite_checkpoint::{Checkpointer, RESTART_FRAMES};
 use super::{
     attach_reply, decode, Hub2Object, Loaded, OutboxEntry, OutboxProgress, StoreError, TxRow,
     Write, Written, HUB2_ALL,
@@ -108,20 +108,28 @@ fn why(what: &str, err: &rusqlite::Error) -> String {
 /// simulator on the same file fails to start instead of handing out the
 /// same serials. The kernel drops the lock when the process dies, so a
 /// restart after SIGKILL takes it at once.
-fn lock_file(path: &Path) -> Result<std::fs::File, String> {
+fn lock_file(path: &Path) -> Result<std::fs::File, StoreError> {
+    let refuse = |message: String| StoreError {
+        path: path.display().to_string(),
+        message,
+    };
     let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .open(path)
-        .map_err(|e| format!("cannot open (the file or its folder cannot be written): {e}"))?;
+        .map_err(|e| {
+            refuse(format!(
+                "cannot open (the file or its folder cannot be written): {e}"
+            ))
+        })?;
     match file.try_lock() {
         Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(
+        Err(std::fs::TryLockError::WouldBlock) => Err(refuse(
             "the file is locked by another process (another simulator on the same --db?)".into(),
-        ),
-        Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock the file: {e}")),
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(refuse(format!("cannot lock the file: {e}"))),
     }
 }
 
@@ -168,8 +176,6 @@ fn check_foreign(conn: &Connection) -> Result<(), String> {
 pub(crate) struct SqliteDb {
     conn: Connection,
     path: PathBuf,
-    /// Held around each batch (see `sqlite_checkpoint`).
-    pause: Pause,
     /// Checkpoints the write-ahead log (declared after `conn`: dropped
     /// after it, so the writer's connection closes first).
     checkpointer: Checkpointer,
@@ -199,10 +205,7 @@ impl SqliteDb {
             path: path.display().to_string(),
             message: format!("{what}: {err}"),
         };
-        let lock = lock_file(path).map_err(|message| StoreError {
-            path: path.display().to_string(),
-            message,
-        })?;
+        let lock = lock_file(path)?;
         let conn = Connection::open(path).map_err(|e| fail(&why("cannot open", &e), &e))?;
         conn.execute_batch("PRAGMA busy_timeout=2000;")
             .map_err(|e| fail(&why("cannot set pragmas", &e), &e))?;
@@ -229,12 +232,10 @@ impl SqliteDb {
         .map_err(|e| fail(&why("cannot set pragmas", &e), &e))?;
         conn.execute_batch(SCHEMA)
             .map_err(|e| fail(&why("cannot create the schema", &e), &e))?;
-        let pause = Pause::default();
-        let checkpointer = Checkpointer::start(path, pause.clone(), RESTART_FRAMES)
+        let checkpointer = Checkpointer::start(path, RESTART_FRAMES)
             .map_err(|e| fail("cannot start checkpoints", &e))?;
         let db = SqliteDb {
             conn,
-            pause,
             path: path.to_owned(),
             checkpointer,
             _lock: lock,
@@ -328,29 +329,20 @@ impl SqliteDb {
         }
         // Outbox ids are never reused, also after a reset (kept in `meta`
         // then) or in a file written when the table had AUTOINCREMENT.
-        let sequence: bool = self
-            .conn
-            .query_row(
-                "SELECT count(*) > 0 FROM sqlite_master WHERE name = 'sqlite_sequence'",
-                [],
-                |row| row.get(0),
-            )
-            .map_err(|e| self.error("cannot read the last outbox id", e))?;
-        let outbox_id: i64 = self
-            .conn
-            .query_row(
-                if sequence {
-                    "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0),
-                                coalesce((SELECT value FROM meta WHERE key = 'outbox'), 0),
-                                coalesce((SELECT max(id) FROM outbox), 0))"
-                } else {
-                    "SELECT max(coalesce((SELECT value FROM meta WHERE key = 'outbox'), 0),
-                                coalesce((SELECT max(id) FROM outbox), 0))"
-                },
-                [],
-                |row| row.get(0),
-            )
-            .map_err(|e| self.error("cannot read the last outbox id", e))?;
+        let read_id = |sql: &str| -> Result<i64, StoreError> {
+            self.conn
+                .query_row(sql, [], |row| row.get(0))
+                .map_err(|e| self.error("cannot read the last outbox id", e))
+        };
+        let mut outbox_id = read_id(
+            "SELECT max(coalesce((SELECT value FROM meta WHERE key = 'outbox'), 0),
+                        coalesce((SELECT max(id) FROM outbox), 0))",
+        )?;
+        if read_id("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'")? > 0 {
+            outbox_id = outbox_id.max(read_id(
+                "SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'outbox'",
+            )?);
+        }
         let mut loaded = Loaded::new(transactions, attempts, serial, hub2);
         loaded.outbox_id = outbox_id;
         Ok(loaded)
@@ -396,7 +388,7 @@ impl SqliteDb {
         batch: &[&Write],
         savepoints: bool,
     ) -> Result<Vec<Result<Written, StoreError>>, Option<StoreError>> {
-        let _checkpoint_waits = hold(&self.pause);
+        let _checkpoint_waits = self.checkpointer.batch();
         let path = self.path.display().to_string();
         let fail = |what: &str, e: rusqlite::Error| StoreError {
             path: path.clone(),

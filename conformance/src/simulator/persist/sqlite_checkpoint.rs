@@ -30,7 +30,7 @@
 
 use std::path::Path;
 use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -46,11 +46,11 @@ pub(super) const RESTART_FRAMES: i64 = 16_384;
 
 /// Held by the writer around each batch, and by the checkpointer to keep
 /// the writer between batches.
-pub(super) type Pause = Arc<Mutex<()>>;
+type Pause = Arc<Mutex<()>>;
 
 /// Takes `pause` (nothing it guards can be left half done: a panicking
 /// holder leaves it usable).
-pub(super) fn hold(pause: &Mutex<()>) -> std::sync::MutexGuard<'_, ()> {
+fn hold(pause: &Mutex<()>) -> MutexGuard<'_, ()> {
     pause.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -59,6 +59,8 @@ pub(super) struct Checkpointer {
     /// `None` only while dropping (closing it ends the thread).
     nudges: Option<SyncSender<()>>,
     thread: Option<JoinHandle<()>>,
+    /// Shared with the thread (see [`Checkpointer::batch`]).
+    pause: Pause,
 }
 
 impl std::fmt::Debug for Checkpointer {
@@ -78,28 +80,32 @@ impl Drop for Checkpointer {
 
 impl Checkpointer {
     /// Opens a second connection on `path` (already in WAL mode) and
-    /// starts the thread that checkpoints on it; the writer holds `pause`
-    /// around each batch, and the log starts again once it passes
-    /// `restart_frames` ([`RESTART_FRAMES`] but in tests).
-    pub(super) fn start(
-        path: &Path,
-        pause: Pause,
-        restart_frames: i64,
-    ) -> Result<Checkpointer, String> {
+    /// starts the thread that checkpoints on it; the log starts again once
+    /// it passes `restart_frames` ([`RESTART_FRAMES`] but in tests).
+    pub(super) fn start(path: &Path, restart_frames: i64) -> Result<Checkpointer, String> {
         let conn = Connection::open(path).map_err(|e| format!("cannot open: {e}"))?;
         conn.execute_batch("PRAGMA busy_timeout=2000; PRAGMA synchronous=NORMAL;")
             .map_err(|e| format!("cannot set pragmas: {e}"))?;
         // One nudge pending is enough: the thread checkpoints everything
         // committed by the time it runs.
         let (nudges, received) = mpsc::sync_channel(1);
+        let pause = Pause::default();
+        let shared = pause.clone();
         let thread = std::thread::Builder::new()
             .name("paygate-db-checkpoint".into())
-            .spawn(move || run(&conn, &received, &pause, restart_frames))
+            .spawn(move || run(&conn, &received, &shared, restart_frames))
             .map_err(|e| format!("cannot start the checkpoint thread: {e}"))?;
         Ok(Checkpointer {
             nudges: Some(nudges),
             thread: Some(thread),
+            pause,
         })
+    }
+
+    /// Held by the writer around each batch: while the checkpointer holds
+    /// it, the writer waits between two batches.
+    pub(super) fn batch(&self) -> MutexGuard<'_, ()> {
+        hold(&self.pause)
     }
 
     /// Says that something was committed (never blocks).
@@ -153,16 +159,17 @@ mod tests {
         dir
     }
 
-    /// A database in WAL mode that never checkpoints by itself, as the
-    /// writer's connection is set up.
-    fn writer(path: &Path) -> Connection {
-        let conn = Connection::open(path).unwrap();
+    /// A fresh database in WAL mode that never checkpoints by itself, as
+    /// the writer's connection is set up: its path and the connection.
+    fn writer(name: &str) -> (std::path::PathBuf, Connection) {
+        let path = scratch(name).join(format!("{name}.db"));
+        let conn = Connection::open(&path).unwrap();
         conn.execute_batch(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0;
              CREATE TABLE rows (id INTEGER PRIMARY KEY, body BLOB NOT NULL);",
         )
         .unwrap();
-        conn
+        (path, conn)
     }
 
     fn wal_frames(path: &Path) -> u64 {
@@ -175,12 +182,9 @@ mod tests {
 
     #[test]
     fn under_writes_that_never_pause_the_log_starts_again_past_its_limit() {
-        let dir = scratch("restart");
-        let path = dir.join("checkpoint.db");
-        let conn = writer(&path);
-        let pause = Pause::default();
+        let (path, conn) = writer("restart");
         let limit = 200;
-        let checkpointer = Checkpointer::start(&path, pause.clone(), limit).unwrap();
+        let checkpointer = Checkpointer::start(&path, limit).unwrap();
         // Commits one after the other for a second, a few thousand a
         // second (about the simulator's rate under load): a new page or
         // so each, and the checkpointer nudged after each, as the writer
@@ -189,7 +193,7 @@ mod tests {
         let start = std::time::Instant::now();
         let mut commits = 0u64;
         while start.elapsed() < Duration::from_secs(1) {
-            let held = hold(&pause);
+            let held = checkpointer.batch();
             conn.execute("INSERT INTO rows (body) VALUES (?1)", [&body])
                 .unwrap();
             commits += 1;
@@ -215,28 +219,29 @@ mod tests {
             .unwrap();
         assert_eq!(count, commits);
         drop(conn);
-        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 
     #[test]
     fn the_writer_waits_while_the_checkpointer_holds_it() {
-        let dir = scratch("pause");
-        let path = dir.join("pause.db");
-        let conn = writer(&path);
-        let pause = Pause::default();
-        let held = hold(&pause);
+        let (path, conn) = writer("pause");
+        let checkpointer = Checkpointer::start(&path, RESTART_FRAMES).unwrap();
+        // What the checkpointer's thread takes to start the log again.
+        let held = hold(&checkpointer.pause);
         let (done, finished) = mpsc::channel();
-        let writer_pause = pause.clone();
-        let thread = std::thread::spawn(move || {
-            let _batch = hold(&writer_pause);
-            conn.execute("INSERT INTO rows (body) VALUES (x'00')", [])
-                .unwrap();
-            done.send(()).unwrap();
+        std::thread::scope(|scope| {
+            let checkpointer = &checkpointer;
+            scope.spawn(move || {
+                let _batch = checkpointer.batch();
+                conn.execute("INSERT INTO rows (body) VALUES (x'00')", [])
+                    .unwrap();
+                done.send(()).unwrap();
+            });
+            assert!(finished.recv_timeout(Duration::from_millis(100)).is_err());
+            drop(held);
+            finished.recv_timeout(Duration::from_secs(5)).unwrap();
         });
-        assert!(finished.recv_timeout(Duration::from_millis(100)).is_err());
-        drop(held);
-        finished.recv_timeout(Duration::from_secs(5)).unwrap();
-        thread.join().unwrap();
-        let _ = std::fs::remove_dir_all(&dir);
+        drop(checkpointer);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 }

@@ -260,3 +260,31 @@ fn an_outcome_saved_without_its_replies_keeps_the_ones_stored() {
     drop(store);
     let _ = std::fs::remove_dir_all(path.parent().expect("a folder"));
 }
+
+#[test]
+fn a_file_whose_outbox_had_autoincrement_keeps_its_counter() {
+    let path = scratch_db("autoincrement");
+    drop(Store::open(&path, None).expect("the store opens"));
+    // The outbox as files written before had it: its counter went to 9,
+    // and the rows are gone (a reset did not keep the id then).
+    let conn = rusqlite::Connection::open(&path).expect("the file opens");
+    conn.execute_batch(
+        "DROP TABLE outbox;
+         CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, public_id TEXT NOT NULL,
+            order_id TEXT NOT NULL, operation_type INTEGER NOT NULL,
+            status INTEGER NOT NULL, url TEXT NOT NULL, body BLOB NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0, next_attempt_ms INTEGER NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending');
+         INSERT INTO outbox (id, public_id, order_id, operation_type, status, url, body,
+            next_attempt_ms) VALUES (9, 'm', 'o-1', 17, 2, 'http://127.0.0.1:9/', x'', 0);
+         DELETE FROM outbox;",
+    )
+    .expect("the old outbox");
+    drop(conn);
+
+    let store = Store::open(&path, None).expect("the store opens again");
+    assert_eq!(store.next_outbox_id(), Some(10));
+    drop(store);
+    let _ = std::fs::remove_dir_all(path.parent().expect("a folder"));
+}

@@ -6,7 +6,7 @@
 use super::{lock, DailyKey, InsertRefused, StoreGuard, Transaction};
 use crate::simulator::durability;
 use crate::simulator::group_commit::Writer;
-use crate::simulator::persist::{NewOutbox, OutboxRow, StoreError, Write};
+use crate::simulator::persist::{NewOutbox, OutboxRow, StoreError, TxRow, Write};
 
 impl StoreGuard<'_> {
     /// Whether writes made now are queued under a fence instead of waited
@@ -127,7 +127,7 @@ impl StoreGuard<'_> {
     /// Writes the current state of the transaction `tx` is a copy of (its
     /// replies included) to the database. A no-op in memory.
     pub fn persist(&mut self, tx: &Transaction) -> Result<(), StoreError> {
-        self.save_state(tx, None, true).map(|_| ())
+        self.save_state(tx, None, TxRow::of).map(|_| ())
     }
 
     /// Writes the new state of the transaction `tx` is a copy of (an
@@ -139,14 +139,15 @@ impl StoreGuard<'_> {
         tx: &Transaction,
         callback: Option<NewOutbox<'_>>,
     ) -> Result<Option<i64>, StoreError> {
-        self.save_state(tx, callback, false)
+        self.save_state(tx, callback, TxRow::state_of)
     }
 
+    /// Writes `tx` as `row` encodes it, with `callback`.
     fn save_state(
         &mut self,
         tx: &Transaction,
         callback: Option<NewOutbox<'_>>,
-        replies: bool,
+        row: fn(&Transaction) -> Result<TxRow, serde_json::Error>,
     ) -> Result<Option<i64>, StoreError> {
         self.check_shared()?;
         let Some(db) = &self.store.db else {
@@ -158,11 +159,7 @@ impl StoreGuard<'_> {
             Box::new(row)
         });
         let given = outbox.as_ref().and_then(|row| row.id);
-        let row = if replies {
-            db.row(tx)?
-        } else {
-            db.state_row(tx)?
-        };
+        let row = row(tx).map_err(|e| db.encoding_error(e))?;
         let write = Write::Save {
             row,
             new: false,
