@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use paygate::gateway::{Currency, PaymentC2bRequest};
 use paygate::signing::{sign, SecretKey, SigningKey};
+use paygate_benches::cpu::{CpuProfile, CpuSampler};
 use paygate_conformance::simulator::{
     start, CallbackRetry, ReplicaOptions, SimulatorConfig, DEMO_MERCHANT_ID, DEMO_PUBLIC_ID,
     DEMO_SECRET_KEY,
@@ -176,6 +177,7 @@ async fn run(args: &Args) {
     let rss_before = rss_bytes();
 
     let started = Instant::now();
+    let sampler = CpuSampler::start(started, Duration::from_millis(20));
     let next = Arc::new(AtomicUsize::new(0));
     let tasks: Vec<_> = (0..args.concurrency.max(1))
         .map(|i| {
@@ -225,6 +227,7 @@ async fn run(args: &Args) {
     } else {
         Some(Duration::ZERO)
     };
+    let cpu = sampler.finish();
     let stored = sims[0].state().store().transaction_count();
     for sim in sims {
         sim.shutdown().await;
@@ -247,15 +250,17 @@ async fn run(args: &Args) {
         },
         args.log,
     );
-    println!("| payments | payments/s | p50 ms | p99 ms | p99.9 ms | max ms | p99.9 / first |");
-    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| payments | payments/s | p50 ms | p99 ms | p99.9 ms | max ms | p99.9 / first | CPU µs / payment |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     let mut first_p999 = None;
     for start_at in (0..payments).step_by(window) {
         let end = (start_at + window).min(payments);
-        let stats = window_stats(&timings, start_at, end);
+        let stats = window_stats(&timings, start_at, end, &cpu);
         let first = *first_p999.get_or_insert(stats.p999);
         println!(
-            "| {}–{} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            "| {}–{} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} |",
             start_at + 1,
             end,
             stats.throughput,
@@ -264,9 +269,10 @@ async fn run(args: &Args) {
             stats.p999,
             stats.max,
             stats.p999 / first.max(0.001),
+            per_payment(stats.cpu, end - start_at),
         );
     }
-    let all = window_stats(&timings, 0, payments);
+    let all = window_stats(&timings, 0, payments, &cpu);
     println!(
         "\nall: {:.0} payments/s over {:.2} s; p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms",
         payments as f64 / elapsed.as_secs_f64(),
@@ -275,6 +281,18 @@ async fn run(args: &Args) {
         all.p99,
         all.p999,
         all.max
+    );
+    // From the first send to the last callback: everything the run made
+    // this process do.
+    let run_cpu = cpu
+        .samples
+        .first()
+        .zip(cpu.samples.last())
+        .map(|(first, last)| last.1.saturating_sub(first.1));
+    println!(
+        "cpu: {} µs per payment over the whole run, callbacks included (this process: \
+         simulator, load generator and callback endpoint; 2 cores give 2 000 000 µs per second)",
+        per_payment(run_cpu, payments)
     );
     println!(
         "memory: {stored} stored transactions, RSS +{} MiB = {} bytes per stored transaction \
@@ -298,6 +316,10 @@ async fn run(args: &Args) {
 }
 
 struct WindowStats {
+    /// The CPU time the process used from the window's first send to its
+    /// last answer (other windows' callbacks included, the load being
+    /// continuous).
+    cpu: Option<Duration>,
     throughput: f64,
     p50: f64,
     p99: f64,
@@ -305,7 +327,7 @@ struct WindowStats {
     max: f64,
 }
 
-fn window_stats(timings: &Timings, from: usize, to: usize) -> WindowStats {
+fn window_stats(timings: &Timings, from: usize, to: usize, cpu: &CpuProfile) -> WindowStats {
     let mut latencies: Vec<u64> = Vec::with_capacity(to - from);
     let (mut first_due, mut last_answer) = (u64::MAX, 0u64);
     for n in from..to {
@@ -322,11 +344,23 @@ fn window_stats(timings: &Timings, from: usize, to: usize) -> WindowStats {
     };
     let span = last_answer.saturating_sub(first_due).max(1) as f64 / 1e6;
     WindowStats {
+        cpu: cpu.between(
+            Duration::from_micros(first_due),
+            Duration::from_micros(last_answer),
+        ),
         throughput: (to - from) as f64 / span,
         p50: pct(0.50),
         p99: pct(0.99),
         p999: pct(0.999),
         max: pct(1.0),
+    }
+}
+
+/// CPU microseconds per payment, or `-` when not sampled.
+fn per_payment(cpu: Option<Duration>, payments: usize) -> String {
+    match cpu {
+        Some(cpu) => format!("{:.0}", cpu.as_secs_f64() * 1e6 / payments.max(1) as f64),
+        None => "-".into(),
     }
 }
 

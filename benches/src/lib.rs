@@ -1,10 +1,13 @@
 //! Fixtures shared by paygate's benchmarks: the typical C2B request and
 //! callback, the naive signer a typical integration would write, and the
-//! SHA-512 compression floor of an HMAC over a canonical string.
+//! SHA-512 compression floor of an HMAC over a canonical string; and the
+//! CPU time sampling of the load run ([`cpu`]).
 //!
 //! The benchmarks themselves are the `[[bench]]` targets beside this crate
 //! (`signing.rs`, `codegen.rs`, `simulator.rs`); see `README.md` for the
 //! figures and how to reproduce them.
+
+pub mod cpu;
 
 use hmac::{Hmac, Mac};
 use paygate::gateway::{Country, Currency, PaymentC2bRequest, RequestExtra};

@@ -1,0 +1,183 @@
+//! The CPU time this process spends, sampled through a run, so that a load
+//! report can give the cost of each window of payments in CPU time as
+//! well as in wall time: on a shared, noisy machine the CPU per payment
+//! moves far less from run to run than the throughput does.
+//!
+//! Linux only (`/proc/self/stat`); elsewhere nothing is sampled and the
+//! report leaves the column out.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// `/proc` counts CPU time in clock ticks of `USER_HZ`, which Linux fixes
+/// at 100 per second for user space on every architecture.
+const TICK: Duration = Duration::from_millis(10);
+
+/// User and system CPU time, as read from a `/proc/<pid>/stat` line (all
+/// threads of the process, the ones that ended included).
+pub fn parse_stat(stat: &str) -> Option<(Duration, Duration)> {
+    // The command name (field 2) is in parentheses and may hold spaces or
+    // parentheses: the fields go on after the last `)`, from field 3.
+    let rest = stat.get(stat.rfind(')')? + 1..)?;
+    let mut fields = rest.split_whitespace().skip(11);
+    let mut ticks = || -> Option<Duration> {
+        let n: u32 = fields.next()?.parse().ok()?;
+        TICK.checked_mul(n)
+    };
+    let user = ticks()?;
+    let system = ticks()?;
+    Some((user, system))
+}
+
+/// This process's user plus system CPU time so far (`None` off Linux).
+pub fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let (user, system) = parse_stat(&stat)?;
+    user.checked_add(system)
+}
+
+/// CPU time samples taken every `every` by a thread of its own, each as
+/// (time since the sampler started, CPU time so far).
+pub struct CpuSampler {
+    started: Instant,
+    samples: Arc<Mutex<Vec<(Duration, Duration)>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl CpuSampler {
+    /// Starts sampling; `started`, the run's time origin, is taken just
+    /// before (the first sample stands for it).
+    pub fn start(started: Instant, every: Duration) -> CpuSampler {
+        let first = process_cpu().map(|cpu| (Duration::ZERO, cpu));
+        let samples = Arc::new(Mutex::new(first.into_iter().collect::<Vec<_>>()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (kept, stopping) = (samples.clone(), stop.clone());
+        let thread = std::thread::Builder::new()
+            .name("cpu-sampler".into())
+            .spawn(move || {
+                while !stopping.load(Ordering::Relaxed) {
+                    std::thread::sleep(every);
+                    if let Some(cpu) = process_cpu() {
+                        kept.lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .push((started.elapsed(), cpu));
+                    }
+                }
+            })
+            .ok();
+        CpuSampler {
+            started,
+            samples,
+            stop,
+            thread,
+        }
+    }
+
+    /// Takes a last sample and stops; the samples, oldest first.
+    pub fn finish(mut self) -> CpuProfile {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        let mut samples =
+            std::mem::take(&mut *self.samples.lock().unwrap_or_else(PoisonError::into_inner));
+        if let Some(cpu) = process_cpu() {
+            samples.push((self.started.elapsed(), cpu));
+        }
+        CpuProfile { samples }
+    }
+}
+
+/// The CPU time a run used, as sampled.
+#[derive(Clone, Debug, Default)]
+pub struct CpuProfile {
+    /// (time since the run's start, CPU time so far), oldest first.
+    pub samples: Vec<(Duration, Duration)>,
+}
+
+impl CpuProfile {
+    /// The CPU time so far at `at`, interpolated between the samples on
+    /// either side (`None` outside the samples).
+    pub fn at(&self, at: Duration) -> Option<Duration> {
+        let after = self.samples.partition_point(|(t, _)| *t < at);
+        let &(t1, c1) = self.samples.get(after)?;
+        if t1 == at || after == 0 {
+            return (t1 == at).then_some(c1);
+        }
+        let &(t0, c0) = self.samples.get(after - 1)?;
+        let span = (t1 - t0).as_secs_f64();
+        let part = (at - t0).as_secs_f64() / span;
+        Some(c0 + c1.saturating_sub(c0).mul_f64(part))
+    }
+
+    /// The CPU time used between `from` and `to`.
+    pub fn between(&self, from: Duration, to: Duration) -> Option<Duration> {
+        Some(self.at(to)?.saturating_sub(self.at(from)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_and_system_time_are_fields_14_and_15_after_any_command_name() {
+        // A command name with a space and a parenthesis, as a thread may
+        // name itself.
+        let stat = "4242 (load (x) y) R 1 4242 4242 0 -1 4194304 9 0 0 0 \
+                    1234 56 0 0 20 0 3 0 100 0 0";
+        assert_eq!(
+            parse_stat(stat),
+            Some((Duration::from_millis(12_340), Duration::from_millis(560)))
+        );
+        assert_eq!(parse_stat("4242 (load) R 1 2"), None, "too few fields");
+        assert_eq!(parse_stat("no parenthesis at all"), None);
+        assert_eq!(
+            parse_stat("1 (a) R 1 1 1 0 -1 0 0 0 0 0 x 5"),
+            None,
+            "not a number"
+        );
+    }
+
+    #[test]
+    fn the_cpu_time_read_grows_with_work_done_on_linux() {
+        if !cfg!(target_os = "linux") {
+            return;
+        }
+        let spent = process_cpu().expect("/proc/self/stat on Linux");
+        // Spins until 50 ms more CPU show (however often this thread is
+        // descheduled), or fails after 20 s of wall time.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut x = 0u64;
+        loop {
+            for _ in 0..100_000 {
+                x = std::hint::black_box(x.wrapping_add(1));
+            }
+            let now = process_cpu().expect("/proc/self/stat on Linux");
+            if now >= spent + Duration::from_millis(50) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "20 s of spinning did not show as 50 ms of CPU: {spent:?} -> {now:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn cpu_between_two_times_is_interpolated_from_the_samples() {
+        let ms = Duration::from_millis;
+        let profile = CpuProfile {
+            samples: vec![(ms(0), ms(100)), (ms(100), ms(200)), (ms(200), ms(400))],
+        };
+        assert_eq!(profile.at(ms(100)), Some(ms(200)));
+        assert_eq!(profile.at(ms(50)), Some(ms(150)));
+        assert_eq!(profile.at(ms(150)), Some(ms(300)));
+        assert_eq!(profile.between(ms(50), ms(150)), Some(ms(150)));
+        assert_eq!(profile.at(ms(0)), Some(ms(100)));
+        assert_eq!(profile.at(ms(201)), None, "after the last sample");
+        assert_eq!(CpuProfile::default().at(ms(1)), None);
+    }
+}
