@@ -145,6 +145,11 @@ impl Watermark {
         });
     }
 
+    /// Whether every write of `fence` is done (committed or failed).
+    pub(crate) fn covers(&self, fence: &Fence) -> bool {
+        *self.committed.borrow() >= fence.last()
+    }
+
     /// Whether too many writes failed to remember another.
     pub(crate) fn full(&self) -> bool {
         self.failed().len() >= MAX_FAILED

@@ -359,7 +359,7 @@ impl Store {
     /// that failed); at once in memory.
     pub(crate) async fn durable(&self, fence: &super::durability::Fence) -> Result<(), StoreError> {
         match &self.db {
-            Some(db) => db.watermark().reached(fence).await,
+            Some(db) => db.durable(fence).await,
             None => Ok(()),
         }
     }

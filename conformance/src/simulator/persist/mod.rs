@@ -181,7 +181,7 @@ pub(crate) const HUB2_ALL: &str = "*";
 type TxRecord = (Transaction, Option<Outcome>, Awaiting);
 
 /// A callback to add to the outbox with a transaction's final state
-/// (owned: it travels to the writer thread).
+/// (owned: it is queued for the writer).
 #[derive(Clone, Debug)]
 pub(crate) struct OutboxRow {
     /// Its id, when the simulator hands them out (SQLite: known before the
@@ -206,7 +206,7 @@ impl From<NewOutbox<'_>> for OutboxRow {
 }
 
 /// A transaction as written: its row's key, columns and JSON, and its
-/// replies (encoded by the caller, so the writer thread only writes).
+/// replies (encoded by the caller, so a commit only writes).
 #[derive(Clone, Debug)]
 pub(crate) struct TxRow {
     public_id: String,
@@ -357,8 +357,8 @@ pub(crate) fn display_target(target: &Path) -> String {
     }
 }
 
-/// The database of a running simulator, owned by the writer thread of
-/// `group_commit`.
+/// The database of a running simulator, owned by `group_commit`'s
+/// writer.
 #[derive(Debug)]
 pub(crate) enum Db {
     Sqlite(sqlite::SqliteDb),

@@ -5,7 +5,8 @@
 //! start ("locked by another process") rather than handing out the same
 //! transaction ids. The kernel drops the lock when the process dies, so a
 //! restart after SIGKILL opens the file at once. Two connections work on
-//! it: the writer's (owned by `group_commit`'s thread) and the one that
+//! it: the writer's (behind `group_commit`'s lock, used by whichever
+//! thread commits) and the one that
 //! checkpoints the write-ahead log (`sqlite_checkpoint`).
 //!
 //! # Durability
@@ -171,8 +172,8 @@ fn check_foreign(conn: &Connection) -> Result<(), String> {
     Ok(())
 }
 
-/// One SQLite connection, owned by the writer thread of
-/// `group_commit`.
+/// One SQLite connection, behind `group_commit`'s lock: whichever thread
+/// commits a batch uses it.
 pub(crate) struct SqliteDb {
     conn: Connection,
     path: PathBuf,

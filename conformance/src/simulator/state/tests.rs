@@ -173,6 +173,92 @@ async fn an_answer_read_from_an_uncommitted_write_waits_for_its_commit() {
     let _ = std::fs::remove_dir_all(path.parent().expect("a folder"));
 }
 
+#[tokio::test]
+async fn a_wait_dropped_before_its_commit_still_commits_its_writes() {
+    use crate::simulator::durability;
+    let path = scratch_db("dropped-wait");
+    let store = Store::open(&path, None).expect("the store opens");
+    let ((), fence) = durability::collect(|| {
+        store
+            .lock_order("m", "o-1")
+            .insert(payment("o-1", "2250700000001", 100, 1))
+            .expect("queued");
+    });
+    let rows = || rows_in(&path, "transactions WHERE order_id = 'o-1'");
+    assert_eq!(rows(), 0, "queued, not yet committed");
+    // The request awaiting it is cancelled after one poll (its wait lets
+    // other tasks queue their writes first).
+    {
+        use std::future::Future;
+        let mut wait = std::pin::pin!(store.durable(&fence));
+        let mut once = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(
+            wait.as_mut().poll(&mut once).is_pending(),
+            "not committed after one poll"
+        );
+    }
+    assert_eq!(rows(), 1, "dropping the wait committed its write");
+    drop(store);
+    let _ = std::fs::remove_dir_all(path.parent().expect("a folder"));
+}
+
+/// How many rows `table` holds, as another process reading the file sees.
+fn rows_in(path: &std::path::Path, table: &str) -> i64 {
+    rusqlite::Connection::open(path)
+        .and_then(|conn| {
+            conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
+                row.get(0)
+            })
+        })
+        .expect("the file reads")
+}
+
+#[tokio::test]
+async fn a_callback_attempt_is_committed_at_once_unless_a_waiting_request_commits_it() {
+    use crate::simulator::durability;
+    use crate::simulator::transaction::CallbackAttempt;
+    let path = scratch_db("attempts");
+    let store = Store::open(&path, None).expect("the store opens");
+    let attempt = |order_id: &str| CallbackAttempt {
+        public_id: "m".into(),
+        order_id: order_id.into(),
+        operation_type: 1,
+        status: 2,
+        url: "http://127.0.0.1:9/cb".into(),
+        attempt: 1,
+        http_status: Some(200),
+        error: None,
+        delivered: true,
+        at: "2026-12-06 10:00:00.000000".into(),
+        latency_ms: Some(1),
+        next_attempt_at: None,
+        body: None,
+    };
+    // Nothing else queued: committed before the call returns.
+    store.record_attempt(attempt("o-1"));
+    assert_eq!(rows_in(&path, "callback_attempts"), 1);
+
+    // A request's write queued first: the attempt joins the commit that
+    // request's wait makes.
+    let ((), fence) = durability::collect(|| {
+        store
+            .lock_order("m", "o-2")
+            .insert(payment("o-2", "2250700000002", 100, 1))
+            .expect("queued");
+    });
+    store.record_attempt(attempt("o-2"));
+    assert_eq!(
+        rows_in(&path, "callback_attempts"),
+        1,
+        "left to the request"
+    );
+    store.durable(&fence).await.expect("committed");
+    assert_eq!(rows_in(&path, "callback_attempts"), 2);
+    assert_eq!(rows_in(&path, "transactions"), 1);
+    drop(store);
+    let _ = std::fs::remove_dir_all(path.parent().expect("a folder"));
+}
+
 #[test]
 fn outside_fenced_work_a_write_is_committed_before_it_returns() {
     let path = scratch_db("unfenced");
