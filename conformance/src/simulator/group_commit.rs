@@ -102,6 +102,8 @@ struct Shared {
     /// Held by whoever commits.
     db: Mutex<Db>,
     watermark: Arc<Watermark>,
+    /// The database, as errors name it.
+    path: String,
     #[cfg(test)]
     hooks: Arc<TestHooks>,
 }
@@ -139,6 +141,7 @@ impl Shared {
                     &mut db,
                     batch,
                     &self.watermark,
+                    &self.path,
                     #[cfg(test)]
                     &self.hooks,
                 );
@@ -221,6 +224,7 @@ impl Writer {
                 queue: Mutex::new((1, Vec::new())),
                 db: Mutex::new(db),
                 watermark: watermark.clone(),
+                path: path.clone(),
                 #[cfg(test)]
                 hooks: hooks.clone(),
             });
@@ -237,6 +241,7 @@ impl Writer {
         let published = watermark.clone();
         #[cfg(test)]
         let hooked = hooks.clone();
+        let named = path.clone();
         let thread = std::thread::Builder::new()
             .name("paygate-db-writer".into())
             .spawn(move || {
@@ -244,6 +249,7 @@ impl Writer {
                     db,
                     queue,
                     &published,
+                    &named,
                     #[cfg(test)]
                     &hooked,
                 )
@@ -430,7 +436,13 @@ impl Writer {
 
 /// A PostgreSQL writer's thread: commits what the queue holds, batch
 /// after batch, until the queue is closed.
-fn run(mut db: Db, queue: Receiver<Job>, watermark: &Watermark, #[cfg(test)] hooks: &TestHooks) {
+fn run(
+    mut db: Db,
+    queue: Receiver<Job>,
+    watermark: &Watermark,
+    path: &str,
+    #[cfg(test)] hooks: &TestHooks,
+) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -445,6 +457,7 @@ fn run(mut db: Db, queue: Receiver<Job>, watermark: &Watermark, #[cfg(test)] hoo
             &mut db,
             batch,
             watermark,
+            path,
             #[cfg(test)]
             hooks,
         );
@@ -453,9 +466,35 @@ fn run(mut db: Db, queue: Receiver<Job>, watermark: &Watermark, #[cfg(test)] hoo
 
 /// Commits `batch`, publishes how far the writes are committed and tells
 /// whoever waits for each.
-fn commit(db: &mut Db, batch: Vec<Job>, watermark: &Watermark, #[cfg(test)] hooks: &TestHooks) {
+///
+/// A panic while applying the batch (a bug: nothing in it should) fails
+/// every write of the batch, as a failed commit would: its waiters are
+/// told so, rather than a later batch's commit passing for theirs.
+fn commit(
+    db: &mut Db,
+    batch: Vec<Job>,
+    watermark: &Watermark,
+    path: &str,
+    #[cfg(test)] hooks: &TestHooks,
+) {
     let writes: Vec<&Write> = batch.iter().map(|job| &job.write).collect();
-    let results = db.apply_batch(&writes);
+    let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        #[cfg(test)]
+        if hooks
+            .panic_next
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            panic!("a test's panic inside a commit");
+        }
+        db.apply_batch(&writes)
+    }));
+    let results = applied.unwrap_or_else(|_| {
+        let err = StoreError {
+            path: path.to_owned(),
+            message: "a commit failed unexpectedly (a bug in the simulator)".into(),
+        };
+        writes.iter().map(|_| Err(err.clone())).collect()
+    });
     #[cfg(test)]
     let results = if hooks
         .fail_next
@@ -505,4 +544,6 @@ pub(crate) struct TestHooks {
     pub(crate) gate: Mutex<()>,
     /// Set: the next batch fails as a full disk would.
     pub(crate) fail_next: std::sync::atomic::AtomicBool,
+    /// Set: the next batch panics while it is applied.
+    pub(crate) panic_next: std::sync::atomic::AtomicBool,
 }

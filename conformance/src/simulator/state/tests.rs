@@ -259,6 +259,37 @@ async fn a_callback_attempt_is_committed_at_once_unless_a_waiting_request_commit
     let _ = std::fs::remove_dir_all(path.parent().expect("a folder"));
 }
 
+#[tokio::test]
+async fn a_commit_that_panics_fails_its_writes_and_the_next_commit_goes_on() {
+    use crate::simulator::durability;
+    let path = scratch_db("panicked");
+    let store = Store::open(&path, None).expect("the store opens");
+    let hooks = store.writer_hooks().expect("a writer");
+    let queue = |order_id: &str, customer_id: &str| {
+        durability::collect(|| {
+            store
+                .lock_order("m", order_id)
+                .insert(payment(order_id, customer_id, 100, 1))
+                .expect("queued");
+        })
+        .1
+    };
+    hooks.panic_next.store(true, Ordering::SeqCst);
+    let first = queue("o-1", "2250700000001");
+    let err = store
+        .durable(&first)
+        .await
+        .expect_err("its commit panicked");
+    assert!(err.message.contains("unexpectedly"), "{err}");
+    // A later commit does not pass for the failed one.
+    let second = queue("o-2", "2250700000002");
+    store.durable(&second).await.expect("committed");
+    assert!(store.durable(&first).await.is_err(), "still failed");
+    assert_eq!(rows_in(&path, "transactions"), 1, "only the second");
+    drop(store);
+    let _ = std::fs::remove_dir_all(path.parent().expect("a folder"));
+}
+
 #[test]
 fn outside_fenced_work_a_write_is_committed_before_it_returns() {
     let path = scratch_db("unfenced");
