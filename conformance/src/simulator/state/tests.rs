@@ -1,6 +1,7 @@
 //! The store's own tests: sharding, the daily maximum under races, holds.
 
 use super::*;
+use crate::simulator::durability;
 use std::time::Duration;
 
 fn payment(order_id: &str, customer_id: &str, minor: u64, status: i64) -> Transaction {
@@ -108,6 +109,18 @@ fn a_hold_is_taken_once_oldest_first_and_only_while_still_held() {
     assert_eq!(store.take_hold("m", "c", Amount::from_minor(1)), None);
 }
 
+/// Inserts a payment of 100 for `order_id` inside fenced work, as a
+/// request does: queued, not committed; the fence to await.
+fn queue_payment(store: &Store, order_id: &str, customer_id: &str) -> durability::Fence {
+    let ((), fence) = durability::collect(|| {
+        store
+            .lock_order("m", order_id)
+            .insert(payment(order_id, customer_id, 100, 1))
+            .expect("queued");
+    });
+    fence
+}
+
 /// A fresh SQLite file for one test.
 fn scratch_db(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("paygate-state-{name}-{}", std::process::id()));
@@ -121,7 +134,6 @@ fn scratch_db(name: &str) -> std::path::PathBuf {
 // which never runs on this runtime.
 #[allow(clippy::await_holding_lock)]
 async fn an_answer_read_from_an_uncommitted_write_waits_for_its_commit() {
-    use crate::simulator::durability;
     let path = scratch_db("fence");
     let store = Arc::new(Store::open(&path, None).expect("the store opens"));
     assert!(store.fences());
@@ -130,12 +142,7 @@ async fn an_answer_read_from_an_uncommitted_write_waits_for_its_commit() {
 
     // A payment accepted while the writer is held: in memory at once, its
     // write queued, the work not waiting.
-    let ((), written) = durability::collect(|| {
-        let mut guard = store.lock_order("m", "o-1");
-        guard
-            .insert(payment("o-1", "2250700000001", 100, 1))
-            .expect("queued");
-    });
+    let written = queue_payment(&store, "o-1", "2250700000001");
     assert!(written.last() > 0, "the insert is in the fence");
     // A replay of it (another request) reads the order: its fence is the
     // insert's, so it cannot answer before that commit.
@@ -175,15 +182,9 @@ async fn an_answer_read_from_an_uncommitted_write_waits_for_its_commit() {
 
 #[tokio::test]
 async fn a_wait_dropped_before_its_commit_still_commits_its_writes() {
-    use crate::simulator::durability;
     let path = scratch_db("dropped-wait");
     let store = Store::open(&path, None).expect("the store opens");
-    let ((), fence) = durability::collect(|| {
-        store
-            .lock_order("m", "o-1")
-            .insert(payment("o-1", "2250700000001", 100, 1))
-            .expect("queued");
-    });
+    let fence = queue_payment(&store, "o-1", "2250700000001");
     let rows = || rows_in(&path, "transactions WHERE order_id = 'o-1'");
     assert_eq!(rows(), 0, "queued, not yet committed");
     // The request awaiting it is cancelled after one poll (its wait lets
@@ -215,7 +216,6 @@ fn rows_in(path: &std::path::Path, table: &str) -> i64 {
 
 #[tokio::test]
 async fn a_callback_attempt_is_committed_at_once_unless_a_waiting_request_commits_it() {
-    use crate::simulator::durability;
     use crate::simulator::transaction::CallbackAttempt;
     let path = scratch_db("attempts");
     let store = Store::open(&path, None).expect("the store opens");
@@ -240,12 +240,7 @@ async fn a_callback_attempt_is_committed_at_once_unless_a_waiting_request_commit
 
     // A request's write queued first: the attempt joins the commit that
     // request's wait makes.
-    let ((), fence) = durability::collect(|| {
-        store
-            .lock_order("m", "o-2")
-            .insert(payment("o-2", "2250700000002", 100, 1))
-            .expect("queued");
-    });
+    let fence = queue_payment(&store, "o-2", "2250700000002");
     store.record_attempt(attempt("o-2"));
     assert_eq!(
         rows_in(&path, "callback_attempts"),
@@ -261,28 +256,18 @@ async fn a_callback_attempt_is_committed_at_once_unless_a_waiting_request_commit
 
 #[tokio::test]
 async fn a_commit_that_panics_fails_its_writes_and_the_next_commit_goes_on() {
-    use crate::simulator::durability;
     let path = scratch_db("panicked");
     let store = Store::open(&path, None).expect("the store opens");
     let hooks = store.writer_hooks().expect("a writer");
-    let queue = |order_id: &str, customer_id: &str| {
-        durability::collect(|| {
-            store
-                .lock_order("m", order_id)
-                .insert(payment(order_id, customer_id, 100, 1))
-                .expect("queued");
-        })
-        .1
-    };
     hooks.panic_next.store(true, Ordering::SeqCst);
-    let first = queue("o-1", "2250700000001");
+    let first = queue_payment(&store, "o-1", "2250700000001");
     let err = store
         .durable(&first)
         .await
         .expect_err("its commit panicked");
     assert!(err.message.contains("unexpectedly"), "{err}");
     // A later commit does not pass for the failed one.
-    let second = queue("o-2", "2250700000002");
+    let second = queue_payment(&store, "o-2", "2250700000002");
     store.durable(&second).await.expect("committed");
     assert!(store.durable(&first).await.is_err(), "still failed");
     assert_eq!(rows_in(&path, "transactions"), 1, "only the second");
