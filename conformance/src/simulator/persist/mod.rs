@@ -14,6 +14,7 @@
 //! | `daily_amounts` | PostgreSQL only: each payment's amount under its daily key (customer, provider, direction, day); replicas check the daily maximum against their sum (SQLite's totals are rebuilt from the transactions) |
 //! | `replicas` | PostgreSQL only: the replicas of `--replica` and their last heartbeat |
 //! | `meta` | the last serial handed out (transaction ids are never reused, also across resets and restarts; SQLite writes it at a reset, from the rows it deletes, and otherwise reads it back from the largest serial stored), and SQLite's last outbox id at a reset |
+//! | `journal` | SQLite only: the changes committed since the file was opened, appended, one row per transaction state, idempotency record or delivery attempt; folded into the tables above when the file is opened again (see `sqlite_journal`) |
 //! | `hub2_objects` | HUB2's state, one row per object as JSON: intents, transfers, webhooks (with their secrets and rotation time), balances, provider credentials, webhook delivery attempts and the bank-transfer serial (see `hub2::persist`) |
 //!
 //! One simulator owns its database while it runs: a second one on the
@@ -51,6 +52,8 @@ mod postgresql;
 pub(crate) mod replica;
 mod sqlite;
 mod sqlite_checkpoint;
+mod sqlite_journal;
+mod sqlite_rows;
 
 pub use replica::ReplicaOptions;
 

@@ -9,6 +9,11 @@
 //! thread commits) and the one that
 //! checkpoints the write-ahead log (`sqlite_checkpoint`).
 //!
+//! Transactions, replies, outbox rows and delivery attempts are appended
+//! to the journal (`sqlite_journal`), folded into their tables
+//! (`sqlite_rows`) when the file is opened; HUB2's objects and the meta
+//! rows are written in place.
+//!
 //! # Durability
 //!
 //! The database runs in WAL mode with `synchronous=NORMAL`. A commit
@@ -26,58 +31,13 @@ use bytes::Bytes;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::sqlite_checkpoint::{Checkpointer, RESTART_FRAMES};
+use super::sqlite_journal;
+use super::sqlite_rows::{self, OutboxInsert, SCHEMA};
 use super::{
-    attach_reply, decode, Hub2Object, Loaded, OutboxEntry, OutboxProgress, StoreError, TxRow,
-    Write, Written, HUB2_ALL,
+    attach_reply, decode, Hub2Object, Loaded, OutboxEntry, OutboxRow, StoreError, Write, Written,
+    HUB2_ALL,
 };
 use crate::simulator::clock::now_ms;
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS meta (
-    key TEXT PRIMARY KEY,
-    value INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS transactions (
-    public_id TEXT NOT NULL,
-    order_id TEXT NOT NULL,
-    serial INTEGER NOT NULL,
-    transaction_id TEXT NOT NULL,
-    status INTEGER NOT NULL,
-    data TEXT NOT NULL,
-    PRIMARY KEY (public_id, order_id)
-);
-CREATE TABLE IF NOT EXISTS replies (
-    public_id TEXT NOT NULL,
-    order_id TEXT NOT NULL,
-    operation TEXT NOT NULL,
-    signature TEXT NOT NULL,
-    body BLOB NOT NULL,
-    PRIMARY KEY (public_id, order_id, operation, signature)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY,
-    public_id TEXT NOT NULL,
-    order_id TEXT NOT NULL,
-    operation_type INTEGER NOT NULL,
-    status INTEGER NOT NULL,
-    url TEXT NOT NULL,
-    body BLOB NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_ms INTEGER NOT NULL,
-    state TEXT NOT NULL DEFAULT 'pending'
-);
-DROP INDEX IF EXISTS outbox_pending;
-CREATE TABLE IF NOT EXISTS callback_attempts (
-    id INTEGER PRIMARY KEY,
-    data TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS hub2_objects (
-    kind TEXT NOT NULL,
-    id TEXT NOT NULL,
-    doc TEXT NOT NULL,
-    PRIMARY KEY (kind, id)
-);
-";
 
 /// What an SQLite error opening the file means, for the person who gave
 /// `--db`: `what` with the likely cause appended.
@@ -155,6 +115,7 @@ fn check_foreign(conn: &Connection) -> Result<(), String> {
         "outbox",
         "callback_attempts",
         "hub2_objects",
+        "journal",
     ];
     let foreign: Vec<&String> = tables
         .iter()
@@ -232,6 +193,7 @@ impl SqliteDb {
         )
         .map_err(|e| fail(&why("cannot set pragmas", &e), &e))?;
         conn.execute_batch(SCHEMA)
+            .and_then(|()| conn.execute_batch(sqlite_journal::SCHEMA))
             .map_err(|e| fail(&why("cannot create the schema", &e), &e))?;
         let checkpointer = Checkpointer::start(path, RESTART_FRAMES)
             .map_err(|e| fail("cannot start checkpoints", &e))?;
@@ -241,8 +203,33 @@ impl SqliteDb {
             checkpointer,
             _lock: lock,
         };
+        let mut db = db;
+        db.fold_journal()?;
         let loaded = db.load()?;
         Ok((db, loaded))
+    }
+
+    /// Folds the journal into the tables (see `sqlite_journal`), a chunk
+    /// per commit.
+    fn fold_journal(&mut self) -> Result<(), StoreError> {
+        let path = self.path.display().to_string();
+        let fail = |e: rusqlite::Error| StoreError {
+            path: path.clone(),
+            message: format!(
+                "{}: {e}",
+                why("cannot fold the journal into the tables", &e)
+            ),
+        };
+        loop {
+            let _checkpoint_waits = self.checkpointer.batch();
+            let db = self.conn.transaction().map_err(fail)?;
+            let folded = sqlite_journal::fold(&db, sqlite_journal::FOLD_CHUNK).map_err(fail)?;
+            db.commit().map_err(fail)?;
+            self.checkpointer.nudge();
+            if folded == 0 {
+                return Ok(());
+            }
+        }
     }
 
     fn load(&self) -> Result<Loaded, StoreError> {
@@ -430,32 +417,40 @@ impl SqliteDb {
 }
 
 fn apply(db: &rusqlite::Transaction<'_>, write: &Write) -> Result<Written, rusqlite::Error> {
+    let now = || i64::try_from(now_ms()).unwrap_or(i64::MAX);
     match write {
-        Write::Save { row, new, outbox } => {
-            write_transaction(db, row, *new)?;
-            let mut outbox_id = None;
-            if let Some(out) = outbox {
-                db.prepare_cached(
-                    "INSERT INTO outbox (id, public_id, order_id, operation_type, status, url, body, attempts, next_attempt_ms, state)
-                     VALUES (?8, ?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, 'pending')",
-                )?
-                .execute(params![
-                    row.public_id,
-                    row.order_id,
-                    out.operation_type,
-                    out.status,
-                    out.url,
-                    &out.body[..],
-                    i64::try_from(now_ms()).unwrap_or(i64::MAX),
-                    out.id
-                ])?;
-                outbox_id = Some(db.last_insert_rowid());
+        Write::Save { row, new, outbox } => match outbox.as_deref() {
+            Some(OutboxRow { id: None, .. }) => {
+                // The database picks the outbox id (never so with SQLite,
+                // whose ids the simulator hands out): written in place,
+                // after the journal.
+                sqlite_journal::fold_all(db)?;
+                sqlite_rows::write_transaction(db, row, *new)?;
+                let out = outbox.as_deref().map(|out| OutboxInsert {
+                    id: None,
+                    public_id: &row.public_id,
+                    order_id: &row.order_id,
+                    operation_type: out.operation_type,
+                    status: out.status,
+                    url: &out.url,
+                    body: &out.body,
+                    at_ms: now(),
+                });
+                let id = match out {
+                    Some(out) => Some(sqlite_rows::insert_outbox(db, &out)?),
+                    None => None,
+                };
+                Ok(Written::Saved(id))
             }
-            Ok(Written::Saved(outbox_id))
-        }
+            out => {
+                sqlite_journal::save(db, row, *new, out, now())?;
+                Ok(Written::Saved(out.and_then(|out| out.id)))
+            }
+        },
         Write::SaveMany(rows) => {
+            let at = now();
             for row in rows {
-                write_transaction(db, row, true)?;
+                sqlite_journal::save(db, row, true, None, at)?;
             }
             Ok(Written::Saved(None))
         }
@@ -464,27 +459,11 @@ fn apply(db: &rusqlite::Transaction<'_>, write: &Write) -> Result<Written, rusql
             attempt,
             outbox,
         } => {
-            db.prepare_cached("INSERT INTO callback_attempts (data) VALUES (?1)")?
-                .execute(params![data])?;
-            if let Some((id, progress)) = outbox {
-                let (state, next) = match progress {
-                    OutboxProgress::Delivered => ("delivered", 0),
-                    OutboxProgress::Abandoned => ("abandoned", 0),
-                    OutboxProgress::Retry { next_attempt_ms } => ("pending", *next_attempt_ms),
-                };
-                db.prepare_cached(
-                    "UPDATE outbox SET attempts = ?2, state = ?3, next_attempt_ms = ?4 WHERE id = ?1",
-                )?
-                .execute(params![
-                    id,
-                    attempt,
-                    state,
-                    i64::try_from(next).unwrap_or(i64::MAX)
-                ])?;
-            }
+            sqlite_journal::attempt(db, data, *attempt, *outbox)?;
             Ok(Written::Saved(None))
         }
         Write::PendingOutbox => {
+            sqlite_journal::fold_all(db)?;
             let mut stmt = db.prepare_cached(
                 "SELECT id, public_id, order_id, operation_type, status, url, body, attempts, next_attempt_ms
                  FROM outbox WHERE state = 'pending' ORDER BY id",
@@ -505,16 +484,22 @@ fn apply(db: &rusqlite::Transaction<'_>, write: &Write) -> Result<Written, rusql
             Ok(Written::Pending(rows.collect::<Result<Vec<_>, _>>()?))
         }
         Write::Reset => {
-            // What the deleted rows held, so that no id is handed out again.
+            // What the deleted rows held (in the tables or still in the
+            // journal), so that no id is handed out again.
             db.execute_batch(
                 "INSERT INTO meta (key, value)
-                    SELECT 'serial', coalesce(max(serial), 0) FROM transactions WHERE true
+                    SELECT 'serial', max(coalesce((SELECT max(serial) FROM transactions), 0),
+                                         coalesce((SELECT max(serial) FROM journal), 0))
+                    WHERE true
                     ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value);
                  INSERT INTO meta (key, value)
-                    SELECT 'outbox', coalesce(max(id), 0) FROM outbox WHERE true
+                    SELECT 'outbox', max(coalesce((SELECT max(id) FROM outbox), 0),
+                                         coalesce((SELECT max(outbox_id) FROM journal
+                                                   WHERE kind IN ('save', 'save-new')), 0))
+                    WHERE true
                     ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value);
-                 DELETE FROM transactions; DELETE FROM replies; DELETE FROM outbox;
-                 DELETE FROM callback_attempts;",
+                 DELETE FROM journal; DELETE FROM transactions; DELETE FROM replies;
+                 DELETE FROM outbox; DELETE FROM callback_attempts;",
             )?;
             Ok(Written::Saved(None))
         }
@@ -540,46 +525,4 @@ fn apply(db: &rusqlite::Transaction<'_>, write: &Write) -> Result<Written, rusql
             Ok(Written::Saved(None))
         }
     }
-}
-
-/// Writes one transaction row and its replies inside `db` (the batch
-/// saves the last serial).
-fn write_transaction(
-    db: &rusqlite::Transaction<'_>,
-    row: &TxRow,
-    new: bool,
-) -> Result<(), rusqlite::Error> {
-    if new {
-        db.prepare_cached("DELETE FROM replies WHERE public_id = ?1 AND order_id = ?2")?
-            .execute(params![row.public_id, row.order_id])?;
-    }
-    db.prepare_cached(
-        "INSERT INTO transactions (public_id, order_id, serial, transaction_id, status, data)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (public_id, order_id) DO UPDATE SET
-            serial = excluded.serial, transaction_id = excluded.transaction_id,
-            status = excluded.status, data = excluded.data",
-    )?
-    .execute(params![
-        row.public_id,
-        row.order_id,
-        row.serial,
-        row.transaction_id,
-        row.status,
-        row.data
-    ])?;
-    for reply in &row.replies {
-        db.prepare_cached(
-            "INSERT OR IGNORE INTO replies (public_id, order_id, operation, signature, body)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?
-        .execute(params![
-            row.public_id,
-            row.order_id,
-            reply.operation.as_str(),
-            reply.signature,
-            &reply.body[..]
-        ])?;
-    }
-    Ok(())
 }
