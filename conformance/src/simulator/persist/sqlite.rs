@@ -220,6 +220,24 @@ impl SqliteDb {
                 why("cannot fold the journal into the tables", &e)
             ),
         };
+        // Its rows are numbered in order: the span counts them without a
+        // scan of the table.
+        let rows: i64 = self
+            .conn
+            .query_row(
+                "SELECT coalesce(max(id) - min(id) + 1, 0) FROM journal",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(fail)?;
+        if rows > 0 {
+            tracing::info!(
+                db = %path,
+                rows,
+                "folding the journal into the tables (what was committed while \
+                 the simulator last ran)"
+            );
+        }
         loop {
             let _checkpoint_waits = self.checkpointer.batch();
             let db = self.conn.transaction().map_err(fail)?;
