@@ -162,10 +162,15 @@ impl Shared {
             Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
             Err(TryLockError::WouldBlock) => {
                 let shared = self.clone();
-                std::thread::spawn(move || {
+                let helper = std::thread::spawn(move || {
                     drop(shared.hooks.gate.lock());
                     shared.commit_queued();
                 });
+                self.hooks
+                    .helpers
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(helper);
                 None
             }
         }
@@ -190,6 +195,8 @@ impl Drop for Writer {
     /// lost on a clean stop): closes a writer thread's queue and waits for
     /// it, or commits what callers left.
     fn drop(&mut self) {
+        #[cfg(test)]
+        self.hooks.join_helpers();
         match &mut self.committer {
             Committer::Thread { jobs, thread } => {
                 jobs.get_mut()
@@ -546,4 +553,27 @@ pub(crate) struct TestHooks {
     pub(crate) fail_next: std::sync::atomic::AtomicBool,
     /// Set: the next batch panics while it is applied.
     pub(crate) panic_next: std::sync::atomic::AtomicBool,
+    /// The threads that waited for the gate to commit: each holds the
+    /// database (and the file's lock) until it ends.
+    helpers: Mutex<Vec<std::thread::JoinHandle<()>>>,
+}
+
+#[cfg(test)]
+impl TestHooks {
+    /// Waits (5 s at most each) for the threads that waited for the gate,
+    /// so that the file's lock is let go when the writer is dropped (a
+    /// test reopening the file right after found it still locked).
+    fn join_helpers(&self) {
+        let helpers =
+            std::mem::take(&mut *self.helpers.lock().unwrap_or_else(PoisonError::into_inner));
+        for helper in helpers {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while !helper.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            if helper.is_finished() {
+                let _ = helper.join();
+            }
+        }
+    }
 }

@@ -303,6 +303,27 @@ fn outside_fenced_work_a_write_is_committed_before_it_returns() {
 }
 
 #[test]
+fn a_running_simulator_appends_to_the_journal_and_the_next_open_folds_it() {
+    let path = scratch_db("journal");
+    let store = Store::open(&path, None).expect("the store opens");
+    let mut guard = store.lock_order("m", "o-1");
+    guard
+        .insert(payment("o-1", "2250700000001", 100, 1))
+        .expect("committed");
+    drop(guard);
+    // Committed: in the journal, not yet in the table.
+    assert_eq!(rows_in(&path, "journal WHERE kind = 'save-new'"), 1);
+    assert_eq!(rows_in(&path, "transactions"), 0);
+    drop(store);
+    let reopened = Store::open(&path, None).expect("the store reopens");
+    assert_eq!(rows_in(&path, "journal"), 0, "folded");
+    assert_eq!(rows_in(&path, "transactions WHERE order_id = 'o-1'"), 1);
+    assert!(reopened.get_cloned("m", "o-1").is_some());
+    drop(reopened);
+    let _ = std::fs::remove_dir_all(path.parent().expect("a folder"));
+}
+
+#[test]
 fn after_a_reset_and_a_restart_no_serial_or_outbox_id_is_handed_out_again() {
     use crate::simulator::persist::NewOutbox;
     let path = scratch_db("reset-ids");
