@@ -25,6 +25,8 @@
 //! copies what was committed meanwhile: SQLite syncs the file only at the
 //! end of a checkpoint that copies the whole log, so the held checkpoint
 //! would have flushed every page copied since the log last started.
+//! After the log restarts, the checkpointer lets the kernel drop the
+//! database file's pages from its page cache ([`forget_copied_pages`]).
 //! That pause, once per 64 MiB of log, is the only time the writer waits
 //! for a checkpoint.
 //!
@@ -121,6 +123,23 @@ impl Checkpointer {
     }
 }
 
+/// Tells the kernel it may drop the database file's pages from its page
+/// cache (those not yet written to disk stay). Run after the log restarts
+/// (the file just synced): nothing reads the copied pages again while
+/// the simulator runs (its commits append to the journal, whose last pages
+/// SQLite keeps in its own cache), and a file growing by some 3 KB per
+/// payment otherwise fills memory with them; on a virtual machine, memory
+/// touched for the first time costs several times what reused memory
+/// does (`benches/README.md`).
+fn forget_copied_pages(db_file: &std::fs::File) {
+    #[cfg(target_os = "linux")]
+    if let Err(err) = rustix::fs::fadvise(db_file, 0, None, rustix::fs::Advice::DontNeed) {
+        tracing::debug!(error = %err, "cannot drop the database file's cached pages");
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = db_file;
+}
+
 /// Frames in the log and frames copied, after a checkpoint in `mode`.
 fn checkpoint(conn: &Connection, mode: &str) -> rusqlite::Result<(i64, i64)> {
     conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |row| {
@@ -157,6 +176,9 @@ fn run(
                 Ok((frames, copied))
             }
         });
+        if matches!(result, Ok((frames, copied)) if frames > restart_frames && copied == frames) {
+            forget_copied_pages(db_file);
+        }
         match result {
             Ok((frames, copied)) => {
                 tracing::trace!(frames, copied, "write-ahead log checkpointed");
@@ -241,6 +263,15 @@ mod tests {
             .unwrap();
         assert_eq!(count, commits);
         drop(conn);
+        // And read back whole by a new connection, after the file's cached
+        // pages were let go at each restart.
+        let (count, bytes): (u64, u64) = Connection::open(&path)
+            .unwrap()
+            .query_row("SELECT count(*), sum(length(body)) FROM rows", [], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((count, bytes), (commits, commits * 3_000));
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 
