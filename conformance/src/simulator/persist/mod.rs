@@ -119,6 +119,17 @@ pub(crate) enum OutboxProgress {
     Retry { next_attempt_ms: u64 },
 }
 
+impl OutboxProgress {
+    /// The outbox row's `state` and `next_attempt_ms` columns after it.
+    pub(crate) fn columns(self) -> (&'static str, u64) {
+        match self {
+            OutboxProgress::Delivered => ("delivered", 0),
+            OutboxProgress::Abandoned => ("abandoned", 0),
+            OutboxProgress::Retry { next_attempt_ms } => ("pending", next_attempt_ms),
+        }
+    }
+}
+
 /// What was in the database when it was opened.
 pub(crate) struct Loaded {
     pub(crate) transactions: Vec<Transaction>,

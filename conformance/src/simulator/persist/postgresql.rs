@@ -26,8 +26,7 @@ use ::postgres::{Client, Config, NoTls, Statement};
 use super::postgres_outbox::{outbox_entry, OUTBOX_COLUMNS};
 use super::replica::{Joining, Replica};
 use super::{
-    attach_reply, decode, Hub2Object, Loaded, OutboxProgress, StoreError, TxRow, Write, Written,
-    HUB2_ALL,
+    attach_reply, decode, Hub2Object, Loaded, StoreError, TxRow, Write, Written, HUB2_ALL,
 };
 
 /// An opened database, what it held, and this process's membership when
@@ -454,11 +453,7 @@ fn apply(
         } => {
             db.execute(&st.insert_attempt, &[data])?;
             if let Some((id, progress)) = outbox {
-                let (state, next) = match progress {
-                    OutboxProgress::Delivered => ("delivered", 0),
-                    OutboxProgress::Abandoned => ("abandoned", 0),
-                    OutboxProgress::Retry { next_attempt_ms } => ("pending", *next_attempt_ms),
-                };
+                let (state, next) = progress.columns();
                 db.execute(
                     &st.update_outbox,
                     &[id, &i64::from(*attempt), &state, &millis(next)],

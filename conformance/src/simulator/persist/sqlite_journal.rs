@@ -114,15 +114,9 @@ pub(super) fn attempt(
     attempt: u32,
     outbox: Option<(i64, OutboxProgress)>,
 ) -> Result<(), rusqlite::Error> {
-    let (state, next) = match outbox.map(|(_, progress)| progress) {
-        None => (None, None),
-        Some(OutboxProgress::Delivered) => (Some("delivered"), Some(0)),
-        Some(OutboxProgress::Abandoned) => (Some("abandoned"), Some(0)),
-        Some(OutboxProgress::Retry { next_attempt_ms }) => (
-            Some("pending"),
-            Some(i64::try_from(next_attempt_ms).unwrap_or(i64::MAX)),
-        ),
-    };
+    let columns = outbox.map(|(_, progress)| progress.columns());
+    let state = columns.map(|(state, _)| state);
+    let next = columns.map(|(_, next)| i64::try_from(next).unwrap_or(i64::MAX));
     db.prepare_cached(
         "INSERT INTO journal (kind, data, outbox_id, attempts, state, at_ms)
          VALUES ('attempt', ?1, ?2, ?3, ?4, ?5)",
@@ -374,16 +368,12 @@ mod tests {
             }
         }
         for (n, (id, step)) in progress.iter().enumerate() {
-            let (state, next) = match step {
-                OutboxProgress::Retry { next_attempt_ms } => ("pending", *next_attempt_ms as i64),
-                OutboxProgress::Delivered => ("delivered", 0),
-                OutboxProgress::Abandoned => ("abandoned", 0),
-            };
+            let (state, next) = step.columns();
             let progress = Progress {
                 outbox_id: *id,
                 attempts: n as i64 + 1,
                 state,
-                next_attempt_ms: next,
+                next_attempt_ms: next as i64,
             };
             sqlite_rows::record_attempt(&db, &format!("attempt {n}"), Some(&progress))
                 .expect("written");
