@@ -14,7 +14,7 @@
 //! | `daily_amounts` | PostgreSQL only: each payment's amount under its daily key (customer, provider, direction, day); replicas check the daily maximum against their sum (SQLite's totals are rebuilt from the transactions) |
 //! | `replicas` | PostgreSQL only: the replicas of `--replica` and their last heartbeat |
 //! | `meta` | the last serial handed out (transaction ids are never reused, also across resets and restarts; SQLite writes it at a reset, from the rows it deletes, and otherwise reads it back from the largest serial stored), and SQLite's last outbox id at a reset |
-//! | `journal` | SQLite only: the changes committed since the file was opened, appended, one row per transaction state, idempotency record or delivery attempt; folded into the tables above when the file is opened again (see `sqlite_journal`) |
+//! | `journal` | SQLite only: the changes committed while the simulator last ran, one row per transaction state, idempotency record or delivery attempt, moved here from the commit log beside the file (`FILE-log`, see `sqlite_log`) and folded into the tables above when the file is opened again (see `sqlite_journal`) |
 //! | `hub2_objects` | HUB2's state, one row per object as JSON: intents, transfers, webhooks (with their secrets and rotation time), balances, provider credentials, webhook delivery attempts and the bank-transfer serial (see `hub2::persist`) |
 //!
 //! One simulator owns its database while it runs: a second one on the
@@ -53,6 +53,10 @@ pub(crate) mod replica;
 mod sqlite;
 mod sqlite_checkpoint;
 mod sqlite_journal;
+mod sqlite_log;
+
+#[cfg(test)]
+pub(crate) use sqlite_log::entries_of as logged_entries;
 mod sqlite_rows;
 
 pub use replica::ReplicaOptions;
@@ -375,7 +379,7 @@ pub(crate) fn display_target(target: &Path) -> String {
 /// writer.
 #[derive(Debug)]
 pub(crate) enum Db {
-    Sqlite(sqlite::SqliteDb),
+    Sqlite(Box<sqlite::SqliteDb>),
     Postgres(Box<postgresql::PostgresDb>),
 }
 
@@ -400,7 +404,7 @@ impl Db {
             })
         } else {
             let (db, loaded) = sqlite::SqliteDb::open(target)?;
-            Ok((Db::Sqlite(db), loaded, None))
+            Ok((Db::Sqlite(Box::new(db)), loaded, None))
         }
     }
 

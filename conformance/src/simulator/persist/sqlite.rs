@@ -10,9 +10,10 @@
 //! checkpoints the write-ahead log (`sqlite_checkpoint`).
 //!
 //! Transactions, replies, outbox rows and delivery attempts are appended
-//! to the journal (`sqlite_journal`), folded into their tables
-//! (`sqlite_rows`) when the file is opened; HUB2's objects and the meta
-//! rows are written in place.
+//! to the commit log beside the file (`sqlite_log`), moved into the
+//! journal (`sqlite_journal`) and folded into their tables
+//! (`sqlite_rows`) when the file is opened, or before a write that reads
+//! the tables; HUB2's objects and the meta rows are written in place.
 //!
 //! # Durability
 //!
@@ -32,6 +33,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::sqlite_checkpoint::{Checkpointer, RESTART_FRAMES};
 use super::sqlite_journal;
+use super::sqlite_log::{self, CommitLog};
 use super::sqlite_rows::{self, OutboxInsert, SCHEMA};
 use super::{
     attach_reply, decode, Hub2Object, Loaded, OutboxEntry, OutboxRow, StoreError, Write, Written,
@@ -138,6 +140,11 @@ fn check_foreign(conn: &Connection) -> Result<(), String> {
 pub(crate) struct SqliteDb {
     conn: Connection,
     path: PathBuf,
+    /// Where the commits of transactions and attempts are appended.
+    log: CommitLog,
+    /// Where the log's records end, once a batch moved them into the
+    /// database and committed (the log then starts again).
+    moved_to: Option<u64>,
     /// Checkpoints the write-ahead log (declared after `conn`: dropped
     /// after it, so the writer's connection closes first).
     checkpointer: Checkpointer,
@@ -197,16 +204,85 @@ impl SqliteDb {
             .map_err(|e| fail(&why("cannot create the schema", &e), &e))?;
         let checkpointer = Checkpointer::start(path, RESTART_FRAMES)
             .map_err(|e| fail("cannot start checkpoints", &e))?;
-        let db = SqliteDb {
+        let log = CommitLog::open(path).map_err(|e| fail("cannot open the commit log", &e))?;
+        let mut db = SqliteDb {
             conn,
             path: path.to_owned(),
+            log,
+            moved_to: None,
             checkpointer,
             _lock: lock,
         };
-        let mut db = db;
+        db.move_log()?;
         db.fold_journal()?;
         let loaded = db.load()?;
         Ok((db, loaded))
+    }
+
+    /// Moves the commit log into the journal (see `sqlite_log`), a chunk
+    /// of entries per commit, each waiting for the disk; then empties it.
+    fn move_log(&mut self) -> Result<(), StoreError> {
+        let path = self.path.display().to_string();
+        let fail = |message: String| StoreError {
+            path: path.clone(),
+            message,
+        };
+        let sql = |e: rusqlite::Error| fail(format!("cannot move the commit log: {e}"));
+        let read_meta = |key: &str| -> Result<i64, StoreError> {
+            self.conn
+                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| {
+                    row.get(0)
+                })
+                .optional()
+                .map(Option::unwrap_or_default)
+                .map_err(sql)
+        };
+        let marked_generation = read_meta("log_generation")?;
+        let marked_offset = u64::try_from(read_meta("log_offset")?).unwrap_or(0);
+        let generation = self.log.generation();
+        let from = if generation != 0 && generation == marked_generation {
+            marked_offset.max(sqlite_log::HEADER)
+        } else {
+            sqlite_log::HEADER
+        };
+        let mut records = self.log.records(from).map_err(&fail)?;
+        self.conn
+            .execute_batch("PRAGMA synchronous=FULL;")
+            .map_err(sql)?;
+        let mut entries = 0usize;
+        loop {
+            let _checkpoint_waits = self.checkpointer.batch();
+            let db = self.conn.transaction().map_err(sql)?;
+            let mut moved = 0;
+            while moved < sqlite_journal::FOLD_CHUNK {
+                let Some((at_ms, chunk)) = records.next_record().map_err(&fail)? else {
+                    break;
+                };
+                for entry in &chunk {
+                    entry.to_journal(&db, at_ms).map_err(sql)?;
+                }
+                moved += i64::try_from(chunk.len()).unwrap_or(i64::MAX);
+            }
+            if moved == 0 {
+                break;
+            }
+            sqlite_log::mark(&db, generation, records.pos()).map_err(sql)?;
+            db.commit().map_err(sql)?;
+            self.checkpointer.nudge();
+            entries += usize::try_from(moved).unwrap_or(usize::MAX);
+        }
+        self.conn
+            .execute_batch("PRAGMA synchronous=NORMAL;")
+            .map_err(sql)?;
+        if let Some(torn) = records.torn() {
+            tracing::warn!(db = %path, "{torn}");
+        }
+        if entries > 0 {
+            tracing::info!(db = %path, entries, "commit log moved into the journal");
+        }
+        let next = generation.max(marked_generation).saturating_add(1);
+        self.log.restart(records.pos(), next);
+        Ok(())
     }
 
     /// Folds the journal into the tables (see `sqlite_journal`), a chunk
@@ -366,6 +442,63 @@ impl SqliteDb {
     /// cost a fifth of the writer's statements; a write fails only when
     /// the disk does.)
     pub(crate) fn apply_batch(&mut self, batch: &[&Write]) -> Vec<Result<Written, StoreError>> {
+        if batch.iter().any(|write| sqlite_log::needs_tables(write)) {
+            // The log moves into the journal inside the batch's
+            // transaction (`try_batch`), the writes go to the database,
+            // and the log starts again once that is committed.
+            let moved = self.log.has_records();
+            if moved {
+                let _ = self.conn.execute_batch("PRAGMA synchronous=FULL;");
+            }
+            let results = self.apply_in_database(batch);
+            if moved {
+                let _ = self.conn.execute_batch("PRAGMA synchronous=NORMAL;");
+                if let Some(end) = self.moved_to.take() {
+                    let next = self.log.generation().saturating_add(1);
+                    self.log.restart(end, next);
+                }
+            }
+            return results;
+        }
+        let (logged, in_place): (Vec<_>, Vec<_>) = batch
+            .iter()
+            .enumerate()
+            .partition(|(_, write)| sqlite_log::logged(write));
+        let mut results: Vec<Option<Result<Written, StoreError>>> =
+            batch.iter().map(|_| None).collect();
+        if !in_place.is_empty() {
+            let writes: Vec<&Write> = in_place.iter().map(|(_, write)| **write).collect();
+            for ((i, _), result) in in_place.iter().zip(self.apply_in_database(&writes)) {
+                results[*i] = Some(result);
+            }
+        }
+        if !logged.is_empty() {
+            let writes: Vec<&Write> = logged.iter().map(|(_, write)| **write).collect();
+            let at_ms = i64::try_from(now_ms()).unwrap_or(i64::MAX);
+            let appended = self
+                .log
+                .append(&writes, at_ms)
+                .map_err(|message| self.error("cannot commit", message));
+            for (i, write) in logged {
+                results[i] = Some(match &appended {
+                    Ok(()) => Ok(Written::Saved(match write {
+                        Write::Save { outbox, .. } => outbox.as_deref().and_then(|out| out.id),
+                        _ => None,
+                    })),
+                    Err(err) => Err(err.clone()),
+                });
+            }
+        }
+        results
+            .into_iter()
+            .map(|result| {
+                result.unwrap_or_else(|| Err(self.error("cannot write a batch", "no result")))
+            })
+            .collect()
+    }
+
+    /// [`SqliteDb::apply_batch`] for writes that go to the database.
+    fn apply_in_database(&mut self, batch: &[&Write]) -> Vec<Result<Written, StoreError>> {
         match self.try_batch(batch, false) {
             Ok(results) => results,
             Err(None) => self
@@ -404,6 +537,17 @@ impl SqliteDb {
             .conn
             .transaction()
             .map_err(|e| Some(fail("cannot begin a transaction", e)))?;
+        let moved_to =
+            if self.log.has_records() && batch.iter().any(|w| sqlite_log::needs_tables(w)) {
+                Some(self.log.move_into(&db).map_err(|message| {
+                    Some(StoreError {
+                        path: path.clone(),
+                        message,
+                    })
+                })?)
+            } else {
+                None
+            };
         let mut results = Vec::with_capacity(batch.len());
         // Savepoints through cached statements (rusqlite's `savepoint()`
         // parses its SQL anew each time).
@@ -429,6 +573,7 @@ impl SqliteDb {
             results.push(result.map_err(|e| fail(write.what(), e)));
         }
         db.commit().map_err(|e| Some(fail("cannot commit", e)))?;
+        self.moved_to = moved_to;
         self.checkpointer.nudge();
         Ok(results)
     }

@@ -126,9 +126,10 @@ impl Checkpointer {
 /// Tells the kernel it may drop the database file's pages from its page
 /// cache (those not yet written to disk stay). Run after the log restarts
 /// (the file just synced): nothing reads the copied pages again while
-/// the simulator runs (its commits append to the journal, whose last pages
-/// SQLite keeps in its own cache), and a file growing by some 3 KB per
-/// payment otherwise fills memory with them; on a virtual machine, memory
+/// the simulator runs (its commits append to the commit log, or to the
+/// journal, whose last pages SQLite keeps in its own cache), and a file
+/// growing by some 3 KB per payment otherwise fills memory with them
+/// while the journal is written; on a virtual machine, memory
 /// touched for the first time costs several times what reused memory
 /// does (`benches/README.md`).
 fn forget_copied_pages(db_file: &std::fs::File) {

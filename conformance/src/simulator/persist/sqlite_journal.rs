@@ -1,5 +1,10 @@
-//! SQLite's journal: a commit appends, the tables are brought up to date
-//! when the file is opened.
+//! SQLite's journal: the changes of a run, in order, folded into the
+//! tables when the file is opened.
+//!
+//! The simulator's commits append to the commit log (`sqlite_log`),
+//! whose records are moved here as rows when the file is opened (or
+//! before a write that reads the tables); a file written by the release
+//! before the log has its journal rows from its commits directly.
 //!
 //! Written in place, one payment changed rows in four tables: its
 //! transaction row (twice: accepted, then final), its idempotency record,

@@ -1,8 +1,9 @@
 //! The rows of SQLite's tables, written in place: a transaction and its
 //! replies, an outbox row, a delivery attempt and its outbox progress.
 //!
-//! The simulator's commits append to the journal instead
-//! (`sqlite_journal`); these writes are what folding the journal does
+//! The simulator's commits append to the commit log instead
+//! (`sqlite_log`, moved into `sqlite_journal`'s table); these writes are
+//! what folding the journal does
 //! with each of its rows, in the order they were committed.
 
 use rusqlite::{params, Transaction};

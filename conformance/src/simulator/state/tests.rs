@@ -185,12 +185,7 @@ async fn a_wait_dropped_before_its_commit_still_commits_its_writes() {
     let path = scratch_db("dropped-wait");
     let store = Store::open(&path, None).expect("the store opens");
     let fence = queue_payment(&store, "o-1", "2250700000001");
-    let rows = || {
-        rows_in(
-            &path,
-            "journal WHERE kind = 'save-new' AND order_id = 'o-1'",
-        )
-    };
+    let rows = || logged(&path, "save-new", "o-1");
     assert_eq!(rows(), 0, "queued, not yet committed");
     // The request awaiting it is cancelled after one poll (its wait lets
     // other tasks queue their writes first).
@@ -208,8 +203,17 @@ async fn a_wait_dropped_before_its_commit_still_commits_its_writes() {
     let _ = std::fs::remove_dir_all(path.parent().expect("a folder"));
 }
 
-/// How many rows `table` holds, as another process reading the file sees
-/// (a running simulator's writes are in its journal: `persist::sqlite_journal`).
+/// How many entries of `kind` for `order_id` (any, if empty) the
+/// database's commit log holds, as another reader of the files sees (a
+/// running simulator's commits are there: `persist::sqlite_log`).
+fn logged(path: &std::path::Path, kind: &str, order_id: &str) -> usize {
+    crate::simulator::persist::logged_entries(path)
+        .iter()
+        .filter(|(k, o)| *k == kind && (order_id.is_empty() || o == order_id))
+        .count()
+}
+
+/// How many rows `table` holds, as another process reading the file sees.
 fn rows_in(path: &std::path::Path, table: &str) -> i64 {
     rusqlite::Connection::open(path)
         .and_then(|conn| {
@@ -242,20 +246,16 @@ async fn a_callback_attempt_is_committed_at_once_unless_a_waiting_request_commit
     };
     // Nothing else queued: committed before the call returns.
     store.record_attempt(attempt("o-1"));
-    assert_eq!(rows_in(&path, "journal WHERE kind = 'attempt'"), 1);
+    assert_eq!(logged(&path, "attempt", ""), 1);
 
     // A request's write queued first: the attempt joins the commit that
     // request's wait makes.
     let fence = queue_payment(&store, "o-2", "2250700000002");
     store.record_attempt(attempt("o-2"));
-    assert_eq!(
-        rows_in(&path, "journal WHERE kind = 'attempt'"),
-        1,
-        "left to the request"
-    );
+    assert_eq!(logged(&path, "attempt", ""), 1, "left to the request");
     store.durable(&fence).await.expect("committed");
-    assert_eq!(rows_in(&path, "journal WHERE kind = 'attempt'"), 2);
-    assert_eq!(rows_in(&path, "journal WHERE kind = 'save-new'"), 1);
+    assert_eq!(logged(&path, "attempt", ""), 2);
+    assert_eq!(logged(&path, "save-new", ""), 1);
     drop(store);
     let _ = std::fs::remove_dir_all(path.parent().expect("a folder"));
 }
@@ -276,11 +276,7 @@ async fn a_commit_that_panics_fails_its_writes_and_the_next_commit_goes_on() {
     let second = queue_payment(&store, "o-2", "2250700000002");
     store.durable(&second).await.expect("committed");
     assert!(store.durable(&first).await.is_err(), "still failed");
-    assert_eq!(
-        rows_in(&path, "journal WHERE kind = 'save-new'"),
-        1,
-        "only the second"
-    );
+    assert_eq!(logged(&path, "save-new", ""), 1, "only the second");
     drop(store);
     let _ = std::fs::remove_dir_all(path.parent().expect("a folder"));
 }
@@ -303,7 +299,7 @@ fn outside_fenced_work_a_write_is_committed_before_it_returns() {
 }
 
 #[test]
-fn a_running_simulator_appends_to_the_journal_and_the_next_open_folds_it() {
+fn a_running_simulator_appends_to_its_commit_log_and_the_next_open_folds_it() {
     let path = scratch_db("journal");
     let store = Store::open(&path, None).expect("the store opens");
     let mut guard = store.lock_order("m", "o-1");
@@ -311,11 +307,13 @@ fn a_running_simulator_appends_to_the_journal_and_the_next_open_folds_it() {
         .insert(payment("o-1", "2250700000001", 100, 1))
         .expect("committed");
     drop(guard);
-    // Committed: in the journal, not yet in the table.
-    assert_eq!(rows_in(&path, "journal WHERE kind = 'save-new'"), 1);
+    // Committed: in the log, not yet in the database.
+    assert_eq!(logged(&path, "save-new", "o-1"), 1);
+    assert_eq!(rows_in(&path, "journal"), 0);
     assert_eq!(rows_in(&path, "transactions"), 0);
     drop(store);
     let reopened = Store::open(&path, None).expect("the store reopens");
+    assert_eq!(logged(&path, "save-new", ""), 0, "the log starts again");
     assert_eq!(rows_in(&path, "journal"), 0, "folded");
     assert_eq!(rows_in(&path, "transactions WHERE order_id = 'o-1'"), 1);
     assert!(reopened.get_cloned("m", "o-1").is_some());

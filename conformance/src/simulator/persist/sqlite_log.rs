@@ -1,0 +1,687 @@
+//! SQLite's commit log: while the simulator runs, the writes a payment
+//! makes are appended to a file beside the database (`FILE-log`), one
+//! record per batch, one `write(2)` each; they reach the database's
+//! `journal` table (`sqlite_journal`) when the file is opened, or before
+//! a write that reads the tables (the pending outbox, a reset).
+//!
+//! Appended as rows of `journal`, a payment cost SQLite's inserts, a
+//! commit writing its last page again to the write-ahead log (two
+//! `pwrite`s per 4 KiB frame, 1.75 frames per payment), and the
+//! checkpointer copying those pages into the file and syncing both:
+//! about 30 µs of CPU per payment, a fifth of a `--db` payment
+//! (`benches/README.md`). Here it is one buffered record and a CRC. The
+//! encoding is written by hand (length-prefixed fields, no serde): the
+//! point is the bytes a payment costs on the request path.
+//!
+//! Durability is the write-ahead log's with `synchronous=NORMAL`: a
+//! record is in the operating system's page cache before its writes are
+//! answered, so it survives the death of the process; an operating-system
+//! crash may lose the last records. Each record carries its length and a
+//! CRC-32 of its bytes: reading stops at the first record that is cut
+//! short or does not match (what a crash during an append leaves), and
+//! says so.
+//!
+//! Moving the log into the database is a commit that also records, in
+//! `meta`, the log's generation and how far it was moved
+//! (`log_generation`, `log_offset`); only after that commit is the log
+//! emptied and given the next generation. A crash between the two leaves
+//! records the next open skips, never applies twice. That commit waits
+//! for the disk (`synchronous=FULL`): the log is emptied after it.
+//!
+//! | bytes | what |
+//! |---|---|
+//! | 0–11 | `paygate-log1` |
+//! | 12–19 | the generation (little-endian) |
+//! | then | records: length (u32), CRC-32 of the payload (u32), payload: `at_ms` (i64), how many entries (u32), the entries |
+//!
+//! An entry is a transaction saved (its row, replies and outbox row: the
+//! columns of `journal`'s `save` rows) or a delivery attempt (those of an
+//! `attempt` row); integers little-endian, text and bytes after their
+//! length (u32).
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufReader, Read, Seek, SeekFrom, Write as _};
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use rusqlite::Transaction;
+
+use super::{sqlite_journal, OutboxProgress, OutboxRow, TxRow, Write};
+use crate::simulator::operation::OperationKind;
+use crate::simulator::transaction::StoredReply;
+
+const MAGIC: &[u8; 12] = b"paygate-log1";
+/// The header's length: where records start.
+pub(super) const HEADER: u64 = 20;
+
+const SAVE: u8 = 1;
+const ATTEMPT: u8 = 2;
+
+/// The log's file beside database `db`.
+pub(super) fn path_of(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push("-log");
+    PathBuf::from(name)
+}
+
+/// Whether `write` goes to the log (it only adds to what the tables
+/// hold: a save whose outbox id the simulator handed out, a bulk of
+/// saves, an attempt).
+pub(super) fn logged(write: &Write) -> bool {
+    match write {
+        Write::Save { outbox, .. } => outbox.as_ref().is_none_or(|out| out.id.is_some()),
+        Write::SaveMany(_) | Write::Attempt { .. } => true,
+        Write::PendingOutbox | Write::Reset | Write::Hub2(_) => false,
+    }
+}
+
+/// Whether `write` reads or rewrites the tables (the log must be moved
+/// into the database first).
+pub(super) fn needs_tables(write: &Write) -> bool {
+    !logged(write) && !matches!(write, Write::Hub2(_))
+}
+
+/// One write, as read back.
+#[derive(Debug)]
+pub(super) enum Entry {
+    Save {
+        row: Box<TxRow>,
+        new: bool,
+        outbox: Option<OutboxRow>,
+    },
+    Attempt {
+        data: String,
+        attempt: u32,
+        outbox: Option<(i64, OutboxProgress)>,
+    },
+}
+
+impl Entry {
+    /// Appends it to the journal inside `db`.
+    pub(super) fn to_journal(&self, db: &Transaction<'_>, at_ms: i64) -> rusqlite::Result<()> {
+        match self {
+            Entry::Save { row, new, outbox } => {
+                sqlite_journal::save(db, row, *new, outbox.as_ref(), at_ms)
+            }
+            Entry::Attempt {
+                data,
+                attempt,
+                outbox,
+            } => sqlite_journal::attempt(db, data, *attempt, *outbox),
+        }
+    }
+}
+
+/// The log, open for appending.
+pub(super) struct CommitLog {
+    file: File,
+    path: PathBuf,
+    generation: i64,
+    /// Its length (header included) after the last append.
+    len: u64,
+    /// Up to where its records are in the database.
+    moved: u64,
+    /// Why appending stopped (a failed append that could not be cut
+    /// back, or a header that could not be written).
+    broken: Option<String>,
+    /// The record being encoded (kept: its capacity is reused).
+    buf: Vec<u8>,
+    /// Its length when the kernel was last told it may drop its pages.
+    advised: u64,
+    /// Whether that telling still runs.
+    forgetting: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl std::fmt::Debug for CommitLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommitLog")
+            .field("path", &self.path)
+            .field("generation", &self.generation)
+            .field("len", &self.len)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CommitLog {
+    /// Opens the log of database `db`, created if missing. A file too
+    /// short for its header (cut by a crash as it was started) holds no
+    /// records; one with another header is refused.
+    pub(super) fn open(db: &Path) -> Result<CommitLog, String> {
+        let path = path_of(db);
+        let shown = path.display().to_string();
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)
+            .map_err(|e| format!("cannot open the commit log {shown}: {e}"))?;
+        let len = file
+            .metadata()
+            .map_err(|e| format!("cannot read the commit log {shown}: {e}"))?
+            .len();
+        let mut generation = 0;
+        if len >= HEADER {
+            let mut header = [0u8; HEADER as usize];
+            file.seek(SeekFrom::Start(0))
+                .and_then(|_| file.read_exact(&mut header))
+                .map_err(|e| format!("cannot read the commit log {shown}: {e}"))?;
+            if &header[..12] != MAGIC {
+                return Err(format!(
+                    "{shown} is not a paygate commit log (its first bytes are not `paygate-log1`); \
+                     move it aside if it is not needed"
+                ));
+            }
+            generation = i64::from_le_bytes(header[12..20].try_into().unwrap_or_default());
+        }
+        Ok(CommitLog {
+            file,
+            path,
+            generation,
+            len: len.max(HEADER),
+            moved: HEADER,
+            broken: None,
+            buf: Vec::new(),
+            advised: 0,
+            forgetting: std::sync::Arc::default(),
+        })
+    }
+
+    pub(super) fn generation(&self) -> i64 {
+        self.generation
+    }
+
+    /// Whether records were appended since the log last started.
+    pub(super) fn has_records(&self) -> bool {
+        self.len > self.moved
+    }
+
+    /// Appends `writes` (each [`logged`]) as one record; `at_ms`: when
+    /// (an outbox row's time added). An append that fails is cut back,
+    /// so the records after it stay readable.
+    pub(super) fn append(&mut self, writes: &[&Write], at_ms: i64) -> Result<(), String> {
+        if let Some(why) = &self.broken {
+            return Err(why.clone());
+        }
+        let buf = &mut self.buf;
+        buf.clear();
+        buf.extend_from_slice(&[0; 8]);
+        buf.extend_from_slice(&at_ms.to_le_bytes());
+        let count_at = buf.len();
+        buf.extend_from_slice(&[0; 4]);
+        let mut count: u32 = 0;
+        for write in writes {
+            count = count.saturating_add(encode(buf, write)?);
+        }
+        buf[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
+        let payload = u32::try_from(buf.len() - 8)
+            .map_err(|_| "a batch too large for one commit-log record (4 GiB)".to_owned())?;
+        let crc = crc32fast::hash(&buf[8..]);
+        buf[..4].copy_from_slice(&payload.to_le_bytes());
+        buf[4..8].copy_from_slice(&crc.to_le_bytes());
+        if let Err(err) = self.file.write_all(buf) {
+            let shown = self.path.display();
+            if let Err(cut) = self.file.set_len(self.len) {
+                self.broken = Some(format!(
+                    "the commit log {shown} could not be cut back after a failed append \
+                     ({cut}); restart the simulator"
+                ));
+            }
+            return Err(format!("cannot append to the commit log {shown}: {err}"));
+        }
+        self.len += buf.len() as u64;
+        if self.len - self.advised >= FORGET_EVERY {
+            self.forget_in_background();
+        }
+        Ok(())
+    }
+
+    /// Lets the kernel drop the log's pages, on a thread of its own (the
+    /// call takes milliseconds, which the writer, holding every commit,
+    /// must not wait for); skipped while the last one still runs.
+    fn forget_in_background(&mut self) {
+        use std::sync::atomic::Ordering;
+        if self.forgetting.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.advised = self.len;
+        let busy = self.forgetting.clone();
+        let spawned = self.file.try_clone().and_then(|file| {
+            std::thread::Builder::new()
+                .name("paygate-log-forget".into())
+                .spawn(move || {
+                    forget_written_pages(&file);
+                    busy.store(false, Ordering::Release);
+                })
+        });
+        if spawned.is_err() {
+            self.forgetting.store(false, Ordering::Release);
+        }
+    }
+
+    /// The records from `from` on, to read one after the other.
+    pub(super) fn records(&self, from: u64) -> Result<Records, String> {
+        let shown = self.path.display().to_string();
+        let mut file = self
+            .file
+            .try_clone()
+            .map_err(|e| format!("cannot read the commit log {shown}: {e}"))?;
+        let end = file
+            .metadata()
+            .map_err(|e| format!("cannot read the commit log {shown}: {e}"))?
+            .len();
+        file.seek(SeekFrom::Start(from))
+            .map_err(|e| format!("cannot read the commit log {shown}: {e}"))?;
+        Ok(Records {
+            reader: BufReader::with_capacity(1 << 20, file),
+            pos: from,
+            end,
+            shown,
+            torn: None,
+        })
+    }
+
+    /// Moves every record not yet moved into the journal inside `db`,
+    /// with the marker of how far (see the module's notes); returns where
+    /// they end, for [`CommitLog::restart`] once `db` is committed.
+    pub(super) fn move_into(&self, db: &Transaction<'_>) -> Result<u64, String> {
+        let mut records = self.records(self.moved)?;
+        while let Some((at_ms, entries)) = records.next_record()? {
+            for entry in &entries {
+                entry
+                    .to_journal(db, at_ms)
+                    .map_err(|e| format!("cannot move the commit log: {e}"))?;
+            }
+        }
+        if let Some(torn) = records.torn() {
+            return Err(torn.to_owned());
+        }
+        mark(db, self.generation, records.pos)
+            .map_err(|e| format!("cannot move the commit log: {e}"))?;
+        Ok(records.pos)
+    }
+
+    /// Empties the log (everything up to `moved` is committed to the
+    /// database) and starts generation `generation`. If it cannot be
+    /// emptied, appends go on after `moved`; if its new header cannot be
+    /// written, appends stop.
+    pub(super) fn restart(&mut self, moved: u64, generation: i64) {
+        let shown = self.path.display().to_string();
+        if let Err(err) = self.file.set_len(0) {
+            tracing::warn!(log = %shown, error = %err, "cannot empty the commit log");
+            self.moved = moved;
+            return;
+        }
+        let mut header = [0u8; HEADER as usize];
+        header[..12].copy_from_slice(MAGIC);
+        header[12..].copy_from_slice(&generation.to_le_bytes());
+        match self.file.write_all(&header) {
+            Ok(()) => {
+                self.generation = generation;
+                self.len = HEADER;
+                self.moved = HEADER;
+            }
+            Err(err) => {
+                self.broken = Some(format!(
+                    "cannot start the commit log {shown} again ({err}); restart the simulator"
+                ));
+            }
+        }
+    }
+}
+
+/// How many bytes appended between two [`forget_written_pages`].
+const FORGET_EVERY: u64 = 32 << 20;
+
+/// Tells the kernel it may drop the log's pages from its page cache:
+/// nothing reads them while the simulator runs, and a log growing by some
+/// 3 KB per payment otherwise fills memory with them; on a virtual
+/// machine, memory touched for the first time costs several times what
+/// reused memory does (`benches/README.md`). Pages not yet written to
+/// disk are written first (the call starts that) and dropped at a later
+/// call.
+fn forget_written_pages(file: &File) {
+    #[cfg(target_os = "linux")]
+    if let Err(err) = rustix::fs::fadvise(file, 0, None, rustix::fs::Advice::DontNeed) {
+        tracing::debug!(error = %err, "cannot drop the commit log's cached pages");
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = file;
+}
+
+/// Records that the log of `generation` is in the database up to `offset`.
+pub(super) fn mark(db: &Transaction<'_>, generation: i64, offset: u64) -> rusqlite::Result<()> {
+    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+    db.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES ('log_generation', ?1), ('log_offset', ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute([generation, offset])?;
+    Ok(())
+}
+
+/// The records of a log, read from a point on.
+pub(super) struct Records {
+    reader: BufReader<File>,
+    pos: u64,
+    end: u64,
+    shown: String,
+    torn: Option<String>,
+}
+
+impl Records {
+    /// The next record (its `at_ms` and entries), or `None` at the end or
+    /// at a record cut short or not matching its CRC ([`Records::torn`]
+    /// says which). A record that matches but cannot be decoded (written
+    /// by another version?) is an error.
+    pub(super) fn next_record(&mut self) -> Result<Option<(i64, Vec<Entry>)>, String> {
+        if self.torn.is_some() || self.pos >= self.end {
+            return Ok(None);
+        }
+        let left = self.end - self.pos;
+        let mut head = [0u8; 8];
+        if left < 8 || self.reader.read_exact(&mut head).is_err() {
+            return Ok(self.tear(left));
+        }
+        let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
+        let crc = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
+        if u64::from(len) > left - 8 {
+            return Ok(self.tear(left));
+        }
+        let mut payload = vec![0u8; len as usize];
+        if self.reader.read_exact(&mut payload).is_err() || crc32fast::hash(&payload) != crc {
+            return Ok(self.tear(left));
+        }
+        let at = self.pos;
+        self.pos += 8 + u64::from(len);
+        let mut cursor = Cursor {
+            bytes: &payload,
+            pos: 0,
+        };
+        let decoded = decode_record(&mut cursor);
+        decoded.map(Some).map_err(|why| {
+            format!(
+                "the commit log {} has a record at byte {at} that cannot be read ({why}); \
+                 was it written by another version?",
+                self.shown
+            )
+        })
+    }
+
+    fn tear(&mut self, left: u64) -> Option<(i64, Vec<Entry>)> {
+        self.torn = Some(format!(
+            "the commit log {} ends with {left} bytes that are not a whole record \
+             (from byte {}): a crash during an append; what they held was never answered",
+            self.shown, self.pos
+        ));
+        None
+    }
+
+    /// Where the records read so far end.
+    pub(super) fn pos(&self) -> u64 {
+        self.pos
+    }
+
+    /// Why reading stopped before the end of the file, if it did.
+    pub(super) fn torn(&self) -> Option<&str> {
+        self.torn.as_deref()
+    }
+}
+
+/// Encodes `write` into `buf`; returns how many entries.
+fn encode(buf: &mut Vec<u8>, write: &Write) -> Result<u32, String> {
+    match write {
+        Write::Save { row, new, outbox } => {
+            buf.push(SAVE);
+            encode_save(buf, row, *new, outbox.as_deref())?;
+            Ok(1)
+        }
+        Write::SaveMany(rows) => {
+            for row in rows {
+                buf.push(SAVE);
+                encode_save(buf, row, true, None)?;
+            }
+            u32::try_from(rows.len()).map_err(|_| "too many rows in one bulk".to_owned())
+        }
+        Write::Attempt {
+            data,
+            attempt,
+            outbox,
+        } => {
+            buf.push(ATTEMPT);
+            put_bytes(buf, data.as_bytes())?;
+            buf.extend_from_slice(&attempt.to_le_bytes());
+            match outbox {
+                None => buf.push(0),
+                Some((id, progress)) => {
+                    buf.push(1);
+                    buf.extend_from_slice(&id.to_le_bytes());
+                    match progress {
+                        OutboxProgress::Delivered => buf.push(0),
+                        OutboxProgress::Abandoned => buf.push(1),
+                        OutboxProgress::Retry { next_attempt_ms } => {
+                            buf.push(2);
+                            buf.extend_from_slice(&next_attempt_ms.to_le_bytes());
+                        }
+                    }
+                }
+            }
+            Ok(1)
+        }
+        // Never logged (see `logged`).
+        Write::PendingOutbox | Write::Reset | Write::Hub2(_) => Ok(0),
+    }
+}
+
+fn encode_save(
+    buf: &mut Vec<u8>,
+    row: &TxRow,
+    new: bool,
+    outbox: Option<&OutboxRow>,
+) -> Result<(), String> {
+    buf.push(u8::from(new));
+    put_bytes(buf, row.public_id.as_bytes())?;
+    put_bytes(buf, row.order_id.as_bytes())?;
+    buf.extend_from_slice(&row.serial.to_le_bytes());
+    put_bytes(buf, row.transaction_id.as_bytes())?;
+    buf.extend_from_slice(&row.status.to_le_bytes());
+    put_bytes(buf, row.data.as_bytes())?;
+    let replies = u32::try_from(row.replies.len()).map_err(|_| "too many replies".to_owned())?;
+    buf.extend_from_slice(&replies.to_le_bytes());
+    for reply in &row.replies {
+        put_bytes(buf, reply.operation.as_str().as_bytes())?;
+        put_bytes(buf, reply.signature.as_bytes())?;
+        put_bytes(buf, &reply.body)?;
+    }
+    match outbox {
+        None => buf.push(0),
+        Some(out) => {
+            // Logged only with its id (see `logged`).
+            let id = out.id.ok_or("an outbox row without its id")?;
+            buf.push(1);
+            buf.extend_from_slice(&id.to_le_bytes());
+            buf.extend_from_slice(&out.operation_type.to_le_bytes());
+            buf.extend_from_slice(&out.status.to_le_bytes());
+            put_bytes(buf, out.url.as_bytes())?;
+            put_bytes(buf, &out.body)?;
+        }
+    }
+    Ok(())
+}
+
+/// Text and bytes: their length (u32), then them. (Nothing the
+/// simulator stores comes near 4 GiB, a request body is capped far
+/// below; a longer field is an error, never cut.)
+fn put_bytes(buf: &mut Vec<u8>, bytes: &[u8]) -> Result<(), String> {
+    let len = u32::try_from(bytes.len()).map_err(|_| {
+        format!(
+            "a field of {} bytes, too long for the commit log",
+            bytes.len()
+        )
+    })?;
+    buf.extend_from_slice(&len.to_le_bytes());
+    buf.extend_from_slice(bytes);
+    Ok(())
+}
+
+/// Reads a payload back; the error says what did not fit.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|end| *end <= self.bytes.len())
+            .ok_or_else(|| format!("{n} bytes wanted at {}, past its end", self.pos))?;
+        let taken = &self.bytes[self.pos..end];
+        self.pos = end;
+        Ok(taken)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], String> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+
+    fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.array::<1>()?[0])
+    }
+
+    fn u32(&mut self) -> Result<u32, String> {
+        self.array().map(u32::from_le_bytes)
+    }
+
+    fn i64(&mut self) -> Result<i64, String> {
+        self.array().map(i64::from_le_bytes)
+    }
+
+    fn bytes(&mut self) -> Result<&'a [u8], String> {
+        let len = self.u32()?;
+        self.take(len as usize)
+    }
+
+    fn text(&mut self) -> Result<String, String> {
+        let bytes = self.bytes()?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| format!("text at {} is not UTF-8", self.pos))
+    }
+}
+
+fn decode_record(cursor: &mut Cursor<'_>) -> Result<(i64, Vec<Entry>), String> {
+    let at_ms = cursor.i64()?;
+    let count = cursor.u32()?;
+    // Not trusted for an allocation: each entry takes bytes.
+    let mut entries = Vec::with_capacity((count as usize).min(cursor.bytes.len()));
+    for _ in 0..count {
+        entries.push(match cursor.u8()? {
+            SAVE => decode_save(cursor)?,
+            ATTEMPT => decode_attempt(cursor)?,
+            other => return Err(format!("unknown entry kind {other}")),
+        });
+    }
+    if cursor.pos != cursor.bytes.len() {
+        return Err(format!(
+            "{} bytes after its entries",
+            cursor.bytes.len() - cursor.pos
+        ));
+    }
+    Ok((at_ms, entries))
+}
+
+fn decode_save(cursor: &mut Cursor<'_>) -> Result<Entry, String> {
+    let new = cursor.u8()? != 0;
+    let public_id = cursor.text()?;
+    let order_id = cursor.text()?;
+    let serial = cursor.i64()?;
+    let transaction_id = cursor.text()?;
+    let status = cursor.i64()?;
+    let data = cursor.text()?;
+    let count = cursor.u32()?;
+    let mut replies = Vec::new();
+    for _ in 0..count {
+        let name = cursor.text()?;
+        let operation =
+            OperationKind::from_name(&name).ok_or_else(|| format!("unknown operation {name:?}"))?;
+        replies.push(StoredReply {
+            operation,
+            signature: cursor.text()?,
+            body: Bytes::copy_from_slice(cursor.bytes()?),
+        });
+    }
+    let outbox = match cursor.u8()? {
+        0 => None,
+        _ => Some(OutboxRow {
+            id: Some(cursor.i64()?),
+            operation_type: cursor.i64()?,
+            status: cursor.i64()?,
+            url: cursor.text()?,
+            body: Bytes::copy_from_slice(cursor.bytes()?),
+        }),
+    };
+    Ok(Entry::Save {
+        row: Box::new(TxRow {
+            public_id,
+            order_id,
+            serial,
+            transaction_id,
+            status,
+            data,
+            replies,
+            daily: None,
+        }),
+        new,
+        outbox,
+    })
+}
+
+fn decode_attempt(cursor: &mut Cursor<'_>) -> Result<Entry, String> {
+    let data = cursor.text()?;
+    let attempt = cursor.u32()?;
+    let outbox = match cursor.u8()? {
+        0 => None,
+        _ => {
+            let id = cursor.i64()?;
+            let progress = match cursor.u8()? {
+                0 => OutboxProgress::Delivered,
+                1 => OutboxProgress::Abandoned,
+                2 => OutboxProgress::Retry {
+                    next_attempt_ms: u64::from_le_bytes(cursor.array()?),
+                },
+                other => return Err(format!("unknown outbox progress {other}")),
+            };
+            Some((id, progress))
+        }
+    };
+    Ok(Entry::Attempt {
+        data,
+        attempt,
+        outbox,
+    })
+}
+
+/// The entries in the commit log of database `db` (`save-new`, `save` or
+/// `attempt`, and the order id, empty for an attempt), as a reader of the
+/// file sees them while a simulator runs.
+#[cfg(test)]
+pub(crate) fn entries_of(db: &Path) -> Vec<(&'static str, String)> {
+    let log = CommitLog::open(db).expect("the log opens");
+    let mut records = log.records(HEADER).expect("the log reads");
+    let mut out = Vec::new();
+    while let Some((_, entries)) = records.next_record().expect("a record") {
+        for entry in entries {
+            out.push(match entry {
+                Entry::Save { row, new, .. } => {
+                    (if new { "save-new" } else { "save" }, row.order_id)
+                }
+                Entry::Attempt { .. } => ("attempt", String::new()),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
