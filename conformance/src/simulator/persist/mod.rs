@@ -14,7 +14,7 @@
 //! | `daily_amounts` | PostgreSQL only: each payment's amount under its daily key (customer, provider, direction, day); replicas check the daily maximum against their sum (SQLite's totals are rebuilt from the transactions) |
 //! | `replicas` | PostgreSQL only: the replicas of `--replica` and their last heartbeat |
 //! | `meta` | the last serial handed out (transaction ids are never reused, also across resets and restarts; SQLite writes it at a reset, from the rows it deletes, and otherwise reads it back from the largest serial stored), and SQLite's last outbox id at a reset |
-//! | `journal` | SQLite only: the changes committed while the simulator last ran, one row per transaction state, idempotency record or delivery attempt, moved here from the commit log beside the file (`FILE-log`, see `sqlite_log`) and folded into the tables above when the file is opened again (see `sqlite_journal`) |
+//! | `journal` | SQLite only: changes not yet folded into the tables above, one row per transaction state, idempotency record or delivery attempt (from a release before the commit log, or a batch that read the tables; see `sqlite_journal`). A running simulator appends its commits to the log beside the file, `FILE-log`, written into the tables when the file is opened again (see `sqlite_log`) |
 //! | `hub2_objects` | HUB2's state, one row per object as JSON: intents, transfers, webhooks (with their secrets and rotation time), balances, provider credentials, webhook delivery attempts and the bank-transfer serial (see `hub2::persist`) |
 //!
 //! One simulator owns its database while it runs: a second one on the

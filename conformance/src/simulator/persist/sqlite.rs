@@ -10,10 +10,11 @@
 //! checkpoints the write-ahead log (`sqlite_checkpoint`).
 //!
 //! Transactions, replies, outbox rows and delivery attempts are appended
-//! to the commit log beside the file (`sqlite_log`), moved into the
-//! journal (`sqlite_journal`) and folded into their tables
-//! (`sqlite_rows`) when the file is opened, or before a write that reads
-//! the tables; HUB2's objects and the meta rows are written in place.
+//! to the commit log beside the file (`sqlite_log`) and written into
+//! their tables (`sqlite_rows`) when the file is opened, or before a
+//! write that reads the tables (after the older rows of the journal,
+//! `sqlite_journal`); HUB2's objects and the meta rows are written in
+//! place.
 //!
 //! # Durability
 //!
@@ -213,14 +214,17 @@ impl SqliteDb {
             checkpointer,
             _lock: lock,
         };
-        db.move_log()?;
+        // The journal's rows (written by a release before the commit log,
+        // or by a batch that read the tables) are older than the log's.
         db.fold_journal()?;
+        db.move_log()?;
         let loaded = db.load()?;
         Ok((db, loaded))
     }
 
-    /// Moves the commit log into the journal (see `sqlite_log`), a chunk
-    /// of entries per commit, each waiting for the disk; then empties it.
+    /// Writes the commit log's records in place (see `sqlite_log`), a
+    /// chunk of entries per commit, each waiting for the disk; then
+    /// empties the log.
     fn move_log(&mut self) -> Result<(), StoreError> {
         let path = self.path.display().to_string();
         let fail = |message: String| StoreError {
@@ -246,6 +250,14 @@ impl SqliteDb {
             sqlite_log::HEADER
         };
         let mut records = self.log.records(from).map_err(&fail)?;
+        if records.left() > 0 {
+            tracing::info!(
+                db = %path,
+                bytes = records.left(),
+                "writing the commit log into the tables (what was committed while \
+                 the simulator last ran)"
+            );
+        }
         self.conn
             .execute_batch("PRAGMA synchronous=FULL;")
             .map_err(sql)?;
@@ -259,7 +271,7 @@ impl SqliteDb {
                     break;
                 };
                 for entry in &chunk {
-                    entry.to_journal(&db, at_ms).map_err(sql)?;
+                    entry.write_in_place(&db, at_ms).map_err(sql)?;
                 }
                 moved += i64::try_from(chunk.len()).unwrap_or(i64::MAX);
             }
@@ -278,7 +290,7 @@ impl SqliteDb {
             tracing::warn!(db = %path, "{torn}");
         }
         if entries > 0 {
-            tracing::info!(db = %path, entries, "commit log moved into the journal");
+            tracing::info!(db = %path, entries, "commit log written into the tables");
         }
         let next = generation.max(marked_generation).saturating_add(1);
         self.log.restart(records.pos(), next);

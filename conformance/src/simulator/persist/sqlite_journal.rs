@@ -2,9 +2,9 @@
 //! tables when the file is opened.
 //!
 //! The simulator's commits append to the commit log (`sqlite_log`),
-//! whose records are moved here as rows when the file is opened (or
-//! before a write that reads the tables); a file written by the release
-//! before the log has its journal rows from its commits directly.
+//! written into the tables directly; the journal holds what a release
+//! before the log committed, and the writes of a batch that also reads
+//! the tables (the pending outbox, a reset), folded before the log.
 //!
 //! Written in place, one payment changed rows in four tables: its
 //! transaction row (twice: accepted, then final), its idempotency record,

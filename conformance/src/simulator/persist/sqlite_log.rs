@@ -1,8 +1,8 @@
 //! SQLite's commit log: while the simulator runs, the writes a payment
 //! makes are appended to a file beside the database (`FILE-log`), one
-//! record per batch, one `write(2)` each; they reach the database's
-//! `journal` table (`sqlite_journal`) when the file is opened, or before
-//! a write that reads the tables (the pending outbox, a reset).
+//! record per batch, one `write(2)` each; they are written into the
+//! tables (`sqlite_rows`) when the file is opened, or before a write that
+//! reads the tables (the pending outbox, a reset).
 //!
 //! Appended as rows of `journal`, a payment cost SQLite's inserts, a
 //! commit writing its last page again to the write-ahead log (two
@@ -21,7 +21,7 @@
 //! short or does not match (what a crash during an append leaves), and
 //! says so.
 //!
-//! Moving the log into the database is a commit that also records, in
+//! Writing the log into the tables is a commit that also records, in
 //! `meta`, the log's generation and how far it was moved
 //! (`log_generation`, `log_offset`); only after that commit is the log
 //! emptied and given the next generation. A crash between the two leaves
@@ -46,6 +46,7 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use rusqlite::Transaction;
 
+use super::sqlite_rows::{self, OutboxInsert, Progress};
 use super::{sqlite_journal, OutboxProgress, OutboxRow, TxRow, Write};
 use crate::simulator::operation::OperationKind;
 use crate::simulator::transaction::StoredReply;
@@ -97,17 +98,46 @@ pub(super) enum Entry {
 }
 
 impl Entry {
-    /// Appends it to the journal inside `db`.
-    pub(super) fn to_journal(&self, db: &Transaction<'_>, at_ms: i64) -> rusqlite::Result<()> {
+    /// Writes it in place inside `db` (as folding its journal rows would:
+    /// `sqlite_rows`); `at_ms`: when its record was appended.
+    pub(super) fn write_in_place(&self, db: &Transaction<'_>, at_ms: i64) -> rusqlite::Result<()> {
         match self {
             Entry::Save { row, new, outbox } => {
-                sqlite_journal::save(db, row, *new, outbox.as_ref(), at_ms)
+                sqlite_rows::write_transaction(db, row, *new)?;
+                if let Some(out) = outbox {
+                    sqlite_rows::insert_outbox(
+                        db,
+                        &OutboxInsert {
+                            id: out.id,
+                            public_id: &row.public_id,
+                            order_id: &row.order_id,
+                            operation_type: out.operation_type,
+                            status: out.status,
+                            url: &out.url,
+                            body: &out.body,
+                            at_ms,
+                        },
+                    )?;
+                }
+                Ok(())
             }
             Entry::Attempt {
                 data,
                 attempt,
                 outbox,
-            } => sqlite_journal::attempt(db, data, *attempt, *outbox),
+            } => match outbox {
+                Some((outbox_id, progress)) => {
+                    let (state, next) = progress.columns();
+                    let progress = Progress {
+                        outbox_id: *outbox_id,
+                        attempts: i64::from(*attempt),
+                        state,
+                        next_attempt_ms: i64::try_from(next).unwrap_or(i64::MAX),
+                    };
+                    sqlite_rows::record_attempt(db, data, Some(&progress))
+                }
+                None => sqlite_rows::record_attempt(db, data, None),
+            },
         }
     }
 }
@@ -280,16 +310,17 @@ impl CommitLog {
         })
     }
 
-    /// Moves every record not yet moved into the journal inside `db`,
-    /// with the marker of how far (see the module's notes); returns where
-    /// they end, for [`CommitLog::restart`] once `db` is committed.
+    /// Writes every record not yet moved in place inside `db`, after
+    /// what the journal holds (older), with the marker of how far (see
+    /// the module's notes); returns where they end, for
+    /// [`CommitLog::restart`] once `db` is committed.
     pub(super) fn move_into(&self, db: &Transaction<'_>) -> Result<u64, String> {
+        let failed = |e: rusqlite::Error| format!("cannot move the commit log: {e}");
+        sqlite_journal::fold_all(db).map_err(failed)?;
         let mut records = self.records(self.moved)?;
         while let Some((at_ms, entries)) = records.next_record()? {
             for entry in &entries {
-                entry
-                    .to_journal(db, at_ms)
-                    .map_err(|e| format!("cannot move the commit log: {e}"))?;
+                entry.write_in_place(db, at_ms).map_err(failed)?;
             }
         }
         if let Some(torn) = records.torn() {
@@ -419,6 +450,11 @@ impl Records {
     /// Where the records read so far end.
     pub(super) fn pos(&self) -> u64 {
         self.pos
+    }
+
+    /// How many bytes are left to read.
+    pub(super) fn left(&self) -> u64 {
+        self.end.saturating_sub(self.pos)
     }
 
     /// Why reading stopped before the end of the file, if it did.

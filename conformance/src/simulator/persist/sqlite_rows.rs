@@ -2,9 +2,10 @@
 //! replies, an outbox row, a delivery attempt and its outbox progress.
 //!
 //! The simulator's commits append to the commit log instead
-//! (`sqlite_log`, moved into `sqlite_journal`'s table); these writes are
-//! what folding the journal does
-//! with each of its rows, in the order they were committed.
+//! (`sqlite_log`); these writes are what writing the log into the tables
+//! does with each of its entries, and folding the journal
+//! (`sqlite_journal`) with each of its rows, in the order they were
+//! committed.
 
 use rusqlite::{params, Transaction};
 

@@ -327,3 +327,36 @@ fn a_write_that_reads_the_tables_sees_what_the_log_holds() {
     let (_, loaded) = SqliteDb::open(&db).expect("reopens");
     assert!(loaded.transactions.is_empty(), "reset");
 }
+
+#[test]
+fn the_journal_s_older_rows_are_written_before_the_log_s_records() {
+    let db = scratch("order");
+    let (mut sqlite, _) = SqliteDb::open(&db).expect("opens");
+    // A save in a batch that reads the tables goes to the journal...
+    let first = Write::Save {
+        row: row("o-1", 1, Some("first")),
+        new: true,
+        outbox: None,
+    };
+    sqlite.apply_batch(&[&Write::PendingOutbox, &first]);
+    assert_eq!(count(&db, "journal"), 2, "the save and its reply");
+    // ...a later one to the log.
+    let mut later = row("o-1", 1, None);
+    later.status = 2;
+    later.data = later.data.replace("\"status\":1", "\"status\":2");
+    sqlite.apply_batch(&[&Write::Save {
+        row: later,
+        new: false,
+        outbox: None,
+    }]);
+    assert_eq!(read_all(&db).0.len(), 1);
+    drop(sqlite);
+    let (_, loaded) = SqliteDb::open(&db).expect("reopens");
+    let status: i64 = rusqlite::Connection::open(&db)
+        .and_then(|c| c.query_row("SELECT status FROM transactions", [], |r| r.get(0)))
+        .expect("one row");
+    assert_eq!(status, 2, "the later write stands");
+    assert_eq!(loaded.transactions.len(), 1);
+    assert_eq!(loaded.transactions[0].status, 2);
+    assert_eq!(count(&db, "replies"), 1);
+}
