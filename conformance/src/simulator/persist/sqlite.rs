@@ -35,7 +35,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::sqlite_checkpoint::{Checkpointer, RESTART_FRAMES};
 use super::sqlite_journal;
 use super::sqlite_log::{self, CommitLog};
-use super::sqlite_rows::{self, OutboxInsert, SCHEMA};
+use super::sqlite_rows::{self, SCHEMA};
 use super::{
     attach_reply, decode, Hub2Object, Loaded, OutboxEntry, OutboxRow, StoreError, Write, Written,
     HUB2_ALL,
@@ -600,21 +600,7 @@ fn apply(db: &rusqlite::Transaction<'_>, write: &Write) -> Result<Written, rusql
                 // whose ids the simulator hands out): written in place,
                 // after the journal.
                 sqlite_journal::fold_all(db)?;
-                sqlite_rows::write_transaction(db, row, *new)?;
-                let out = outbox.as_deref().map(|out| OutboxInsert {
-                    id: None,
-                    public_id: &row.public_id,
-                    order_id: &row.order_id,
-                    operation_type: out.operation_type,
-                    status: out.status,
-                    url: &out.url,
-                    body: &out.body,
-                    at_ms: now(),
-                });
-                let id = match out {
-                    Some(out) => Some(sqlite_rows::insert_outbox(db, &out)?),
-                    None => None,
-                };
+                let id = sqlite_rows::save(db, row, *new, outbox.as_deref(), now())?;
                 Ok(Written::Saved(id))
             }
             out => {

@@ -45,7 +45,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::Transaction;
 
-use super::sqlite_rows::{self, OutboxInsert, Progress};
+use super::sqlite_rows::{self, Progress};
 use super::{sqlite_journal, OutboxProgress, OutboxRow, TxRow, Write};
 
 mod codec;
@@ -99,23 +99,7 @@ impl Entry {
     pub(super) fn write_in_place(&self, db: &Transaction<'_>, at_ms: i64) -> rusqlite::Result<()> {
         match self {
             Entry::Save { row, new, outbox } => {
-                sqlite_rows::write_transaction(db, row, *new)?;
-                if let Some(out) = outbox {
-                    sqlite_rows::insert_outbox(
-                        db,
-                        &OutboxInsert {
-                            id: out.id,
-                            public_id: &row.public_id,
-                            order_id: &row.order_id,
-                            operation_type: out.operation_type,
-                            status: out.status,
-                            url: &out.url,
-                            body: &out.body,
-                            at_ms,
-                        },
-                    )?;
-                }
-                Ok(())
+                sqlite_rows::save(db, row, *new, outbox.as_ref(), at_ms).map(|_| ())
             }
             Entry::Attempt {
                 data,

@@ -9,7 +9,7 @@
 
 use rusqlite::{params, Transaction};
 
-use super::TxRow;
+use super::{OutboxRow, TxRow};
 
 /// The tables, created where missing (an older file keeps its own).
 pub(super) const SCHEMA: &str = "
@@ -120,6 +120,35 @@ pub(super) fn write_transaction(
         )?;
     }
     Ok(())
+}
+
+/// Writes a transaction ([`write_transaction`]) and, if given, adds its
+/// callback's outbox row (added at `at_ms`); returns the row's id.
+pub(super) fn save(
+    db: &Transaction<'_>,
+    row: &TxRow,
+    new: bool,
+    outbox: Option<&OutboxRow>,
+    at_ms: i64,
+) -> Result<Option<i64>, rusqlite::Error> {
+    write_transaction(db, row, new)?;
+    outbox
+        .map(|out| {
+            insert_outbox(
+                db,
+                &OutboxInsert {
+                    id: out.id,
+                    public_id: &row.public_id,
+                    order_id: &row.order_id,
+                    operation_type: out.operation_type,
+                    status: out.status,
+                    url: &out.url,
+                    body: &out.body,
+                    at_ms,
+                },
+            )
+        })
+        .transpose()
 }
 
 /// Keeps one idempotency record (a second one with the same key is
