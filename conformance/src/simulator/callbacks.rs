@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use super::callback_http::CallbackHttp;
 use super::clock::{format_timestamp, now_ms, now_timestamp};
 use super::persist::{OutboxEntry, OutboxProgress};
 use super::transaction::{CallbackAttempt, Transaction};
@@ -127,10 +128,16 @@ async fn deliver(state: &SimulatorState, delivery: Delivery) -> bool {
     // outbox read back from an older database) is never called.
     // Parsed once for the check and every attempt's request (a URL that
     // does not parse is handed to the client as text, which reports it).
-    let parsed = reqwest::Url::parse(url.trim()).ok();
+    let parsed = url::Url::parse(url.trim()).ok();
     let refused = match &parsed {
         Some(parsed) => state.0.self_address.check_parsed(parsed).err(),
         None => None,
+    };
+    // The request's URI, once for every attempt (a URL that cannot be
+    // called fails each attempt with the reason).
+    let uri = match &parsed {
+        Some(parsed) => CallbackHttp::uri_of(parsed),
+        None => CallbackHttp::uri(&url),
     };
     let attempts = if refused.is_some() {
         next_attempt
@@ -153,20 +160,15 @@ async fn deliver(state: &SimulatorState, delivery: Delivery) -> bool {
                 return false;
             };
             sent_at = Some(now_ms());
-            let request = match &parsed {
-                Some(parsed) => state.0.http.post(parsed.clone()),
-                None => state.0.http.post(&url),
+            let sent = match &uri {
+                Ok(uri) => state.0.http.post_json(uri.clone(), &[], body.clone()).await,
+                Err(bad) => Err(bad.clone()),
             };
-            let sent = request
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body.clone())
-                .send()
-                .await;
             match sent {
                 Ok(response) => {
-                    let http_status = response.status().as_u16();
+                    let http_status = response.status;
                     if forwarding.is_some() {
-                        let answer = response.text().await.unwrap_or_default();
+                        let answer = String::from_utf8_lossy(&response.body);
                         let answer: String = answer.chars().take(200).collect();
                         tracing::info!(
                             target: "paygate::listen",

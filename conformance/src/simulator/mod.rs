@@ -123,6 +123,7 @@
 //! its own accounts ([`SimulatorConfig::hub2`]) and state; see [`hub2`].
 
 pub mod admin;
+mod callback_http;
 mod callbacks;
 mod clock;
 mod clock_control;
@@ -185,7 +186,7 @@ pub(crate) struct Shared {
     pub(crate) config: SimulatorConfig,
     pub(crate) merchants: HashMap<String, MerchantEntry>,
     pub(crate) store: Store,
-    pub(crate) http: reqwest::Client,
+    pub(crate) http: callback_http::CallbackHttp,
     /// One permit per callback or webhook delivery in flight
     /// ([`SimulatorConfig::callback_concurrency`]).
     pub(crate) deliveries: tokio::sync::Semaphore,
@@ -295,14 +296,13 @@ impl SimulatorState {
                 return Err(invalid("is used by an earlier merchant"));
             }
         }
-        let http = reqwest::Client::builder()
-            .timeout(config.callback_timeout)
-            .build()
-            .map_err(|e| SimulatorError::Config {
+        let http = callback_http::CallbackHttp::new(config.callback_timeout).map_err(|e| {
+            SimulatorError::Config {
                 file: "<config>".into(),
                 path: "callback_timeout".into(),
                 message: format!("cannot build the callback HTTP client: {e}"),
-            })?;
+            }
+        })?;
         let (shutdown, _) = watch::channel(false);
         let (namespace, store) = match namespace {
             Some((name, store)) => (Some(name), Some(store)),

@@ -20,7 +20,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use reqwest::Url;
+use url::Url;
 
 /// The host of a URL, as the parser normalised it.
 #[derive(Clone, Debug, PartialEq, Eq)]

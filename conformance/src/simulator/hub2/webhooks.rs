@@ -14,7 +14,9 @@ use super::store::{PendingWebhook, WebhookDelivery};
 use paygate::hub2::webhook::WebhookSecret;
 
 use super::iso_now;
+use crate::simulator::callback_http::{CallbackHttp, NoAnswer};
 use crate::simulator::SimulatorState;
+use hyper::header::{HeaderName, HeaderValue};
 
 /// The data of a `payment_intent.*` event (the intent without its token).
 pub(crate) fn intent_data(intent: &PaymentIntent) -> serde_json::Value {
@@ -143,18 +145,17 @@ pub(crate) fn deliver(state: &SimulatorState, mut pending: PendingWebhook) {
             let Ok(slot) = state.0.deliveries.acquire().await else {
                 return;
             };
-            let sent = state
-                .0
-                .http
-                .post(&url)
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .header("Hub2-Signature", signature)
-                .body(body.clone())
-                .send()
-                .await;
+            let sent = match (CallbackHttp::uri(&url), HeaderValue::try_from(signature)) {
+                (Ok(uri), Ok(signature)) => {
+                    let signed = [(HeaderName::from_static("hub2-signature"), signature)];
+                    state.0.http.post_json(uri, &signed, body.clone()).await
+                }
+                (Err(bad), _) => Err(bad),
+                (_, Err(e)) => Err(NoAnswer::Failed(format!("cannot send the signature: {e}"))),
+            };
             drop(slot);
             let (http_status, error) = match sent {
-                Ok(response) => (Some(response.status().as_u16()), None),
+                Ok(response) => (Some(response.status), None),
                 Err(err) => (None, Some(err.to_string())),
             };
             let delivered = http_status.is_some_and(|s| (200..300).contains(&s));
