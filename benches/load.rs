@@ -251,16 +251,16 @@ async fn run(args: &Args) {
         args.log,
     );
     println!(
-        "| payments | payments/s | p50 ms | p99 ms | p99.9 ms | max ms | p99.9 / first | CPU µs / payment |"
+        "| payments | payments/s | p50 ms | p99 ms | p99.9 ms | max ms | p99.9 / first | CPU µs / payment | reference µs |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     let mut first_p999 = None;
     for start_at in (0..payments).step_by(window) {
         let end = (start_at + window).min(payments);
         let stats = window_stats(&timings, start_at, end, &cpu);
         let first = *first_p999.get_or_insert(stats.p999);
         println!(
-            "| {}–{} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} |",
+            "| {}–{} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {} |",
             start_at + 1,
             end,
             stats.throughput,
@@ -270,8 +270,16 @@ async fn run(args: &Args) {
             stats.max,
             stats.p999 / first.max(0.001),
             per_payment(stats.cpu, end - start_at),
+            stats
+                .reference
+                .map_or_else(|| "-".into(), |took| format!("{}", took.as_micros())),
         );
     }
+    println!(
+        "\nreference: the median CPU time, in the window, of a fixed piece of work \
+         (SHA-512 over 1 MiB) timed on a thread of its own; when CPU per payment \
+         rises with it, the machine got slower, not the simulator"
+    );
     let all = window_stats(&timings, 0, payments, &cpu);
     println!(
         "\nall: {:.0} payments/s over {:.2} s; p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms",
@@ -320,6 +328,8 @@ struct WindowStats {
     /// last answer (other windows' callbacks included, the load being
     /// continuous).
     cpu: Option<Duration>,
+    /// The reference work's median CPU time in the window.
+    reference: Option<Duration>,
     throughput: f64,
     p50: f64,
     p99: f64,
@@ -345,6 +355,10 @@ fn window_stats(timings: &Timings, from: usize, to: usize, cpu: &CpuProfile) -> 
     let span = last_answer.saturating_sub(first_due).max(1) as f64 / 1e6;
     WindowStats {
         cpu: cpu.between(
+            Duration::from_micros(first_due),
+            Duration::from_micros(last_answer),
+        ),
+        reference: cpu.reference_between(
             Duration::from_micros(first_due),
             Duration::from_micros(last_answer),
         ),

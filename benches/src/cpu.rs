@@ -5,6 +5,12 @@
 //!
 //! Linux only (`/proc/self/stat`); elsewhere nothing is sampled and the
 //! report leaves the column out.
+//!
+//! The sampler also times a fixed piece of work now and then
+//! ([`reference_work`]), in the CPU time of its own thread: when the CPU
+//! per payment rises with it, the machine got slower (a neighbour on the
+//! same physical core, a lower clock); when it rises alone, the program
+//! does more per payment.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -37,11 +43,52 @@ pub fn process_cpu() -> Option<Duration> {
     user.checked_add(system)
 }
 
+/// The CPU time this thread has run for (`CLOCK_THREAD_CPUTIME_ID`, to
+/// the nanosecond; `None` off Linux). `/proc/thread-self/schedstat` will
+/// not do: it is brought up to date only when the thread is switched out
+/// or the clock ticks, so a millisecond of work often reads as none.
+#[cfg(target_os = "linux")]
+pub fn thread_cpu() -> Option<Duration> {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    let secs = u64::try_from(now.tv_sec).ok()?;
+    let nanos = u32::try_from(now.tv_nsec).ok()?;
+    Some(Duration::new(secs, nanos))
+}
+
+/// The CPU time this thread has run for (`None` off Linux).
+#[cfg(not(target_os = "linux"))]
+pub fn thread_cpu() -> Option<Duration> {
+    None
+}
+
+/// How many bytes [`reference_work`] hashes: about a millisecond of one
+/// core, small enough to stay in its caches.
+const REFERENCE_BYTES: usize = 1 << 20;
+
+/// The CPU time this thread takes to hash a fixed [`REFERENCE_BYTES`]
+/// with SHA-512, 16 KiB at a time (`None` off Linux).
+pub fn reference_work() -> Option<Duration> {
+    use sha2::{Digest, Sha512};
+    let block = [0x5au8; 16 * 1024];
+    let before = thread_cpu()?;
+    let mut hasher = Sha512::new();
+    for _ in 0..REFERENCE_BYTES / block.len() {
+        hasher.update(std::hint::black_box(&block[..]));
+    }
+    std::hint::black_box(hasher.finalize());
+    Some(thread_cpu()?.saturating_sub(before))
+}
+
+/// The reference work is timed at every this many samples.
+const REFERENCE_EVERY: usize = 10;
+
 /// CPU time samples taken every `every` by a thread of its own, each as
-/// (time since the sampler started, CPU time so far).
+/// (time since the sampler started, CPU time so far), and the reference
+/// work's time at every [`REFERENCE_EVERY`] samples.
 pub struct CpuSampler {
     started: Instant,
     samples: Arc<Mutex<Vec<(Duration, Duration)>>>,
+    reference: Arc<Mutex<Vec<(Duration, Duration)>>>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -52,11 +99,13 @@ impl CpuSampler {
     pub fn start(started: Instant, every: Duration) -> CpuSampler {
         let first = process_cpu().map(|cpu| (Duration::ZERO, cpu));
         let samples = Arc::new(Mutex::new(first.into_iter().collect::<Vec<_>>()));
+        let reference = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
-        let (kept, stopping) = (samples.clone(), stop.clone());
+        let (kept, timed, stopping) = (samples.clone(), reference.clone(), stop.clone());
         let thread = std::thread::Builder::new()
             .name("cpu-sampler".into())
             .spawn(move || {
+                let mut taken = 0usize;
                 while !stopping.load(Ordering::Relaxed) {
                     std::thread::sleep(every);
                     if let Some(cpu) = process_cpu() {
@@ -64,12 +113,22 @@ impl CpuSampler {
                             .unwrap_or_else(PoisonError::into_inner)
                             .push((started.elapsed(), cpu));
                     }
+                    taken = taken.wrapping_add(1);
+                    if taken.is_multiple_of(REFERENCE_EVERY) {
+                        if let Some(took) = reference_work() {
+                            timed
+                                .lock()
+                                .unwrap_or_else(PoisonError::into_inner)
+                                .push((started.elapsed(), took));
+                        }
+                    }
                 }
             })
             .ok();
         CpuSampler {
             started,
             samples,
+            reference,
             stop,
             thread,
         }
@@ -86,7 +145,13 @@ impl CpuSampler {
         if let Some(cpu) = process_cpu() {
             samples.push((self.started.elapsed(), cpu));
         }
-        CpuProfile { samples }
+        let reference = std::mem::take(
+            &mut *self
+                .reference
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        CpuProfile { samples, reference }
     }
 }
 
@@ -95,6 +160,9 @@ impl CpuSampler {
 pub struct CpuProfile {
     /// (time since the run's start, CPU time so far), oldest first.
     pub samples: Vec<(Duration, Duration)>,
+    /// (time since the run's start, CPU time [`reference_work`] took),
+    /// oldest first.
+    pub reference: Vec<(Duration, Duration)>,
 }
 
 impl CpuProfile {
@@ -115,6 +183,19 @@ impl CpuProfile {
     /// The CPU time used between `from` and `to`.
     pub fn between(&self, from: Duration, to: Duration) -> Option<Duration> {
         Some(self.at(to)?.saturating_sub(self.at(from)?))
+    }
+
+    /// The median time the reference work took between `from` and `to`
+    /// (`None` when it was not timed then).
+    pub fn reference_between(&self, from: Duration, to: Duration) -> Option<Duration> {
+        let mut took: Vec<Duration> = self
+            .reference
+            .iter()
+            .filter(|(at, _)| (from..to).contains(at))
+            .map(|(_, took)| *took)
+            .collect();
+        took.sort_unstable();
+        took.get(took.len() / 2).copied()
     }
 }
 
@@ -171,6 +252,7 @@ mod tests {
         let ms = Duration::from_millis;
         let profile = CpuProfile {
             samples: vec![(ms(0), ms(100)), (ms(100), ms(200)), (ms(200), ms(400))],
+            reference: Vec::new(),
         };
         assert_eq!(profile.at(ms(100)), Some(ms(200)));
         assert_eq!(profile.at(ms(50)), Some(ms(150)));
@@ -179,5 +261,33 @@ mod tests {
         assert_eq!(profile.at(ms(0)), Some(ms(100)));
         assert_eq!(profile.at(ms(201)), None, "after the last sample");
         assert_eq!(CpuProfile::default().at(ms(1)), None);
+    }
+
+    #[test]
+    fn the_reference_of_a_window_is_the_median_of_the_times_taken_in_it() {
+        let ms = Duration::from_millis;
+        let profile = CpuProfile {
+            samples: Vec::new(),
+            reference: vec![
+                (ms(10), ms(3)),
+                (ms(20), ms(1)),
+                (ms(30), ms(2)),
+                (ms(40), ms(9)),
+            ],
+        };
+        assert_eq!(profile.reference_between(ms(0), ms(35)), Some(ms(2)));
+        assert_eq!(profile.reference_between(ms(35), ms(50)), Some(ms(9)));
+        assert_eq!(profile.reference_between(ms(50), ms(60)), None);
+    }
+
+    #[test]
+    fn the_reference_work_takes_cpu_time_on_linux() {
+        if !cfg!(target_os = "linux") {
+            return;
+        }
+        let took = reference_work().expect("a thread CPU clock on Linux");
+        // A millisecond or so of SHA-512, read to the nanosecond.
+        assert!(took > Duration::from_micros(50), "{took:?}");
+        assert!(took < Duration::from_secs(5), "{took:?}");
     }
 }
