@@ -63,7 +63,7 @@ pub fn thread_cpu() -> Option<Duration> {
 
 /// How many bytes [`reference_work`] hashes: about a millisecond of one
 /// core, small enough to stay in its caches.
-const REFERENCE_BYTES: usize = 1 << 20;
+pub const REFERENCE_BYTES: usize = 1 << 20;
 
 /// The CPU time this thread takes to hash a fixed [`REFERENCE_BYTES`]
 /// with SHA-512, 16 KiB at a time (`None` off Linux).
@@ -80,7 +80,7 @@ pub fn reference_work() -> Option<Duration> {
 }
 
 /// The reference work is timed at every this many samples.
-const REFERENCE_EVERY: usize = 10;
+pub const REFERENCE_EVERY: usize = 10;
 
 /// CPU time samples taken every `every` by a thread of its own, each as
 /// (time since the sampler started, CPU time so far), and the reference
