@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use paygate::gateway::{Currency, PaymentC2bRequest};
 use paygate::signing::{sign, SecretKey, SigningKey};
-use paygate_benches::cpu::{CpuProfile, CpuSampler};
+use paygate_benches::cpu::{CpuProfile, CpuSampler, MemoryWalk};
 use paygate_conformance::simulator::{
     start, CallbackRetry, ReplicaOptions, SimulatorConfig, DEMO_MERCHANT_ID, DEMO_PUBLIC_ID,
     DEMO_SECRET_KEY,
@@ -174,10 +174,12 @@ async fn run(args: &Args) {
         due: (0..payments).map(|_| AtomicU64::new(0)).collect(),
         answered: (0..payments).map(|_| AtomicU64::new(0)).collect(),
     });
+    // Built before the memory is measured: its 64 MiB are not the run's.
+    let walk = MemoryWalk::new();
     let rss_before = rss_bytes();
 
     let started = Instant::now();
-    let sampler = CpuSampler::start(started, Duration::from_millis(20));
+    let sampler = CpuSampler::start(started, Duration::from_millis(20), walk);
     let next = Arc::new(AtomicUsize::new(0));
     let tasks: Vec<_> = (0..args.concurrency.max(1))
         .map(|i| {
@@ -251,16 +253,16 @@ async fn run(args: &Args) {
         args.log,
     );
     println!(
-        "| payments | payments/s | p50 ms | p99 ms | p99.9 ms | max ms | p99.9 / first | CPU µs / payment | reference µs |"
+        "| payments | payments/s | p50 ms | p99 ms | p99.9 ms | max ms | p99.9 / first | CPU µs / payment | reference µs | memory ns |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     let mut first_p999 = None;
     for start_at in (0..payments).step_by(window) {
         let end = (start_at + window).min(payments);
         let stats = window_stats(&timings, start_at, end, &cpu);
         let first = *first_p999.get_or_insert(stats.p999);
         println!(
-            "| {}–{} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {} |",
+            "| {}–{} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {} | {} |",
             start_at + 1,
             end,
             stats.throughput,
@@ -273,12 +275,16 @@ async fn run(args: &Args) {
             stats
                 .reference
                 .map_or_else(|| "-".into(), |took| format!("{}", took.as_micros())),
+            stats
+                .memory
+                .map_or_else(|| "-".into(), |took| format!("{}", took.as_nanos())),
         );
     }
     println!(
         "\nreference: the median CPU time, in the window, of a fixed piece of work \
-         (SHA-512 over 1 MiB) timed on a thread of its own; when CPU per payment \
-         rises with it, the machine got slower, not the simulator"
+         (SHA-512 over 1 MiB) timed on a thread of its own; memory: its median CPU \
+         time per load of a walk through 64 MiB, each load depending on the last; \
+         when CPU per payment rises with either, the machine got slower, not the simulator"
     );
     let all = window_stats(&timings, 0, payments, &cpu);
     println!(
@@ -330,6 +336,8 @@ struct WindowStats {
     cpu: Option<Duration>,
     /// The reference work's median CPU time in the window.
     reference: Option<Duration>,
+    /// The memory walk's median CPU time per load in the window.
+    memory: Option<Duration>,
     throughput: f64,
     p50: f64,
     p99: f64,
@@ -359,6 +367,10 @@ fn window_stats(timings: &Timings, from: usize, to: usize, cpu: &CpuProfile) -> 
             Duration::from_micros(last_answer),
         ),
         reference: cpu.reference_between(
+            Duration::from_micros(first_due),
+            Duration::from_micros(last_answer),
+        ),
+        memory: cpu.memory_between(
             Duration::from_micros(first_due),
             Duration::from_micros(last_answer),
         ),

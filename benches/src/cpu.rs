@@ -79,47 +79,114 @@ pub fn reference_work() -> Option<Duration> {
     Some(thread_cpu()?.saturating_sub(before))
 }
 
+/// A walk through memory where each load depends on the one before, over
+/// a buffer far larger than a core's own caches: its time per load is the
+/// machine's memory latency (the shared cache's, or the memory's), which a
+/// neighbour thrashing the shared cache raises though the core's own
+/// speed ([`reference_work`]) does not move.
+pub struct MemoryWalk {
+    /// `next[i]` is the index after `i`: one cycle through every entry,
+    /// in an order no prefetcher guesses.
+    next: Vec<u32>,
+}
+
+impl MemoryWalk {
+    /// Entries in the walk: 64 MiB of `u32`.
+    pub const ENTRIES: u32 = 16 << 20;
+    /// Loads timed at each [`MemoryWalk::time_per_load`].
+    pub const LOADS: u32 = 20_000;
+
+    /// A walk over [`MemoryWalk::ENTRIES`] entries (Sattolo's shuffle
+    /// with a fixed seed: the same cycle every run).
+    pub fn new() -> MemoryWalk {
+        let mut next: Vec<u32> = (0..Self::ENTRIES).collect();
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        for i in (1..next.len()).rev() {
+            // xorshift64: enough for an order no prefetcher follows.
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let j = (seed % i as u64) as usize;
+            next.swap(i, j);
+        }
+        MemoryWalk { next }
+    }
+
+    /// The CPU time this thread takes per load over [`MemoryWalk::LOADS`]
+    /// dependent loads, from entry `at` on (left where the walk stopped;
+    /// `None` off Linux).
+    pub fn time_per_load(&self, at: &mut u32) -> Option<Duration> {
+        let before = thread_cpu()?;
+        let mut here = *at;
+        for _ in 0..Self::LOADS {
+            here = *self.next.get(here as usize)?;
+        }
+        *at = std::hint::black_box(here);
+        Some(thread_cpu()?.saturating_sub(before) / Self::LOADS)
+    }
+}
+
+impl Default for MemoryWalk {
+    fn default() -> Self {
+        MemoryWalk::new()
+    }
+}
+
 /// The reference work is timed at every this many samples.
 pub const REFERENCE_EVERY: usize = 10;
 
+/// Samples, each (time since the run's start, value).
+type Timed = Arc<Mutex<Vec<(Duration, Duration)>>>;
+
 /// CPU time samples taken every `every` by a thread of its own, each as
-/// (time since the sampler started, CPU time so far), and the reference
-/// work's time at every [`REFERENCE_EVERY`] samples.
+/// (time since the sampler started, CPU time so far), and at every
+/// [`REFERENCE_EVERY`] samples the reference work's time and the memory
+/// walk's time per load.
 pub struct CpuSampler {
     started: Instant,
-    samples: Arc<Mutex<Vec<(Duration, Duration)>>>,
-    reference: Arc<Mutex<Vec<(Duration, Duration)>>>,
+    samples: Timed,
+    reference: Timed,
+    memory: Timed,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl CpuSampler {
     /// Starts sampling; `started`, the run's time origin, is taken just
-    /// before (the first sample stands for it).
-    pub fn start(started: Instant, every: Duration) -> CpuSampler {
+    /// before (the first sample stands for it). `walk` is built by the
+    /// caller, before it measures the process's memory.
+    pub fn start(started: Instant, every: Duration, walk: MemoryWalk) -> CpuSampler {
         let first = process_cpu().map(|cpu| (Duration::ZERO, cpu));
         let samples = Arc::new(Mutex::new(first.into_iter().collect::<Vec<_>>()));
-        let reference = Arc::new(Mutex::new(Vec::new()));
+        let (reference, memory) = (Timed::default(), Timed::default());
         let stop = Arc::new(AtomicBool::new(false));
-        let (kept, timed, stopping) = (samples.clone(), reference.clone(), stop.clone());
+        let (kept, timed, walked, stopping) = (
+            samples.clone(),
+            reference.clone(),
+            memory.clone(),
+            stop.clone(),
+        );
+        let push = move |to: &Timed, value: Duration| {
+            to.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push((started.elapsed(), value));
+        };
         let thread = std::thread::Builder::new()
             .name("cpu-sampler".into())
             .spawn(move || {
-                let mut taken = 0usize;
+                let (mut taken, mut at) = (0usize, 0u32);
                 while !stopping.load(Ordering::Relaxed) {
                     std::thread::sleep(every);
                     if let Some(cpu) = process_cpu() {
-                        kept.lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .push((started.elapsed(), cpu));
+                        push(&kept, cpu);
                     }
                     taken = taken.wrapping_add(1);
                     if taken.is_multiple_of(REFERENCE_EVERY) {
                         if let Some(took) = reference_work() {
-                            timed
-                                .lock()
-                                .unwrap_or_else(PoisonError::into_inner)
-                                .push((started.elapsed(), took));
+                            push(&timed, took);
+                        }
+                        if let Some(per_load) = walk.time_per_load(&mut at) {
+                            push(&walked, per_load);
                         }
                     }
                 }
@@ -129,6 +196,7 @@ impl CpuSampler {
             started,
             samples,
             reference,
+            memory,
             stop,
             thread,
         }
@@ -145,13 +213,14 @@ impl CpuSampler {
         if let Some(cpu) = process_cpu() {
             samples.push((self.started.elapsed(), cpu));
         }
-        let reference = std::mem::take(
-            &mut *self
-                .reference
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner),
-        );
-        CpuProfile { samples, reference }
+        let take = |timed: &Timed| {
+            std::mem::take(&mut *timed.lock().unwrap_or_else(PoisonError::into_inner))
+        };
+        CpuProfile {
+            samples,
+            reference: take(&self.reference),
+            memory: take(&self.memory),
+        }
     }
 }
 
@@ -163,6 +232,9 @@ pub struct CpuProfile {
     /// (time since the run's start, CPU time [`reference_work`] took),
     /// oldest first.
     pub reference: Vec<(Duration, Duration)>,
+    /// (time since the run's start, CPU time per load of the
+    /// [`MemoryWalk`]), oldest first.
+    pub memory: Vec<(Duration, Duration)>,
 }
 
 impl CpuProfile {
@@ -188,15 +260,29 @@ impl CpuProfile {
     /// The median time the reference work took between `from` and `to`
     /// (`None` when it was not timed then).
     pub fn reference_between(&self, from: Duration, to: Duration) -> Option<Duration> {
-        let mut took: Vec<Duration> = self
-            .reference
-            .iter()
-            .filter(|(at, _)| (from..to).contains(at))
-            .map(|(_, took)| *took)
-            .collect();
-        took.sort_unstable();
-        took.get(took.len() / 2).copied()
+        median_between(&self.reference, from, to)
     }
+
+    /// The median time per load of the memory walk between `from` and
+    /// `to` (`None` when it was not timed then).
+    pub fn memory_between(&self, from: Duration, to: Duration) -> Option<Duration> {
+        median_between(&self.memory, from, to)
+    }
+}
+
+/// The median of the values timed between `from` and `to`.
+fn median_between(
+    timed: &[(Duration, Duration)],
+    from: Duration,
+    to: Duration,
+) -> Option<Duration> {
+    let mut took: Vec<Duration> = timed
+        .iter()
+        .filter(|(at, _)| (from..to).contains(at))
+        .map(|(_, took)| *took)
+        .collect();
+    took.sort_unstable();
+    took.get(took.len() / 2).copied()
 }
 
 #[cfg(test)]
@@ -253,6 +339,7 @@ mod tests {
         let profile = CpuProfile {
             samples: vec![(ms(0), ms(100)), (ms(100), ms(200)), (ms(200), ms(400))],
             reference: Vec::new(),
+            memory: Vec::new(),
         };
         assert_eq!(profile.at(ms(100)), Some(ms(200)));
         assert_eq!(profile.at(ms(50)), Some(ms(150)));
@@ -274,10 +361,13 @@ mod tests {
                 (ms(30), ms(2)),
                 (ms(40), ms(9)),
             ],
+            memory: vec![(ms(10), ms(4))],
         };
         assert_eq!(profile.reference_between(ms(0), ms(35)), Some(ms(2)));
         assert_eq!(profile.reference_between(ms(35), ms(50)), Some(ms(9)));
         assert_eq!(profile.reference_between(ms(50), ms(60)), None);
+        assert_eq!(profile.memory_between(ms(0), ms(35)), Some(ms(4)));
+        assert_eq!(profile.memory_between(ms(35), ms(50)), None);
     }
 
     #[test]
@@ -289,5 +379,26 @@ mod tests {
         // A millisecond or so of SHA-512, read to the nanosecond.
         assert!(took > Duration::from_micros(50), "{took:?}");
         assert!(took < Duration::from_secs(5), "{took:?}");
+    }
+
+    #[test]
+    fn the_memory_walk_visits_every_entry_once_per_cycle() {
+        // The walk is one cycle: from 0, ENTRIES loads come back to 0 and
+        // no entry is seen twice before.
+        let walk = MemoryWalk::new();
+        let mut seen = vec![false; MemoryWalk::ENTRIES as usize];
+        let mut at = 0u32;
+        for _ in 0..MemoryWalk::ENTRIES {
+            assert!(
+                !std::mem::replace(&mut seen[at as usize], true),
+                "{at} twice"
+            );
+            at = walk.next[at as usize];
+        }
+        assert_eq!(at, 0);
+        if cfg!(target_os = "linux") {
+            let per_load = walk.time_per_load(&mut at).expect("a thread CPU clock");
+            assert!(per_load > Duration::ZERO, "{per_load:?}");
+        }
     }
 }
