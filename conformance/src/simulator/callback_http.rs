@@ -5,7 +5,7 @@
 //! callback path of a load run those (the URL parsed again for every
 //! request, the redirect and retry services around each send, the proxy
 //! rules, the headers copied into a request of its own) cost a measured
-//! share of every payment's CPU (see `benches/README.md`, "Callbacks
+//! share of every payment's CPU (see `benches/README.md`, "callbacks
 //! posted without reqwest's layers").
 //!
 //! Connections are kept open and reused per endpoint (scheme, host and
